@@ -1,0 +1,8 @@
+// Package testmodels writes tiny random-weight model files for tests and benchmarks: a
+// llama-architecture GGUF (with an optional chat template and special tokens) for llm/, and a
+// whisper.cpp ggml .bin for asr/. The files load and run in the real engines; their output is
+// gibberish, which is all a test of the plumbing needs. It also locates the shared test models
+// (HARK_TEST_MODELS, default ../shared/models beside the checkout).
+//
+// Everything here is deterministic for a given Seed, so tests can rely on byte-identical files.
+package testmodels

@@ -1,0 +1,367 @@
+package testmodels
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+
+	"math"
+	"math/rand/v2"
+	"os"
+	"sort"
+)
+
+// GGML tensor types used by the writer (values from ggml.h).
+const (
+	TypeF32  = 0
+	TypeF16  = 1
+	TypeQ4_0 = 2
+	TypeQ8_0 = 8
+)
+
+// ChatMLTemplate is the Qwen2/ChatML Jinja template, as models that use it ship it.
+const ChatMLTemplate = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+
+// LlamaOptions describes a random-weight llama-architecture model.
+type LlamaOptions struct {
+	Embd, FF, Layers, Heads, HeadsKV int
+	ContextLength                    int
+	// WeightType is the type of the large matrices (TypeQ4_0, TypeQ8_0, TypeF16 or TypeF32).
+	WeightType int
+	// Words are vocabulary entries after the 256 byte tokens, in SentencePiece form ("▁word").
+	// When fewer than MinVocab entries result, synthetic words pad the vocabulary.
+	Words    []string
+	MinVocab int
+	// Specials are control tokens (e.g. "<|im_start|>") added at the end of the vocabulary.
+	Specials []string
+	// EOS names the end-of-sequence token; "" means "</s>".
+	EOS          string
+	ChatTemplate string
+	Name         string
+	Seed         uint64
+}
+
+// TinyLlama returns options for a ~0.1M-parameter model that loads in milliseconds.
+func TinyLlama() LlamaOptions {
+	return LlamaOptions{
+		Embd: 64, FF: 128, Layers: 2, Heads: 2, HeadsKV: 2, ContextLength: 512,
+		WeightType: TypeQ8_0, MinVocab: 384, Name: "hark-tiny-random-llama", Seed: 1,
+		Words: []string{"▁", "▁hello", "▁world", "▁yes", "▁no", "▁the", "▁a", "▁is", "▁it", "▁what",
+			"▁time", "▁turn", "▁on", "▁off", "▁light", "▁kitchen", "h", "e", "l", "o", "w", "r", "d", "y", "s", "n", "t", "a", "i"},
+	}
+}
+
+// ChatMLLlama is TinyLlama with ChatML special tokens, a ChatML template and <|im_end|> as EOS.
+func ChatMLLlama() LlamaOptions {
+	o := TinyLlama()
+	o.Name = "hark-tiny-random-chatml"
+	o.Specials = []string{"<|im_start|>", "<|im_end|>"}
+	o.EOS = "<|im_end|>"
+	o.ChatTemplate = ChatMLTemplate
+	return o
+}
+
+// Token types of llama.cpp's SentencePiece vocabulary.
+const (
+	tokNormal  = 1
+	tokUnknown = 2
+	tokControl = 3
+	tokByte    = 6
+)
+
+// WriteLlama writes a GGUF file at path.
+func WriteLlama(path string, o LlamaOptions) error {
+	if o.Embd%32 != 0 || o.FF%32 != 0 || o.Heads <= 0 || o.Embd%o.Heads != 0 || o.HeadsKV <= 0 || o.Heads%o.HeadsKV != 0 {
+		return fmt.Errorf("testmodels: bad llama shape embd=%d ff=%d heads=%d/%d", o.Embd, o.FF, o.Heads, o.HeadsKV)
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
+	tokens := []string{"<unk>", "<s>", "</s>"}
+	types := []int32{tokUnknown, tokControl, tokControl}
+	for i := range 256 {
+		tokens = append(tokens, fmt.Sprintf("<0x%02X>", i))
+		types = append(types, tokByte)
+	}
+	words := append([]string(nil), o.Words...)
+	for len(tokens)+len(words)+len(o.Specials) < o.MinVocab {
+		words = append(words, fmt.Sprintf("▁tok%d", len(words)))
+	}
+	for _, w := range words {
+		tokens = append(tokens, w)
+		types = append(types, tokNormal)
+	}
+	eos := 2
+	for _, s := range o.Specials {
+		if s == o.EOS {
+			eos = len(tokens)
+		}
+		tokens = append(tokens, s)
+		types = append(types, tokControl)
+	}
+	nVocab := len(tokens)
+	scores := make([]float32, nVocab)
+	for i := range scores {
+		scores[i] = -float32(i)
+	}
+	name := o.Name
+	if name == "" {
+		name = "hark-random-llama"
+	}
+	kv := map[string]any{
+		"general.architecture":                   "llama",
+		"general.name":                           name,
+		"general.alignment":                      uint32(32),
+		"llama.context_length":                   uint32(o.ContextLength),
+		"llama.embedding_length":                 uint32(o.Embd),
+		"llama.block_count":                      uint32(o.Layers),
+		"llama.feed_forward_length":              uint32(o.FF),
+		"llama.attention.head_count":             uint32(o.Heads),
+		"llama.attention.head_count_kv":          uint32(o.HeadsKV),
+		"llama.attention.layer_norm_rms_epsilon": float32(1e-5),
+		"llama.rope.dimension_count":             uint32(o.Embd / o.Heads),
+		"llama.vocab_size":                       uint32(nVocab),
+		"tokenizer.ggml.model":                   "llama",
+		"tokenizer.ggml.tokens":                  tokens,
+		"tokenizer.ggml.scores":                  scores,
+		"tokenizer.ggml.token_type":              types,
+		"tokenizer.ggml.bos_token_id":            uint32(1),
+		"tokenizer.ggml.eos_token_id":            uint32(eos),
+		"tokenizer.ggml.unknown_token_id":        uint32(0),
+	}
+	if o.ChatTemplate != "" {
+		kv["tokenizer.chat_template"] = o.ChatTemplate
+	}
+	kvDim := o.Embd / o.Heads * o.HeadsKV
+	wt := o.WeightType
+	ts := []tensor{
+		{"token_embd.weight", TypeQ8_0, []int{o.Embd, nVocab}},
+		{"output_norm.weight", TypeF32, []int{o.Embd}},
+		{"output.weight", TypeQ8_0, []int{o.Embd, nVocab}},
+	}
+	for l := range o.Layers {
+		p := fmt.Sprintf("blk.%d.", l)
+		ts = append(ts,
+			tensor{p + "attn_norm.weight", TypeF32, []int{o.Embd}},
+			tensor{p + "attn_q.weight", wt, []int{o.Embd, o.Embd}},
+			tensor{p + "attn_k.weight", wt, []int{o.Embd, kvDim}},
+			tensor{p + "attn_v.weight", wt, []int{o.Embd, kvDim}},
+			tensor{p + "attn_output.weight", wt, []int{o.Embd, o.Embd}},
+			tensor{p + "ffn_norm.weight", TypeF32, []int{o.Embd}},
+			tensor{p + "ffn_gate.weight", wt, []int{o.Embd, o.FF}},
+			tensor{p + "ffn_up.weight", wt, []int{o.Embd, o.FF}},
+			tensor{p + "ffn_down.weight", wt, []int{o.FF, o.Embd}},
+		)
+	}
+	return writeGGUF(path, kv, ts, rng)
+}
+
+type tensor struct {
+	name  string
+	typ   int
+	shape []int
+}
+
+func (t tensor) elems() int {
+	n := 1
+	for _, d := range t.shape {
+		n *= d
+	}
+	return n
+}
+
+func (t tensor) bytes() int {
+	n := t.elems()
+	switch t.typ {
+	case TypeF32:
+		return 4 * n
+	case TypeF16:
+		return 2 * n
+	case TypeQ4_0:
+		return n / 32 * 18
+	case TypeQ8_0:
+		return n / 32 * 34
+	}
+	panic(fmt.Sprintf("testmodels: unsupported tensor type %d", t.typ))
+}
+
+const ggufAlign = 32
+
+// writeGGUF writes GGUF version 3: header, key/values in sorted order, tensor infos, then the
+// tensor data, each piece aligned to 32 bytes.
+func writeGGUF(path string, kv map[string]any, ts []tensor, rng *rand.Rand) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("testmodels: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("testmodels: %w", cerr)
+		}
+	}()
+	w := &ggufWriter{w: bufio.NewWriterSize(f, 1<<20)}
+	w.put(uint32(0x46554747)) // "GGUF"
+	w.put(uint32(3))
+	w.put(uint64(len(ts)))
+	w.put(uint64(len(kv)))
+	keys := make([]string, 0, len(kv))
+	for k := range kv {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w.str(k)
+		w.value(kv[k])
+	}
+	off := 0
+	for _, t := range ts {
+		w.str(t.name)
+		w.put(uint32(len(t.shape)))
+		for _, d := range t.shape {
+			w.put(uint64(d))
+		}
+		w.put(uint32(t.typ))
+		w.put(uint64(off))
+		off += pad(t.bytes())
+	}
+	w.align()
+	for _, t := range ts {
+		w.randomData(t, rng)
+		w.align()
+	}
+	if w.err == nil {
+		w.err = w.w.Flush()
+	}
+	if w.err != nil {
+		return fmt.Errorf("testmodels: write %s: %w", path, w.err)
+	}
+	return nil
+}
+
+func pad(n int) int { return (n + ggufAlign - 1) / ggufAlign * ggufAlign }
+
+type ggufWriter struct {
+	w   *bufio.Writer
+	n   int
+	err error
+}
+
+func (g *ggufWriter) put(v any) {
+	if g.err != nil {
+		return
+	}
+	g.err = binary.Write(g.w, binary.LittleEndian, v)
+	g.n += binary.Size(v)
+}
+
+func (g *ggufWriter) raw(b []byte) {
+	if g.err != nil {
+		return
+	}
+	_, g.err = g.w.Write(b)
+	g.n += len(b)
+}
+
+func (g *ggufWriter) str(s string) {
+	g.put(uint64(len(s)))
+	g.raw([]byte(s))
+}
+
+func (g *ggufWriter) align() {
+	if r := g.n % ggufAlign; r != 0 {
+		g.raw(make([]byte, ggufAlign-r))
+	}
+}
+
+// GGUF value types.
+const (
+	gUint32  = 4
+	gInt32   = 5
+	gFloat32 = 6
+	gBool    = 7
+	gString  = 8
+	gArray   = 9
+)
+
+func (g *ggufWriter) value(v any) {
+	switch x := v.(type) {
+	case uint32:
+		g.put(uint32(gUint32))
+		g.put(x)
+	case int32:
+		g.put(uint32(gInt32))
+		g.put(x)
+	case float32:
+		g.put(uint32(gFloat32))
+		g.put(x)
+	case bool:
+		g.put(uint32(gBool))
+		g.put(x)
+	case string:
+		g.put(uint32(gString))
+		g.str(x)
+	case []string:
+		g.put(uint32(gArray))
+		g.put(uint32(gString))
+		g.put(uint64(len(x)))
+		for _, s := range x {
+			g.str(s)
+		}
+	case []float32:
+		g.put(uint32(gArray))
+		g.put(uint32(gFloat32))
+		g.put(uint64(len(x)))
+		g.put(x)
+	case []int32:
+		g.put(uint32(gArray))
+		g.put(uint32(gInt32))
+		g.put(uint64(len(x)))
+		g.put(x)
+	default:
+		panic(fmt.Sprintf("testmodels: unsupported GGUF value %T", v))
+	}
+}
+
+// randomData writes t's data: norms are ones, everything else small random values.
+func (g *ggufWriter) randomData(t tensor, rng *rand.Rand) {
+	n := t.elems()
+	buf := make([]byte, 0, t.bytes())
+	switch t.typ {
+	case TypeF32:
+		for range n {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(1))
+		}
+	case TypeF16:
+		for range n {
+			buf = binary.LittleEndian.AppendUint16(buf, F16(0.02*float32(rng.NormFloat64())))
+		}
+	case TypeQ8_0:
+		for range n / 32 {
+			buf = binary.LittleEndian.AppendUint16(buf, F16(0.002))
+			for range 32 {
+				buf = append(buf, byte(int8(rng.IntN(255)-127)))
+			}
+		}
+	case TypeQ4_0:
+		for range n / 32 {
+			buf = binary.LittleEndian.AppendUint16(buf, F16(0.02))
+			for range 16 {
+				buf = append(buf, byte(rng.IntN(256)))
+			}
+		}
+	}
+	g.raw(buf)
+}
+
+// F16 converts a float32 in the normal half-precision range to IEEE 754 binary16 (truncating).
+func F16(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	exp := int((b>>23)&0xff) - 127 + 15
+	man := uint16((b >> 13) & 0x3ff)
+	if exp <= 0 {
+		return sign
+	}
+	if exp >= 31 {
+		return sign | 0x7c00
+	}
+	return sign | uint16(exp)<<10 | man
+}

@@ -1,0 +1,127 @@
+// Hark is an offline voice assistant: it listens to the microphone, transcribes speech with
+// whisper.cpp, answers with a local language model on llama.cpp, shows the reply in a Fyne
+// window and speaks it. Nothing leaves the device.
+//
+// Run `hark help` for the commands. With no command, or only flags, hark opens its window.
+//
+// main is the only package that wires the engines (asr, llm, audio, ...) into the assistant
+// (app) and its front ends (ui, the command line).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one `hark NAME` subcommand.
+type command struct {
+	name    string
+	args    string // argument synopsis for help, e.g. "[--json] FILE.wav"
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands lists the subcommands in the order `hark help` shows them.
+func commands() []command {
+	return []command{
+		{"version", "", "print Hark's version, the engines' versions, build flags and CPU features", runVersion},
+		{"devices", "", "list audio capture and playback devices", runDevices},
+		{"licenses", "", "print the licences of the software Hark ships", runLicenses},
+		{"help", "[COMMAND]", "list the commands, or describe one", nil},
+	}
+}
+
+// errUsage marks an error caused by how the command was called (exit status 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (len(args[0]) > 0 && args[0][0] == '-' && args[0] != "-h" && args[0] != "--help") {
+		return exitCode(runGUI(ctx, args, stderr), stderr)
+	}
+	name, rest := args[0], args[1:]
+	if name == "help" || name == "-h" || name == "--help" {
+		return exitCode(runHelp(rest, stdout), stderr)
+	}
+	for _, c := range commands() {
+		if c.name == name && c.run != nil {
+			return exitCode(c.run(ctx, rest, stdout, stderr), stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "hark: unknown command %q; `hark help` lists the commands\n", name)
+	return 2
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "hark: %v\n", err)
+		return 2
+	case errors.Is(err, context.Canceled):
+		return 130
+	default:
+		fmt.Fprintf(stderr, "hark: %v\n", err)
+		return 1
+	}
+}
+
+func runHelp(args []string, w io.Writer) error {
+	if len(args) == 1 {
+		for _, c := range commands() {
+			if c.name == args[0] {
+				fmt.Fprintf(w, "usage: hark %s %s\n\n%s\n", c.name, c.args, c.summary)
+				if c.run != nil {
+					fmt.Fprintf(w, "\nOptions: hark %s -h\n", c.name)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: no command %q", errUsage, args[0])
+	}
+	fmt.Fprintln(w, "Hark, an offline voice assistant.")
+	fmt.Fprintln(w, "\nusage: hark [WINDOW OPTIONS]   open the window (hark -h for its options)")
+	fmt.Fprintln(w, "       hark COMMAND [ARGS]")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	return nil
+}
+
+// newFlags returns a flag set for a subcommand that reports errors instead of exiting.
+func newFlags(name, args string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: hark %s %s\n", name, args)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args and wraps a bad flag as a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %s: %v", errUsage, fs.Name(), err)
+	}
+	return nil
+}
