@@ -75,7 +75,7 @@ type Assistant struct {
 	heardAt     time.Time
 	utterN      int
 	levelAt     time.Time
-	chunks      int // microphone chunks taken (tests wait on it)
+	chunks      int                // microphone chunks taken (tests wait on it)
 	partial     context.CancelFunc // live transcript in flight
 	partialAt   time.Time
 	micRetryAt  time.Time

@@ -403,11 +403,15 @@ func TestBrokenModelShowsWhatToDoAndRecovers(t *testing.T) {
 			return nil, Explain(errors.New("bad magic"), "The language model file is not a GGUF model", "Choose a .gguf file in Settings → Models.")
 		}
 	})
-	e, i := r.rec.waitFor(t, 0, "llm failed", func(e Event) bool { return e.Kind == EventComponent && e.Component == ComponentLLM && e.Phase == PhaseFailed })
+	e, i := r.rec.waitFor(t, 0, "llm failed", func(e Event) bool {
+		return e.Kind == EventComponent && e.Component == ComponentLLM && e.Phase == PhaseFailed
+	})
 	if e.Hint != "Choose a .gguf file in Settings → Models." || e.Text != "The language model file is not a GGUF model" {
 		t.Errorf("failed component: text %q hint %q", e.Text, e.Hint)
 	}
-	rd, _ := r.rec.waitFor(t, 0, "readiness", func(e Event) bool { return e.Kind == EventReadiness && strings.Contains(e.Readiness.TypeReason, "not a GGUF") })
+	rd, _ := r.rec.waitFor(t, 0, "readiness", func(e Event) bool {
+		return e.Kind == EventReadiness && strings.Contains(e.Readiness.TypeReason, "not a GGUF")
+	})
 	if rd.Readiness.Type || rd.Readiness.Voice {
 		t.Errorf("readiness = %+v", rd.Readiness)
 	}
