@@ -79,6 +79,7 @@ type Assistant struct {
 	partial     context.CancelFunc // live transcript in flight
 	partialAt   time.Time
 	micRetryAt  time.Time
+	micBackoff  time.Duration
 }
 
 // chunk is a block of microphone samples from reader generation gen.
@@ -532,7 +533,7 @@ func (a *Assistant) onTick() {
 	if mic := a.comps[ComponentMicrophone]; mic.phase == PhaseFailed && a.loaders.Microphone != nil &&
 		!a.micRetryAt.IsZero() && !now.Before(a.micRetryAt) {
 		a.micRetryAt = time.Time{}
-		a.load(ComponentMicrophone)
+		a.loadAgain(ComponentMicrophone, true)
 	}
 	a.maybePartial()
 }

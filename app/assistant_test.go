@@ -37,6 +37,7 @@ func TestTypedQuestion(t *testing.T) {
 	if e.Interrupted || e.Err != nil || e.Timings == nil {
 		t.Fatalf("turn_done = %+v", e)
 	}
+	r.rec.state(t, i, StateIdle)
 	got := kinds(r.rec.all()[i:])
 	want := []string{"transcript", "state:thinking", "token", "token", "token", "reply", "turn_done", "state:idle"}
 	if !slices.Equal(got, want) {
@@ -73,6 +74,7 @@ func TestPushToTalk(t *testing.T) {
 	if e.Err != nil || e.Interrupted {
 		t.Fatalf("turn_done = %+v", e)
 	}
+	r.rec.state(t, i, StateIdle)
 	got := kinds(r.rec.all()[i:])
 	want := []string{"state:transcribing", "transcript", "state:thinking", "token", "token", "token", "reply", "turn_done", "state:idle"}
 	if !slices.Equal(got, want) {
@@ -574,9 +576,9 @@ func TestSpeechOutput(t *testing.T) {
 	r := newRig(t, withSpeaker(false))
 	i := r.ready(t)
 	r.a.Ask("say something")
-	got := kinds(nil)
-	r.rec.next(t, i, EventTurnDone)
-	got = kinds(r.rec.all()[i:])
+	_, j := r.rec.next(t, i, EventTurnDone)
+	r.rec.state(t, j, StateIdle)
+	got := kinds(r.rec.all()[i:])
 	want := []string{"transcript", "state:thinking", "token", "state:speaking", "token", "token", "reply", "turn_done", "state:idle"}
 	// The speaking state follows the first token; where exactly it lands among the tokens
 	// depends on scheduling.

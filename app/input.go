@@ -53,8 +53,14 @@ func (a *Assistant) micLost(comp *component, gen int, err error) {
 	a.retire(comp)
 	a.setPhase(comp, PhaseFailed, Explain(err, "The microphone stopped working",
 		"Check that it is plugged in, or choose another one in Settings. Hark keeps trying to reopen it."))
-	a.micRetryAt = a.now().Add(2 * time.Second)
+	a.scheduleMicRetry()
 	a.refresh()
+}
+
+// scheduleMicRetry reopens a failed microphone after a pause that grows from 2 to 30 seconds.
+func (a *Assistant) scheduleMicRetry() {
+	a.micBackoff = min(max(2*a.micBackoff, 2*time.Second), 30*time.Second)
+	a.micRetryAt = a.now().Add(a.micBackoff)
 }
 
 // onAudio takes a block of microphone samples.

@@ -54,7 +54,10 @@ type brainChat struct {
 }
 
 // load (re)loads component c in the background; the value it replaces is closed once unused.
-func (a *Assistant) load(c Component) {
+func (a *Assistant) load(c Component) { a.loadAgain(c, false) }
+
+// loadAgain loads c; a retry of a failed component stays quietly "failed" until it works.
+func (a *Assistant) loadAgain(c Component, retry bool) {
 	comp := a.comps[c]
 	if comp.cancel != nil {
 		comp.cancel()
@@ -62,7 +65,6 @@ func (a *Assistant) load(c Component) {
 	}
 	a.retire(comp)
 	comp.gen++
-	comp.err = nil
 	fn := a.loader(c)
 	if fn == nil || a.closing {
 		a.setPhase(comp, PhaseOff, nil)
@@ -71,8 +73,10 @@ func (a *Assistant) load(c Component) {
 	gen := comp.gen
 	ctx, cancel := context.WithCancel(a.ctx)
 	comp.cancel = cancel
-	comp.progress = -1
-	a.setPhase(comp, PhaseLoading, nil)
+	if !retry || comp.phase != PhaseFailed {
+		comp.progress = -1
+		a.setPhase(comp, PhaseLoading, nil)
+	}
 	var last time.Time
 	progress := func(p float64) {
 		// Called on the loader's goroutine, possibly very often: a few updates a second suffice.
@@ -113,7 +117,7 @@ func (a *Assistant) loaded(comp *component, gen int, v any, err error) {
 	if err != nil {
 		a.setPhase(comp, PhaseFailed, err)
 		if comp.name == ComponentMicrophone {
-			a.micRetryAt = a.now().Add(2 * time.Second)
+			a.scheduleMicRetry()
 		}
 		a.refresh()
 		return
@@ -125,6 +129,7 @@ func (a *Assistant) loaded(comp *component, gen int, v any, err error) {
 		a.chat = &held{val: bc.chat}
 	case ComponentMicrophone:
 		comp.cur = &held{val: v}
+		a.micBackoff = 0
 		a.startMic(comp)
 	default:
 		comp.cur = &held{val: v}
