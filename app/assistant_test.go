@@ -164,11 +164,13 @@ func TestWakePhrase(t *testing.T) {
 		t.Errorf("ignored = %q (%q)", e.Reason, e.Text)
 	}
 	_, i = r.rec.next(t, i, EventTurnDone)
+	r.sync(t) // the loop has finished the turn (follow-up window set) before the clock moves
 
 	// 2. The wake phrase alone arms the assistant; the next utterance is answered.
 	answer("Hey, Hark.")
 	_, i = r.rec.next(t, i, EventWake)
 	_, i = r.rec.next(t, i, EventTurnDone)
+	r.sync(t) // the loop has finished the turn (follow-up window set) before the clock moves
 	r.clock.advance(3 * time.Second)
 	answer("what time is it")
 	e, i = r.rec.next(t, i, EventTranscript)
@@ -176,6 +178,7 @@ func TestWakePhrase(t *testing.T) {
 		t.Errorf("transcript = %q", e.Text)
 	}
 	_, i = r.rec.next(t, i, EventTurnDone)
+	r.sync(t) // the loop has finished the turn (follow-up window set) before the clock moves
 
 	// 3. Within the follow-up window no wake phrase is needed.
 	r.clock.advance(5 * time.Second)
@@ -185,6 +188,7 @@ func TestWakePhrase(t *testing.T) {
 		t.Errorf("follow-up transcript = %q", e.Text)
 	}
 	_, i = r.rec.next(t, i, EventTurnDone)
+	r.sync(t) // the loop has finished the turn (follow-up window set) before the clock moves
 
 	// 4. After the window it is needed again.
 	r.clock.advance(9 * time.Second)
@@ -194,6 +198,7 @@ func TestWakePhrase(t *testing.T) {
 		t.Errorf("after the window: ignored reason %q", e.Reason)
 	}
 	_, i = r.rec.next(t, i, EventTurnDone)
+	r.sync(t) // the loop has finished the turn (follow-up window set) before the clock moves
 
 	// 5. Wake phrase and question in one breath, misheard.
 	answer("hey hart, will it rain?")
@@ -309,8 +314,9 @@ func TestNewQuestionSupersedesReply(t *testing.T) {
 	i := r.ready(t)
 	r.a.Ask("first")
 	_, i = r.rec.next(t, i, EventToken)
-	close(r.brain.gate)
 	r.a.Ask("second")
+	r.rec.waitFor(t, i, "turn 2 transcript", func(e Event) bool { return e.Kind == EventTranscript && e.Turn == 2 })
+	close(r.brain.gate)
 	e, _ := r.rec.waitFor(t, i, "turn 2 done", func(e Event) bool { return e.Kind == EventTurnDone && e.Turn == 2 })
 	if e.Interrupted {
 		t.Errorf("turn 2 interrupted")
@@ -438,6 +444,7 @@ func TestIdleWipe(t *testing.T) {
 	i := r.ready(t)
 	r.a.Ask("my name is Ann")
 	_, i = r.rec.next(t, i, EventTurnDone)
+	r.sync(t)
 	r.clock.advance(30 * time.Second)
 	r.tick(t)
 	for _, e := range r.rec.all()[i:] {

@@ -494,6 +494,12 @@ func (r *rig) ready(t *testing.T) int {
 	t.Helper()
 	_, i := r.rec.waitFor(t, 0, "readiness (voice)", func(e Event) bool { return e.Kind == EventReadiness && e.Readiness.Voice && e.Readiness.Type })
 	_, i = r.rec.next(t, i, EventState)
+	if r.spk != nil {
+		_, j := r.rec.waitFor(t, 0, "speech ready", func(e Event) bool {
+			return e.Kind == EventComponent && e.Component == ComponentSpeech && e.Phase == PhaseReady
+		})
+		i = max(i, j)
+	}
 	return i
 }
 

@@ -223,11 +223,13 @@ func (a *Assistant) think(t *turn) {
 			}
 			if n == 0 {
 				first = a.now()
-				a.send(func() { a.firstToken(t) })
 			}
 			n++
 			b.WriteString(p)
 			a.publish(Event{Kind: EventToken, Turn: t.id, Text: p})
+			if n == 1 {
+				a.send(func() { a.firstToken(t) })
+			}
 			if q != nil {
 				q.push(p)
 			}
