@@ -26,9 +26,9 @@ const (
 type bubble struct {
 	kind    bubbleKind
 	text    string
-	meta    string // timestamp and remarks ("interrupted")
-	partial bool   // a live transcript: italic, fainter
-	large   bool   // car: the reply in large type
+	meta    string  // timestamp and remarks ("interrupted")
+	partial bool    // a live transcript: italic, fainter
+	large   bool    // car: the reply in large type
 	avail   float32 // width of the row it sits in, once known
 	rt      *widget.RichText
 	bg      *canvas.Rectangle

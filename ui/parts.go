@@ -102,7 +102,6 @@ func (r *attractRenderer) Objects() []fyne.CanvasObject {
 
 func (r *attractRenderer) Destroy() {}
 
-
 // control is a button the window enables and disables: a widget.Button, or a bigButton.
 type control interface {
 	fyne.CanvasObject
