@@ -204,9 +204,10 @@ type chat struct {
 func (c *chat) prompt(user string) string {
 	var p strings.Builder
 	p.WriteString(c.system + "\n\n")
-	// Keep the prompt well inside the context: the newest turns matter most.
+	// llm.Generate evaluates the prompt in one batch of at most 512 tokens: keep the history
+	// to the newest turns that fit in about 200 characters (with a small vocabulary a token can be one character).
 	turns := c.turns
-	for len(turns) > 0 && (len(strings.Join(turns, "\n"))/3) > llmContext/2 {
+	for len(turns) > 0 && len(strings.Join(turns, "\n")) > 200 {
 		turns = turns[2:]
 	}
 	for _, t := range turns {
@@ -224,7 +225,11 @@ func (c *chat) Send(ctx context.Context, user string, emit func(string) error) (
 		return emit(p)
 	})
 	rep := app.Reply{Text: strings.TrimSpace(text), Tokens: tokens, Compute: time.Since(start), Interrupted: ctx.Err() != nil}
-	c.turns = append(c.turns, "User: "+user, "Assistant: "+rep.Text)
+	reply := rep.Text
+	if len(reply) > 100 {
+		reply = reply[:100]
+	}
+	c.turns = append(c.turns, "User: "+user, "Assistant: "+reply)
 	return rep, err
 }
 

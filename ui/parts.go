@@ -23,7 +23,7 @@ func fmtRow(t turnTiming) string {
 		}
 		return fmt.Sprintf("%.1fs", x.Seconds())
 	}
-	return fmt.Sprintf("%-5d %-6s %-7s %-6s %-9s %-10s %-7s %-7s %-9s %d",
+	return fmt.Sprintf("%-3d %-6s %-7s %-6s %-6s %-6s %-6s %-6s %-6s %d",
 		t.turn, t.input, d(t.t.Speech), d(t.t.Transcribe), d(t.t.FirstToken), d(t.t.Generate),
 		d(t.t.ASRCompute), d(t.t.LLMCompute), d(t.t.Overhead), t.t.Tokens)
 }

@@ -692,6 +692,9 @@ func (u *UI) rebuildBanner() {
 			l := widget.NewLabel("Loading " + strings.ToLower(c.Title()) + "…")
 			u.banner.Add(container.NewBorder(nil, nil, l, nil, bar))
 		case app.PhaseFailed:
+			if c == app.ComponentVAD && !u.settings.HandsFree {
+				continue // push-to-talk does without voice detection
+			}
 			u.banner.Add(u.failureCard(c, e))
 		}
 	}
@@ -699,30 +702,28 @@ func (u *UI) rebuildBanner() {
 }
 
 func (u *UI) failureCard(c app.Component, e app.Event) fyne.CanvasObject {
-	title := widget.NewLabelWithStyle(c.Title()+" is not available", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	title.Importance = widget.DangerImportance
 	msg := e.Text
 	if msg == "" && e.Err != nil {
 		msg = e.Err.Error()
 	}
-	body := widget.NewLabel(msg)
-	body.Wrapping = fyne.TextWrapWord
-	parts := []fyne.CanvasObject{title, body}
 	hint := e.Hint
 	if u.settings.Mode == ModeKiosk {
 		hint = "Please ask a member of staff."
 	}
 	if hint != "" {
-		h := widget.NewLabel(hint)
-		h.Wrapping = fyne.TextWrapWord
-		h.TextStyle = fyne.TextStyle{Italic: true}
-		parts = append(parts, h)
+		msg += " — " + hint
 	}
-	box := container.NewVBox(parts...)
-	if u.settings.Mode != ModeKiosk {
-		return container.NewBorder(nil, nil, nil, container.NewCenter(widget.NewButton("Settings", u.showSettings)), box)
+	segs := []widget.RichTextSegment{
+		&widget.TextSegment{Text: c.Title() + ": ", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNameError,
+			TextStyle: fyne.TextStyle{Bold: true}}},
+		&widget.TextSegment{Text: msg, Style: widget.RichTextStyleParagraph},
 	}
-	return box
+	text := widget.NewRichText(segs...)
+	text.Wrapping = fyne.TextWrapWord
+	if u.settings.Mode == ModeKiosk {
+		return text
+	}
+	return container.NewBorder(nil, nil, nil, container.NewCenter(widget.NewButton("Settings", u.showSettings)), text)
 }
 
 func (u *UI) toggleDebug() {
@@ -738,7 +739,7 @@ func (u *UI) updateDebug() {
 		return
 	}
 	var b strings.Builder
-	b.WriteString("turn  in     speech  →text  →1st tok  →last tok  asr     llm     overhead  tok\n")
+	b.WriteString("#   in     speech  →text  →1st   →last  asr    llm    ovh    tok\n")
 	start := max(0, len(u.timings)-8)
 	for _, t := range u.timings[start:] {
 		mark := ""

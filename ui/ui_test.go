@@ -98,9 +98,9 @@ func TestFailedModelShowsWhatToDo(t *testing.T) {
 	err := app.Explain(errors.New("bad magic"), "The language model file is not a GGUF model", "Choose a .gguf file in Settings.")
 	u.send(app.Event{Kind: app.EventComponent, Component: app.ComponentLLM, Phase: app.PhaseFailed, Err: err,
 		Text: app.Message(err), Hint: app.Hint(err)})
-	got := labelsIn(u.banner)
-	for _, want := range []string{"Language model is not available", "The language model file is not a GGUF model", "Choose a .gguf file in Settings.", "Settings"} {
-		if !slices.Contains(got, want) {
+	got := strings.Join(labelsIn(u.banner), "|")
+	for _, want := range []string{"Language model: The language model file is not a GGUF model — Choose a .gguf file in Settings.", "Settings"} {
+		if !strings.Contains(got, want) {
 			t.Errorf("banner lacks %q: %q", want, got)
 		}
 	}
@@ -426,6 +426,8 @@ func labelsIn(o fyne.CanvasObject) []string {
 			out = append(out, w.Text)
 		case *widget.Button:
 			out = append(out, w.Text)
+		case *widget.RichText:
+			out = append(out, w.String())
 		case *fyne.Container:
 			for _, c := range w.Objects {
 				walk(c)
