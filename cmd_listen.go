@@ -39,15 +39,24 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		cfg.PartialEvery = -1
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	var answered atomic.Int64
 	out := app.NewJSONSink(stdout, *levels)
 	count := app.SinkFunc(func(e app.Event) {
-		if e.Kind == app.EventTurnDone && !strings.HasPrefix(e.Reason, "ignored") && e.Err == nil {
+		switch {
+		case e.Kind == app.EventTurnDone && !strings.HasPrefix(e.Reason, "ignored") && e.Err == nil:
 			if n := answered.Add(1); *turns > 0 && n >= int64(*turns) {
-				cancel()
+				cancel(nil)
 			}
+		case e.Kind == app.EventComponent && e.Phase == app.PhaseFailed && e.Component != app.ComponentMicrophone:
+			// Without a window nobody can pick another model: say what is wrong and stop. (A
+			// missing microphone is retried: it may be plugged in.)
+			msg := app.Message(e.Err)
+			if h := app.Hint(e.Err); h != "" {
+				msg += " (" + h + ")"
+			}
+			cancel(fmt.Errorf("%s: %s", e.Component.Title(), msg))
 		}
 	})
 	logger := log.New(stderr, "hark listen: ", log.LstdFlags)
@@ -57,6 +66,9 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if err := out.Err(); err != nil {
 		return fmt.Errorf("listen: writing events: %w", err)
+	}
+	if err := context.Cause(ctx); err != nil && err != context.Canceled {
+		return err
 	}
 	return nil
 }
