@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -38,7 +39,7 @@ const modelsUsage = `usage: hark models list [--json]            the manifest, w
        hark models verify [NAME|FILE...]     check headers and checksums (default: everything installed)
        hark models rm NAME...                delete downloaded models
        hark models path [NAME]               the models folder, or where NAME is stored
-Each takes --config FILE and --set KEY=VALUE (models.dir, models.asr, ...).
+Each takes --models-dir DIR, --config FILE and --set KEY=VALUE (models.asr, models.mirror, ...).
 `
 
 // modelsEnv is what every models subcommand needs: the configuration, manifest and store.
@@ -46,6 +47,13 @@ type modelsEnv struct {
 	cfg      *config.Config
 	manifest *models.Manifest
 	store    *models.Store
+}
+
+// modelsFlags adds the flags every models subcommand takes: --config, --set and --models-dir.
+func modelsFlags(fs *flag.FlagSet) *config.Flags {
+	cf := config.NewFlags(fs)
+	cf.Bind("models-dir", "models.dir")
+	return cf
 }
 
 func newModelsEnv(f *config.Flags, stderr io.Writer) (*modelsEnv, error) {
@@ -82,24 +90,19 @@ func loadConfig(f *config.Flags, stderr io.Writer) (*config.Config, error) {
 	return cfg, err
 }
 
-// activeRef is the configured model reference for a kind (or the device class's default).
-func (e *modelsEnv) activeRef(k models.Kind) (ref string, byDefault bool) {
-	switch k {
-	case models.ASR:
-		ref = e.cfg.Models.ASR
-	case models.LLM:
-		ref = e.cfg.Models.LLM
-	case models.VAD:
-		ref = e.cfg.Models.VAD
+// selections are the models in use: the configured ones, or the device class's defaults.
+func (e *modelsEnv) selections() []models.Selection {
+	return e.store.Select(e.manifest, e.cfg.DeviceClass(), map[models.Kind]string{
+		models.ASR: e.cfg.Models.ASR, models.LLM: e.cfg.Models.LLM, models.VAD: e.cfg.Models.VAD})
+}
+
+func (e *modelsEnv) selection(k models.Kind) models.Selection {
+	for _, s := range e.selections() {
+		if s.Kind == k {
+			return s
+		}
 	}
-	if ref != "" {
-		return ref, false
-	}
-	c, err := e.manifest.Class(e.cfg.DeviceClass())
-	if err != nil {
-		return "", true
-	}
-	return c.Model(k), true
+	return models.Selection{}
 }
 
 type listedModel struct {
@@ -113,7 +116,7 @@ type listedModel struct {
 
 func modelsList(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models list", "[--json]", stderr)
-	cf := config.NewFlags(fs)
+	cf := modelsFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -126,7 +129,7 @@ func modelsList(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, m := range e.manifest.Models {
 		st := e.store.Status(m)
 		r := listedModel{Entry: m, Installed: st.Installed, Partial: st.Partial, Path: e.store.Path(m)}
-		if ref, _ := e.activeRef(m.Kind); ref == m.Name {
+		if sel := e.selection(m.Kind); sel.Ref == m.Name {
 			r.Active = true
 		}
 		for _, cn := range models.ClassNames() {
@@ -174,18 +177,17 @@ func modelsList(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	tw.Flush()
 	fmt.Fprintln(stdout, "\n* = active (set with models.asr / models.llm / models.vad, or the device class's default)")
 
-	// Active models that are local files, and files in the folder that are not in the manifest.
-	for _, k := range models.Kinds() {
-		ref, _ := e.activeRef(k)
-		if _, ok := e.manifest.Lookup(ref); ok || ref == "" {
+	// Active models that are local files or unknown names, and files in the folder that are
+	// not in the manifest.
+	for _, sel := range e.selections() {
+		if sel.Entry != nil && sel.Entry.Name == sel.Ref {
 			continue
 		}
-		p, _, err := e.store.Resolve(e.manifest, ref, k)
 		status := "ok"
-		if err != nil {
-			status = err.Error()
+		if sel.Err != nil {
+			status = sel.Err.Error()
 		}
-		fmt.Fprintf(stdout, "* %s: %s (%s)\n", k, p, status)
+		fmt.Fprintf(stdout, "* %s: %s (%s)\n", sel.Kind, sel.Ref, status)
 	}
 	files, err := e.store.Files(e.manifest)
 	if err != nil {
@@ -201,7 +203,7 @@ func modelsList(_ context.Context, args []string, stdout, stderr io.Writer) erro
 
 func modelsPull(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models pull", "NAME... | --class CLASS", stderr)
-	cf := config.NewFlags(fs)
+	cf := modelsFlags(fs)
 	class := fs.String("class", "", "download the default models of a device `class` (laptop, kiosk, car); with no names, the configured class")
 	force := fs.Bool("force", false, "download again even if installed")
 	if err := parseFlags(fs, args); err != nil {
@@ -242,7 +244,8 @@ func modelsPull(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			continue
 		}
 		bar := &progressBar{w: stderr, tty: tty}
-		res, err := e.store.Pull(ctx, m, models.PullOptions{Force: *force, Progress: bar.update, UserAgent: "hark/" + buildinfo.Version()})
+		res, err := e.store.Pull(ctx, m, models.PullOptions{Force: *force, Progress: bar.update,
+			UserAgent: "hark/" + buildinfo.Version(), Mirror: e.cfg.Models.Mirror})
 		bar.finish()
 		if err != nil {
 			return err
@@ -270,7 +273,7 @@ func entryNames(es []models.Entry) []string {
 
 func modelsVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models verify", "[NAME|FILE...]", stderr)
-	cf := config.NewFlags(fs)
+	cf := modelsFlags(fs)
 	noHash := fs.Bool("no-hash", false, "check headers only, not checksums (fast)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -302,11 +305,9 @@ func modelsVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 			add(t)
 		}
-		for _, k := range models.Kinds() { // active local files outside the folder
-			if ref, _ := e.activeRef(k); ref != "" {
-				if p, ent, err := e.store.Resolve(e.manifest, ref, k); err == nil {
-					add(target{p, ent, k})
-				}
+		for _, sel := range e.selections() { // active local files outside the folder
+			if sel.Installed {
+				add(target{sel.Path, sel.Entry, sel.Kind})
 			}
 		}
 		if len(targets) == 0 {
@@ -376,7 +377,7 @@ func modelCheckers() models.Checkers { return models.Checkers{} }
 
 func modelsRemove(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models rm", "NAME...", stderr)
-	cf := config.NewFlags(fs)
+	cf := modelsFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -400,9 +401,9 @@ func modelsRemove(_ context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: deleted (%s freed)\n", m.Name, models.FormatBytes(size))
-		if ref, byDefault := e.activeRef(m.Kind); ref == m.Name {
+		if sel := e.selection(m.Kind); sel.Ref == m.Name {
 			how := "models." + string(m.Kind)
-			if byDefault {
+			if sel.ByDefault {
 				how = "the " + e.cfg.DeviceClass() + " default"
 			}
 			fmt.Fprintf(stderr, "hark: note: %s was the active %s (%s); download it again or choose another\n", m.Name, m.Kind.Describe(), how)
@@ -413,7 +414,7 @@ func modelsRemove(_ context.Context, args []string, stdout, stderr io.Writer) er
 
 func modelsPath(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models path", "[NAME]", stderr)
-	cf := config.NewFlags(fs)
+	cf := modelsFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -18,32 +18,32 @@ var manifestTOML []byte
 
 // Entry is one curated model in the manifest.
 type Entry struct {
-	Name  string `toml:"name"`
-	Kind  Kind   `toml:"kind"`
-	Title string `toml:"title"`
+	Name  string `toml:"name" json:"name"`
+	Kind  Kind   `toml:"kind" json:"kind"`
+	Title string `toml:"title" json:"title"`
 	// File is the file's name in the models folder.
-	File string `toml:"file"`
-	URL  string `toml:"url"`
+	File string `toml:"file" json:"file"`
+	URL  string `toml:"url" json:"url"`
 	// Size in bytes; 0 when no source gives it.
-	Size int64 `toml:"size"`
+	Size int64 `toml:"size" json:"size"`
 	// SHA256 and SHA1 are lowercase hex; "" when no source publishes them.
-	SHA256         string   `toml:"sha256"`
-	SHA1           string   `toml:"sha1"`
-	ChecksumSource string   `toml:"checksum_source"`
-	Quant          string   `toml:"quant"`
-	Languages      []string `toml:"languages"`
+	SHA256         string   `toml:"sha256" json:"sha256"`
+	SHA1           string   `toml:"sha1" json:"sha1"`
+	ChecksumSource string   `toml:"checksum_source" json:"checksum_source"`
+	Quant          string   `toml:"quant" json:"quant"`
+	Languages      []string `toml:"languages" json:"languages"`
 	// RAMMB is the memory needed to run the model, in MB (models/README.md says how it was
 	// estimated).
-	RAMMB   int      `toml:"ram_mb"`
-	License string   `toml:"license"`
-	Devices []string `toml:"devices"`
-	Notes   string   `toml:"notes"`
+	RAMMB   int      `toml:"ram_mb" json:"ram_mb"`
+	License string   `toml:"license" json:"license"`
+	Devices []string `toml:"devices" json:"devices"`
+	Notes   string   `toml:"notes" json:"notes"`
 }
 
 // Class is a kind of device with the models Hark suggests for it.
 type Class struct {
 	Name        string `toml:"-"`
-	Title       string `toml:"title"`
+	Title       string `toml:"title" json:"title"`
 	Description string `toml:"description"`
 	ASR         string `toml:"asr"`
 	LLM         string `toml:"llm"`

@@ -81,6 +81,19 @@ type PullOptions struct {
 	Force bool
 	// UserAgent is sent with every request (default "hark").
 	UserAgent string
+	// Mirror, when set, replaces https://huggingface.co in the manifest's URLs (a company or
+	// fleet mirror, or HF_ENDPOINT-style mirrors). Checksums are verified all the same.
+	Mirror string
+}
+
+// MirrorURL rewrites a Hugging Face URL to a mirror: base + the path after huggingface.co.
+// Other URLs, and an empty base, are returned unchanged.
+func MirrorURL(u, base string) string {
+	const hf = "https://huggingface.co/"
+	if base == "" || !strings.HasPrefix(u, hf) {
+		return u
+	}
+	return strings.TrimSuffix(base, "/") + "/" + strings.TrimPrefix(u, hf)
 }
 
 // PullResult describes a finished pull.
@@ -133,6 +146,7 @@ func (s *Store) Pull(ctx context.Context, e Entry, opts PullOptions) (PullResult
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return PullResult{}, fmt.Errorf("models: cannot create the models folder: %w", err)
 	}
+	e.URL = MirrorURL(e.URL, opts.Mirror)
 	p := &puller{s: s, e: e, opts: opts, final: final, part: s.partPath(e)}
 	p.defaults()
 	res, err := p.run(ctx)

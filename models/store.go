@@ -372,6 +372,44 @@ func (s *Store) Resolve(m *Manifest, ref string, kind Kind) (string, *Entry, err
 	return p, &e, nil
 }
 
+// Selection is the model in use for one kind: the configured reference (or the device class's
+// default), and where its file is.
+type Selection struct {
+	Kind Kind
+	// Ref is the manifest name or file path; ByDefault is set when it is the class's default
+	// because the configuration names none.
+	Ref       string
+	ByDefault bool
+	Entry     *Entry // the manifest entry, nil for a file outside the manifest
+	Path      string
+	Installed bool  // the file exists
+	Err       error // why it cannot be used (not downloaded, missing file, unknown name)
+}
+
+// Select resolves the models for every kind: configured names the references from the
+// configuration (models.asr, models.llm, models.vad; "" for the class default), class the
+// device class. The first-run window uses it to see what is missing: selections with an Entry
+// and !Installed can be downloaded with Pull; others need another file.
+func (s *Store) Select(m *Manifest, class string, configured map[Kind]string) []Selection {
+	var out []Selection
+	for _, k := range Kinds() {
+		sel := Selection{Kind: k, Ref: configured[k]}
+		if sel.Ref == "" {
+			c, err := m.Class(class)
+			if err != nil {
+				sel.Err = err
+				out = append(out, sel)
+				continue
+			}
+			sel.Ref, sel.ByDefault = c.Model(k), true
+		}
+		sel.Path, sel.Entry, sel.Err = s.Resolve(m, sel.Ref, k)
+		sel.Installed = sel.Err == nil
+		out = append(out, sel)
+	}
+	return out
+}
+
 func isPathRef(ref string) bool {
 	return strings.ContainsRune(ref, filepath.Separator) || strings.HasPrefix(ref, "~") ||
 		strings.HasSuffix(ref, ".bin") || strings.HasSuffix(ref, ".gguf")

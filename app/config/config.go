@@ -48,6 +48,7 @@ type Config struct {
 // Models is the [models] section.
 type Models struct {
 	Dir         string // dir: where downloaded models live ("" = ~/.local/share/hark/models)
+	Mirror      string // mirror: download from this address instead of huggingface.co ("" = none)
 	DeviceClass string // device_class: auto | laptop | kiosk | car (picks the default models)
 	ASR         string // asr: speech model: manifest name or .bin path ("" = the class default)
 	LLM         string // llm: language model: manifest name or .gguf path ("" = the class default)
@@ -248,7 +249,8 @@ type Options struct {
 	// Path is the configuration file; "" means DefaultPath. A file named here (or by
 	// HARK_CONFIG) must exist; the default file may be missing.
 	Path string
-	// Env is the environment, as os.Environ returns it; nil means os.Environ().
+	// Env holds the HARK_* variables, as os.Environ returns them; nil means os.Environ(). (The
+	// XDG_* and HOME variables that locate the default file are read from the process.)
 	Env []string
 	// Flags are command-line values; they win over everything else.
 	Flags []Override
@@ -302,9 +304,11 @@ func Load(opts Options) (*Config, error) {
 	}
 	var err error
 	if path == "" {
-		if path, err = DefaultPath(); err != nil {
+		dir, err := xdgDir("XDG_CONFIG_HOME", ".config")
+		if err != nil {
 			return c, err
 		}
+		path = filepath.Join(dir, "config.toml")
 	}
 	if path, err = expandHome(path); err != nil {
 		return c, err

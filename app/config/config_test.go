@@ -116,6 +116,7 @@ func TestLoadProblems(t *testing.T) {
 		{"list value", "[ui]\ntheme = [\"dark\"]\n", nil, nil, []string{`ui.theme: lists ([...]) are not used`}},
 		{"date value", "[ui]\ntheme = 2024-01-01\n", nil, nil, []string{`ui.theme: dates are not used`}},
 		{"array of tables", "[[ui]]\ntheme = \"dark\"\n", nil, nil, []string{`:1: arrays of tables`}},
+		{"bad mirror", "[models]\nmirror = \"ftp://x\"\n", nil, nil, []string{`models.mirror = "ftp://x": must be empty or an http(s) address`}},
 		{"bad environment", "", []string{"HARK_ASSISTANT_MODE=boat"}, nil, []string{`HARK_ASSISTANT_MODE: assistant.mode = "boat": must be one of desktop, kiosk, car`}},
 		{"bad environment number", "", []string{"HARK_PERFORMANCE_THREADS=many"}, nil, []string{`HARK_PERFORMANCE_THREADS: performance.threads = "many": must be a whole number between 0 and 256`}},
 		{"bad flag", "", nil, []Override{{"assistant.temperature", "hot", "--set assistant.temperature"}}, []string{`--set assistant.temperature: assistant.temperature = "hot": must be a number between 0 and 2`}},

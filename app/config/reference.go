@@ -88,7 +88,7 @@ func Reference() string {
 		if s.kind == kindChoice && len(s.choices) <= 12 {
 			extra = "One of: " + strings.Join(s.choices, ", ") + ". " + extra
 		}
-		if s.kind != kindChoice && s.kind != kindString && s.kind != kindBool && s.kind != kindChord {
+		if s.kind == kindInt || s.kind == kindFloat || s.kind == kindDuration {
 			extra = "Range: " + strings.Replace(s.rangeText(), " and ", " to ", 1) + ". " + extra
 		}
 		b.WriteString("# " + extra + "\n")
@@ -126,7 +126,7 @@ Durations are strings with a unit (` + "`\"600ms\"`, `\"8s\"`, `\"2m\"`" + `). W
 			section = s.section()
 			fmt.Fprintf(&b, "\n## [%s]\n\n| key | default | values | environment | |\n|---|---|---|---|---|\n", section)
 		}
-		values := map[valueKind]string{kindString: "text", kindBool: "true, false", kindChord: "key chord"}[s.kind]
+		values := map[valueKind]string{kindString: "text", kindBool: "true, false", kindChord: "key chord", kindURL: "http(s) address"}[s.kind]
 		switch s.kind {
 		case kindChoice:
 			values = strings.Join(s.choices, ", ")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ const (
 	kindFloat
 	kindDuration
 	kindChord // a key chord such as ctrl+alt+shift+a
+	kindURL   // "" or an http(s) URL
 )
 
 // spec describes one configuration key: everything Load, Set, `config show` and the reference
@@ -57,6 +59,8 @@ func schema() []spec {
 	return []spec{
 		{key: "models.dir", kind: kindString, def: "", field: func(c *Config) any { return &c.Models.Dir },
 			doc: "Folder that holds downloaded models. Empty: ~/.local/share/hark/models ($XDG_DATA_HOME/hark/models)."},
+		{key: "models.mirror", kind: kindURL, def: "", field: func(c *Config) any { return &c.Models.Mirror },
+			doc: "Download models from this mirror instead of https://huggingface.co (e.g. a server that serves a copy for a fleet of kiosks). Checksums are verified the same way. Only `hark models pull` uses it."},
 		{key: "models.device_class", kind: kindChoice, def: "auto", choices: []string{"auto", "laptop", "kiosk", "car"},
 			field: func(c *Config) any { return &c.Models.DeviceClass },
 			doc:   "Kind of device, which picks the default models (`hark models list` shows each class's pair). auto: follow assistant.mode (desktop is a laptop)."},
@@ -366,6 +370,14 @@ func (s spec) check(v any) error {
 			}
 		case kindChord:
 			return checkChord(n)
+		case kindURL:
+			if n == "" {
+				return nil
+			}
+			u, err := url.Parse(n)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New(`must be empty or an http(s) address, like "http://mirror.local:8080"`)
+			}
 		}
 		return nil
 	default:
