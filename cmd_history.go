@@ -55,10 +55,8 @@ func openHistory(args []string, name, synopsis string, stderr io.Writer, extra f
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if name != "wipe" && name != "path" {
-		if _, err := os.Stat(path); os.IsNotExist(err) {
-			return nil, cfg, fs.Args(), errNoHistory{path, cfg.History.Enabled}
-		}
+	if _, err := os.Stat(path); os.IsNotExist(err) {
+		return nil, cfg, fs.Args(), errNoHistory{path, cfg.History.Enabled}
 	}
 	s, err := history.Open(path, history.Options{RetentionDays: cfg.History.RetentionDays, StoreAudio: cfg.History.StoreAudio})
 	if err != nil {
@@ -219,7 +217,7 @@ func historyWipe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var yes *bool
 	s, _, _, err := openHistory(args, "wipe", "[--yes]", stderr, func(fs *flag.FlagSet) { yes = fs.Bool("yes", false, "do not ask for confirmation") })
 	if err != nil {
-		return err
+		return noHistory(err, stdout) // nothing to wipe
 	}
 	defer s.Close()
 	list, err := s.Conversations(ctx, history.ListOptions{})

@@ -185,7 +185,10 @@ func writeTemp(t *testing.T, text string) string {
 
 func TestHistoryCommands(t *testing.T) {
 	home := isolate(t)
-	runSteps(t, []cliStep{{[]string{"history", "list"}, 0, []string{"no history yet"}, nil}})
+	runSteps(t, []cliStep{
+		{[]string{"history", "list"}, 0, []string{"no history yet"}, nil},
+		{[]string{"history", "wipe", "--yes"}, 0, []string{"no history yet"}, nil},
+	})
 	path := filepath.Join(home, "data", "hark", "history.db")
 	s, err := history.Open(path, history.Options{})
 	if err != nil {

@@ -50,7 +50,8 @@ type Progress struct {
 	Speed float64
 	// ETA is the expected time to finish; negative when not known.
 	ETA time.Duration
-	// Attempt counts reconnections (0 for the first connection); Err is why the last one broke.
+	// Attempt counts reconnections since data last arrived (0 for the first connection); Err is
+	// why the last connection broke.
 	Attempt int
 	Err     error
 }
@@ -70,8 +71,10 @@ type PullOptions struct {
 	Client *http.Client
 	// Progress, when set, is called on the pulling goroutine; it must return quickly.
 	Progress func(Progress)
-	// Retries is how many times a broken connection is resumed before Pull gives up
-	// (default 5; negative: never).
+	// Retries is how many times in a row a connection may break without delivering a byte
+	// before Pull gives up (default 5; negative: never retry). A connection that delivered
+	// data before breaking resets the count, so a long download on a flaky network keeps
+	// resuming as long as it makes progress.
 	Retries int
 	// RetryWait is the first pause before reconnecting; it doubles each time (default 1 s).
 	RetryWait time.Duration
@@ -215,9 +218,13 @@ func (p *puller) run(ctx context.Context) (PullResult, error) {
 		return PullResult{}, err
 	}
 	for {
+		before := p.done
 		err := p.fetch(ctx)
 		if err == nil {
 			break
+		}
+		if p.done > before {
+			p.attempt = 0 // it made progress: count failures afresh
 		}
 		if ctx.Err() != nil {
 			p.f.Sync()
@@ -225,7 +232,7 @@ func (p *puller) run(ctx context.Context) (PullResult, error) {
 				FormatBytes(p.done), sizeOrUnknown(p.total), p.e.Name, ctx.Err())
 		}
 		var retry errRetry
-		if !errors.As(err, &retry) || p.attempt >= p.opts.Retries {
+		if !errors.As(err, &retry) || p.opts.Retries < 0 || p.attempt >= p.opts.Retries {
 			p.f.Sync()
 			if errors.As(err, &retry) && p.done > 0 {
 				return PullResult{}, fmt.Errorf("%w (gave up after %d attempts; %s downloaded so far is kept, run the pull again to resume)",

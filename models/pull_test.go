@@ -473,3 +473,40 @@ func TestPullSizeChanged(t *testing.T) {
 	}
 	assertNotInstalled(t, s, e)
 }
+
+// TestPullKeepsResumingWhileProgressing: a connection that breaks again and again, more often
+// than Retries, still completes the download as long as every connection delivers data.
+func TestPullKeepsResumingWhileProgressing(t *testing.T) {
+	data := testModel(t)
+	srv := newModelServer(t, data)
+	chunk := len(data) / 10
+	srv.before = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n >= 8 {
+			return false
+		}
+		start := 0
+		if rng := r.Header.Get("Range"); rng != "" {
+			fmt.Sscanf(rng, "bytes=%d-", &start)
+		}
+		w.Header().Set("ETag", srv.etag)
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, len(data)-1, len(data)))
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)-start))
+		if start > 0 {
+			w.WriteHeader(http.StatusPartialContent)
+		} else {
+			w.WriteHeader(http.StatusOK)
+		}
+		w.Write(data[start:min(start+chunk, len(data))])
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	}
+	s := &Store{Dir: t.TempDir()}
+	e := testEntry(srv.srv.URL, data)
+	if _, err := s.Pull(context.Background(), e, fastRetries(PullOptions{Retries: 2})); err != nil {
+		t.Fatal(err)
+	}
+	assertInstalled(t, s, e, data)
+	if n := len(srv.reqs()); n != 9 {
+		t.Errorf("%d requests, want 9 (8 broken, 1 to finish)", n)
+	}
+}
