@@ -33,6 +33,9 @@ func commands() []command {
 		{"version", "", "print Hark's version, the engines' versions, build flags and CPU features", runVersion},
 		{"devices", "", "list audio capture and playback devices", runDevices},
 		{"licenses", "", "print the licences of the software Hark ships", runLicenses},
+		{"models", "list|pull|verify|rm|path", "list, download, check and delete speech and language models", runModels},
+		{"config", "show|path|check|set|unset|example|init", "show and change the configuration (~/.config/hark/config.toml)", runConfig},
+		{"history", "list|show|export|wipe|path", "read, export or wipe the conversation history kept on this device", runHistory},
 		{"help", "[COMMAND]", "list the commands, or describe one", nil},
 	}
 }
