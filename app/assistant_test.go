@@ -55,8 +55,9 @@ func TestTypedQuestion(t *testing.T) {
 	}
 	r.stop()
 	recs := r.hist.records()
-	if len(recs) != 1 || recs[0].Transcript != "what is two and two" || recs[0].Reply != "Hi there." || recs[0].Input != InputTyped {
-		t.Errorf("history = %+v", recs)
+	if len(recs) != 1 || recs[0].Transcript != "what is two and two" || recs[0].Reply != "Hi there." || recs[0].Input != InputTyped ||
+		recs[0].Ended.IsZero() || r.hist.begun != 1 {
+		t.Errorf("history = %+v (begun %d)", recs, r.hist.begun)
 	}
 }
 

@@ -80,26 +80,27 @@ type Boundary struct {
 	Utterance audio.PCM // End only: the whole utterance
 }
 
-// History stores finished turns (app/history adapted). Record is called on a goroutine of its
-// own, one turn at a time, in order.
+// History stores the turns (app/history adapted). Begin is called when a question is known
+// (the transcript, or the typed text), Finish when its turn ends, so a crash in between keeps
+// the question. Calls run on a goroutine of their own, one at a time, in order.
 type History interface {
-	Record(ctx context.Context, t TurnRecord) error
+	Begin(ctx context.Context, t TurnRecord) error
+	Finish(ctx context.Context, t TurnRecord) error
 }
 
-// HistoryWiper is a [History] that can forget a conversation (kiosk idle wipe, new conversation
-// in a privacy-wiping kiosk).
+// HistoryWiper is a [History] that can forget a conversation (kiosk idle wipe).
 type HistoryWiper interface {
 	Wipe(ctx context.Context, conversation string) error
 }
 
-// TurnRecord is one finished turn as the history stores it.
+// TurnRecord is a turn as the history stores it; Begin gets the fields known by then.
 type TurnRecord struct {
 	Conversation string
 	Turn         int
 	Input        Input
 	Started      time.Time // the person began speaking (voice) or sent the question (typed)
-	Ended        time.Time
-	Transcript   string // what the person said or typed
+	Ended        time.Time // Finish only
+	Transcript   string    // what the person said or typed
 	Reply        string // what the assistant answered, possibly cut short
 	Interrupted  bool
 	Err          string // why the turn failed, "" if it did not

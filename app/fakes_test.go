@@ -375,18 +375,35 @@ func (c *clock) advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// memHistory keeps records in memory.
+// memHistory keeps records in memory: begun turns, then replaced by their finished record.
 type memHistory struct {
 	mu    sync.Mutex
 	recs  []TurnRecord
+	begun int
 	wiped []string
 }
 
-func (h *memHistory) Record(_ context.Context, r TurnRecord) error {
+func (h *memHistory) Begin(_ context.Context, r TurnRecord) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.begun++
 	h.recs = append(h.recs, r)
 	return nil
+}
+
+func (h *memHistory) Finish(_ context.Context, r TurnRecord) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range h.recs {
+		if h.recs[i].Conversation == r.Conversation && h.recs[i].Turn == r.Turn {
+			if !h.recs[i].Ended.IsZero() {
+				return errors.New("turn finished twice")
+			}
+			h.recs[i] = r
+			return nil
+		}
+	}
+	return errors.New("Finish without Begin")
 }
 
 func (h *memHistory) Wipe(_ context.Context, conv string) error {

@@ -36,6 +36,7 @@ type turn struct {
 	transcript string
 	reply      string
 
+	begun       bool // the history has the question
 	speaking    bool // a Speaker was started for this turn
 	genDone     bool
 	spoken      bool
@@ -191,6 +192,7 @@ func (a *Assistant) think(t *turn) {
 		return
 	}
 	a.convActive = true
+	a.beginHistory(t)
 	a.setState(StateThinking, "")
 	var q *pieceQueue
 	if spk := a.comps[ComponentSpeech].cur; a.cfg.Speak && spk != nil {
@@ -306,14 +308,14 @@ func (a *Assistant) finish(t *turn) {
 		e.Reason = "ignored: " + t.reason
 	}
 	a.publish(e)
-	if t.transcript != "" && a.hist != nil {
-		rec := TurnRecord{Conversation: t.conv, Turn: t.id, Input: t.input, Started: t.heardAt, Ended: a.now(),
-			Transcript: t.transcript, Reply: t.reply, Interrupted: t.interrupted, Timings: tm}
+	if t.begun {
+		rec := t.record()
+		rec.Ended, rec.Reply, rec.Interrupted, rec.Timings = a.now(), t.reply, t.interrupted, tm
 		if t.err != nil {
 			rec.Err = t.err.Error()
 		}
 		a.enqueueHistory(func(ctx context.Context) {
-			if err := a.hist.Record(ctx, rec); err != nil {
+			if err := a.hist.Finish(ctx, rec); err != nil {
 				a.publish(Event{Kind: EventError, Turn: rec.Turn, Err: Explain(err, "Could not save the turn in the history", "")})
 			}
 		})
@@ -326,6 +328,24 @@ func (a *Assistant) finish(t *turn) {
 		a.touch()
 		a.refresh()
 	}
+}
+
+// beginHistory records the question of t, now that it is known.
+func (a *Assistant) beginHistory(t *turn) {
+	if a.hist == nil || t.transcript == "" {
+		return
+	}
+	t.begun = true
+	rec := t.record()
+	a.enqueueHistory(func(ctx context.Context) {
+		if err := a.hist.Begin(ctx, rec); err != nil {
+			a.publish(Event{Kind: EventError, Turn: rec.Turn, Err: Explain(err, "Could not save the question in the history", "")})
+		}
+	})
+}
+
+func (t *turn) record() TurnRecord {
+	return TurnRecord{Conversation: t.conv, Turn: t.id, Input: t.input, Started: t.heardAt, Transcript: t.transcript}
 }
 
 func (t *turn) timings() Timings {
