@@ -19,18 +19,23 @@ import (
 // median and 90th percentile and the pipeline's own overhead: the time of a turn that is not
 // the engines' compute.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "--asr-model FILE --llm-model FILE --wav FILE [--turns N] [--json]", stderr)
-	asrModel := fs.String("asr-model", "", "whisper.cpp speech model `FILE`")
-	llmModel := fs.String("llm-model", "", "language model `FILE` (.gguf)")
+	fs := newFlags("bench", "--wav FILE [--asr-model FILE] [--llm-model FILE] [--turns N] [--json]", stderr)
+	cf := bindConfigFlags(fs, false)
 	wav := fs.String("wav", "", "the spoken question, a WAV `FILE`")
 	turns := fs.Int("turns", 5, "measured turns (after one warm-up turn)")
-	language := fs.String("language", "en", "spoken language (whisper code)")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *wav == "" || *asrModel == "" || *llmModel == "" {
-		return fmt.Errorf("%w: bench needs --asr-model, --llm-model and --wav", errUsage)
+	if *wav == "" {
+		return fmt.Errorf("%w: bench needs --wav (and the models: --asr-model, --llm-model, or the configured ones)", errUsage)
+	}
+	s, err := newSetup(cf.Options())
+	if err != nil {
+		return err
+	}
+	if s.problems != nil {
+		return fmt.Errorf("%w: %v", errUsage, s.problems)
 	}
 	if *turns < 1 {
 		return fmt.Errorf("%w: bench: --turns must be at least 1", errUsage)
@@ -40,10 +45,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("bench: %w", err)
 	}
 	res, err := bench(ctx, benchSetup{
-		loaders: app.Loaders{
-			Transcriber: loadTranscriber(*asrModel, *language, engineThreads()),
-			Brain:       loadBrain(*llmModel, engineThreads()),
-		},
+		loaders: app.Loaders{Transcriber: s.loadTranscriber(), Brain: s.loadBrain()},
 		turns: *turns,
 		submit: func(a *app.Assistant) {
 			a.Submit(pcm)
@@ -52,7 +54,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	res.WAV, res.ASRModel, res.LLMModel = *wav, *asrModel, *llmModel
+	res.WAV, res.ASRModel, res.LLMModel = *wav, s.cfg.Models.ASR, s.cfg.Models.LLM
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -92,7 +94,7 @@ func bench(ctx context.Context, setup benchSetup) (benchResult, error) {
 	events := make(chan app.Event, 1024)
 	sink := app.SinkFunc(func(e app.Event) {
 		switch e.Kind {
-		case app.EventTurnDone, app.EventComponent, app.EventReadiness, app.EventError:
+		case app.EventTurnDone, app.EventComponent, app.EventIgnored, app.EventError:
 			events <- e // few; the buffer never fills
 		}
 	})
@@ -104,13 +106,15 @@ func bench(ctx context.Context, setup benchSetup) (benchResult, error) {
 	defer func() { cancel(); <-done }()
 
 	// Wait for both engines.
-	for ready := false; !ready; {
+	for ready := map[app.Component]bool{}; !ready[app.ComponentASR] || !ready[app.ComponentLLM]; {
 		select {
 		case e := <-events:
 			if e.Kind == app.EventComponent && e.Phase == app.PhaseFailed {
 				return benchResult{}, fmt.Errorf("bench: %s: %w", e.Component.Title(), e.Err)
 			}
-			ready = e.Kind == app.EventReadiness && e.Readiness.Type
+			if e.Kind == app.EventComponent && e.Phase == app.PhaseReady {
+				ready[e.Component] = true
+			}
 		case <-ctx.Done():
 			return benchResult{}, ctx.Err()
 		}
@@ -128,8 +132,11 @@ func bench(ctx context.Context, setup benchSetup) (benchResult, error) {
 		for done.Kind != app.EventTurnDone {
 			select {
 			case e := <-events:
-				if e.Kind == app.EventTurnDone {
+				switch {
+				case e.Kind == app.EventTurnDone:
 					done = e
+				case e.Kind == app.EventIgnored && e.Turn == 0:
+					return benchResult{}, fmt.Errorf("bench: the question was not taken: %s", e.Reason)
 				}
 			case <-ctx.Done():
 				return benchResult{}, ctx.Err()

@@ -7,23 +7,17 @@ import (
 	"log"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"hark/app"
-	"hark/ui"
 )
 
 // runListen is `hark listen`: the assistant without a window, hands-free on the microphone,
 // printing its events as JSON lines on stdout (for screenless head units, scripts and tests).
 func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("listen", "[OPTIONS]", stderr)
-	var f engineFlags
-	f.register(fs, false)
+	cf := bindConfigFlags(fs, false)
 	levels := fs.Bool("levels", false, "also print the microphone's level, several times a second")
 	turns := fs.Int("turns", 0, "exit after `N` answered questions (0: run until interrupted)")
-	language := fs.String("language", "en", "spoken language (whisper code), or auto")
-	silence := fs.Duration("silence", 600*time.Millisecond, "silence that ends an utterance")
-	system := fs.String("system", "", "system prompt (default: short, speakable answers)")
 	partials := fs.Bool("partials", true, "print live transcripts while someone speaks")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -31,10 +25,18 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: listen: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	f.visit(fs)
-	s := f.apply(ui.DefaultSettings(ui.ModeDesktop))
-	s.HandsFree, s.Language, s.TrailingSilence, s.SystemPrompt = true, *language, *silence, *system
-	cfg := assistantConfig(s)
+	s, err := newSetup(cf.Options())
+	if err != nil {
+		return err
+	}
+	if s.problems != nil {
+		if flagProblem(s.problems) {
+			return fmt.Errorf("%w: %v", errUsage, s.problems)
+		}
+		fmt.Fprintf(stderr, "hark listen: %v (those settings keep their defaults)\n", s.problems)
+	}
+	cfg := s.assistantConfig()
+	cfg.HandsFree = true
 	if !*partials {
 		cfg.PartialEvery = -1
 	}
@@ -60,7 +62,9 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	})
 	logger := log.New(stderr, "hark listen: ", log.LstdFlags)
-	a := app.New(app.Options{Config: cfg, Loaders: loaders(s), Sink: app.Tee(out, count), Logf: logger.Printf})
+	hist, closeHist := openTurnHistory(s, logger)
+	defer closeHist()
+	a := app.New(app.Options{Config: cfg, Loaders: s.loaders(), Sink: app.Tee(out, count), History: hist, Logf: logger.Printf})
 	if err := a.Run(ctx); err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 	"hark/ui"
 )
 
-// appID is Hark's Fyne application ID (FyneApp.toml): preferences and storage live under it.
+// appID is Hark's Fyne application ID (FyneApp.toml).
 const appID = "org.hark.assistant"
 
 // supervisedEnv marks the child a kiosk supervisor started.
@@ -27,8 +27,7 @@ const supervisedEnv = "HARK_SUPERVISED"
 
 func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("", "[WINDOW OPTIONS]", stderr)
-	var f engineFlags
-	f.register(fs, true)
+	cf := bindConfigFlags(fs, true)
 	events := fs.String("events", "", "append the assistant's events to `FILE` as JSON lines (for logs and tests)")
 	noSupervise := fs.Bool("no-supervise", false, "kiosk: run the window in this process instead of under a supervisor that restarts it after a crash")
 	if err := parseFlags(fs, args); err != nil {
@@ -37,27 +36,25 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q (`hark help` lists the commands)", errUsage, fs.Arg(0))
 	}
-	f.visit(fs)
-	mode := ui.ModeDesktop
-	if f.mode != "" {
-		m, err := ui.ParseMode(f.mode)
-		if err != nil {
-			return fmt.Errorf("%w: --mode: %v", errUsage, err)
-		}
-		mode = m
-	}
-	if mode == ui.ModeKiosk && !*noSupervise && os.Getenv(supervisedEnv) == "" {
-		return superviseKiosk(ctx, args, stderr)
-	}
-	a := fyneapp.NewWithID(appID)
-	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
-	store := ui.PreferencesStore{P: a.Preferences()}
-	saved, err := store.Load(mode)
+	s, err := newSetup(cf.Options())
 	if err != nil {
 		return err
 	}
-	settings := f.apply(saved)
+	if s.problems != nil {
+		if flagProblem(s.problems) {
+			return fmt.Errorf("%w: %v", errUsage, s.problems) // a typo on the command line: say so and stop
+		}
+		fmt.Fprintf(stderr, "hark: %v (those settings keep their defaults)\n", s.problems)
+	}
+	if _, err := ui.ParseChord(s.cfg.Kiosk.AdminChord); err != nil {
+		return fmt.Errorf("kiosk.admin_chord: %w", err)
+	}
+	if s.mode() == ui.ModeKiosk && !*noSupervise && os.Getenv(supervisedEnv) == "" {
+		return superviseKiosk(ctx, args, stderr)
+	}
 
+	a := fyneapp.NewWithID(appID)
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	var sinks []app.Sink
 	if *events != "" {
 		ef, err := os.OpenFile(*events, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -68,22 +65,26 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		sinks = append(sinks, app.NewJSONSink(ef, false))
 	}
 	logger := log.New(stderr, "hark: ", log.LstdFlags)
+	hist, closeHist := openTurnHistory(s, logger)
+	defer closeHist()
 	var w *ui.UI
 	sinks = append(sinks, app.SinkFunc(func(e app.Event) { w.Publish(e) }))
 	asst := app.New(app.Options{
-		Config:  assistantConfig(settings),
-		Loaders: loaders(settings),
+		Config:  s.assistantConfig(),
+		Loaders: s.loaders(),
 		Sink:    app.Tee(sinks...),
+		History: hist,
 		Logf:    logger.Printf,
 	})
+	store := &configStore{cur: s, apply: func(old, new *setup) {
+		asst.Configure(new.assistantConfig())
+		asst.Replace(changedLoaders(old, new))
+	}}
 	w = ui.New(a, asst, ui.Options{
-		Settings: settings,
-		Store:    flagAwareStore{store, saved, settings},
-		Apply: func(old, new ui.Settings) {
-			asst.Configure(assistantConfig(new))
-			asst.Replace(changedLoaders(old, new))
-		},
-		Devices: captureDevices,
+		Settings: s.settings(),
+		Save:     store.save,
+		Devices:  captureDevices,
+		Setup:    firstRun{s: s, loaded: asst.Replace},
 	})
 
 	runCtx, cancel := context.WithCancel(ctx)
@@ -99,28 +100,6 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	case <-time.After(10 * time.Second):
 		return errors.New("the assistant did not stop within 10 s; quitting anyway")
 	}
-}
-
-// flagAwareStore saves what the person changed in the settings dialog without saving the
-// command line's one-off overrides over the saved values.
-type flagAwareStore struct {
-	ui.SettingsStore
-	saved, started ui.Settings // saved: on disk at start; started: with the flags applied
-}
-
-func (s flagAwareStore) Save(n ui.Settings) error {
-	keep := func(dst *string, started, saved, now string) {
-		if now == started {
-			*dst = saved
-		}
-	}
-	out := n
-	keep(&out.ASRModel, s.started.ASRModel, s.saved.ASRModel, n.ASRModel)
-	keep(&out.LLMModel, s.started.LLMModel, s.saved.LLMModel, n.LLMModel)
-	keep(&out.VADModel, s.started.VADModel, s.saved.VADModel, n.VADModel)
-	keep(&out.Microphone, s.started.Microphone, s.saved.Microphone, n.Microphone)
-	keep(&out.WakePhrase, s.started.WakePhrase, s.saved.WakePhrase, n.WakePhrase)
-	return s.SettingsStore.Save(out)
 }
 
 // superviseKiosk runs the kiosk window in a child process and starts it again when it dies

@@ -34,7 +34,7 @@ func commands() []command {
 		{"devices", "", "list audio capture and playback devices", runDevices},
 		{"licenses", "", "print the licences of the software Hark ships", runLicenses},
 		{"listen", "[--asr-model FILE] [--llm-model FILE] [--vad-model FILE] [--device NAME] [--turns N]", "run the assistant hands-free without a window, printing events as JSON lines", runListen},
-		{"bench", "--asr-model FILE --llm-model FILE --wav FILE [--turns N] [--json]", "time N turns from a WAV file through the pipeline: per-stage median and p90, pipeline overhead", runBench},
+		{"bench", "--wav FILE [--asr-model FILE] [--llm-model FILE] [--turns N] [--json]", "time N turns from a WAV file through the pipeline: per-stage median and p90, pipeline overhead", runBench},
 		{"models", "list|pull|verify|rm|path", "list, download, check and delete speech and language models", runModels},
 		{"config", "show|path|check|set|unset|example|init", "show and change the configuration (~/.config/hark/config.toml)", runConfig},
 		{"history", "list|show|export|wipe|path", "read, export or wipe the conversation history kept on this device", runHistory},

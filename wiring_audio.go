@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"time"
 
 	"hark/app"
 	"hark/audio"
@@ -20,7 +19,7 @@ func openMicrophone(name string) func(context.Context) (app.Source, error) {
 	return func(context.Context) (app.Source, error) { return nil, errNoCapture }
 }
 
-func loadSegmenter(vadModel string, trailing time.Duration) func(context.Context) (app.Segmenter, error) {
+func (s *setup) loadSegmenter() func(context.Context) (app.Segmenter, error) {
 	return func(context.Context) (app.Segmenter, error) { return nil, errNoCapture }
 }
 

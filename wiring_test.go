@@ -3,79 +3,126 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2/test"
-
 	"hark/app"
+	"hark/app/config"
+	"hark/app/history"
 	"hark/audio"
-	"hark/ui"
+	"hark/internal/testmodels"
+	"hark/models"
 )
 
-func TestEngineFlagsOverrideOnlyWhatIsGiven(t *testing.T) {
-	fs := newFlags("x", "", &strings.Builder{})
-	var f engineFlags
-	f.register(fs, true)
-	if err := parseFlags(fs, []string{"--llm-model", "/m/b.gguf", "--device", "USB"}); err != nil {
+// testSetup loads a setup from a configuration file with the given content (and flags), with
+// an empty models folder.
+func testSetup(t *testing.T, file string, flags ...config.Override) *setup {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f.visit(fs)
-	saved := ui.DefaultSettings(ui.ModeDesktop)
-	saved.ASRModel, saved.LLMModel, saved.WakePhrase = "/m/a.bin", "/m/old.gguf", "hey hark"
-	got := f.apply(saved)
-	want := saved
-	want.LLMModel, want.Microphone = "/m/b.gguf", "USB"
-	if got != want {
-		t.Errorf("apply = %+v\nwant    %+v", got, want)
+	flags = append([]config.Override{{Key: "models.dir", Value: filepath.Join(dir, "models"), Flag: "--models-dir"}}, flags...)
+	s, err := newSetup(config.Options{Path: path, Env: []string{}, Flags: flags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.problems != nil {
+		t.Fatal(s.problems)
+	}
+	return s
+}
+
+func TestSettingsFromTheConfiguration(t *testing.T) {
+	tests := []struct {
+		name            string
+		file            string
+		handsFree, talk bool
+	}{
+		{"desktop defaults", "", false, true},
+		{"desktop hands-free", "[assistant]\nhands_free = true\n[speech]\nenabled = false\n", true, false},
+		{"kiosk listens by default", "[assistant]\nmode = \"kiosk\"\n", true, true},
+		{"kiosk told not to", "[assistant]\nmode = \"kiosk\"\nhands_free = false\n", false, true},
+		{"the car always listens and speaks", "[assistant]\nmode = \"car\"\nhands_free = false\n[speech]\nenabled = false\n", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := testSetup(t, tt.file)
+			got := s.settings()
+			if got.HandsFree != tt.handsFree || got.Speak != tt.talk {
+				t.Errorf("hands-free %v speak %v, want %v %v", got.HandsFree, got.Speak, tt.handsFree, tt.talk)
+			}
+			c := s.assistantConfig()
+			if c.HandsFree != tt.handsFree || c.Speak != tt.talk {
+				t.Errorf("assistant config hands-free %v speak %v, want %v %v", c.HandsFree, c.Speak, tt.handsFree, tt.talk)
+			}
+		})
+	}
+	k := testSetup(t, "[assistant]\nmode = \"kiosk\"\n[kiosk]\nidle_wipe = \"45s\"\n").assistantConfig()
+	if k.IdleWipe != 45*time.Second || !k.WipeHistory {
+		t.Errorf("kiosk config = %+v", k)
 	}
 }
 
-func TestFlagOverridesAreNotSaved(t *testing.T) {
-	a := test.NewTempApp(t)
-	store := ui.PreferencesStore{P: a.Preferences()}
-	saved := ui.DefaultSettings(ui.ModeDesktop)
-	saved.LLMModel, saved.ASRModel = "/saved.gguf", "/saved.bin"
-	if err := store.Save(saved); err != nil {
+func TestSavingSettingsKeepsTheFileAndTheFlags(t *testing.T) {
+	file := "# my settings\n[assistant]\nwake_phrase = \"computer\" # short\n"
+	s := testSetup(t, file, config.Override{Key: "models.llm", Value: "/from/flag.gguf", Flag: "--llm-model"})
+	var applied []*setup
+	store := &configStore{cur: s, apply: func(old, new *setup) { applied = append(applied, old, new) }}
+	old := s.settings()
+	n := old
+	n.ASRModel, n.TextSize = "/picked.bin", "large" // what the person changed in the dialog
+	if err := store.save(old, n); err != nil {
 		t.Fatal(err)
 	}
-	started := saved
-	started.LLMModel = "/from-flag.gguf"
-	s := flagAwareStore{store, saved, started}
-	edited := started
-	edited.ASRModel, edited.TextSize = "/picked.bin", "large" // what the person changed in the dialog
-	if err := s.Save(edited); err != nil {
+	b, err := os.ReadFile(s.cfg.Path())
+	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := store.Load(ui.ModeDesktop)
-	if got.LLMModel != "/saved.gguf" || got.ASRModel != "/picked.bin" || got.TextSize != "large" {
-		t.Errorf("saved %+v: the flag's model must not be saved, the edits must", got)
+	got := string(b)
+	for _, want := range []string{"# my settings", `wake_phrase = "computer" # short`, `asr = "/picked.bin"`, `text_size = "large"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("config file lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "flag.gguf") {
+		t.Errorf("the --llm-model flag was saved:\n%s", got)
+	}
+	if len(applied) != 2 || applied[1].cfg.Models.ASR != "/picked.bin" || applied[1].cfg.Models.LLM != "/from/flag.gguf" {
+		t.Errorf("applied %v", applied)
+	}
+	if l := changedLoaders(applied[0], applied[1]); l.Transcriber == nil || l.Brain != nil {
+		t.Errorf("changed loaders: asr %v llm %v, want only asr", l.Transcriber != nil, l.Brain != nil)
 	}
 }
 
 func TestChangedLoaders(t *testing.T) {
-	old := ui.DefaultSettings(ui.ModeDesktop)
+	old := testSetup(t, "")
 	tests := []struct {
 		name                 string
-		edit                 func(*ui.Settings)
+		edit                 func(*config.Config)
 		asr, llm, vad, micro bool
 	}{
-		{"nothing", func(*ui.Settings) {}, false, false, false, false},
-		{"wake phrase only", func(s *ui.Settings) { s.WakePhrase = "hey" }, false, false, false, false},
-		{"speech model", func(s *ui.Settings) { s.ASRModel = "/x.bin" }, true, false, false, false},
-		{"language", func(s *ui.Settings) { s.Language = "de" }, true, false, false, false},
-		{"language model", func(s *ui.Settings) { s.LLMModel = "/x.gguf" }, false, true, false, false},
-		{"trailing silence", func(s *ui.Settings) { s.TrailingSilence = time.Second }, false, false, true, false},
-		{"microphone", func(s *ui.Settings) { s.Microphone = "USB" }, false, false, false, true},
+		{"nothing", func(*config.Config) {}, false, false, false, false},
+		{"wake phrase only", func(c *config.Config) { c.Assistant.WakePhrase = "hey" }, false, false, false, false},
+		{"speech model", func(c *config.Config) { c.Models.ASR = "/x.bin" }, true, false, false, false},
+		{"language", func(c *config.Config) { c.Assistant.Language = "de" }, true, false, false, false},
+		{"language model", func(c *config.Config) { c.Models.LLM = "/x.gguf" }, false, true, false, false},
+		{"trailing silence", func(c *config.Config) { c.Audio.TrailingSilence = time.Second }, false, false, true, false},
+		{"microphone", func(c *config.Config) { c.Audio.InputDevice = "USB" }, false, false, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := old
-			tt.edit(&n)
-			l := changedLoaders(old, n)
+			n := *old
+			n.cfg = old.cfg.Clone()
+			tt.edit(n.cfg)
+			l := changedLoaders(old, &n)
 			if (l.Transcriber != nil) != tt.asr || (l.Brain != nil) != tt.llm || (l.Segmenter != nil) != tt.vad || (l.Microphone != nil) != tt.micro {
 				t.Errorf("changedLoaders: asr %v llm %v vad %v mic %v; want %v %v %v %v", l.Transcriber != nil, l.Brain != nil,
 					l.Segmenter != nil, l.Microphone != nil, tt.asr, tt.llm, tt.vad, tt.micro)
@@ -84,58 +131,99 @@ func TestChangedLoaders(t *testing.T) {
 	}
 }
 
-func TestModelFileErrorsSayWhatToDo(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "m.bin")
-	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
+func TestModelErrorsSayWhatToDo(t *testing.T) {
+	s := testSetup(t, "")
+	_, err := s.modelPath(models.ASR, "") // the laptop's default, not downloaded
+	if err == nil || !strings.Contains(app.Message(err), "is not downloaded yet") || !strings.Contains(app.Hint(err), "hark models pull") {
+		t.Errorf("default model not downloaded: %v (hint %q)", err, app.Hint(err))
 	}
-	tests := []struct{ name, path, msg string }{
-		{"none chosen", "", "No speech model is chosen"},
-		{"missing", filepath.Join(dir, "nope.bin"), "The speech model file is missing"},
-		{"a folder", dir, "The speech model path is a folder"},
+	_, err = s.modelPath(models.LLM, filepath.Join(t.TempDir(), "nope.gguf"))
+	if err == nil || app.Message(err) != "The language model file is missing" || app.Hint(err) == "" {
+		t.Errorf("missing file: %v (hint %q)", err, app.Hint(err))
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := modelFile(tt.path, "speech model", "asr-model", "whisper .bin")
-			if err == nil || !strings.HasPrefix(app.Message(err), tt.msg) || app.Hint(err) == "" {
-				t.Errorf("modelFile(%q) = %v (hint %q), want %q with a hint", tt.path, err, app.Hint(err), tt.msg)
-			}
-		})
+	_, err = s.modelPath(models.LLM, "no-such-model")
+	if err == nil || app.Hint(err) == "" {
+		t.Errorf("unknown name: %v (hint %q)", err, app.Hint(err))
 	}
-	if err := modelFile(file, "speech model", "asr-model", "whisper .bin"); err != nil {
-		t.Errorf("an existing file: %v", err)
+	m := testmodels.Shared(t, "stories260K.gguf")
+	if p, err := s.modelPath(models.LLM, m); err != nil || p != m {
+		t.Errorf("a local file: %q, %v", p, err)
+	}
+	// The first-run screen lists what is missing and can be downloaded.
+	missing := firstRun{s: s}.Missing()
+	if len(missing) != 2 || !missing[0].CanDownload || missing[0].Size == 0 || missing[0].What != "Speech recognition" {
+		t.Errorf("first-run list = %+v", missing)
 	}
 }
 
 func TestBrokenModelFilesKeepTheAssistantUsable(t *testing.T) {
-	dir := t.TempDir()
-	junk := filepath.Join(dir, "junk.gguf")
+	junk := filepath.Join(t.TempDir(), "junk.gguf")
 	if err := os.WriteFile(junk, []byte("this is not a model"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := loadBrain(junk, 1)(context.Background(), nil)
-	if err == nil || app.Hint(err) == "" {
+	s := testSetup(t, "", config.Override{Key: "models.llm", Value: junk, Flag: "--llm-model"},
+		config.Override{Key: "models.asr", Value: junk, Flag: "--asr-model"})
+	if _, err := s.loadBrain()(context.Background(), nil); err == nil || app.Hint(err) == "" {
 		t.Errorf("loading a junk GGUF: %v (hint %q), want an explained error", err, app.Hint(err))
 	}
-	_, err = loadTranscriber(junk, "en", 1)(context.Background(), nil)
-	if err == nil || app.Hint(err) == "" {
+	if _, err := s.loadTranscriber()(context.Background(), nil); err == nil || app.Hint(err) == "" {
 		t.Errorf("loading a junk whisper model: %v (hint %q), want an explained error", err, app.Hint(err))
 	}
 }
 
-func TestAssistantConfigPerMode(t *testing.T) {
-	k := assistantConfig(ui.DefaultSettings(ui.ModeKiosk))
-	if !k.HandsFree || k.IdleWipe != time.Minute || !k.WipeHistory {
-		t.Errorf("kiosk config = %+v", k)
+func TestHistoryRecordsTurns(t *testing.T) {
+	dir := t.TempDir()
+	s := testSetup(t, "[history]\npath = \""+filepath.Join(dir, "h.db")+"\"\n")
+	h, closeHist := openTurnHistory(s, log.New(io.Discard, "", 0))
+	if h == nil {
+		t.Fatal("no history")
 	}
-	c := assistantConfig(ui.DefaultSettings(ui.ModeCar))
-	if !c.HandsFree || !c.Speak || c.IdleWipe != 0 {
-		t.Errorf("car config = %+v", c)
+	ctx := context.Background()
+	r := app.TurnRecord{Conversation: "c1", Turn: 1, Input: app.InputVoice, Transcript: "what time is it"}
+	if err := h.Begin(ctx, r); err != nil {
+		t.Fatal(err)
 	}
-	d := assistantConfig(ui.DefaultSettings(ui.ModeDesktop))
-	if d.HandsFree || d.Speak || d.SystemPrompt != app.DefaultSystemPrompt {
-		t.Errorf("desktop config = %+v", d)
+	r.Reply, r.Interrupted, r.Timings = "It is", true, app.Timings{Transcribe: 300 * time.Millisecond, Total: time.Second}
+	if err := h.Finish(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Begin(ctx, app.TurnRecord{Conversation: "c2", Turn: 2, Transcript: "second"}); err != nil {
+		t.Fatal(err)
+	}
+	closeHist()
+	st, err := history.Open(filepath.Join(dir, "h.db"), history.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	convs, err := st.Conversations(ctx, history.ListOptions{})
+	if err != nil || len(convs) != 2 {
+		t.Fatalf("conversations = %+v, %v", convs, err)
+	}
+	var first history.Conversation
+	for _, c := range convs {
+		if c.Preview == "what time is it" {
+			first, _ = st.Conversation(ctx, c.ID)
+		}
+	}
+	if len(first.Turns) != 1 || first.Turns[0].Reply != "It is" || !first.Turns[0].Interrupted() || first.Turns[0].Timings.ASR != 300 {
+		t.Errorf("stored turn = %+v", first.Turns)
+	}
+	// The kiosk's idle wipe removes a conversation.
+	h2, close2 := openTurnHistory(s, log.New(io.Discard, "", 0))
+	defer close2()
+	hl := h2.(*historyLog)
+	if err := hl.Begin(ctx, app.TurnRecord{Conversation: "c3", Turn: 1, Transcript: "private"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := hl.Wipe(ctx, "c3"); err != nil {
+		t.Fatal(err)
+	}
+	convs, _ = st.Conversations(ctx, history.ListOptions{})
+	for _, c := range convs {
+		if c.Preview == "private" {
+			t.Errorf("the wiped conversation is still there")
+		}
 	}
 }
 

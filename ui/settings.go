@@ -44,21 +44,23 @@ type Settings struct {
 	WakePhrase      string
 	TrailingSilence time.Duration // silence that ends an utterance (hands-free)
 	SystemPrompt    string
-	TextSize        string // small, normal, large, huge
+	TextSize        string // small, medium, large, huge
 	Theme           string // system, light, dark
 	Speak           bool   // say replies aloud
 	IdleWipe        time.Duration
+	AdminChord      string // kiosk: the chord that quits, e.g. "ctrl+alt+shift+a" (set in the configuration file)
 }
 
 // DefaultSettings are the settings of a first start in mode m: the car listens hands-free and
-// speaks; the kiosk listens hands-free and forgets after a minute alone.
+// speaks; the kiosk listens hands-free and forgets after two minutes alone.
 func DefaultSettings(m Mode) Settings {
-	s := Settings{Mode: m, Language: "en", TrailingSilence: 600 * time.Millisecond, TextSize: "normal", Theme: "system"}
+	s := Settings{Mode: m, Language: "en", TrailingSilence: 600 * time.Millisecond, TextSize: "medium", Theme: "system",
+		AdminChord: "ctrl+alt+shift+a"}
 	switch m {
 	case ModeCar:
 		s.HandsFree, s.Speak = true, true
 	case ModeKiosk:
-		s.HandsFree, s.IdleWipe = true, time.Minute
+		s.HandsFree, s.IdleWipe = true, 2*time.Minute
 	}
 	return s
 }
@@ -66,61 +68,11 @@ func DefaultSettings(m Mode) Settings {
 // Languages offered in the settings (whisper's codes); "auto" detects.
 var languageChoices = []string{"auto", "en", "de", "es", "fr", "it", "nl", "pt", "pl", "sv", "ja", "zh"}
 
-// SettingsStore keeps the settings across restarts.
-type SettingsStore interface {
-	// Load returns the saved settings for mode m, or DefaultSettings(m) where nothing is saved.
-	Load(m Mode) (Settings, error)
-	Save(s Settings) error
-}
-
-// PreferencesStore keeps the settings in Fyne's preferences (per user, per application ID).
-// The switches that modes set differently (hands-free, speech, idle wipe) are kept per mode,
-// so starting the car mode once does not turn the desktop hands-free.
-type PreferencesStore struct{ P fyne.Preferences }
-
-func (p PreferencesStore) Load(m Mode) (Settings, error) {
-	d := DefaultSettings(m)
-	s := Settings{
-		Mode:            m,
-		Microphone:      p.P.StringWithFallback("microphone", d.Microphone),
-		ASRModel:        p.P.StringWithFallback("asr_model", d.ASRModel),
-		LLMModel:        p.P.StringWithFallback("llm_model", d.LLMModel),
-		VADModel:        p.P.StringWithFallback("vad_model", d.VADModel),
-		Language:        p.P.StringWithFallback("language", d.Language),
-		WakePhrase:      p.P.StringWithFallback("wake_phrase", d.WakePhrase),
-		TrailingSilence: time.Duration(p.P.IntWithFallback("trailing_silence_ms", int(d.TrailingSilence/time.Millisecond))) * time.Millisecond,
-		SystemPrompt:    p.P.StringWithFallback("system_prompt", d.SystemPrompt),
-		TextSize:        p.P.StringWithFallback("text_size", d.TextSize),
-		Theme:           p.P.StringWithFallback("theme", d.Theme),
-		HandsFree:       p.P.BoolWithFallback(string(m)+".hands_free", d.HandsFree),
-		Speak:           p.P.BoolWithFallback(string(m)+".speak", d.Speak),
-		IdleWipe:        time.Duration(p.P.IntWithFallback(string(m)+".idle_wipe_s", int(d.IdleWipe/time.Second))) * time.Second,
-	}
-	return s, nil
-}
-
-func (p PreferencesStore) Save(s Settings) error {
-	p.P.SetString("microphone", s.Microphone)
-	p.P.SetString("asr_model", s.ASRModel)
-	p.P.SetString("llm_model", s.LLMModel)
-	p.P.SetString("vad_model", s.VADModel)
-	p.P.SetString("language", s.Language)
-	p.P.SetString("wake_phrase", s.WakePhrase)
-	p.P.SetInt("trailing_silence_ms", int(s.TrailingSilence/time.Millisecond))
-	p.P.SetString("system_prompt", s.SystemPrompt)
-	p.P.SetString("text_size", s.TextSize)
-	p.P.SetString("theme", s.Theme)
-	p.P.SetBool(string(s.Mode)+".hands_free", s.HandsFree)
-	p.P.SetBool(string(s.Mode)+".speak", s.Speak)
-	p.P.SetInt(string(s.Mode)+".idle_wipe_s", int(s.IdleWipe/time.Second))
-	return nil
-}
-
 // Validate reports the first thing wrong with s, worded for the settings dialog.
 func (s Settings) Validate() error {
 	for _, f := range []struct{ name, path string }{{"Speech model", s.ASRModel}, {"Language model", s.LLMModel}, {"Voice detection model", s.VADModel}} {
-		if f.path == "" {
-			continue
+		if !isPath(f.path) {
+			continue // empty (the default) or a model's name from `hark models list`
 		}
 		st, err := os.Stat(f.path)
 		switch {
@@ -171,7 +123,7 @@ func newSettingsForm(s Settings, devices []string, onBrowse func(*widget.Entry))
 	f.mode.SetSelected(string(s.Mode))
 	f.lang = widget.NewSelect(languageChoices, nil)
 	f.lang.SetSelected(s.Language)
-	f.size = widget.NewSelect([]string{"small", "normal", "large", "huge"}, nil)
+	f.size = widget.NewSelect([]string{"small", "medium", "large", "huge"}, nil)
 	f.size.SetSelected(s.TextSize)
 	f.look = widget.NewSelect([]string{"system", "light", "dark"}, nil)
 	f.look.SetSelected(s.Theme)
@@ -181,9 +133,9 @@ func newSettingsForm(s Settings, devices []string, onBrowse func(*widget.Entry))
 		e.SetPlaceHolder(placeholder)
 		return e
 	}
-	f.asr = entry(s.ASRModel, "ggml-base.en.bin")
-	f.llm = entry(s.LLMModel, "model.Q4_K_M.gguf")
-	f.vad = entry(s.VADModel, "none: simple energy detection")
+	f.asr = entry(s.ASRModel, "the device's default (hark models list)")
+	f.llm = entry(s.LLMModel, "the device's default (hark models list)")
+	f.vad = entry(s.VADModel, "the device's default, or energy detection")
 	f.wake = entry(s.WakePhrase, "none: every utterance is a question")
 	f.silence = entry(strconv.FormatFloat(s.TrailingSilence.Seconds(), 'f', -1, 64), "0.6")
 	f.idle = entry(strconv.Itoa(int(s.IdleWipe/time.Second)), "0 = never")
@@ -257,6 +209,12 @@ func (f *settingsForm) read() (Settings, error) {
 	return s, s.Validate()
 }
 
+// isPath tells a model file's path from a model's name: paths have a folder or an extension.
+func isPath(ref string) bool {
+	return strings.ContainsRune(ref, os.PathSeparator) || strings.HasPrefix(ref, "~") ||
+		strings.HasSuffix(ref, ".bin") || strings.HasSuffix(ref, ".gguf")
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -278,7 +236,7 @@ func (u *UI) showSettings() {
 		if u.opt.Devices != nil {
 			devices, _ = u.opt.Devices()
 		}
-		fyne.Do(func() { u.openSettingsDialog(devices) })
+		u.onUI(func() { u.openSettingsDialog(devices) })
 	}()
 }
 
@@ -317,8 +275,8 @@ func (u *UI) openSettingsDialog(devices []string) {
 	d.Show()
 }
 
-// saveSettings applies s to the window at once, and stores and applies it to the assistant
-// off the UI goroutine.
+// saveSettings applies s to the window at once, and saves and applies it to the assistant off
+// the UI goroutine.
 func (u *UI) saveSettings(s Settings) {
 	old := u.settings
 	u.settings = s
@@ -326,14 +284,12 @@ func (u *UI) saveSettings(s Settings) {
 		u.applyMode()
 	}
 	u.refreshStatus()
+	if u.opt.Save == nil {
+		return
+	}
 	go func() {
-		if u.opt.Store != nil {
-			if err := u.opt.Store.Save(s); err != nil {
-				fyne.Do(func() { dialog.ShowError(fmt.Errorf("the settings could not be saved: %w", err), u.win) })
-			}
-		}
-		if u.opt.Apply != nil {
-			u.opt.Apply(old, s)
+		if err := u.opt.Save(old, s); err != nil {
+			u.onUI(func() { dialog.ShowError(fmt.Errorf("the settings could not be saved: %w", err), u.win) })
 		}
 	}()
 }

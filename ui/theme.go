@@ -37,6 +37,9 @@ type harkTheme struct {
 
 func newTheme(mode Mode, textSize, look string) *harkTheme {
 	t := &harkTheme{Theme: theme.DefaultTheme(), mode: mode, scale: textScale(textSize)}
+	if mode == ModeCar {
+		t.scale = max(t.scale, 1) // the car's sizes are already large; never smaller
+	}
 	switch {
 	case mode == ModeCar || look == "dark":
 		t.variant, t.forced = theme.VariantDark, true

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -34,10 +35,12 @@ const RepaintEvery = 33 * time.Millisecond
 
 // Options configure [New].
 type Options struct {
-	Settings Settings      // the settings to start with (Mode included)
-	Store    SettingsStore // where the settings dialog saves; nil: not saved
-	// Apply is called, on a goroutine of its own, after the person saved new settings.
-	Apply func(old, new Settings)
+	Settings Settings // the settings to start with (Mode included)
+	// Save stores and applies the settings the person chose (old are the ones they replace). It
+	// runs on a goroutine of its own; an error is shown. nil: changes last until Hark quits.
+	Save func(old, new Settings) error
+	// Setup, when set, offers to fetch missing models on a first-run screen.
+	Setup ModelSetup
 	// Devices lists the microphones for the settings dialog; called on a goroutine of its own.
 	Devices func() ([]string, error)
 	Now     func() time.Time // nil: time.Now (tests fix the clock for reproducible images)
@@ -50,9 +53,47 @@ var (
 	chordNew      = &desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierControl}
 	chordSettings = &desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierControl}
 	chordDebug    = &desktop.CustomShortcut{KeyName: fyne.KeyD, Modifier: fyne.KeyModifierControl}
-	chordAdminQ   = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierControl | fyne.KeyModifierAlt | fyne.KeyModifierShift}
 	chordAdminS   = &desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierControl | fyne.KeyModifierAlt | fyne.KeyModifierShift}
 )
+
+// ParseChord reads a key chord such as "ctrl+alt+shift+a" (the kiosk's admin chord).
+func ParseChord(s string) (*desktop.CustomShortcut, error) {
+	parts := strings.Split(strings.ToLower(strings.ReplaceAll(s, " ", "")), "+")
+	c := &desktop.CustomShortcut{}
+	for i, p := range parts {
+		if i < len(parts)-1 {
+			switch p {
+			case "ctrl", "control":
+				c.Modifier |= fyne.KeyModifierControl
+			case "alt":
+				c.Modifier |= fyne.KeyModifierAlt
+			case "shift":
+				c.Modifier |= fyne.KeyModifierShift
+			case "super", "meta", "win":
+				c.Modifier |= fyne.KeyModifierSuper
+			default:
+				return nil, fmt.Errorf("chord %q: %q is not ctrl, alt, shift or super", s, p)
+			}
+			continue
+		}
+		switch {
+		case len(p) == 1 && (p[0] >= 'a' && p[0] <= 'z' || p[0] >= '0' && p[0] <= '9'):
+			c.KeyName = fyne.KeyName(strings.ToUpper(p))
+		case len(p) >= 2 && p[0] == 'f' && p[1] >= '1' && p[1] <= '9':
+			c.KeyName = fyne.KeyName(strings.ToUpper(p))
+		case p == "escape" || p == "esc":
+			c.KeyName = fyne.KeyEscape
+		case p == "delete" || p == "del":
+			c.KeyName = fyne.KeyDelete
+		default:
+			return nil, fmt.Errorf("chord %q: the key %q is not a letter, digit, F-key, escape or delete", s, p)
+		}
+	}
+	if c.KeyName == "" || c.Modifier == 0 {
+		return nil, fmt.Errorf("chord %q: give at least one modifier and a key, e.g. ctrl+alt+shift+a", s)
+	}
+	return c, nil
+}
 
 // UI is Hark's window.
 type UI struct {
@@ -72,7 +113,8 @@ type UI struct {
 	pending   []app.Event
 	scheduled bool
 	lastFlush time.Time
-	schedule  func() // asks for flush on the UI goroutine (tests replace it)
+	schedule  func()       // asks for flush on the UI goroutine (tests replace it)
+	onUI      func(func()) // runs a function on the UI goroutine: fyne.Do (tests queue it instead)
 
 	// Everything below belongs to the UI goroutine.
 	state        app.State
@@ -90,6 +132,9 @@ type UI struct {
 	settingsOpen bool
 	settingsForm *settingsForm
 	debugShown   bool
+	adminChord   *desktop.CustomShortcut
+	first        *firstRun // the first-run screen, while it is needed
+	firstDone    bool
 
 	// Widgets, rebuilt when the mode changes.
 	chat        *chatView
@@ -141,6 +186,12 @@ func New(a fyne.App, ctl Controller, o Options) *UI {
 		u.now = time.Now
 	}
 	u.schedule = u.scheduleFlush
+	u.onUI = fyne.Do
+	chord, err := ParseChord(u.settings.AdminChord)
+	if err != nil {
+		chord, _ = ParseChord(DefaultSettings(ModeKiosk).AdminChord) // main checked it; never stuck in a kiosk
+	}
+	u.adminChord = chord
 	u.level.AddListener(binding.NewDataListener(func() {
 		if v, err := u.level.Get(); err == nil && u.mic != nil {
 			u.mic.setLevel(v)
@@ -177,10 +228,10 @@ func (u *UI) scheduleFlush() {
 	wait := RepaintEvery - time.Since(u.lastFlush)
 	u.mu.Unlock()
 	if wait <= 0 {
-		fyne.Do(u.flush)
+		u.onUI(u.flush)
 		return
 	}
-	time.AfterFunc(wait, func() { fyne.Do(u.flush) })
+	time.AfterFunc(wait, func() { u.onUI(u.flush) })
 }
 
 // flush applies the events that arrived since the last repaint, then repaints once.
@@ -332,7 +383,7 @@ func (u *UI) dropPartial() {
 func (u *UI) say(text string) {
 	u.flash, u.flashUntil = text, u.now().Add(3*time.Second)
 	u.refreshStatus()
-	time.AfterFunc(3100*time.Millisecond, func() { fyne.Do(u.refreshStatus) })
+	time.AfterFunc(3100*time.Millisecond, func() { u.onUI(u.refreshStatus) })
 }
 
 // updateControls enables the controls for the state and readiness, and words the status.
@@ -504,7 +555,7 @@ func (u *UI) installKeys() {
 			u.stopPressed()
 		}
 	})
-	for _, s := range []*desktop.CustomShortcut{chordNew, chordSettings, chordDebug, chordAdminQ, chordAdminS} {
+	for _, s := range []*desktop.CustomShortcut{chordNew, chordSettings, chordDebug, chordAdminS, u.adminChord} {
 		s := s
 		c.AddShortcut(s, func(fyne.Shortcut) { u.shortcut(s) })
 	}
@@ -513,6 +564,14 @@ func (u *UI) installKeys() {
 // shortcut runs a keyboard chord; it reports whether the chord is one of Hark's.
 func (u *UI) shortcut(s fyne.Shortcut) bool {
 	kiosk := u.settings.Mode == ModeKiosk
+	if s.ShortcutName() == u.adminChord.ShortcutName() {
+		if u.opt.Quit != nil {
+			u.opt.Quit()
+		} else {
+			u.fapp.Quit()
+		}
+		return true
+	}
 	switch s.ShortcutName() {
 	case chordNew.ShortcutName():
 		u.ctl.Touch()
@@ -525,12 +584,6 @@ func (u *UI) shortcut(s fyne.Shortcut) bool {
 		u.toggleDebug()
 	case chordAdminS.ShortcutName():
 		u.showSettings()
-	case chordAdminQ.ShortcutName():
-		if u.opt.Quit != nil {
-			u.opt.Quit()
-		} else {
-			u.fapp.Quit()
-		}
 	default:
 		return false
 	}
@@ -609,6 +662,13 @@ func (u *UI) applyMode() {
 		u.win.SetCloseIntercept(func() {}) // only the admin chord closes a kiosk
 	} else {
 		u.win.SetCloseIntercept(func() { u.fapp.Quit() })
+	}
+	if !u.firstDone && u.opt.Setup != nil {
+		if u.first = newFirstRun(u, u.opt.Setup); u.first == nil {
+			u.firstDone = true
+		} else {
+			content = container.NewStack(content, u.first.box)
+		}
 	}
 	u.win.SetContent(content)
 	u.rebuildBanner()

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -39,9 +40,28 @@ func newTestUI(t *testing.T, mode Mode) (*UI, *fakeCtl) {
 	ctl := &fakeCtl{}
 	s := DefaultSettings(mode)
 	u := New(a, ctl, Options{Settings: s, Now: fixedNow})
-	u.schedule = func() {} // the test flushes by hand, on its own goroutine
+	testGoroutine(u)
 	t.Cleanup(func() { u.win.Close() })
 	return u, ctl
+}
+
+// testGoroutine makes the test's goroutine the UI goroutine: repaints happen when the test
+// flushes, and work other goroutines hand to the UI waits in a queue the test drains (the test
+// driver would run it at once, on the calling goroutine).
+func testGoroutine(u *UI) (drain func()) {
+	u.schedule = func() {}
+	q := make(chan func(), 1024)
+	u.onUI = func(f func()) { q <- f }
+	return func() {
+		for {
+			select {
+			case f := <-q:
+				f()
+			default:
+				return
+			}
+		}
+	}
 }
 
 // send publishes events and repaints.
@@ -316,7 +336,8 @@ func TestKioskAttractScreen(t *testing.T) {
 	}
 	quit := false
 	u.opt.Quit = func() { quit = true }
-	u.shortcut(chordAdminQ)
+	chord, _ := ParseChord("ctrl+alt+shift+a")
+	u.shortcut(chord)
 	if !quit {
 		t.Errorf("the admin chord did not quit")
 	}
@@ -384,27 +405,6 @@ func TestSettingsForm(t *testing.T) {
 	}
 }
 
-func TestPreferencesStoreRoundTrip(t *testing.T) {
-	a := test.NewTempApp(t)
-	st := PreferencesStore{P: a.Preferences()}
-	car, _ := st.Load(ModeCar)
-	if !car.HandsFree || !car.Speak {
-		t.Errorf("car defaults = %+v", car)
-	}
-	car.WakePhrase, car.HandsFree, car.TextSize = "hey hark", false, "huge"
-	if err := st.Save(car); err != nil {
-		t.Fatal(err)
-	}
-	again, _ := st.Load(ModeCar)
-	if again != car {
-		t.Errorf("loaded %+v, saved %+v", again, car)
-	}
-	desk, _ := st.Load(ModeDesktop)
-	if desk.HandsFree || desk.WakePhrase != "hey hark" || desk.TextSize != "huge" {
-		t.Errorf("desktop after saving the car = %+v (shared keys shared, mode keys apart)", desk)
-	}
-}
-
 func TestParseMode(t *testing.T) {
 	for _, s := range []string{"desktop", "Kiosk", " car "} {
 		if _, err := ParseMode(s); err != nil {
@@ -436,4 +436,104 @@ func labelsIn(o fyne.CanvasObject) []string {
 	}
 	walk(o)
 	return out
+}
+
+func TestParseChord(t *testing.T) {
+	tests := []struct {
+		in      string
+		key     fyne.KeyName
+		mod     fyne.KeyModifier
+		wantErr string
+	}{
+		{"ctrl+alt+shift+a", fyne.KeyA, fyne.KeyModifierControl | fyne.KeyModifierAlt | fyne.KeyModifierShift, ""},
+		{"Ctrl + F12", "F12", fyne.KeyModifierControl, ""},
+		{"super+escape", fyne.KeyEscape, fyne.KeyModifierSuper, ""},
+		{"a", "", 0, "at least one modifier"},
+		{"hyper+a", "", 0, "not ctrl, alt, shift or super"},
+		{"ctrl+space", "", 0, "is not a letter"},
+	}
+	for _, tt := range tests {
+		c, err := ParseChord(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParseChord(%q) error %v, want %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || c.KeyName != tt.key || c.Modifier != tt.mod {
+			t.Errorf("ParseChord(%q) = %+v, %v; want %s %d", tt.in, c, err, tt.key, tt.mod)
+		}
+	}
+}
+
+// fakeSetup is a ModelSetup whose download a test controls.
+type fakeSetup struct {
+	missing []MissingModel
+	result  chan error
+}
+
+func (f *fakeSetup) Missing() []MissingModel { return f.missing }
+
+func (f *fakeSetup) Download(ctx context.Context, progress func(DownloadProgress)) error {
+	progress(DownloadProgress{Name: "whisper-base.en", Done: 50 << 20, Total: 142 << 20, BytesPerSec: 5 << 20, ETA: 18 * time.Second})
+	select {
+	case err := <-f.result:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func TestFirstRunDownloadsTheMissingModels(t *testing.T) {
+	a := test.NewTempApp(t)
+	setup := &fakeSetup{missing: []MissingModel{
+		{What: "Speech recognition", Name: "whisper-base.en", Size: 142 << 20, Problem: "not downloaded yet", CanDownload: true},
+		{What: "Language model", Name: "qwen2.5-0.5b-instruct", Size: 398 << 20, Problem: "not downloaded yet", CanDownload: true},
+	}, result: make(chan error, 1)}
+	u := New(a, &fakeCtl{}, Options{Settings: DefaultSettings(ModeDesktop), Now: fixedNow, Setup: setup})
+	drain := testGoroutine(u)
+	t.Cleanup(func() { u.win.Close() })
+	if u.first == nil || !u.first.box.Visible() {
+		t.Fatal("no first-run screen while models are missing")
+	}
+	if got := u.first.list.Text; !strings.Contains(got, "whisper-base.en (142 MB)") || !strings.Contains(got, "Language model: qwen2.5-0.5b-instruct") {
+		t.Errorf("first-run list = %q", got)
+	}
+	if u.first.get.Text != "Download (540 MB)" {
+		t.Errorf("download button = %q", u.first.get.Text)
+	}
+	// Cancel, then download for real.
+	test.Tap(u.first.get)
+	waitFor(t, drain, "progress", func() bool { return strings.Contains(u.first.status.Text, "50 MB of 142 MB") })
+	test.Tap(u.first.cancel)
+	waitFor(t, drain, "cancelled", func() bool { return strings.Contains(u.first.status.Text, "cancelled") })
+	if !u.first.box.Visible() || u.first.get.Hidden {
+		t.Errorf("after cancel the screen must stay with its buttons")
+	}
+	test.Tap(u.first.get)
+	setup.result <- nil
+	waitFor(t, drain, "first-run hidden", func() bool { return !u.first.box.Visible() })
+}
+
+func TestNoFirstRunWhenNothingIsMissing(t *testing.T) {
+	a := test.NewTempApp(t)
+	u := New(a, &fakeCtl{}, Options{Settings: DefaultSettings(ModeDesktop), Setup: &fakeSetup{}})
+	t.Cleanup(func() { u.win.Close() })
+	if u.first != nil {
+		t.Errorf("a first-run screen with nothing missing")
+	}
+}
+
+// waitFor runs the UI's queued work until cond holds.
+func waitFor(t *testing.T, drain func(), what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		drain()
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
 }
