@@ -46,7 +46,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	res, err := bench(ctx, benchSetup{
 		loaders: app.Loaders{Transcriber: s.loadTranscriber(), Brain: s.loadBrain()},
-		turns: *turns,
+		turns:   *turns,
 		submit: func(a *app.Assistant) {
 			a.Submit(pcm)
 		},

@@ -256,8 +256,12 @@ func (sleepyChat) Reset() {}
 func TestBenchMeasuresStagesAndOverhead(t *testing.T) {
 	res, err := bench(context.Background(), benchSetup{
 		loaders: app.Loaders{
-			Transcriber: func(context.Context, func(float64)) (app.Transcriber, error) { return sleepyASR{20 * time.Millisecond}, nil },
-			Brain:       func(context.Context, func(float64)) (app.Brain, error) { return sleepyBrain{30 * time.Millisecond}, nil },
+			Transcriber: func(context.Context, func(float64)) (app.Transcriber, error) {
+				return sleepyASR{20 * time.Millisecond}, nil
+			},
+			Brain: func(context.Context, func(float64)) (app.Brain, error) {
+				return sleepyBrain{30 * time.Millisecond}, nil
+			},
 		},
 		turns:  3,
 		submit: func(a *app.Assistant) { a.Submit(audio.PCM{Rate: audio.SampleRate, Samples: make([]float32, 16000)}) },

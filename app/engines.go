@@ -101,7 +101,7 @@ type TurnRecord struct {
 	Started      time.Time // the person began speaking (voice) or sent the question (typed)
 	Ended        time.Time // Finish only
 	Transcript   string    // what the person said or typed
-	Reply        string // what the assistant answered, possibly cut short
+	Reply        string    // what the assistant answered, possibly cut short
 	Interrupted  bool
 	Err          string // why the turn failed, "" if it did not
 	Timings      Timings
