@@ -315,3 +315,81 @@ func TestE2EKioskTypedAndStop(t *testing.T) {
 	// Fullscreen on the 1280×800 screen: the entry along the bottom, Stop left of the microphone.
 	typedTurnWithStop(t, w, [2]int{600, 777}, [2]int{212, 655})
 }
+
+// TestE2EKioskComesBackAfterACrash: the kiosk runs its window under a supervisor; when the
+// window's process dies (kill -9 stands in for a crash in C code) a new one comes up by itself,
+// and stopping the supervisor stops it.
+func TestE2EKioskComesBackAfterACrash(t *testing.T) {
+	testenv.Require(t)
+	dir := testenv.ArtifactDir(t, "e2e-kiosk-supervisor")
+	evPath := filepath.Join(dir, "events.jsonl")
+	_ = os.Remove(evPath)
+	out := &syncBuffer{}
+	cmd := exec.Command(harkBinary(t), "--mode", "kiosk", "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
+		"--llm-model", testmodels.Shared(t, "stories260K.gguf"), "--events", evPath)
+	cmd.Env = harkEnv(t)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = os.WriteFile(filepath.Join(dir, "hark.log"), []byte(out.String()), 0o644)
+	})
+	child := func(not int) int {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			for _, pid := range childPIDs(cmd.Process.Pid) {
+				if pid == not {
+					continue
+				}
+				if wid, _ := exec.Command("xdotool", "search", "--pid", strconv.Itoa(pid), "--name", "^Hark$").Output(); len(wid) > 0 {
+					return pid
+				}
+			}
+		}
+		t.Fatalf("no kiosk window from a child of the supervisor; output:\n%s", out.String())
+		return 0
+	}
+	first := child(0)
+	w := &harkWindow{t: t, shots: dir, events: &eventLog{path: evPath}}
+	w.wid = strings.Fields(string(must(exec.Command("xdotool", "search", "--pid", strconv.Itoa(first), "--name", "^Hark$").Output())))[0]
+	w.ready(60 * time.Second)
+	w.shot("1-before-crash")
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	second := child(first)
+	w.wid = strings.Fields(string(must(exec.Command("xdotool", "search", "--pid", strconv.Itoa(second), "--name", "^Hark$").Output())))[0]
+	loads := 0
+	w.events.waitFor(t, 0, 60*time.Second, "a second start", func(e event) bool {
+		if e.kind() == "state" && e.str("state") == "loading" {
+			loads++
+		}
+		return loads == 2
+	})
+	w.shot("2-after-restart")
+	if !strings.Contains(out.String(), "starting it again") {
+		t.Errorf("the supervisor did not say it restarted the window:\n%s", out.String())
+	}
+	// SIGTERM to the supervisor ends the window too.
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the supervisor did not stop on SIGTERM")
+	}
+	if err := syscall.Kill(second, 0); err == nil {
+		t.Errorf("the kiosk window (pid %d) outlived its supervisor", second)
+		_ = syscall.Kill(second, syscall.SIGKILL)
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
