@@ -417,7 +417,11 @@ func (f firstRun) Download(ctx context.Context, progress func(ui.DownloadProgres
 			if eta < 0 {
 				eta = 0
 			}
-			progress(ui.DownloadProgress{Name: sel.Entry.Name, Done: p.Done, Total: p.Total, BytesPerSec: p.Speed, ETA: eta})
+			var note string
+			if p.Attempt > 0 && p.Err != nil {
+				note = fmt.Sprintf("reconnecting (attempt %d): %v", p.Attempt, p.Err)
+			}
+			progress(ui.DownloadProgress{Name: sel.Entry.Name, Done: p.Done, Total: p.Total, BytesPerSec: p.Speed, ETA: eta, Note: note})
 		}})
 		if err != nil {
 			return err

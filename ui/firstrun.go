@@ -38,6 +38,7 @@ type DownloadProgress struct {
 	Done, Total int64 // bytes; Total 0 when not known
 	BytesPerSec float64
 	ETA         time.Duration // 0 when not known
+	Note        string        // e.g. "reconnecting (attempt 2): connection refused"
 }
 
 // firstRun is the screen that explains what is missing and fetches it.
@@ -141,8 +142,9 @@ func (f *firstRun) download(setup ModelSetup) {
 			last = time.Now()
 			f.u.onUI(func() { f.showProgress(p) })
 		})
+		cancelled := ctx.Err() != nil
 		cancel()
-		f.u.onUI(func() { f.finished(err, ctx.Err() != nil) })
+		f.u.onUI(func() { f.finished(err, cancelled) })
 	}()
 }
 
@@ -157,6 +159,9 @@ func (f *firstRun) showProgress(p DownloadProgress) {
 	}
 	if p.ETA > 0 {
 		text += " · " + p.ETA.Round(time.Second).String() + " left"
+	}
+	if p.Note != "" {
+		text += "\n" + p.Note
 	}
 	f.status.SetText(text)
 }

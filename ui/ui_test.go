@@ -510,6 +510,13 @@ func TestFirstRunDownloadsTheMissingModels(t *testing.T) {
 	if !u.first.box.Visible() || u.first.get.Hidden {
 		t.Errorf("after cancel the screen must stay with its buttons")
 	}
+	// A failed download says why and offers the buttons again.
+	test.Tap(u.first.get)
+	setup.result <- errors.New("cannot reach huggingface.co")
+	waitFor(t, drain, "failure", func() bool { return strings.Contains(u.first.status.Text, "failed: cannot reach huggingface.co") })
+	if u.first.get.Hidden || !u.first.box.Visible() {
+		t.Errorf("after a failure the screen must stay with its buttons")
+	}
 	test.Tap(u.first.get)
 	setup.result <- nil
 	waitFor(t, drain, "first-run hidden", func() bool { return !u.first.box.Visible() })
