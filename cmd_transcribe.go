@@ -16,7 +16,7 @@ import (
 	"hark/asr"
 )
 
-const transcribeArgs = "[--model PATH] [--lang CODE] [--json] [options] FILE.wav"
+const transcribeArgs = "[--model PATH] [--lang CODE] [--json] [--live] [options] FILE.wav"
 
 func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("transcribe", transcribeArgs, stderr)
@@ -33,6 +33,7 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	maxTokens := fs.Int("max-tokens", 0, "at most this many tokens per segment (0: no limit)")
 	noGuard := fs.Bool("no-guard", false, "keep text the hallucination guard would drop")
 	verbose := fs.Bool("verbose", false, "let whisper.cpp log to stderr")
+	live := fs.Bool("live", false, "feed the file in at real-time pace and show live partial transcripts (on stderr, or in the JSON)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -65,18 +66,59 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *noGuard {
 		o.Guard = &asr.Guard{Off: true}
 	}
-	res, err := m.Transcribe(ctx, pcm, o)
+	var res asr.Result
+	var partials []partialJSON
+	if *live {
+		res, partials, err = transcribeLive(ctx, m, pcm, o, func(p asr.Partial) {
+			if !*asJSON {
+				fmt.Fprintf(stderr, "… %s\n", p.Text)
+			}
+		})
+	} else {
+		res, err = m.Transcribe(ctx, pcm, o)
+	}
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return writeTranscriptJSON(stdout, m.Info(), pcm, res)
+		return writeTranscriptJSON(stdout, m.Info(), pcm, res, partials)
 	}
 	fmt.Fprintln(stdout, res.Text)
 	if res.Dropped != "" {
 		fmt.Fprintf(stderr, "hark: dropped by the hallucination guard: %s\n", res.Dropped)
 	}
 	return nil
+}
+
+// transcribeLive plays pcm into an asr.Streamer in 100 ms pieces at real-time pace, as a
+// microphone would deliver it, and returns the final result and the partials shown on the way.
+func transcribeLive(ctx context.Context, m *asr.Model, pcm []float32, o asr.Options, show func(asr.Partial)) (asr.Result, []partialJSON, error) {
+	partial := o
+	if partial.MaxTokens == 0 || partial.MaxTokens > 64 {
+		partial.MaxTokens = 64 // a partial that runs away is not worth the CPU
+	}
+	var partials []partialJSON
+	start := time.Now()
+	u := asr.NewStreamer(m, asr.StreamOptions{Partial: &partial, Final: &o}).Start(ctx, func(p asr.Partial) {
+		if !p.Final {
+			partials = append(partials, partialJSON{At: time.Since(start).Seconds(), Audio: p.Audio.Seconds(), Text: p.Text})
+			show(p)
+		}
+	})
+	const piece = 1600 // 100 ms
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; i < len(pcm); i += piece {
+		u.Append(pcm[i:min(i+piece, len(pcm))])
+		select {
+		case <-ctx.Done():
+			u.Cancel()
+			return asr.Result{}, nil, ctx.Err()
+		case <-tick.C:
+		}
+	}
+	res, err := u.Finish(ctx, nil)
+	return res, partials, err
 }
 
 // defaultASRModel is where `hark models` installs the default English model.
@@ -101,14 +143,23 @@ type transcriptJSON struct {
 		Decode float64 `json:"decode_ms"`
 		Total  float64 `json:"total_ms"`
 	} `json:"timings"`
-	AudioSeconds float64 `json:"audio_seconds"`
-	AudioCtx     int     `json:"audio_ctx"`
+	AudioSeconds float64       `json:"audio_seconds"`
+	AudioCtx     int           `json:"audio_ctx"`
+	Partials     []partialJSON `json:"partials,omitempty"`
 	Model        struct {
 		Path        string `json:"path"`
 		Type        string `json:"type"`
 		WeightType  string `json:"weight_type"`
 		MemoryBytes int64  `json:"memory_bytes"`
 	} `json:"model"`
+}
+
+// partialJSON is one live partial transcript: when it came (seconds after the start) and how
+// much audio it covers.
+type partialJSON struct {
+	At    float64 `json:"at"`
+	Audio float64 `json:"audio_seconds"`
+	Text  string  `json:"text"`
 }
 
 type segmentJSON struct {
@@ -120,7 +171,7 @@ type segmentJSON struct {
 	Dropped      string  `json:"dropped,omitempty"`
 }
 
-func writeTranscriptJSON(w io.Writer, info asr.Info, pcm []float32, res asr.Result) error {
+func writeTranscriptJSON(w io.Writer, info asr.Info, pcm []float32, res asr.Result, partials []partialJSON) error {
 	ms := func(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) / 1000 }
 	var j transcriptJSON
 	j.Text, j.Language, j.Dropped, j.AudioCtx = res.Text, res.Language, res.Dropped, res.AudioCtx
@@ -130,9 +181,11 @@ func writeTranscriptJSON(w io.Writer, info asr.Info, pcm []float32, res asr.Resu
 	}
 	j.Timings.Mel, j.Timings.Encode, j.Timings.Decode, j.Timings.Total = ms(res.Timings.Mel), ms(res.Timings.Encode), ms(res.Timings.Decode), ms(res.Timings.Total)
 	j.AudioSeconds = float64(len(pcm)) / 16000
+	j.Partials = partials
 	j.Model.Path, j.Model.Type, j.Model.WeightType, j.Model.MemoryBytes = info.Path, info.Type, info.WeightType, info.MemoryBytes
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(j)
 }
 

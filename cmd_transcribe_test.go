@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -69,9 +71,50 @@ func TestTranscribeCommand(t *testing.T) {
 		}
 	}
 
+	// --live on a 2-second cut: partials come while the audio plays in, then the final.
+	cut := filepath.Join(dir, "cut.wav")
+	if err := os.WriteFile(cut, wavHead(w, 2*32000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, "transcribe", "--model", model, "--lang", "en", "--threads", "1", "--max-tokens", "8", "--no-guard", "--live", "--json", cut)
+	if code != 0 {
+		t.Fatalf("--live: exit %d: %s", code, errOut)
+	}
+	j = transcriptJSON{}
+	if err := json.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatalf("--live output is not JSON: %v\n%s", err, out)
+	}
+	if len(j.Partials) == 0 || j.Text == "" || j.AudioSeconds != 2 {
+		t.Errorf("--live: %d partials, text %q, %v s", len(j.Partials), j.Text, j.AudioSeconds)
+	}
+	for i, p := range j.Partials {
+		if p.Audio <= 0 || p.Audio > 2 || i > 0 && p.Audio < j.Partials[i-1].Audio {
+			t.Errorf("--live: partial %d covers %v s", i, p.Audio)
+		}
+	}
+
 	// Plain output: the text on stdout; the guard's verdict on stderr.
 	code, out, errOut = runCLI(t, "transcribe", "--model", model, "--threads", "1", "--max-tokens", "8", wav)
 	if code != 0 || (strings.TrimSpace(out) == "" && !strings.Contains(errOut, "hallucination guard")) {
 		t.Errorf("plain: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+}
+
+// wavHead returns a 16 kHz mono 16-bit WAV file of the first n data bytes of wav (such as
+// jfk.wav).
+func wavHead(wav []byte, n int) []byte {
+	data := wav[bytes.Index(wav, []byte("data"))+8:][:n]
+	var b bytes.Buffer
+	put := func(v any) { _ = binary.Write(&b, binary.LittleEndian, v) }
+	b.WriteString("RIFF")
+	put(uint32(36 + n))
+	b.WriteString("WAVEfmt ")
+	put([]uint32{16})
+	put([]uint16{1, 1})
+	put([]uint32{16000, 32000})
+	put([]uint16{2, 16})
+	b.WriteString("data")
+	put(uint32(n))
+	b.Write(data)
+	return b.Bytes()
 }

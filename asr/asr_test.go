@@ -275,3 +275,40 @@ func TestTrimmedAudioCtx(t *testing.T) {
 		}
 	}
 }
+
+func TestLogParsing(t *testing.T) {
+	log := "whisper_init_state: kv self size  =    3.15 MB\n" +
+		"whisper_init_state: kv cross size =    9.44 MB\n" +
+		"ERROR: whisper_model_load: unknown tensor 'x' in model file\n" +
+		"whisper_init_state: compute buffer (decode) =   96.00 MB\n"
+	if got, want := loggedBytes(log), int64(108590000); got != want {
+		t.Errorf("loggedBytes = %d, want %d", got, want)
+	}
+	if got := loggedErrors(log); got != "whisper_model_load: unknown tensor 'x' in model file" {
+		t.Errorf("loggedErrors = %q", got)
+	}
+}
+
+// TestLongAudio transcribes 44 s (two 30-second windows): segments are timed by their windows
+// and the no-speech probability, known only for one-window audio, is reported unknown (-1).
+func TestLongAudio(t *testing.T) {
+	m := load(t, sharedModel(t), LoadOptions{})
+	j := jfk(t)
+	pcm := append(append(append(append([]float32(nil), j...), j...), j...), j...)
+	o := testOptions()
+	o.MaxTokens = 4
+	o.Guard = DefaultGuard()
+	res, err := m.Transcribe(context.Background(), pcm, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Segments) != 2 || res.AudioCtx != 1500 {
+		t.Fatalf("%d segments, audio_ctx %d: %+v", len(res.Segments), res.AudioCtx, res.Segments)
+	}
+	for i, want := range [][2]time.Duration{{0, 30 * time.Second}, {30 * time.Second, 44 * time.Second}} {
+		s := res.Segments[i]
+		if s.Start != want[0] || s.End != want[1] || s.NoSpeechProb != -1 {
+			t.Errorf("segment %d: %v-%v no-speech %v; want %v-%v, -1", i, s.Start, s.End, s.NoSpeechProb, want[0], want[1])
+		}
+	}
+}

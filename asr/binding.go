@@ -63,12 +63,13 @@ func loggedBytes(log string) int64 {
 	return int64(total)
 }
 
-// loggedErrors returns whisper.cpp's error lines from a captured log, for error messages.
+// loggedErrors returns whisper.cpp's error lines from a captured log (the C callback marks them
+// "ERROR: "), for error messages.
 func loggedErrors(log string) string {
 	var errs []string
 	for _, line := range strings.Split(log, "\n") {
-		if strings.Contains(line, "ERROR") || strings.Contains(line, "failed") || strings.Contains(line, "invalid") {
-			errs = append(errs, strings.TrimSpace(line))
+		if msg, ok := strings.CutPrefix(line, "ERROR: "); ok {
+			errs = append(errs, strings.TrimSpace(msg))
 		}
 	}
 	return strings.Join(errs, "; ")

@@ -44,6 +44,25 @@
 // while encoding. Options.TrimAudioCtx shortens the encoder pass for short utterances, which
 // is also what keeps cancellation prompt.
 //
+// # whisper.cpp 1.9.3 behaviours asr works around
+//
+//   - The no-speech probability whisper.cpp reports is read from logits row 0, which it only
+//     computes for one-token prompts; otherwise the row holds the previous call's values (or
+//     zeros). asr computes the probability itself as OpenAI's whisper does (one decoder step on
+//     the start-of-transcript token, only when the guard is on) and turns whisper.cpp's own
+//     no-speech dropping off (no_speech_thold above 1).
+//   - With flash attention on, the encoder's and the cross-attention's keys are padded to 256
+//     positions and the padding is attended to without a mask: with a trimmed window it holds
+//     the previous call's audio, so results depend on call history. asr loads models with flash
+//     attention off (LoadOptions.FlashAttention turns it on, and then trims to multiples of 256).
+//   - Beam search and temperature fallback draw candidates from a random generator that is not
+//     reset between calls: only greedy decoding without fallback (the default) is reproducible.
+//   - whisper_full_with_state frees the caller's state when it cannot allocate a KV cache (code
+//     -7); asr then forgets that state instead of freeing it twice.
+//   - ggml's worker threads spin while they wait for each other. On a busy 2-core machine
+//     Threads: 2 can be many times slower than Threads: 1 (seen here: 57 s against 1.2 s);
+//     leave a core free or use one thread when the language model runs at the same time.
+//
 // # Logging
 //
 // whisper.cpp and ggml log through one process-wide hook. asr installs it when the package is

@@ -97,6 +97,7 @@ func Load(path string, opts LoadOptions) (*Model, error) {
 	m.closing, m.close = context.WithCancel(context.Background())
 	st, err := m.newState()
 	if err != nil {
+		m.close()
 		C.whisper_free(c)
 		return nil, err
 	}

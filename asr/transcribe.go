@@ -212,13 +212,16 @@ func (m *Model) Transcribe(ctx context.Context, pcm []float32, opts Options) (Re
 	for i := range n {
 		var nText C.int
 		sum := C.hark_asr_segment_logprob(st.s, C.int(i), m.eot, &nText)
-		// whisper.cpp gives centiseconds; without timestamp tokens its start is not meaningful
-		// (it reads the first token's timestamp id), so times are kept within the audio.
-		start := min(max(time.Duration(C.whisper_full_get_segment_t0_from_state(st.s, C.int(i)))*10*time.Millisecond, 0), audioLen)
-		end := min(max(time.Duration(C.whisper_full_get_segment_t1_from_state(st.s, C.int(i)))*10*time.Millisecond, start), audioLen)
-		if !opts.Timestamps && n == 1 {
-			start, end = 0, audioLen
+		// whisper.cpp gives centiseconds. Without timestamp tokens a segment is a 30-second window
+		// and only its end is meaningful (its start is read from a timestamp token that was never
+		// decoded): the window starts 30 s before it ends.
+		t0 := time.Duration(C.whisper_full_get_segment_t0_from_state(st.s, C.int(i))) * 10 * time.Millisecond
+		t1 := time.Duration(C.whisper_full_get_segment_t1_from_state(st.s, C.int(i))) * 10 * time.Millisecond
+		if !opts.Timestamps {
+			t0 = t1 - 30*time.Second
 		}
+		start := min(max(t0, 0), audioLen)
+		end := min(max(t1, start), audioLen)
 		seg := Segment{
 			Start:        start,
 			End:          end,

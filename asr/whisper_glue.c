@@ -11,11 +11,16 @@
 static __thread hark_asr_log *hark_asr_tls_log;
 
 static void hark_asr_log_cb(enum wsp_ggml_log_level level, const char *text, void *user) {
-	(void) level; (void) user;
+	(void) user;
 	hark_asr_log *l = hark_asr_tls_log;
 	if (l == NULL || text == NULL) return;
 	if (l->verbose) { fputs(text, stderr); fflush(stderr); }
 	if (l->buf != NULL) {
+		if (level == WSP_GGML_LOG_LEVEL_ERROR && l->len + 7 <= l->cap) {
+			memcpy(l->buf + l->len, "ERROR: ", 7);
+			l->len += 7;
+			l->buf[l->len] = 0;
+		}
 		size_t n = strlen(text);
 		if (l->len + n + 1 <= l->cap) {
 			memcpy(l->buf + l->len, text, n);
