@@ -1,9 +1,9 @@
 package asr
 
-// This file is asr's own thin binding of whisper.h (see the package doc for why asr does not use
-// the official Go bindings). The C helpers below keep per-call work on the C side: the abort and
-// encoder-begin callbacks that whisper.cpp calls from inside whisper_full read a flag and a clock
-// in C memory and never call into Go.
+// This file and whisper_glue.c are asr's own thin binding of whisper.h (see the package doc for
+// why asr does not use the official Go bindings). The C helpers keep per-call work on the C side:
+// the abort and encoder-begin callbacks that whisper.cpp calls from inside whisper_full read a
+// flag and a clock in C memory and never call into Go.
 
 /*
 #cgo LDFLAGS: -lwhisper -lggml -lggml-base -lggml-cpu -lstdc++ -lm

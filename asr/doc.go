@@ -37,12 +37,14 @@
 //
 // # Cancellation latency
 //
-// whisper.cpp 1.9.3 polls the abort callback after each encoder pass and each decoder step
-// (its encoder graphs run through a scheduler that is not given the callback, so a pass is not
-// interrupted midway); asr also aborts before each encoder pass. Cancelling therefore returns
-// within one decoder step (milliseconds) while decoding and within the rest of one encoder pass
-// while encoding. Options.TrimAudioCtx shortens the encoder pass for short utterances, which
-// is also what keeps cancellation prompt.
+// Transcribe returns ctx.Err() as soon as ctx is done (microseconds); whisper.cpp itself stops at
+// its next check and only then frees the state for another call. whisper.cpp 1.9.3 polls the
+// abort callback after each encoder pass and each decoder step (its encoder graphs run through a
+// scheduler that is not given the callback, so a pass is not interrupted midway); asr also
+// aborts before each encoder pass. So the engine stops within one decoder step (milliseconds)
+// while decoding, and at the end of the encoder pass in progress while encoding.
+// Options.TrimAudioCtx shortens that pass for short utterances, which is also what keeps the
+// engine's stop prompt. BenchmarkCancelLatency measures both figures.
 //
 // # whisper.cpp 1.9.3 behaviours asr works around
 //

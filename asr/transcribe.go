@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -107,9 +108,10 @@ const maxBeams = 8
 
 // Transcribe turns pcm (16 kHz mono, samples in [-1, 1]) into text. It is safe for concurrent
 // use: each call runs on its own whisper_state (up to LoadOptions.MaxConcurrent at once; more
-// wait their turn). Cancelling ctx stops whisper.cpp at its next check (before each encoder
-// pass, after each encoder pass and each decoder step) and returns ctx.Err(). Audio shorter
-// than 100 ms gives an empty Result, as whisper.cpp does not decode it.
+// wait their turn). When ctx is done Transcribe returns ctx.Err() at once; whisper.cpp stops at
+// its next check (before and after each encoder pass, after each decoder step) and only then
+// gives its state back for another call. Audio shorter than 100 ms gives an empty Result, as
+// whisper.cpp does not decode it.
 func (m *Model) Transcribe(ctx context.Context, pcm []float32, opts Options) (Result, error) {
 	t0 := time.Now()
 	if err := ctx.Err(); err != nil {
@@ -129,12 +131,24 @@ func (m *Model) Transcribe(ctx context.Context, pcm []float32, opts Options) (Re
 	if err := m.begin(); err != nil {
 		return Result{}, err
 	}
-	defer m.calls.Done()
+	// What to undo when the call is over, in reverse order. Normally that is when Transcribe
+	// returns; a cancelled call returns at once and leaves it to the goroutine that waits for
+	// whisper.cpp to stop (see below).
+	var undo []func()
+	detached := false
+	defer func() {
+		if !detached {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
+	undo = append(undo, m.calls.Done)
 	p, free, err := m.params(opts, len(pcm))
+	undo = append(undo, free)
 	if err != nil {
 		return Result{}, err
 	}
-	defer free()
 
 	res := Result{Language: C.GoString(p.language), AudioCtx: int(p.audio_ctx)}
 	if res.AudioCtx == 0 {
@@ -167,7 +181,7 @@ func (m *Model) Transcribe(ctx context.Context, pcm []float32, opts Options) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	defer m.release(st)
+	undo = append(undo, func() { m.release(st) })
 
 	// Cancellation: ctx or Close sets the C flag whisper.cpp polls. Before the state is reused
 	// the flag must be clear, so an abort that fired must have finished (fired closed).
@@ -181,21 +195,64 @@ func (m *Model) Transcribe(ctx context.Context, pcm []float32, opts Options) (Re
 	abort := func() { once.Do(func() { C.hark_asr_call_abort(st.call); close(fired) }) }
 	stopCtx := context.AfterFunc(ctx, abort)
 	stopClose := context.AfterFunc(m.closing, abort)
-	rc := C.hark_asr_full(m.c, st.s, p, (*C.float)(unsafe.Pointer(&pcm[0])), C.int(len(pcm)), st.call)
-	if a, b := stopCtx(), stopClose(); !a || !b {
-		<-fired
+	var settleOnce sync.Once
+	settle := func() {
+		settleOnce.Do(func() {
+			if a, b := stopCtx(), stopClose(); !a || !b {
+				<-fired
+			}
+		})
 	}
-	aborted := C.hark_asr_call_aborted(st.call) != 0
+	undo = append(undo, settle)
+
+	// whisper.cpp may still read the samples after a cancelled call has returned: give it a copy.
+	samples := slices.Clone(pcm)
+	ret := make(chan C.int, 1)
+	go func() {
+		ret <- C.hark_asr_full(m.c, st.s, p, (*C.float)(unsafe.Pointer(&samples[0])), C.int(len(samples)), st.call)
+	}()
+	var rc C.int
+	finished := false
+	select {
+	case rc = <-ret:
+		finished = true
+	case <-ctx.Done():
+	case <-m.closing.Done():
+	}
+	if !finished {
+		select {
+		case rc = <-ret: // it has just finished after all
+			finished = true
+		default:
+		}
+	}
+	if !finished {
+		// whisper.cpp stops at its next check: within a decoder step, or at the end of the
+		// encoder pass in progress. The caller need not wait for that; the state goes back to the
+		// pool (and Close proceeds) when it has stopped.
+		detached = true
+		go func() {
+			<-ret
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}()
+		if err := ctx.Err(); err != nil {
+			return Result{}, err
+		}
+		return Result{}, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	if m.closing.Err() != nil {
+		return Result{}, ErrClosed
+	}
+	settle()
 	call := st.call
 	res.Timings.Mel = time.Duration(call.t_first_encode - call.t_start)
 	res.Timings.Encode = time.Duration(call.encode_ns)
 	res.Timings.Decode = time.Duration(call.decode_ns)
-	if err := ctx.Err(); err != nil {
-		return Result{}, err
-	}
-	if aborted {
-		return Result{}, ErrClosed
-	}
 	if rc != 0 {
 		if rc == -7 {
 			st.s = nil // whisper.cpp freed the state itself
