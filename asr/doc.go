@@ -62,8 +62,9 @@
 //   - whisper_full_with_state frees the caller's state when it cannot allocate a KV cache (code
 //     -7); asr then forgets that state instead of freeing it twice.
 //   - ggml's worker threads spin while they wait for each other. On a busy 2-core machine
-//     Threads: 2 can be many times slower than Threads: 1 (seen here: 57 s against 1.2 s);
-//     leave a core free or use one thread when the language model runs at the same time.
+//     Threads: 2 can be many times slower than Threads: 1 (whisper-ref on jfk.wav while other
+//     builds ran: 57 s against 1.2 s); leave a core free, or use one thread while the language
+//     model runs.
 //
 // # Logging
 //

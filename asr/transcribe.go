@@ -18,8 +18,8 @@ import (
 	"unsafe"
 )
 
-// Options configure one Transcribe call. The zero value is usable: English or the model's
-// only language... see DefaultOptions for what each zero field means.
+// Options configure one Transcribe call. The zero value is usable (language detected, greedy,
+// the full 30-second window, the default guard); DefaultOptions is Hark's choice for commands.
 type Options struct {
 	// Language is a code ("en", "de") or English name ("german"); "" or "auto" detects it
 	// (multilingual models). English-only models accept only English.
