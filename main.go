@@ -32,6 +32,7 @@ func commands() []command {
 	return []command{
 		{"version", "", "print Hark's version, the engines' versions, build flags and CPU features", runVersion},
 		{"devices", "", "list audio capture and playback devices", runDevices},
+		{"transcribe", transcribeArgs, "transcribe a WAV file with whisper.cpp", runTranscribe},
 		{"licenses", "", "print the licences of the software Hark ships", runLicenses},
 		{"listen", "[--asr-model FILE] [--llm-model FILE] [--vad-model FILE] [--device NAME] [--turns N]", "run the assistant hands-free without a window, printing events as JSON lines", runListen},
 		{"bench", "--wav FILE [--asr-model FILE] [--llm-model FILE] [--turns N] [--json]", "time N turns from a WAV file through the pipeline: per-stage median and p90, pipeline overhead", runBench},
