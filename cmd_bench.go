@@ -21,6 +21,7 @@ import (
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", "--wav FILE [--asr-model FILE] [--llm-model FILE] [--turns N] [--json]", stderr)
 	cf := bindConfigFlags(fs, false)
+	noGuard := noGuardFlag(fs)
 	wav := fs.String("wav", "", "the spoken question, a WAV `FILE`")
 	turns := fs.Int("turns", 5, "measured turns (after one warm-up turn)")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
@@ -34,6 +35,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	s.noGuard = *noGuard
 	if s.problems != nil {
 		return fmt.Errorf("%w: %v", errUsage, s.problems)
 	}

@@ -16,6 +16,7 @@ import (
 func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("listen", "[OPTIONS]", stderr)
 	cf := bindConfigFlags(fs, false)
+	noGuard := noGuardFlag(fs)
 	levels := fs.Bool("levels", false, "also print the microphone's level, several times a second")
 	turns := fs.Int("turns", 0, "exit after `N` answered questions (0: run until interrupted)")
 	partials := fs.Bool("partials", true, "print live transcripts while someone speaks")
@@ -29,6 +30,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	s.noGuard = *noGuard
 	if s.problems != nil {
 		if flagProblem(s.problems) {
 			return fmt.Errorf("%w: %v", errUsage, s.problems)

@@ -28,6 +28,7 @@ const supervisedEnv = "HARK_SUPERVISED"
 func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("", "[WINDOW OPTIONS]", stderr)
 	cf := bindConfigFlags(fs, true)
+	noGuard := noGuardFlag(fs)
 	events := fs.String("events", "", "append the assistant's events to `FILE` as JSON lines (for logs and tests)")
 	noSupervise := fs.Bool("no-supervise", false, "kiosk: run the window in this process instead of under a supervisor that restarts it after a crash")
 	if err := parseFlags(fs, args); err != nil {
@@ -40,6 +41,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	s.noGuard = *noGuard
 	if s.problems != nil {
 		if flagProblem(s.problems) {
 			return fmt.Errorf("%w: %v", errUsage, s.problems) // a typo on the command line: say so and stop
