@@ -338,14 +338,20 @@ func (c *chat) prompt(user string) string {
 	return p.String()
 }
 
+// Send's Compute is the call's time minus the time spent in emit (the pipeline's own work:
+// events, the window), so that the pipeline's overhead is not hidden in the engine's figure.
 func (c *chat) Send(ctx context.Context, user string, emit func(string) error) (app.Reply, error) {
 	start := time.Now()
 	tokens := 0
+	var inEmit time.Duration
 	text, err := c.b.m.Generate(ctx, c.prompt(user), c.b.maxTokens, func(p string) error {
 		tokens++
-		return emit(p)
+		t := time.Now()
+		err := emit(p)
+		inEmit += time.Since(t)
+		return err
 	})
-	rep := app.Reply{Text: strings.TrimSpace(text), Tokens: tokens, Compute: time.Since(start), Interrupted: ctx.Err() != nil}
+	rep := app.Reply{Text: strings.TrimSpace(text), Tokens: tokens, Compute: time.Since(start) - inEmit, Interrupted: ctx.Err() != nil}
 	reply := rep.Text
 	if len(reply) > 100 {
 		reply = reply[:100]
