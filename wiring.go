@@ -179,6 +179,9 @@ func (s *setup) assistantConfig() app.Config {
 	}
 	c.Speak = s.speak()
 	c.PreRoll = s.cfg.Audio.PreRoll
+	if c.PreRoll == 0 {
+		c.PreRoll = -1 // "0s": none (app.Config reads 0 as its default)
+	}
 	c.MaxUtterance = s.cfg.Audio.MaxUtterance
 	if s.mode() == ui.ModeKiosk {
 		c.IdleWipe, c.WipeHistory = s.cfg.Kiosk.IdleWipe, true
