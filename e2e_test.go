@@ -393,3 +393,45 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+// TestE2ESettingsAreSaved opens the settings with Ctrl+, in the real window, changes the wake
+// phrase, saves, and finds it in the configuration file, where the next start reads it.
+func TestE2ESettingsAreSaved(t *testing.T) {
+	w := startWindow(t, "desktop-settings", "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
+		"--llm-model", testmodels.Shared(t, "stories260K.gguf"))
+	w.ready(60 * time.Second)
+	w.click(240, 300) // an empty part of the chat: the window gets the keyboard
+	w.xdo("key", "ctrl+comma")
+	time.Sleep(time.Second)
+	w.shot("1-settings")
+	w.click(300, 339) // 480×720: the wake phrase entry
+	time.Sleep(200 * time.Millisecond)
+	w.xdo("type", "--delay", "15", "hey hark")
+	w.shot("2-edited")
+	w.click(272, 653) // Save
+	var cfgHome string
+	for _, kv := range w.cmd.Env {
+		if v, ok := strings.CutPrefix(kv, "XDG_CONFIG_HOME="); ok {
+			cfgHome = v
+		}
+	}
+	path := filepath.Join(cfgHome, "hark", "config.toml")
+	var got []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if got, _ = os.ReadFile(path); bytes.Contains(got, []byte(`wake_phrase = "hey hark"`)) {
+			break
+		}
+	}
+	if !bytes.Contains(got, []byte(`wake_phrase = "hey hark"`)) {
+		t.Fatalf("%s after saving the settings:\n%s", path, got)
+	}
+	if bytes.Contains(got, []byte("stories260K")) {
+		t.Errorf("the --llm-model flag was saved into the configuration:\n%s", got)
+	}
+	show := exec.Command(harkBinary(t), "config", "show")
+	show.Env = w.cmd.Env
+	out, err := show.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `wake_phrase = "hey hark"`) {
+		t.Errorf("hark config show: %v\n%s", err, out)
+	}
+}
