@@ -70,7 +70,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	hist, closeHist := openTurnHistory(s, logger)
 	defer closeHist()
 	var w *ui.UI
-	sinks = append(sinks, app.SinkFunc(func(e app.Event) { w.Publish(e) }))
+	sinks = append(sinks, timingLog(logger.Printf), app.SinkFunc(func(e app.Event) { w.Publish(e) }))
 	asst := app.New(app.Options{
 		Config:  s.assistantConfig(),
 		Loaders: s.loaders(),

@@ -547,3 +547,24 @@ func (h *historyLog) Wipe(ctx context.Context, conversation string) error {
 	delete(h.convs, conversation)
 	return h.st.DeleteConversation(ctx, cid)
 }
+
+// timingLog logs each finished turn's timings (the window's and `hark listen`'s stderr).
+func timingLog(logf func(string, ...any)) app.Sink {
+	return app.SinkFunc(func(e app.Event) {
+		if e.Kind != app.EventTurnDone || e.Timings == nil || strings.HasPrefix(e.Reason, "ignored") {
+			return
+		}
+		t := e.Timings
+		state := "done"
+		switch {
+		case e.Err != nil:
+			state = "failed"
+		case e.Interrupted:
+			state = "interrupted"
+		}
+		logf("turn %d %s (%s): speech %v, end of speech → transcript %v → first token %v, → last token %v (%d tokens), spoken %v; asr %v, llm %v, pipeline overhead %v",
+			e.Turn, state, e.Input, t.Speech.Round(time.Millisecond), t.Transcribe.Round(time.Millisecond), t.FirstToken.Round(time.Millisecond),
+			t.Generate.Round(time.Millisecond), t.Tokens, t.Spoken.Round(time.Millisecond), t.ASRCompute.Round(time.Millisecond),
+			t.LLMCompute.Round(time.Millisecond), t.Overhead.Round(10*time.Microsecond))
+	})
+}
