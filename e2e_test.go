@@ -394,14 +394,15 @@ func must(b []byte, err error) []byte {
 	return b
 }
 
-// TestE2ESettingsAreSaved opens the settings with Ctrl+, in the real window, changes the wake
-// phrase, saves, and finds it in the configuration file, where the next start reads it.
+// TestE2ESettingsAreSaved opens the settings (the gear button) in the real window, changes the
+// wake phrase, saves, and finds it in the configuration file, where the next start reads it.
+// (Ctrl+, is tested in package ui: X keyboard focus without a window manager is too loose to
+// rely on for a chord.)
 func TestE2ESettingsAreSaved(t *testing.T) {
 	w := startWindow(t, "desktop-settings", "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
 		"--llm-model", testmodels.Shared(t, "stories260K.gguf"))
 	w.ready(60 * time.Second)
-	w.click(240, 300) // an empty part of the chat: the window gets the keyboard
-	w.xdo("key", "ctrl+comma")
+	w.click(458, 21) // 480×720: the gear at the top right
 	time.Sleep(time.Second)
 	w.shot("1-settings")
 	w.click(300, 339) // 480×720: the wake phrase entry
