@@ -194,6 +194,7 @@ func startWindow(t *testing.T, name string, args ...string) *harkWindow {
 	if w.wid == "" {
 		t.Fatalf("no window titled Hark appeared; output:\n%s", w.out.String())
 	}
+	w.shot("0-drawn") // input before the first frames is lost: wait until the window is drawn
 	return w
 }
 

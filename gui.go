@@ -95,6 +95,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	defer stop()
 	w.Window().ShowAndRun()
+	w.Detach()
 	cancel()
 	select {
 	case err := <-done:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -109,6 +110,7 @@ type UI struct {
 	level  binding.Float
 
 	// Event intake, from any goroutine.
+	detached  atomic.Bool // the window's loop has ended: events are dropped
 	mu        sync.Mutex
 	pending   []app.Event
 	scheduled bool
@@ -186,7 +188,11 @@ func New(a fyne.App, ctl Controller, o Options) *UI {
 		u.now = time.Now
 	}
 	u.schedule = u.scheduleFlush
-	u.onUI = fyne.Do
+	u.onUI = func(f func()) {
+		if !u.detached.Load() {
+			fyne.Do(f)
+		}
+	}
 	chord, err := ParseChord(u.settings.AdminChord)
 	if err != nil {
 		chord, _ = ParseChord(DefaultSettings(ModeKiosk).AdminChord) // main checked it; never stuck in a kiosk
@@ -206,8 +212,15 @@ func New(a fyne.App, ctl Controller, o Options) *UI {
 // Window is the main window.
 func (u *UI) Window() fyne.Window { return u.win }
 
+// Detach stops the window from taking events: call it when ShowAndRun has returned, before the
+// assistant shuts down (its last events have no window to go to).
+func (u *UI) Detach() { u.detached.Store(true) }
+
 // Publish takes an event from the assistant (app.Sink). Any goroutine; never blocks.
 func (u *UI) Publish(e app.Event) {
+	if u.detached.Load() {
+		return
+	}
 	u.mu.Lock()
 	if n := len(u.pending); e.Kind == app.EventLevel && n > 0 && u.pending[n-1].Kind == app.EventLevel {
 		u.pending[n-1] = e // only the latest level matters
