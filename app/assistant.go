@@ -52,6 +52,8 @@ type Assistant struct {
 	histQ    chan func(context.Context)
 	histDone chan struct{}
 	restarts int
+	crashAt  time.Time // the last panic, and how many came in quick succession
+	crashRun int
 
 	convID     string
 	convN      int
@@ -191,8 +193,23 @@ func (a *Assistant) serve(ctx context.Context, tick <-chan time.Time) {
 
 // crashed recovers the pipeline after a panic on the loop goroutine.
 func (a *Assistant) crashed(r any) {
+	defer func() {
+		if r2 := recover(); r2 != nil {
+			a.logf("app: panic while recovering from a panic: %v\n%s", r2, debug.Stack())
+		}
+	}()
 	a.restarts++
 	a.logf("app: pipeline panic (restart %d): %v\n%s", a.restarts, r, debug.Stack())
+	// A fault that comes back at once (every audio block, say) must not spin: pause a little
+	// longer each time it happens in quick succession.
+	now := time.Now()
+	if now.Sub(a.crashAt) < 10*time.Second {
+		a.crashRun++
+	} else {
+		a.crashRun = 0
+	}
+	a.crashAt = now
+	time.Sleep(min(time.Duration(a.crashRun)*200*time.Millisecond, 2*time.Second))
 	a.publish(Event{Kind: EventError, Err: &UserError{
 		Msg:  "The assistant hit an internal error and restarted",
 		Hint: "The conversation starts afresh. If this keeps happening, please report it.",
@@ -226,7 +243,7 @@ func (a *Assistant) shutdown() {
 	for waiting := true; waiting; {
 		select {
 		case f := <-a.inbox:
-			f()
+			a.safely(f)
 		case <-a.audioIn:
 		case <-allDone:
 			waiting = false
@@ -235,7 +252,7 @@ func (a *Assistant) shutdown() {
 	for {
 		select {
 		case f := <-a.inbox:
-			f()
+			a.safely(f)
 			continue
 		default:
 		}
@@ -255,6 +272,17 @@ func (a *Assistant) shutdown() {
 			c.cur = nil
 		}
 	}
+}
+
+// safely runs f, logging a panic instead of dying of it (shutdown must finish: it closes the
+// engines).
+func (a *Assistant) safely(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.logf("app: panic during shutdown: %v\n%s", r, debug.Stack())
+		}
+	}()
+	f()
 }
 
 // send runs f on the loop goroutine. It reports false, and f never runs, once Run has returned.
