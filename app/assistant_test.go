@@ -612,3 +612,27 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestRepeatedPanicsDoNotStopTheAssistant(t *testing.T) {
+	r := newRig(t, withConfig(handsFree))
+	i := r.ready(t)
+	r.seg.mu.Lock()
+	r.seg.panics = true
+	r.seg.mu.Unlock()
+	r.mic.feed(3*readChunk*time.Second/16000, 0.5) // three blocks, three panics
+	r.drain(t)
+	n := 0
+	for _, e := range r.rec.all()[i:] {
+		if e.Kind == EventError && strings.Contains(e.Err.Error(), "fake vad exploded") {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d panic errors, want 3", n)
+	}
+	r.a.Ask("still there?")
+	d, _ := r.rec.next(t, i, EventTurnDone)
+	if d.Err != nil {
+		t.Errorf("turn after the panics: %v", d.Err)
+	}
+}

@@ -278,11 +278,15 @@ type fakeSeg struct {
 	cur     []float32
 	resets  int
 	failing bool
+	panics  bool
 }
 
 func (s *fakeSeg) Push(x []float32) ([]Boundary, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.panics {
+		panic("fake vad exploded")
+	}
 	if s.failing {
 		return nil, errors.New("fake vad failed")
 	}
