@@ -29,6 +29,10 @@ func DefaultEnergyConfig() EnergyConfig {
 	return EnergyConfig{FrameSize: 320, MinLevel: -50, Margin: 10, Window: 2 * time.Second}
 }
 
+// digitalSilence is the level below which a frame is taken for digital silence rather than the
+// quietest a real room and microphone can be (16-bit dither alone is around -101 dBFS).
+const digitalSilence = -90.0
+
 // energyDetector calls a frame speech when it is clearly louder than the background. Its level
 // is the RMS of the last three frames (60 ms, which steadies the level of noise), compared with
 // the noise floor: the quietest such level of the last Window (minimum statistics: pauses
@@ -85,9 +89,16 @@ func (e *energyDetector) Speech(frame []float32) (float32, error) {
 	e.levels[e.at] = level
 	e.at = (e.at + 1) % len(e.levels)
 	e.n = min(e.n+1, len(e.levels))
+	// Digital silence (a muted input, the padding before a recording) says nothing about the
+	// room: it does not count towards the floor unless there is nothing else.
 	floor := math.Inf(1)
 	for _, l := range e.levels[:e.n] {
-		floor = math.Min(floor, l)
+		if l > digitalSilence {
+			floor = math.Min(floor, l)
+		}
+	}
+	if math.IsInf(floor, 1) {
+		floor = SilenceDB
 	}
 	threshold := math.Max(floor+e.cfg.Margin, e.cfg.MinLevel)
 	// 2 dB per e-fold: 4 dB above the threshold is p=0.88, 4 dB below p=0.12.

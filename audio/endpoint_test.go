@@ -234,7 +234,7 @@ func TestEndpointerDetectorError(t *testing.T) {
 
 // TestEndpointerEnergy runs the fallback energy detector on real speech with known boundaries.
 func TestEndpointerEnergy(t *testing.T) {
-	streams := append([]speechtest.Stream{speechtest.Espeak(t)}, speechtest.LibriVox(t)...)
+	streams := append([]speechtest.Stream{speechtest.Espeak(t), speechtest.JFK(t)}, speechtest.LibriVox(t)...)
 	for _, s := range streams {
 		t.Run(s.Name, func(t *testing.T) {
 			cfg := audio.DefaultEndpointerConfig()

@@ -35,7 +35,7 @@ const (
 // MinRate and MaxRate bound the sample rates Hark reads, writes and resamples.
 const (
 	MinRate = 1000
-	MaxRate = 768000
+	MaxRate = 384000
 )
 
 // Resampler converts a stream of mono samples from one rate to another, chunk by chunk: the
@@ -78,11 +78,12 @@ func NewResampler(inRate, outRate int) (*Resampler, error) {
 	taps := 2 * r.half
 	r.table = make([]float32, (r.phases+1)*taps)
 	i0beta := besselI0(beta)
+	coef := make([]float64, taps)
 	for p := 0; p <= r.phases; p++ {
 		row := r.table[p*taps : (p+1)*taps]
 		frac := float64(p) / float64(r.phases)
 		var sum float64
-		coef := make([]float64, taps)
+		clear(coef)
 		for k := range coef {
 			tau := frac - float64(k-(r.half-1)) // distance from the output time to input k
 			x := tau / float64(r.half)
@@ -224,17 +225,20 @@ func sinc(x float64) float64 {
 	return math.Sin(math.Pi*x) / (math.Pi * x)
 }
 
-// besselI0 is the modified Bessel function of the first kind, order 0 (Kaiser's window).
+// besselI0 is the modified Bessel function of the first kind, order 0 (Kaiser's window), by
+// the polynomial approximations of Abramowitz and Stegun 9.8.1 and 9.8.2 (relative error below
+// 2e-7, which moves the window's values by far less than the 90 dB the filter is built for; a
+// series would be exact but costs ten times as much, and a table for an unusual rate pair has
+// millions of taps).
 func besselI0(x float64) float64 {
-	sum, term := 1.0, 1.0
-	for k := 1; k < 500; k++ {
-		term *= (x / (2 * float64(k))) * (x / (2 * float64(k)))
-		sum += term
-		if term < sum*1e-16 {
-			break
-		}
+	ax := math.Abs(x)
+	if ax < 3.75 {
+		t := (x / 3.75) * (x / 3.75)
+		return 1 + t*(3.5156229+t*(3.0899424+t*(1.2067492+t*(0.2659732+t*(0.0360768+t*0.0045813)))))
 	}
-	return sum
+	t := 3.75 / ax
+	return math.Exp(ax) / math.Sqrt(ax) * (0.39894228 + t*(0.01328592+t*(0.00225319+t*(-0.00157565+
+		t*(0.00916281+t*(-0.02057706+t*(0.02635537+t*(-0.01647633+t*0.00392377))))))))
 }
 
 func gcd(a, b int64) int64 {
