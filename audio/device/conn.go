@@ -37,6 +37,7 @@ type conn struct {
 
 	done      chan struct{} // closed by close
 	closeOnce sync.Once
+	ctxMu     sync.Mutex // held while actx is used after open: present vs. release
 
 	// Checked by the goroutine that reads or plays.
 	lost      error
@@ -99,7 +100,13 @@ func (c *conn) checkLost() error {
 		return nil
 	}
 	c.nextCheck = time.Now().Add(stallTimeout)
+	c.ctxMu.Lock()
+	if c.actx == nil { // closed meanwhile
+		c.ctxMu.Unlock()
+		return ErrClosed
+	}
 	ok, err := present(c.actx, c.kind, c.id)
+	c.ctxMu.Unlock()
 	switch {
 	case err != nil:
 		c.lost = fmt.Errorf("audio: %s: the sound system stopped answering (%v): %w", what, err, ErrDeviceLost)
@@ -119,6 +126,8 @@ func (c *conn) close() {
 }
 
 func (c *conn) release() {
+	c.ctxMu.Lock()
+	defer c.ctxMu.Unlock()
 	if c.dev != nil {
 		// Stop before Uninit: ma_device_uninit does not wake the PulseAudio backend's event
 		// loop, and when the device is gone nothing else does, so Uninit alone would wait for
