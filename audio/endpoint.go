@@ -94,15 +94,15 @@ type Endpointer struct {
 	lastSpeech int64     // end of its last speech frame
 	speechEnd  int64     // where that speech faded (refineEnd), once silence follows; -1 before
 	lastEnd    int64     // end of the previous utterance: pre-roll never reaches back past it
-	energy     []float64 // per-frame energy of the current utterance's frames since onsetFrame
+	energy     []float64 // per-frame energy of the current utterance's frames, from energyPos
 	energyPos  int64     // stream position of energy[0]
 	levels     []float64 // scratch for refineEnd
 	sorted     []float64
 }
 
 // NewEndpointer returns an endpointer that reads speech probabilities from d, and resets d for
-// the new stream. Zero Threshold,
-// TrailingSilence and MaxUtterance take their defaults; zero PreRoll and MinSpeech mean none.
+// the new stream. Zero Threshold, TrailingSilence and MaxUtterance take their defaults; zero
+// PreRoll and MinSpeech mean none. MaxUtterance is at least 1 s.
 func NewEndpointer(d Detector, cfg EndpointerConfig) *Endpointer {
 	def := DefaultEndpointerConfig()
 	if cfg.Threshold <= 0 || cfg.Threshold >= 1 {

@@ -315,7 +315,8 @@ func TestReadWAVFromSox(t *testing.T) {
 			if ncc := audiotest.NCC(want[800:15200], got.Samples[800:15200]); ncc < 0.999 {
 				t.Errorf("NCC with the expected sine %.4f", ncc)
 			}
-			if l := MeasureLevel(got.Samples[800:15200]); math.Abs(l.Peak-AmplitudeDB(0.5)) > 0.2 {
+			// 0.5 dB: SoX dithers the 8-bit file (two steps of 1/128 at most).
+			if l := MeasureLevel(got.Samples[800:15200]); math.Abs(l.Peak-AmplitudeDB(0.5)) > 0.5 {
 				t.Errorf("peak %.2f dBFS, want -6.0", l.Peak)
 			}
 		})

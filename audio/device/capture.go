@@ -58,6 +58,10 @@ func OpenCapture(opts CaptureOptions) (*Capture, error) {
 	cfg.Capture.Channels = uint32(c.nativeChannels) // the device's own (0: miniaudio finds it)
 	cfg.SampleRate = uint32(c.nativeRate)
 	cfg.PeriodSizeInMilliseconds = uint32(opts.PeriodMs)
+	// The sound server keeps Periods periods for a recorder that is late and drops what does
+	// not fit, unseen by the ring's overrun count. Sound still arrives a period at a time, so
+	// a deep buffer costs no latency: a second of it rides out a busy machine.
+	cfg.Periods = uint32(max(1000/opts.PeriodMs, 3))
 	cfg.Pulse.StreamNameCapture = "Hark microphone"
 	dev, err := malgo.InitDevice(c.actx.Context, cfg, malgo.DeviceCallbacks{Data: c.onData, Stop: c.onStop})
 	if err != nil {

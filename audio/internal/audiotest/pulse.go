@@ -91,10 +91,11 @@ func Unload(t testing.TB, module string) {
 }
 
 // Play starts paplay playing a WAV file into sink and returns a function that waits for it to
-// finish. paplay plays in real time, which also paces the null sink.
+// finish. Its buffer is 2 s: the tests align recordings by cross-correlation, so latency
+// costs nothing, while a short buffer underruns on a busy machine and leaves gaps in the sound.
 func Play(t testing.TB, ctx context.Context, sink, wav string) (wait func() error) {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, "paplay", "-d", sink, "--latency-msec=200", wav)
+	cmd := exec.CommandContext(ctx, "paplay", "-d", sink, "--latency-msec=2000", wav)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
