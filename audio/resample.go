@@ -17,7 +17,7 @@ import (
 // A 1 kHz sine comes through with an SNR of 104 to 111 dB (TestResampleSineSNR asserts 85 dB
 // for 100 Hz to 6.5 kHz at every rate pair), and tones above the new Nyquist frequency come out
 // at -104 dB (10 kHz) and -119 dB (12 kHz) from 48 kHz (TestResampleAliasing asserts -85 dB).
-// The cost is 2*half multiply-adds per output sample (344 for 48 -> 16 kHz): about 0.2% of
+// The cost is 2*half multiply-adds per output sample (344 for 48 -> 16 kHz): 0.2 to 0.3% of
 // one core for a live 48 kHz microphone (BenchmarkResample).
 //
 // The filter is zero-phase (centred): the output sample n lies exactly at input time

@@ -158,6 +158,9 @@ func (c *Capture) Overruns() uint64 {
 func (c *Capture) Read(ctx context.Context, p []float32) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return 0, err // also while audio keeps coming: a reader loop must be able to stop
+	}
 	if len(p) == 0 {
 		return 0, nil
 	}

@@ -12,8 +12,8 @@
 // (TestConversionChoice, 48 kHz -> 16 kHz): a 10 kHz tone comes out at -10.3 dB through
 // miniaudio's linear resampler (4th-order low-pass), at -104 dB through audio.Resampler; a
 // 12 kHz tone at -19.1 dB against -119 dB. Converting in Go also keeps the audio thread's work
-// to a copy and a down-mix (BenchmarkCaptureCallback: about 70 µs per 50 ms period at 48 kHz
-// stereo on the test machine, 0 allocations); the resampler (0.2% of a core at 48 kHz,
+// to a copy and a down-mix (BenchmarkCaptureCallback: 50-70 µs per 50 ms period at 48 kHz
+// stereo on the test machine, 0 allocations); the resampler (0.2-0.3% of a core at 48 kHz,
 // BenchmarkResample) runs in the reader. Playback does the same in reverse: PCM is resampled in
 // Go to the device's own rate and copied to every channel.
 //

@@ -200,6 +200,9 @@ func (p *Player) Play(ctx context.Context, pcm audio.PCM) error {
 		return err
 	}
 	data := audio.Resample(pcm, p.rate).Samples
+	if err := ctx.Err(); err != nil {
+		return err // cancelled already: not a sound
+	}
 	target := p.played.Load() + uint64(p.ring.len()) + uint64(len(data))
 	queued := 0
 	t := time.NewTimer(stallTimeout / 4)
