@@ -337,6 +337,9 @@ func (c *chat) prompt(user string) string {
 	for _, t := range turns {
 		p.WriteString(t + "\n")
 	}
+	if len(user) > 120 {
+		user = user[:120] // a runaway transcript would not fit either
+	}
 	p.WriteString("User: " + user + "\nAssistant:")
 	return p.String()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log"
@@ -315,5 +316,32 @@ func TestPercentile(t *testing.T) {
 	}
 	if p := percentile(nil, 0.5); p != 0 {
 		t.Errorf("empty = %v", p)
+	}
+}
+
+// TestBenchCommand runs `hark bench` on jfk.wav with the shared test models: every stage is
+// measured and the overhead is reported.
+func TestBenchCommand(t *testing.T) {
+	var out, errOut strings.Builder
+	args := []string{"bench", "--json", "--turns", "2", "--no-guard", "--wav", testmodels.JFK(t),
+		"--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"), "--llm-model", testmodels.Shared(t, "stories260K.gguf"),
+		"--set", "history.enabled=false", "--models-dir", t.TempDir()}
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	if code := run(context.Background(), args, &out, &errOut); code != 0 {
+		t.Fatalf("hark bench: exit %d\n%s", code, errOut.String())
+	}
+	var res struct {
+		Turns  int                   `json:"turns"`
+		Stages map[string]benchStats `json:"stages_ms"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &res); err != nil {
+		t.Fatalf("bench --json: %v\n%s", err, out.String())
+	}
+	if res.Turns != 2 || res.Stages["speech (audio length)"].Median != 11000 ||
+		res.Stages["asr compute"].Median <= 0 || res.Stages["llm compute"].Median <= 0 {
+		t.Errorf("bench result = %+v", res)
+	}
+	if _, ok := res.Stages["pipeline overhead (total − compute)"]; !ok {
+		t.Errorf("no overhead in %+v", res.Stages)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"hark/audio"
 )
 
 // State is what the assistant is doing, as a front end shows it.
@@ -102,8 +104,8 @@ const (
 	InputTyped Input = "typed"
 )
 
-// Level is the microphone's loudness in dBFS (0 is full scale; silence is -120).
-type Level struct{ RMS, Peak float64 }
+// Level is the microphone's loudness in dBFS (0 is full scale; silence is audio.SilenceDB).
+type Level = audio.Level
 
 // Readiness says what the person can do now, and why not.
 type Readiness struct {

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"math"
 	"time"
 
 	"hark/audio"
@@ -69,7 +68,7 @@ func (a *Assistant) onAudio(s []float32) {
 	now := a.now()
 	if now.Sub(a.levelAt) >= 50*time.Millisecond {
 		a.levelAt = now
-		a.publish(Event{Kind: EventLevel, Level: MeasureLevel(s)})
+		a.publish(Event{Kind: EventLevel, Level: audio.MeasureLevel(s)})
 	}
 	a.keepPreroll(s)
 	if a.recording {
@@ -219,30 +218,4 @@ func (a *Assistant) stopPartial() {
 		a.partial()
 		a.partial = nil
 	}
-}
-
-// levelFloor is the level reported for silence, in dBFS.
-const levelFloor = -120
-
-// MeasureLevel returns the RMS and peak level of samples in dBFS.
-func MeasureLevel(s []float32) Level {
-	if len(s) == 0 {
-		return Level{levelFloor, levelFloor}
-	}
-	var sum, peak float64
-	for _, v := range s {
-		f := float64(v)
-		sum += f * f
-		if f = math.Abs(f); f > peak {
-			peak = f
-		}
-	}
-	return Level{RMS: dbfs(math.Sqrt(sum / float64(len(s)))), Peak: dbfs(peak)}
-}
-
-func dbfs(x float64) float64 {
-	if x <= 0 {
-		return levelFloor
-	}
-	return math.Max(levelFloor, 20*math.Log10(x))
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -74,28 +73,6 @@ func TestNonSpeech(t *testing.T) {
 	}
 }
 
-func TestMeasureLevel(t *testing.T) {
-	tests := []struct {
-		name      string
-		samples   []float32
-		rms, peak float64
-	}{
-		{"empty", nil, -120, -120},
-		{"silence", make([]float32, 100), -120, -120},
-		{"full scale square", []float32{1, -1, 1, -1}, 0, 0},
-		{"half scale", []float32{0.5, -0.5}, -6.02, -6.02},
-		{"one spike", []float32{0, 0, 0, 1}, -6.02, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			l := MeasureLevel(tt.samples)
-			if math.Abs(l.RMS-tt.rms) > 0.01 || math.Abs(l.Peak-tt.peak) > 0.01 {
-				t.Errorf("MeasureLevel = %+v, want rms %.2f peak %.2f", l, tt.rms, tt.peak)
-			}
-		})
-	}
-}
-
 func TestEventJSON(t *testing.T) {
 	at := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
@@ -107,7 +84,7 @@ func TestEventJSON(t *testing.T) {
 			map[string]any{"event": "state", "time": "2025-06-01T12:00:00Z", "state": "thinking"}},
 		{"empty token keeps its text", Event{Kind: EventToken, At: at, Turn: 3, Text: ""},
 			map[string]any{"event": "token", "time": "2025-06-01T12:00:00Z", "turn": 3.0, "text": ""}},
-		{"level", Event{Kind: EventLevel, At: at, Level: Level{-20, -3}},
+		{"level", Event{Kind: EventLevel, At: at, Level: Level{RMS: -20, Peak: -3}},
 			map[string]any{"event": "level", "time": "2025-06-01T12:00:00Z", "rms_dbfs": -20.0, "peak_dbfs": -3.0}},
 		{"error with hint", Event{Kind: EventError, At: at, Turn: 1, Err: Explain(errors.New("boom"), "It failed", "Try again"), Hint: "Try again"},
 			map[string]any{"event": "error", "time": "2025-06-01T12:00:00Z", "turn": 1.0, "error": "It failed: boom", "hint": "Try again"}},
