@@ -280,3 +280,30 @@ func TestE2EListenGuard(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EBargeIn: hands-free, a person who talks over a reply cuts it short (kept, marked
+// interrupted) and their new question becomes the next turn.
+func TestE2EBargeIn(t *testing.T) {
+	testenv.LockAudio(t)
+	wav := spokenQuestion(t)
+	w := startWindow(t, "kiosk-barge-in", append([]string{"--mode", "kiosk", "--no-supervise"}, voiceModels(t, slowModel(t))...)...)
+	i := w.ready(90 * time.Second)
+	_, i = w.events.waitFor(t, i, 60*time.Second, "listening", isState("listening"))
+	say(t, wav)
+	first, i := w.events.waitFor(t, i, 60*time.Second, "transcript", isKind("transcript"))
+	_, i = w.events.waitFor(t, i, 60*time.Second, "token", isKind("token"))
+	w.shot("1-replying")
+	say(t, wav) // talk over the reply
+	turn := first.num("turn")
+	rep, _ := w.events.waitFor(t, i, 30*time.Second, "first reply", func(e event) bool { return e.kind() == "reply" && e.num("turn") == turn })
+	if !rep.flag("interrupted") {
+		t.Errorf("the reply talked over is %v, want interrupted", rep)
+	}
+	next, _ := w.events.waitFor(t, i, 60*time.Second, "second transcript", func(e event) bool {
+		return e.kind() == "transcript" && e.num("turn") > turn
+	})
+	if next.str("input") != "voice" {
+		t.Errorf("second turn = %v", next)
+	}
+	w.shot("2-barged-in")
+}

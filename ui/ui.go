@@ -258,6 +258,9 @@ func (u *UI) flush() {
 	stick := u.chat.atBottom()
 	for _, e := range evs {
 		u.apply(e)
+		if e.Kind == app.EventTranscript || e.Kind == app.EventSpeech || e.Kind == app.EventCleared {
+			stick = true // a new question: show it and its answer, wherever the person had scrolled
+		}
 	}
 	u.chat.commit(stick)
 }
