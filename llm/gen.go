@@ -31,7 +31,8 @@ type GenOptions struct {
 	// JSONSchema (converted to GBNF by llama.cpp) restrict what the reply can be. At most one.
 	Grammar    string
 	JSONSchema string
-	// IgnoreEOS keeps generating through the model's end-of-turn tokens (for benchmarks).
+	// IgnoreEOS keeps generating through the model's end-of-turn tokens (which, like every
+	// control token, are never picked): for benchmarks that need exactly MaxTokens tokens.
 	IgnoreEOS bool
 }
 
@@ -143,7 +144,12 @@ func (r *run) prepare() error {
 	}
 	spec := samplerSpec{temp: g.Temperature, topK: g.TopK, topP: g.TopP, minP: g.MinP, repeat: g.RepeatPenalty, repeatLastN: lastN, seed: r.seed, grammar: grammar}
 	if g.IgnoreEOS {
-		spec.ban = r.m.eog
+		// Every control token would end the reply; IgnoreEOS promises MaxTokens tokens.
+		spec.ban = r.m.voc.filter(func(t token) bool { return r.m.voc.isControl(t) || r.m.voc.isEOG(t) })
+	} else if grammar != "" {
+		// llama.cpp's grammar matches control tokens by their text ("<s>" fits a JSON
+		// string), but a control token is never content: it would end the reply mid-way.
+		spec.ban = append(spec.ban, r.m.voc.filter(func(t token) bool { return r.m.voc.isControl(t) && !r.m.voc.isEOG(t) })...)
 	}
 	s, err := newSampler(r.m.voc, spec)
 	if err != nil {

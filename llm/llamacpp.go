@@ -185,6 +185,7 @@ struct llama_sampler * llama_sampler_init_logit_bias(int32_t n_vocab, int32_t n_
 
 struct llama_perf_context_data llama_perf_context(const struct llama_context * ctx);
 void llama_perf_context_reset(struct llama_context * ctx);
+void llama_synchronize(struct llama_context * ctx);
 
 // ---- Hark's helpers (C, so that no Go callback runs on llama.cpp's threads) ----
 
@@ -478,9 +479,10 @@ type vocab struct{ c *C.struct_llama_vocab }
 
 func vocabOf(m cModel) vocab { return vocab{C.llama_model_get_vocab(m)} }
 
-func (v vocab) size() int                { return int(C.llama_vocab_n_tokens(v.c)) }
-func (v vocab) isEOG(t token) bool       { return bool(C.llama_vocab_is_eog(v.c, C.llama_token(t))) }
-func (v vocab) isControl(t token) bool   { return bool(C.llama_vocab_is_control(v.c, C.llama_token(t))) }
+func (v vocab) size() int              { return int(C.llama_vocab_n_tokens(v.c)) }
+func (v vocab) isEOG(t token) bool     { return bool(C.llama_vocab_is_eog(v.c, C.llama_token(t))) }
+func (v vocab) isControl(t token) bool { return bool(C.llama_vocab_is_control(v.c, C.llama_token(t))) }
+
 // parsedSpecial: the tokenizer matches t's text as a whole token when parsing special tokens
 // (control, user-defined and unknown tokens; llama-vocab.cpp's cache_special_tokens).
 func (v vocab) parsedSpecial(t token) bool {
@@ -714,6 +716,7 @@ type perfCounters struct {
 }
 
 func (x *cContext) perf() perfCounters {
+	C.llama_synchronize(x.c) // llama.cpp adds a decode to the counters when it synchronizes
 	d := C.llama_perf_context(x.c)
 	return perfCounters{PromptTokens: int(d.n_p_eval), GenTokens: int(d.n_eval), PromptMs: float64(d.t_p_eval_ms), GenMs: float64(d.t_eval_ms)}
 }

@@ -34,7 +34,8 @@ const MaxBatchSize = 512
 type Options struct {
 	// ContextSize is the context window in tokens: the whole conversation (system prompt,
 	// turns kept, the reply being written) must fit in it. 0 = 4096, or the model's training
-	// context if that is smaller.
+	// context if that is smaller. llama.cpp rounds it up to a multiple of 256 (Info.ContextSize
+	// is the size in use).
 	ContextSize int
 	// Threads used while generating; 0 = the number of CPUs.
 	Threads int
