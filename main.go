@@ -33,6 +33,8 @@ func commands() []command {
 		{"version", "", "print Hark's version, the engines' versions, build flags and CPU features", runVersion},
 		{"devices", "", "list audio capture and playback devices", runDevices},
 		{"licenses", "", "print the licences of the software Hark ships", runLicenses},
+		{"ask", `[--model PATH] [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--json] "question"`, "answer one question with the language model, streaming the reply", runAsk},
+		{"chat", "[--model PATH] [--system TEXT] [--stats]", "a text conversation with the language model (keeps the context between turns)", runChat},
 		{"help", "[COMMAND]", "list the commands, or describe one", nil},
 	}
 }
