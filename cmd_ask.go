@@ -182,17 +182,17 @@ type askJSON struct {
 }
 
 type statsJSON struct {
-	PromptTokens     int     `json:"prompt_tokens"`
-	ReusedTokens     int     `json:"reused_tokens"`
-	EvaluatedTokens  int     `json:"evaluated_tokens"`
-	GeneratedTokens  int     `json:"generated_tokens"`
-	PromptEvalMs     float64 `json:"prompt_eval_ms"`
-	GenerationMs     float64 `json:"generation_ms"`
-	PromptTokensPS   float64 `json:"prompt_tokens_per_s"`
-	GenerationTokPS  float64 `json:"generation_tokens_per_s"`
-	DroppedTurns     int     `json:"dropped_turns,omitempty"`
-	Seed             uint32  `json:"seed"`
-	LoadMs           float64 `json:"load_ms"`
+	PromptTokens    int     `json:"prompt_tokens"`
+	ReusedTokens    int     `json:"reused_tokens"`
+	EvaluatedTokens int     `json:"evaluated_tokens"`
+	GeneratedTokens int     `json:"generated_tokens"`
+	PromptEvalMs    float64 `json:"prompt_eval_ms"`
+	GenerationMs    float64 `json:"generation_ms"`
+	PromptTokensPS  float64 `json:"prompt_tokens_per_s"`
+	GenerationTokPS float64 `json:"generation_tokens_per_s"`
+	DroppedTurns    int     `json:"dropped_turns,omitempty"`
+	Seed            uint32  `json:"seed"`
+	LoadMs          float64 `json:"load_ms"`
 }
 
 type modelJSON struct {

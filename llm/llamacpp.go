@@ -43,6 +43,19 @@ typedef bool (*ggml_abort_callback)(void * data);
 typedef void (*ggml_log_callback)(int32_t level, const char * text, void * user_data);
 typedef bool (*ggml_backend_sched_eval_callback)(struct ggml_tensor * t, bool ask, void * user_data);
 size_t  ggml_type_size(int32_t type);
+#define GGML_MAX_N_THREADS 512
+struct ggml_threadpool_params {
+	bool     cpumask[GGML_MAX_N_THREADS];
+	int      n_threads;
+	int32_t  prio;       // enum ggml_sched_priority
+	uint32_t poll;
+	bool     strict_cpu;
+	bool     paused;
+};
+struct ggml_threadpool;
+void ggml_threadpool_params_init(struct ggml_threadpool_params * p, int n_threads);
+struct ggml_threadpool * ggml_threadpool_new(struct ggml_threadpool_params * params);
+void ggml_threadpool_free(struct ggml_threadpool * threadpool);
 int64_t ggml_blck_size(int32_t type);
 const char * ggml_type_name(int32_t type);
 
@@ -119,6 +132,7 @@ void llama_log_set(ggml_log_callback log_callback, void * user_data);
 
 struct llama_context * llama_init_from_model(struct llama_model * model, struct llama_context_params params);
 void llama_free(struct llama_context * ctx);
+void llama_attach_threadpool(struct llama_context * ctx, struct ggml_threadpool * threadpool, struct ggml_threadpool * threadpool_batch);
 uint32_t llama_n_ctx(const struct llama_context * ctx);
 uint32_t llama_n_batch(const struct llama_context * ctx);
 uint32_t llama_n_ubatch(const struct llama_context * ctx);
@@ -196,6 +210,18 @@ static bool hark_abort_cb(void * data) {
 }
 static void hark_install_abort(struct llama_context * ctx, int32_t * flag) {
 	llama_set_abort_callback(ctx, hark_abort_cb, flag);
+}
+
+// hark_threadpool_new makes a persistent ggml thread pool. Without one attached, ggml's CPU
+// backend creates and joins its worker threads on every decode, which costs tens of
+// microseconds per generated token. The params struct gets slack in case a newer ggml grows it.
+static struct ggml_threadpool * hark_threadpool_new(int n_threads) {
+	struct ggml_threadpool_params * p = calloc(1, sizeof(struct ggml_threadpool_params) + 256);
+	if (p == NULL) return NULL;
+	ggml_threadpool_params_init(p, n_threads);
+	struct ggml_threadpool * tp = ggml_threadpool_new(p);
+	free(p);
+	return tp;
 }
 
 // The logger is process-global in llama.cpp (and ggml). Hark keeps the most recent errors (to explain a failed load) and echoes everything to stderr only when asked to.
@@ -338,6 +364,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -589,6 +616,7 @@ type cContext struct {
 	cur    *C.llama_token_data // n_vocab entries for hark_sample
 	nVocab int
 	abort  *C.int32_t
+	pools  []*C.struct_ggml_threadpool
 }
 
 type contextParams struct {
@@ -624,6 +652,20 @@ func newContext(m cModel, p contextParams) (*cContext, error) {
 		return nil, fmt.Errorf("llm: llama.cpp could not create a context of %d tokens%s", p.nCtx, logSuffix())
 	}
 	C.hark_install_abort(c, abort)
+	var pools []*C.struct_ggml_threadpool
+	gen := C.hark_threadpool_new(C.int(p.threads))
+	batch := gen
+	if p.batchThreads != p.threads {
+		batch = C.hark_threadpool_new(C.int(p.batchThreads))
+	}
+	for _, tp := range []*C.struct_ggml_threadpool{gen, batch} {
+		if tp != nil && !slices.Contains(pools, tp) {
+			pools = append(pools, tp)
+		}
+	}
+	if gen != nil && batch != nil {
+		C.llama_attach_threadpool(c, gen, batch)
+	} // else ggml makes threads per decode: slower, still correct
 	nv := int(C.llama_vocab_n_tokens(C.llama_model_get_vocab(m)))
 	x := &cContext{
 		c:      c,
@@ -631,6 +673,7 @@ func newContext(m cModel, p contextParams) (*cContext, error) {
 		nBatch: int(C.llama_n_batch(c)),
 		nVocab: nv,
 		abort:  abort,
+		pools:  pools,
 		cur:    (*C.llama_token_data)(C.malloc(C.size_t(nv) * C.size_t(unsafe.Sizeof(C.llama_token_data{})))),
 	}
 	x.batch = C.llama_batch_init(C.int32_t(x.nBatch), 0, 1)
@@ -643,6 +686,9 @@ func (x *cContext) free() {
 	}
 	C.llama_batch_free(x.batch)
 	C.llama_free(x.c)
+	for _, p := range x.pools {
+		C.ggml_threadpool_free(p)
+	}
 	C.free(unsafe.Pointer(x.cur))
 	C.free(unsafe.Pointer(x.abort))
 	x.c = nil

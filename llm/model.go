@@ -20,9 +20,13 @@ import (
 type FlashAttention int
 
 const (
-	FlashAttentionAuto FlashAttention = iota // llama.cpp decides (on, for the CPU backend)
+	// FlashAttentionOff is the default: in the llama.cpp compiled in (ollama v0.17.4's), the
+	// CPU flash-attention kernel has no tiled path for prompts, and evaluating a prompt with it
+	// is 1.6 to 5 times slower (BenchmarkPromptEval), while generation runs at the same speed.
+	// The price of off is a larger compute buffer for long prompts.
+	FlashAttentionOff FlashAttention = iota
 	FlashAttentionOn
-	FlashAttentionOff
+	FlashAttentionAuto // llama.cpp decides (on, for the CPU backend)
 )
 
 // MaxBatchSize bounds Options.BatchSize: prompts are evaluated in batches of at most this many
@@ -43,7 +47,7 @@ type Options struct {
 	BatchThreads int
 	// BatchSize is the prompt evaluation batch, 1..MaxBatchSize; 0 = MaxBatchSize.
 	BatchSize int
-	// FlashAttention: auto (default), on or off.
+	// FlashAttention: off (default), on, or auto.
 	FlashAttention FlashAttention
 	// ChatTemplate overrides the model's chat template: a name llama.cpp knows ("chatml",
 	// "llama2", "llama3", "gemma", "phi3", "mistral-v7", ...), a Jinja template llama.cpp
