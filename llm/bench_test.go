@@ -24,7 +24,7 @@ import (
 //
 // Hark's generation figure includes what llama-bench leaves out: sampling each token,
 // turning it into text and streaming it. The loop-us/token metric is that overhead: wall
-// time minus llama.cpp's own decode time (its perf counters), per token.
+// time per token minus llama.cpp's own decode time per token (its perf counters).
 
 func benchModels(b *testing.B) map[string]string {
 	return map[string]string{
@@ -147,7 +147,9 @@ func BenchmarkGeneration(b *testing.B) {
 			}
 			b.ReportMetric(float64(tokens)/took.Seconds(), "gen-tok/s")
 			b.ReportMetric(float64(decoded)/(decodeMs/1000), "decode-only-tok/s")
-			b.ReportMetric((took.Seconds()*1e6-decodeMs*1e3)/float64(tokens), "loop-us/token")
+			// Wall time per generated token minus llama.cpp's decode time per decoded token (the
+			// last token of a reply is sampled but not decoded).
+			b.ReportMetric(took.Seconds()*1e6/float64(tokens)-decodeMs*1e3/float64(decoded), "loop-us/token")
 		})
 	}
 }

@@ -169,7 +169,7 @@ func (c *Chat) Send(ctx context.Context, user string, g GenOptions, emit func(pi
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m := c.m
-	r := &run{m: m, g: g, emit: emit, stops: m.format.stops()}
+	r := &run{m: m, g: g, emit: emit, stops: slices.Clone(m.stops)}
 	if err := r.prepare(); err != nil {
 		return Reply{}, err
 	}

@@ -164,13 +164,11 @@ bool llama_model_has_encoder(const struct llama_model * model);
 bool llama_model_has_decoder(const struct llama_model * model);
 void llama_model_free(struct llama_model * model);
 
-int32_t llama_vocab_type(const struct llama_vocab * vocab);
 int32_t llama_vocab_n_tokens(const struct llama_vocab * vocab);
 bool llama_vocab_is_eog(const struct llama_vocab * vocab, llama_token token);
 bool llama_vocab_is_control(const struct llama_vocab * vocab, llama_token token);
 int32_t llama_vocab_get_attr(const struct llama_vocab * vocab, llama_token token); // enum llama_token_attr
 llama_token llama_vocab_bos(const struct llama_vocab * vocab);
-llama_token llama_vocab_eos(const struct llama_vocab * vocab);
 bool llama_vocab_get_add_bos(const struct llama_vocab * vocab);
 const char * llama_vocab_get_text(const struct llama_vocab * vocab, llama_token token);
 int32_t llama_tokenize(const struct llama_vocab * vocab, const char * text, int32_t text_len,
@@ -516,13 +514,10 @@ func (v vocab) parsedSpecial(t token) bool {
 	const control, userDefined, unknown = 1 << 3, 1 << 4, 1 << 0
 	return v.valid(t) && C.llama_vocab_get_attr(v.c, C.llama_token(t))&(control|userDefined|unknown) != 0
 }
-func (v vocab) addsBOS() bool            { return bool(C.llama_vocab_get_add_bos(v.c)) }
-func (v vocab) bos() token               { return token(C.llama_vocab_bos(v.c)) }
-func (v vocab) eos() token               { return token(C.llama_vocab_eos(v.c)) }
-func (v vocab) text(t token) string      { return C.GoString(C.llama_vocab_get_text(v.c, C.llama_token(t))) }
-func (v vocab) kind() int                { return int(C.llama_vocab_type(v.c)) }
-func (v vocab) valid(t token) bool       { return t >= 0 && int(t) < v.size() }
-func (v vocab) eogTokens() (ids []token) { return v.filter(v.isEOG) }
+func (v vocab) addsBOS() bool       { return bool(C.llama_vocab_get_add_bos(v.c)) }
+func (v vocab) bos() token          { return token(C.llama_vocab_bos(v.c)) }
+func (v vocab) text(t token) string { return C.GoString(C.llama_vocab_get_text(v.c, C.llama_token(t))) }
+func (v vocab) valid(t token) bool  { return t >= 0 && int(t) < v.size() }
 
 func (v vocab) filter(keep func(token) bool) (ids []token) {
 	for t := range token(v.size()) {

@@ -68,14 +68,13 @@ type Model struct {
 	voc    vocab
 	info   Info
 	format chatFormat
+	stops  []string // the format's turn markers, stop sequences for every chat reply
 
 	// spacePrefix: the tokenizer puts a space before text that starts a tokenize call
 	// (SentencePiece's add_space_prefix); see tokenizeCont.
 	spacePrefix bool
 	// guard are the tokens of "\n" at the start of a tokenize call (see tokenizePart).
 	guard []token
-	// eog are the tokens that end generation.
-	eog []token
 
 	// turn is a one-slot semaphore: whoever holds it may use x and kv.
 	turn   chan struct{}
@@ -136,7 +135,6 @@ func Load(path string, opts Options) (*Model, error) {
 		return nil, err
 	}
 	m.voc = vocabOf(m.cm)
-	m.eog = m.voc.eogTokens()
 	m.spacePrefix = m.detectSpacePrefix()
 	if m.spacePrefix {
 		m.guard, _ = m.voc.tokenize("\n", false, false)
@@ -147,6 +145,7 @@ func Load(path string, opts Options) (*Model, error) {
 		return nil, fmt.Errorf("llm: %s: %w", path, err)
 	}
 
+	m.stops = m.format.stops()
 	m.info.Description = facts.desc
 	m.info.Parameters = facts.params
 	m.info.TemplateFamily = m.format.name
