@@ -25,21 +25,22 @@ type family struct {
 	want     string // TemplateFamily
 	render   string // probeChat (system S1, user U1, assistant A1, user U2) with the reply opening
 	reply    string // the tokens a model writes for the reply "A1" (see TestTemplateInCache)
+	bpe      bool   // a byte-level BPE vocabulary (as the family's real models have) instead of SentencePiece
 }
 
 var families = []family{
 	{"chatml (Qwen2, SmolLM)", testmodels.ChatMLTemplate, []string{"<|im_start|>", "<|im_end|>"}, "<|im_end|>", "chatml",
-		"<|im_start|>system\nS1<|im_end|>\n<|im_start|>user\nU1<|im_end|>\n<|im_start|>assistant\nA1<|im_end|>\n<|im_start|>user\nU2<|im_end|>\n<|im_start|>assistant\n", "A1"},
+		"<|im_start|>system\nS1<|im_end|>\n<|im_start|>user\nU1<|im_end|>\n<|im_start|>assistant\nA1<|im_end|>\n<|im_start|>user\nU2<|im_end|>\n<|im_start|>assistant\n", "A1", false},
 	{"llama 2", testmodels.Llama2ChatTemplate, nil, "", "llama2-sys-strip",
-		"[INST] <<SYS>>\nS1\n<</SYS>>\n\nU1 [/INST]A1</s>[INST] U2 [/INST]", "A1"},
+		"[INST] <<SYS>>\nS1\n<</SYS>>\n\nU1 [/INST]A1</s>[INST] U2 [/INST]", "A1", false},
 	{"llama 3", llama3Template, []string{"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"}, "<|eot_id|>", "llama3",
-		"<|start_header_id|>system<|end_header_id|>\n\nS1<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nU1<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nA1<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nU2<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n", "A1"},
+		"<|start_header_id|>system<|end_header_id|>\n\nS1<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nU1<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nA1<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nU2<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n", "A1", false},
 	{"gemma", gemmaTemplate, []string{"<start_of_turn>", "<end_of_turn>"}, "<end_of_turn>", "gemma",
-		"<start_of_turn>user\nS1\n\nU1<end_of_turn>\n<start_of_turn>model\nA1<end_of_turn>\n<start_of_turn>user\nU2<end_of_turn>\n<start_of_turn>model\n", "A1"},
+		"<start_of_turn>user\nS1\n\nU1<end_of_turn>\n<start_of_turn>model\nA1<end_of_turn>\n<start_of_turn>user\nU2<end_of_turn>\n<start_of_turn>model\n", "A1", false},
 	{"phi 3", phi3Template, []string{"<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|endoftext|>"}, "<|end|>", "phi3",
-		"<|system|>\nS1<|end|>\n<|user|>\nU1<|end|>\n<|assistant|>\nA1<|end|>\n<|user|>\nU2<|end|>\n<|assistant|>\n", " A1"},
+		"<|system|>\nS1<|end|>\n<|user|>\nU1<|end|>\n<|assistant|>\nA1<|end|>\n<|user|>\nU2<|end|>\n<|assistant|>\n", " A1", false},
 	{"mistral v7", mistralV7Template, []string{"[INST]", "[/INST]", "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]"}, "</s>", "mistral-v7",
-		"[SYSTEM_PROMPT] S1[/SYSTEM_PROMPT][INST] U1[/INST] A1</s>[INST] U2[/INST]", " A1"},
+		"[SYSTEM_PROMPT] S1[/SYSTEM_PROMPT][INST] U1[/INST] A1</s>[INST] U2[/INST]", " A1", false},
 }
 
 func familyModel(t *testing.T, f family) string {
@@ -48,6 +49,9 @@ func familyModel(t *testing.T, f family) string {
 	o.ChatTemplate = f.tmpl
 	o.Specials = f.specials
 	o.EOS = f.eos
+	if f.bpe {
+		o.Tokenizer = "gpt2"
+	}
 	return testmodels.Llama(t, o)
 }
 
@@ -87,9 +91,23 @@ func TestTemplateRendering(t *testing.T) {
 // the markup parsed into special tokens, in the KV cache, and the second turn evaluates only
 // the tokens after the first reply.
 func TestTemplateInCache(t *testing.T) {
-	for _, f := range append(families, family{name: "plain", tmpl: "", want: PlainFormat, render: "S1\n\nU1 A1 U2", reply: " A1"}) {
+	// The families whose real models use byte-level BPE, again with such a vocabulary.
+	var bpe []family
+	for _, f := range families {
+		if f.want == "chatml" || f.want == "llama3" || f.want == "mistral-v7" {
+			f.name += " bpe"
+			f.bpe = true
+			bpe = append(bpe, f)
+		}
+	}
+	all := append(slices.Clone(families), bpe...)
+	all = append(all, family{name: "plain", tmpl: "", want: PlainFormat, render: "S1\n\nU1 A1 U2", reply: " A1"})
+	for _, f := range all {
 		t.Run(f.name, func(t *testing.T) {
 			m := load(t, familyModel(t, f), Options{})
+			if m.spacePrefix == f.bpe {
+				t.Fatalf("space prefix %v with a BPE vocabulary %v: the test model is not what it claims", m.spacePrefix, f.bpe)
+			}
 			// The reply is forced to be "A1", as a model would write it there: with a
 			// leading space where the template's tokens leave the model at the start of a
 			// word (plain text; Phi-3, whose special tokens strip the newline after them;
@@ -111,8 +129,8 @@ func TestTemplateInCache(t *testing.T) {
 			m.exclusive(func() { kv = slices.Clone(m.kv); perf = m.x.perf() })
 			// Mistral v7 puts a space between [/INST] and the reply, which a SentencePiece
 			// tokenizer (unlike the tekken BPE vocabulary real v7 models use) turns into an
-			// extra "▁" that a generated reply does not have.
-			if f.want != "mistral-v7" && !slices.Equal(kv[:r2.Stats.PromptTokens], want) {
+			// extra "▁" that a generated reply does not have; with BPE it matches.
+			if (f.want != "mistral-v7" || f.bpe) && !slices.Equal(kv[:r2.Stats.PromptTokens], want) {
 				t.Errorf("KV cache holds\n%v\nwant the tokens of %q:\n%v", kv[:r2.Stats.PromptTokens], f.render, want)
 			}
 			if r2.Stats.ReusedTokens < r1.Stats.PromptTokens+1 {

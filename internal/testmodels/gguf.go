@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sort"
+	"strings"
 )
 
 // GGML tensor types used by the writer (values from ggml.h).
@@ -47,6 +48,11 @@ type LlamaOptions struct {
 	// Architecture is general.architecture and the prefix of the hyper-parameter keys; "" =
 	// "llama". Other values describe files llama.cpp will not run (for error-path tests).
 	Architecture string
+	// Tokenizer is "llama" (SentencePiece with byte fallback, as Llama 2, Mistral v1-v3,
+	// Gemma, Phi-3; the default) or "gpt2" (byte-level BPE without merges, as Llama 3,
+	// Qwen2, SmolLM, Mistral tekken use: every byte is a token, Words are reachable by
+	// sampling only).
+	Tokenizer string
 }
 
 // TinyLlama returns options for a ~0.1M-parameter model that loads in milliseconds.
@@ -94,17 +100,42 @@ func WriteLlama(path string, o LlamaOptions) error {
 		return fmt.Errorf("testmodels: bad llama shape embd=%d ff=%d heads=%d/%d", o.Embd, o.FF, o.Heads, o.HeadsKV)
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
+	bpe := o.Tokenizer == "gpt2"
+	if o.Tokenizer != "" && o.Tokenizer != "llama" && !bpe {
+		return fmt.Errorf("testmodels: unknown tokenizer %q", o.Tokenizer)
+	}
 	tokens := []string{"<unk>", "<s>", "</s>"}
 	types := []int32{tokUnknown, tokControl, tokControl}
+	byteChars := gpt2ByteChars()
 	for i := range 256 {
-		tokens = append(tokens, fmt.Sprintf("<0x%02X>", i))
-		types = append(types, tokByte)
+		if bpe {
+			tokens = append(tokens, string(byteChars[i]))
+			types = append(types, tokNormal)
+		} else {
+			tokens = append(tokens, fmt.Sprintf("<0x%02X>", i))
+			types = append(types, tokByte)
+		}
 	}
 	words := append([]string(nil), o.Words...)
 	for len(tokens)+len(words)+len(o.Specials) < o.MinVocab {
 		words = append(words, fmt.Sprintf("▁tok%d", len(words)))
 	}
+	seen := map[string]bool{}
+	for _, t := range tokens {
+		seen[t] = true
+	}
 	for _, w := range words {
+		if bpe { // "▁word" is "Ġword" in GPT-2's byte-level alphabet
+			var b strings.Builder
+			for _, c := range []byte(strings.ReplaceAll(w, "▁", " ")) {
+				b.WriteRune(byteChars[c])
+			}
+			w = b.String()
+		}
+		if seen[w] {
+			continue
+		}
+		seen[w] = true
 		tokens = append(tokens, w)
 		types = append(types, tokNormal)
 	}
@@ -142,7 +173,7 @@ func WriteLlama(path string, o LlamaOptions) error {
 		arch + ".attention.layer_norm_rms_epsilon": float32(1e-5),
 		arch + ".rope.dimension_count":             uint32(o.Embd / o.Heads),
 		arch + ".vocab_size":                       uint32(nVocab),
-		"tokenizer.ggml.model":                     "llama",
+		"tokenizer.ggml.model":                     map[bool]string{false: "llama", true: "gpt2"}[bpe],
 		"tokenizer.ggml.tokens":                    tokens,
 		"tokenizer.ggml.scores":                    scores,
 		"tokenizer.ggml.token_type":                types,
@@ -152,6 +183,12 @@ func WriteLlama(path string, o LlamaOptions) error {
 	}
 	if o.ChatTemplate != "" {
 		kv["tokenizer.chat_template"] = o.ChatTemplate
+	}
+	if bpe {
+		kv["tokenizer.ggml.merges"] = []string{}
+		kv["tokenizer.ggml.pre"] = "default"
+		kv["tokenizer.ggml.add_bos_token"] = true
+		delete(kv, "tokenizer.ggml.scores")
 	}
 	kvDim := o.Embd / o.Heads * o.HeadsKV
 	wt := o.WeightType
@@ -175,6 +212,23 @@ func WriteLlama(path string, o LlamaOptions) error {
 		)
 	}
 	return writeGGUF(path, kv, ts, rng)
+}
+
+// gpt2ByteChars is GPT-2's byte-to-character table: printable bytes stand for themselves, the
+// others (space, control bytes, ...) for characters from U+0100 on.
+func gpt2ByteChars() [256]rune {
+	var out [256]rune
+	next := rune(256)
+	for b := range 256 {
+		switch {
+		case b >= '!' && b <= '~', b >= 0xA1 && b <= 0xAC, b >= 0xAE && b <= 0xFF:
+			out[b] = rune(b)
+		default:
+			out[b] = next
+			next++
+		}
+	}
+	return out
 }
 
 type tensor struct {
