@@ -252,8 +252,9 @@ func TestCancelDuringPrompt(t *testing.T) {
 		t.Fatal(err)
 	}
 	long := strings.Repeat("hello world the kitchen light is on ", 12)
-	// Err is asked before each of the first batches; the third time it says cancelled.
-	r, err := c.Send(newCountdown(3), long, GenOptions{MaxTokens: 1}, nil)
+	// Err is asked when the request takes its turn and before each batch; the fourth time (the
+	// third batch) it says cancelled.
+	r, err := c.Send(newCountdown(4), long, GenOptions{MaxTokens: 1}, nil)
 	if !errors.Is(err, context.Canceled) || !r.Interrupted {
 		t.Fatalf("err %v, reply %+v", err, r)
 	}

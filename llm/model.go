@@ -230,6 +230,9 @@ func (m *Model) acquire(ctx context.Context) error {
 	if m.closed.Load() {
 		return ErrClosed
 	}
+	if err := ctx.Err(); err != nil {
+		return err // select would pick at random when the turn is free too
+	}
 	select {
 	case m.turn <- struct{}{}:
 	case <-ctx.Done():
