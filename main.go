@@ -32,7 +32,11 @@ func commands() []command {
 	return []command{
 		{"version", "", "print Hark's version, the engines' versions, build flags and CPU features", runVersion},
 		{"devices", "", "list audio capture and playback devices", runDevices},
+		{"transcribe", transcribeArgs, "transcribe a WAV file with whisper.cpp", runTranscribe},
 		{"licenses", "", "print the licences of the software Hark ships", runLicenses},
+		{"models", "list|pull|verify|rm|path", "list, download, check and delete speech and language models", runModels},
+		{"config", "show|path|check|set|unset|example|init", "show and change the configuration (~/.config/hark/config.toml)", runConfig},
+		{"history", "list|show|export|wipe|path", "read, export or wipe the conversation history kept on this device", runHistory},
 		{"ask", `[--model PATH] [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--json] "question"`, "answer one question with the language model, streaming the reply", runAsk},
 		{"chat", "[--model PATH] [--system TEXT] [--stats]", "a text conversation with the language model (keeps the context between turns)", runChat},
 		{"help", "[COMMAND]", "list the commands, or describe one", nil},
