@@ -3,30 +3,35 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"hark/app/config"
 	"hark/llm"
+	"hark/models"
 )
 
-// llmFlags are the flags `hark ask` and `hark chat` share: which model, how to load it, how to
-// sample.
+// llmFlags are the flags `hark ask` and `hark chat` share. Model, system prompt, reply length,
+// temperature, threads and context size come from the configuration (config.toml, HARK_*
+// variables) and the flags override them; the other sampling settings are flags only.
 type llmFlags struct {
-	model, system           string
-	ctxSize, threads, batch int
+	cf                      *config.Flags
+	batch                   int
 	template                string
-	maxTokens               int
-	temp, topP, minP, rep   float64
+	topP, minP, rep         float64
 	topK                    int
 	seed                    uint
 	stops                   stringList
 	grammarFile, schemaFile string
 	verbose                 bool
+
+	cfg *config.Config // after resolve
 }
 
 type stringList []string
@@ -34,20 +39,21 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-func (f *llmFlags) register(fs *flag.FlagSet, maxTokens int) {
+func (f *llmFlags) register(fs *flag.FlagSet) {
 	d := llm.DefaultGenOptions()
-	fs.StringVar(&f.model, "model", "", "GGUF language model (default: $HARK_LLM_MODEL, or the only .gguf in "+modelDirHint+")")
-	fs.StringVar(&f.system, "system", "You are Hark, a helpful voice assistant. Answer briefly.", "system prompt (\"\" for none)")
-	fs.IntVar(&f.ctxSize, "ctx", 0, "context size in tokens (0: 4096 or the model's, if smaller)")
-	fs.IntVar(&f.threads, "threads", 0, "CPU threads (0: all)")
+	f.cf = modelsFlags(fs) // --config, --set, --models-dir
+	f.cf.Bind("model", "models.llm")
+	f.cf.Bind("system", "assistant.system_prompt")
+	f.cf.Bind("max-tokens", "assistant.max_tokens")
+	f.cf.Bind("temp", "assistant.temperature")
+	f.cf.Bind("threads", "performance.threads")
+	f.cf.Bind("ctx", "performance.context_size")
 	fs.IntVar(&f.batch, "batch", 0, "prompt batch size, 1-512 (0: 512)")
 	fs.StringVar(&f.template, "template", "", "chat template override: a name (chatml, llama2, llama3, gemma, phi3, ...) or \"plain\"")
-	fs.IntVar(&f.maxTokens, "max-tokens", maxTokens, "longest reply in tokens (0: until the model stops or the context is full)")
-	fs.Float64Var(&f.temp, "temp", float64(d.Temperature), "sampling temperature (0: greedy)")
 	fs.IntVar(&f.topK, "top-k", d.TopK, "top-k sampling (0: off)")
-	fs.Float64Var(&f.topP, "top-p", float64(d.TopP), "top-p sampling (1: off)")
-	fs.Float64Var(&f.minP, "min-p", float64(d.MinP), "min-p sampling (0: off)")
-	fs.Float64Var(&f.rep, "repeat-penalty", float64(d.RepeatPenalty), "repeat penalty (1: off)")
+	fs.Float64Var(&f.topP, "top-p", round3(d.TopP), "top-p sampling (1: off)")
+	fs.Float64Var(&f.minP, "min-p", round3(d.MinP), "min-p sampling (0: off)")
+	fs.Float64Var(&f.rep, "repeat-penalty", round3(d.RepeatPenalty), "repeat penalty (1: off)")
 	fs.UintVar(&f.seed, "seed", 0, "random seed (0: random; the one used is in --json's output)")
 	fs.Var(&f.stops, "stop", "stop sequence (repeatable)")
 	fs.StringVar(&f.grammarFile, "grammar", "", "GBNF grammar file the reply must follow")
@@ -55,40 +61,54 @@ func (f *llmFlags) register(fs *flag.FlagSet, maxTokens int) {
 	fs.BoolVar(&f.verbose, "verbose", false, "show llama.cpp's log on stderr")
 }
 
-const modelDirHint = "~/.local/share/hark/models"
-
-// modelPath resolves --model: the flag, $HARK_LLM_MODEL, or the only GGUF file in Hark's model
-// folder.
-func (f *llmFlags) modelPath() (string, error) {
-	if f.model != "" {
-		return f.model, nil
-	}
-	if p := os.Getenv("HARK_LLM_MODEL"); p != "" {
-		return p, nil
-	}
-	dir := os.Getenv("XDG_DATA_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("%w: no language model given (--model PATH)", errUsage)
+// resolve loads the configuration with the flags applied. A bad flag value is a usage error;
+// problems in the file or the environment are warnings (their keys keep their defaults).
+func (f *llmFlags) resolve(stderr io.Writer) error {
+	cfg, err := config.Load(f.cf.Options())
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			if strings.HasPrefix(p.Where, "--") {
+				return fmt.Errorf("%w: %s", errUsage, p)
+			}
 		}
-		dir = filepath.Join(home, ".local", "share")
+		fmt.Fprintf(stderr, "hark: warning: %v\n", err)
+	} else if err != nil {
+		return err
 	}
-	found, _ := filepath.Glob(filepath.Join(dir, "hark", "models", "*.gguf"))
-	switch len(found) {
-	case 1:
-		return found[0], nil
-	case 0:
-		return "", fmt.Errorf("%w: no language model: pass --model PATH, set HARK_LLM_MODEL, or put a GGUF file in %s", errUsage, modelDirHint)
-	default:
-		return "", fmt.Errorf("%w: %d language models in %s; choose one with --model", errUsage, len(found), filepath.Dir(found[0]))
+	f.cfg = cfg
+	return nil
+}
+
+// modelPath is the language model in use: --model (a manifest name or a .gguf path), else
+// models.llm from the configuration, else the device class's default from the manifest.
+func (f *llmFlags) modelPath() (string, error) {
+	m, err := models.LoadManifest()
+	if err != nil {
+		return "", err
 	}
+	dir := f.cfg.Models.Dir
+	if dir != "" {
+		if dir, err = models.ExpandPath(dir); err != nil {
+			return "", err
+		}
+	}
+	st, err := models.NewStore(dir)
+	if err != nil {
+		return "", err
+	}
+	env := &modelsEnv{f.cfg, m, st}
+	sel := env.selection(models.LLM)
+	if sel.Err != nil {
+		return "", fmt.Errorf("no language model: %w (choose one with --model PATH or models.llm)", sel.Err)
+	}
+	return sel.Path, nil
 }
 
 func (f *llmFlags) genOptions() (llm.GenOptions, error) {
 	g := llm.GenOptions{
-		MaxTokens: f.maxTokens, Temperature: float32(f.temp), TopK: f.topK, TopP: float32(f.topP),
-		MinP: float32(f.minP), RepeatPenalty: float32(f.rep), Seed: uint32(f.seed), Stop: f.stops,
+		MaxTokens: f.cfg.Assistant.MaxTokens, Temperature: float32(f.cfg.Assistant.Temperature), TopK: f.topK,
+		TopP: float32(f.topP), MinP: float32(f.minP), RepeatPenalty: float32(f.rep), Seed: uint32(f.seed), Stop: f.stops,
 	}
 	read := func(path string) (string, error) {
 		if path == "" {
@@ -116,7 +136,10 @@ func (f *llmFlags) load() (*llm.Model, time.Duration, error) {
 	}
 	llm.SetVerboseLog(f.verbose)
 	t0 := time.Now()
-	m, err := llm.Load(path, llm.Options{ContextSize: f.ctxSize, Threads: f.threads, BatchSize: f.batch, ChatTemplate: f.template})
+	m, err := llm.Load(path, llm.Options{
+		ContextSize: f.cfg.Performance.ContextSize, Threads: f.cfg.Performance.Threads,
+		BatchSize: f.batch, ChatTemplate: f.template,
+	})
 	return m, time.Since(t0), err
 }
 
@@ -124,9 +147,12 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	const synopsis = `[--model PATH] [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--json] "question"`
 	fs := newFlags("ask", synopsis, stderr)
 	var f llmFlags
-	f.register(fs, llm.DefaultGenOptions().MaxTokens)
+	f.register(fs)
 	asJSON := fs.Bool("json", false, "print the reply and statistics as one JSON object instead of streaming text")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := f.resolve(stderr); err != nil {
 		return err
 	}
 	question := strings.TrimSpace(strings.Join(fs.Args(), " "))
@@ -149,7 +175,7 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer m.Close()
-	chat, err := m.NewChat(f.system)
+	chat, err := m.NewChat(f.cfg.Assistant.SystemPrompt)
 	if err != nil {
 		return err
 	}
@@ -232,5 +258,8 @@ func writeAskJSON(w io.Writer, info llm.Info, load time.Duration, r llm.Reply, e
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
 }
+
+// round3 shows a float32 default as the decimal it was written as (0.05, not 0.0500000007).
+func round3(f float32) float64 { return math.Round(float64(f)*1000) / 1000 }
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }

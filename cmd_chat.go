@@ -21,9 +21,12 @@ func runChat(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func chatREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("chat", "[--model PATH] [--system TEXT] [--stats] [sampling flags]", stderr)
 	var f llmFlags
-	f.register(fs, llm.DefaultGenOptions().MaxTokens)
+	f.register(fs)
 	stats := fs.Bool("stats", false, "after each reply, print token counts (evaluated vs reused) and speed to stderr")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := f.resolve(stderr); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -38,7 +41,7 @@ func chatREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer m.Close()
-	chat, err := m.NewChat(f.system)
+	chat, err := m.NewChat(f.cfg.Assistant.SystemPrompt)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,6 +18,7 @@ import (
 // TestAsk runs `hark ask` on stories260K: streamed text, the same reply as JSON with stats,
 // and clear errors for bad input.
 func TestAsk(t *testing.T) {
+	isolate(t)
 	model := testmodels.Shared(t, "stories260K.gguf")
 	base := []string{"ask", "--model", model, "--system", "", "--threads", "1", "--temp", "0", "--max-tokens", "40"}
 	code, out, errOut := runCLI(t, append(base, "Once upon a time")...)
@@ -67,11 +70,37 @@ func TestAsk(t *testing.T) {
 		{[]string{"ask", "--model", "/nonexistent.gguf", "hi"}, 1, "no such file"},
 		{[]string{"ask", "--model", model, "--grammar", "/nonexistent.gbnf", "hi"}, 2, "nonexistent.gbnf"},
 		{[]string{"ask", "--model", model, "--threads", "1", "--schema", writeFile(t, "s.json", `{"type":`), "hi"}, 1, "invalid grammar"},
+		{[]string{"ask", "--model", model, "--max-tokens", "lots", "hi"}, 2, "--max-tokens"},
+		{[]string{"ask", "--model", model, "--temp", "9", "hi"}, 2, "--temp"},
+		// Nothing configured, nothing downloaded: the device class's default model is named.
+		{[]string{"ask", "hi"}, 1, "hark models pull"},
 	} {
 		code, _, errOut := runCLI(t, tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.says) {
 			t.Errorf("hark %s: exit %d, stderr %q; want %d and %q", strings.Join(tc.args, " "), code, errOut, tc.code, tc.says)
 		}
+	}
+}
+
+// TestAskConfigured: the model, system prompt, reply length and temperature come from the
+// configuration when no flag gives them.
+func TestAskConfigured(t *testing.T) {
+	home := isolate(t)
+	cfg := filepath.Join(home, "config", "hark", "config.toml")
+	if err := os.MkdirAll(filepath.Dir(cfg), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	model := testmodels.Shared(t, "stories260K.gguf")
+	toml := fmt.Sprintf("[models]\nllm = %q\n[assistant]\nsystem_prompt = \"\"\nmax_tokens = 20\ntemperature = 0.0\n[performance]\nthreads = 1\n", model)
+	if err := os.WriteFile(cfg, []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, js, errOut := runCLI(t, "ask", "--json", "Once upon a time")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if n := jsonInt(t, js, "generated_tokens"); n != 20 || !strings.Contains(js, `"path": "`+model+`"`) || !strings.Contains(js, `"prompt_tokens": 5`) {
+		t.Errorf("configured ask: %s", js)
 	}
 }
 
@@ -95,10 +124,11 @@ func writeFile(t *testing.T, name, content string) string {
 // TestChatREPL: `hark chat` keeps the conversation: the second message reuses the first turn
 // from the cache (the --stats line says so), /reset starts over.
 func TestChatREPL(t *testing.T) {
+	isolate(t)
 	model := testmodels.Llama(t, testmodels.ChatMLLlama())
 	in := strings.NewReader("hello world\nwhat time is it\n/reset\nyes\n/exit\n")
 	var out, errOut bytes.Buffer
-	err := chatREPL(context.Background(), []string{"--model", model, "--threads", "1", "--stats", "--temp", "0", "--max-tokens", "8", "--system", "Be brief."}, in, &out, &errOut)
+	err := chatREPL(context.Background(), []string{"--model", model, "--threads", "1", "--stats", "--temp", "0", "--max-tokens", "16", "--system", "Be brief."}, in, &out, &errOut)
 	if err != nil {
 		t.Fatalf("%v\nstderr: %s", err, errOut.String())
 	}
