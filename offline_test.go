@@ -90,26 +90,6 @@ func offlineEnv(t *testing.T) (env []string, home string) {
 	return env, home
 }
 
-// engineTestBinary compiles internal/enginetest's test binary: the pieces of a turn that exist
-// so far (a language model answering, whisper transcribing jfk.wav) in one process.
-//
-// TODO(lead): switch the offline turn to `hark listen` on a WAV (or the CLI pipeline) once it
-// exists on main.
-func engineTestBinary(t *testing.T) string {
-	t.Helper()
-	root, err := testmodels.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "enginetest.test")
-	cmd := exec.Command("go", "test", "-c", "-o", bin, "./internal/enginetest")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go test -c ./internal/enginetest: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // traceConnects runs argv under strace, recording every connect(2) of every thread and child,
 // and returns the trace.
 func traceConnects(t *testing.T, env []string, timeout time.Duration, argv ...string) (trace string, out []byte, err error) {
@@ -168,23 +148,36 @@ func TestTraceDetectsNetworkConnects(t *testing.T) {
 	}
 }
 
-// TestOfflineEngines runs the pieces of a turn that exist (a language model reply and a
-// whisper transcription, internal/enginetest) inside a network namespace with no interfaces,
-// traced: it must succeed, and its only connections may be to local Unix sockets.
-func TestOfflineEngines(t *testing.T) {
+// TestOfflineTurn runs whole assistant turns (jfk.wav → whisper → the language model, through
+// the app pipeline: `hark bench`) inside a network namespace with no interfaces, traced: they
+// must complete, and the only connections may be to local Unix sockets.
+func TestOfflineTurn(t *testing.T) {
 	requireNetNS(t)
-	bin := engineTestBinary(t)
+	bin := harkBinary(t)
 	env, _ := offlineEnv(t)
-	env = append(env, "HARK_TEST_MODELS="+testmodels.Dir())
-	trace, out, err := traceConnects(t, env, 5*time.Minute, "unshare", "-n", "--", bin, "-test.run", "^TestBothEnginesInOneBinary$", "-test.v")
-	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestBothEnginesInOneBinary")) {
-		t.Fatalf("the engines failed without a network: %v\n%s", err, out)
+	trace, out, err := traceConnects(t, env, 5*time.Minute, "unshare", "-n", "--", bin, "bench", "--json", "--turns", "2",
+		"--wav", testmodels.JFK(t), "--no-guard",
+		"--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
+		"--llm-model", testmodels.Shared(t, "stories260K.gguf"))
+	if err != nil {
+		t.Fatalf("hark bench failed without a network: %v\n%s", err, out)
+	}
+	var res struct {
+		Stages map[string]struct{ Median float64 } `json:"stages_ms"`
+	}
+	if i := bytes.IndexByte(out, '{'); i < 0 || json.Unmarshal(out[i:], &res) != nil {
+		t.Fatalf("hark bench printed no JSON result:\n%s", out)
+	}
+	for _, stage := range []string{"asr compute", "llm compute", "end of speech → last token"} {
+		if res.Stages[stage].Median <= 0 {
+			t.Errorf("offline turns: stage %q took %v ms; the turn did not run through it:\n%s", stage, res.Stages[stage].Median, out)
+		}
 	}
 	bad, unix := nonLocalConnects(trace)
 	for _, l := range bad {
 		t.Errorf("network connection attempted: %s", l)
 	}
-	t.Logf("engines ran offline; Unix socket connects: %v; others: %d", unix, len(bad))
+	t.Logf("turns ran offline; Unix socket connects: %v; others: %d", unix, len(bad))
 }
 
 // TestOfflineCommands runs the model, configuration and history commands inside a network

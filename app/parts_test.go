@@ -41,23 +41,6 @@ func TestMatchWake(t *testing.T) {
 	}
 }
 
-func TestEditDistance(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0}, {"abc", "", 3}, {"", "ab", 2}, {"kitten", "sitting", 3}, {"heyhark", "heyhart", 1}, {"héllo", "hello", 1},
-	}
-	for _, tt := range tests {
-		if got := editDistance([]rune(tt.a), []rune(tt.b)); got != tt.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-		if got := editDistance([]rune(tt.b), []rune(tt.a)); got != tt.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d (symmetry)", tt.b, tt.a, got, tt.want)
-		}
-	}
-}
-
 func TestNonSpeech(t *testing.T) {
 	tests := []struct {
 		text string

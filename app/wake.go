@@ -3,6 +3,8 @@ package app
 import (
 	"strings"
 	"unicode"
+
+	"hark/internal/textdist"
 )
 
 // MatchWake reports whether transcript begins with (something close to) phrase, and returns
@@ -59,26 +61,5 @@ func similar(a, b string) float64 {
 	if longer == 0 {
 		return 1
 	}
-	return 1 - float64(editDistance(ra, rb))/float64(longer)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b []rune) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return 1 - float64(textdist.Levenshtein(ra, rb))/float64(longer)
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"hark/internal/textdist"
 )
 
 //go:embed manifest.toml
@@ -244,7 +246,7 @@ func (m *Manifest) Suggest(name string) []string {
 	}
 	var cs []cand
 	for _, e := range m.Models {
-		d := editDistance(strings.ToLower(name), strings.ToLower(e.Name))
+		d := textdist.Levenshtein([]byte(strings.ToLower(name)), []byte(strings.ToLower(e.Name)))
 		if d <= max(2, len(name)/3) || strings.Contains(e.Name, name) {
 			cs = append(cs, cand{e.Name, d})
 		}
@@ -258,25 +260,4 @@ func (m *Manifest) Suggest(name string) []string {
 		out = append(out, c.name)
 	}
 	return out
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

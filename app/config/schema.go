@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"hark/internal/textdist"
 )
 
 // valueKind is the type of a key's value.
@@ -242,7 +244,7 @@ func unknownKeyError(key string) error {
 func closest(s string, candidates []string) string {
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
+		if d := textdist.Levenshtein([]byte(s), []byte(c)); d < bestD {
 			best, bestD = c, d
 		}
 	}
@@ -250,26 +252,6 @@ func closest(s string, candidates []string) string {
 		return best
 	}
 	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // parseText converts a value given as text (environment, flag, `config set`).
