@@ -304,11 +304,13 @@ func (s *setup) loadBrain() func(context.Context, func(float64)) (app.Brain, err
 	opts := llm.Options{ContextSize: s.cfg.Performance.ContextSize, Threads: s.threads()}
 	gen := llm.DefaultGenOptions()
 	gen.MaxTokens, gen.Temperature = s.cfg.Assistant.MaxTokens, float32(s.cfg.Assistant.Temperature)
-	return func(ctx context.Context, _ func(float64)) (app.Brain, error) {
+	return func(ctx context.Context, progress func(float64)) (app.Brain, error) {
 		path, err := s.modelPath(models.LLM, ref)
 		if err != nil {
 			return nil, err
 		}
+		opts := opts
+		opts.Progress = progress
 		m, err := llm.Load(path, opts)
 		if err != nil {
 			return nil, app.Explain(err, "The language model could not be loaded",

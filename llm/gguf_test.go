@@ -135,6 +135,20 @@ func TestCheckFileValid(t *testing.T) {
 	}
 }
 
+// TestLoadProgress: the loading bar moves forward and ends full.
+func TestLoadProgress(t *testing.T) {
+	var seen []float64
+	load(t, testmodels.Shared(t, "llama-2-tiny-random.gguf"), Options{Progress: func(p float64) { seen = append(seen, p) }})
+	if len(seen) == 0 || seen[len(seen)-1] != 1 {
+		t.Fatalf("progress reports %v: want increasing fractions ending at 1", seen)
+	}
+	for i := 1; i < len(seen); i++ {
+		if seen[i] < seen[i-1] || seen[i] < 0 || seen[i] > 1 {
+			t.Fatalf("progress reports %v: not increasing within [0, 1]", seen)
+		}
+	}
+}
+
 // TestLoadBadFiles: Load runs the same checks (llama.cpp never sees these files) and returns
 // llama.cpp's own reason when the header is fine but the model is not.
 func TestLoadBadFiles(t *testing.T) {

@@ -54,6 +54,9 @@ type Options struct {
 	// recognises, or "plain" for plain completion. "" uses tokenizer.chat_template from the
 	// file, and plain completion when the file has none.
 	ChatTemplate string
+	// Progress, when set, is called while the weights load, with the fraction done (0 to 1),
+	// for a loading bar.
+	Progress func(done float64)
 }
 
 // DefaultContextSize is the context used when Options.ContextSize is 0 (capped by the model's).
@@ -119,7 +122,11 @@ func Load(path string, opts Options) (*Model, error) {
 
 	initBackend()
 	takeLog()
-	lm, err := llama.LoadModelFromFile(path, llama.ModelParams{UseMmap: true})
+	params := llama.ModelParams{UseMmap: true}
+	if opts.Progress != nil {
+		params.Progress = func(p float32) { opts.Progress(float64(p)) }
+	}
+	lm, err := llama.LoadModelFromFile(path, params)
 	if err != nil {
 		return nil, fmt.Errorf("llm: llama.cpp could not load %s%s", path, logSuffix())
 	}
