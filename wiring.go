@@ -553,7 +553,8 @@ func (h *historyLog) Finish(ctx context.Context, r app.TurnRecord) error {
 	delete(h.turns, turnKey(r))
 	t := r.Timings
 	return h.st.FinishTurn(ctx, tid, history.TurnEnd{Reply: r.Reply, Interrupted: r.Interrupted, Err: r.Err,
-		Timings: history.Timings{ASR: t.Transcribe, FirstToken: t.Transcribe + t.FirstToken, LLM: t.Generate, TTS: t.Spoken, Total: t.Total}})
+		Timings: history.Timings{ASR: t.Transcribe, FirstToken: t.Transcribe + t.FirstToken, LLM: t.Generate, TTS: t.Spoken, Total: t.Total},
+		Audio:   r.Audio.Samples, AudioRate: r.Audio.Rate})
 }
 
 // Wipe deletes a conversation (the kiosk's idle wipe) and compacts the file.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"os"
@@ -224,6 +225,49 @@ func TestHistoryRecordsTurns(t *testing.T) {
 	for _, c := range convs {
 		if c.Preview == "private" {
 			t.Errorf("the wiped conversation is still there")
+		}
+	}
+}
+
+// TestHistoryAudioOnlyWhenAsked: the utterance reaches the history file only with
+// history.store_audio on.
+func TestHistoryAudioOnlyWhenAsked(t *testing.T) {
+	for _, store := range []bool{false, true} {
+		dir := t.TempDir()
+		s := testSetup(t, fmt.Sprintf("[history]\npath = %q\nstore_audio = %v\n", filepath.Join(dir, "h.db"), store))
+		h, closeHist := openTurnHistory(s, log.New(io.Discard, "", 0))
+		if h == nil {
+			t.Fatal("no history")
+		}
+		ctx := context.Background()
+		r := app.TurnRecord{Conversation: "c", Turn: 1, Input: app.InputVoice, Transcript: "hello"}
+		if err := h.Begin(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		r.Reply, r.Audio = "Hi.", audio.PCM{Rate: 16000, Samples: make([]float32, 8000)}
+		if err := h.Finish(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		closeHist()
+		st, err := history.Open(filepath.Join(dir, "h.db"), history.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		convs, err := st.Conversations(ctx, history.ListOptions{})
+		if err != nil || len(convs) != 1 {
+			t.Fatalf("conversations = %+v, %v", convs, err)
+		}
+		c, err := st.Conversation(ctx, convs[0].ID)
+		st.Close()
+		if err != nil || len(c.Turns) != 1 {
+			t.Fatalf("conversation = %+v, %v", c, err)
+		}
+		want := 0
+		if store {
+			want = 8000
+		}
+		if got := len(c.Turns[0].Audio); got != want {
+			t.Errorf("store_audio = %v: %d samples stored, want %d", store, got, want)
 		}
 	}
 }

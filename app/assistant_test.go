@@ -91,6 +91,10 @@ func TestPushToTalk(t *testing.T) {
 	if e.Timings.Speech < time.Second {
 		t.Errorf("timings.speech = %v", e.Timings.Speech)
 	}
+	r.stop()
+	if recs := r.hist.records(); len(recs) != 1 || len(recs[0].Audio.Samples) != 16000+4800 || recs[0].Audio.Rate != 16000 {
+		t.Errorf("history got %d records, the first with %d samples: want the utterance transcribed", len(recs), len(recs[0].Audio.Samples))
+	}
 }
 
 func TestPushToTalkTooShortIsIgnored(t *testing.T) {

@@ -111,6 +111,9 @@ type TurnRecord struct {
 	Interrupted  bool
 	Err          string // why the turn failed, "" if it did not
 	Timings      Timings
+	// Audio is what the person said (voice turns, Finish only); the history keeps it only
+	// when the person asked it to (history.store_audio).
+	Audio audio.PCM
 }
 
 // Loaders load the engines. Each runs on a goroutine of its own when [Assistant.Run] starts (or

@@ -24,6 +24,7 @@ type turn struct {
 	heardAt  time.Time // speech began (voice) or the question was sent (typed)
 	endAt    time.Time // speech ended (voice) or the question was sent (typed)
 	speech   time.Duration
+	pcm      audio.PCM // the utterance (voice turns)
 
 	transcribedAt time.Time
 	firstAt       time.Time
@@ -96,7 +97,7 @@ func (a *Assistant) beginVoiceTurn(pcm audio.PCM, heardAt time.Time, needWake bo
 		return
 	}
 	t := a.newTurn(InputVoice)
-	t.heardAt, t.endAt, t.speech, t.needWake = heardAt, a.now(), pcm.Duration(), needWake
+	t.heardAt, t.endAt, t.speech, t.needWake, t.pcm = heardAt, a.now(), pcm.Duration(), needWake, pcm
 	if !needWake {
 		a.armedTo = time.Time{} // the wake phrase (if any) has been used
 	}
@@ -313,7 +314,7 @@ func (a *Assistant) finish(t *turn) {
 	a.publish(e)
 	if t.begun {
 		rec := t.record()
-		rec.Ended, rec.Reply, rec.Interrupted, rec.Timings = a.now(), t.reply, t.interrupted, tm
+		rec.Ended, rec.Reply, rec.Interrupted, rec.Timings, rec.Audio = a.now(), t.reply, t.interrupted, tm, t.pcm
 		if t.err != nil {
 			rec.Err = t.err.Error()
 		}
