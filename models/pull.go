@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"hark/internal/atomicfile"
 )
 
 // Phase is the stage a download is in.
@@ -501,7 +503,7 @@ func (p *puller) finish(ctx context.Context) (PullResult, error) {
 	if err := os.Rename(p.part, p.final); err != nil {
 		return PullResult{}, fmt.Errorf("cannot install the download: %w", err)
 	}
-	if err := syncDir(p.s.Dir); err != nil {
+	if err := atomicfile.SyncDir(p.s.Dir); err != nil {
 		return PullResult{}, fmt.Errorf("cannot install the download: %w", err)
 	}
 	os.Remove(p.part + ".json")
