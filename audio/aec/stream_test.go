@@ -1,0 +1,137 @@
+package aec
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// TestStream drives a Stream the way the app does, on a simulated clock: the player hands it
+// two replies with a pause between them; the microphone hears their echo 120 ms later and is
+// read in chunks of random size with a few milliseconds of scheduling jitter. A continuous
+// player reports the silence between the replies too; the other only the replies.
+func TestStream(t *testing.T) {
+	const latency = 120 * time.Millisecond // output + input latency: play call to echo read
+	reply := speech(t, "The capital of France is Paris. It sits on the river Seine, in the north of the country. "+
+		"Paris is known for its museums and its cafes.", "en-us")
+	second := speech(t, "Is there anything else you would like to know? I can tell you more.", "en-us")
+	startA := 0
+	startB := startA + len(reply) + 3*rate/2
+	n := startB + len(second) + rate
+	far := make([]float32, n) // what the speaker plays, by time
+	mix(far, reply, startA)
+	mix(far, second, startB)
+	mic := noise(n, -65, 9)
+	mix(mic, room(far, latency, -6, 4), 0)
+
+	for _, continuous := range []bool{true, false} {
+		name := "per-reply"
+		if continuous {
+			name = "continuous"
+		}
+		t.Run(name, func(t *testing.T) {
+			s, err := NewStream(Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+			at := func(sample int) time.Time { return t0.Add(time.Duration(sample) * time.Second / rate) }
+			var now time.Time
+			s.now = func() time.Time { return now }
+
+			type play struct {
+				start int
+				pcm   []float32
+			}
+			var plays []play
+			if continuous { // 10 ms blocks from the start, silence included
+				for i := 0; i < n; i += rate / 100 {
+					plays = append(plays, play{i, far[i:min(i+rate/100, n)]})
+				}
+			} else {
+				plays = []play{{startA, reply}, {startB, second}}
+			}
+			rng := rand.New(rand.NewPCG(5, 6))
+			var clean, ref []float32
+			for pos := 0; pos < n; {
+				end := pos + min(160+rng.IntN(1440), n-pos)
+				// The player hands over its audio before the microphone chunk covering that
+				// moment is read.
+				for len(plays) > 0 && plays[0].start < end {
+					now = at(plays[0].start).Add(time.Duration(rng.IntN(2000)) * time.Microsecond)
+					s.Played(plays[0].pcm)
+					plays = plays[1:]
+				}
+				now = at(end).Add(time.Duration(rng.IntN(5000)) * time.Microsecond)
+				r, err := s.Process(mic[pos:end])
+				if err != nil {
+					t.Fatal(err)
+				}
+				clean = append(clean, r.Clean...)
+				ref = append(ref, r.Far...)
+				if len(r.Raw) != len(r.Clean) || len(r.Far) != len(r.Clean) {
+					t.Fatalf("Process: %d clean, %d raw, %d far samples", len(r.Clean), len(r.Raw), len(r.Far))
+				}
+				// Unsettled: for SettleTime after each placement (once with a continuous player).
+				sec, endSec, b, st := float64(pos)/rate, float64(end)/rate, float64(startB)/rate, SettleTime.Seconds()
+				wantSettled := sec >= st+0.2 && (continuous || endSec < b || sec >= b+st+0.2)
+				wantUnsettled := sec < st-0.2 || (!continuous && sec >= b+0.2 && sec < b+st-0.2)
+				if (wantSettled && !r.Settled) || (wantUnsettled && r.Settled) {
+					t.Fatalf("at %.2f s Settled = %v", sec, r.Settled)
+				}
+				pos = end
+			}
+			if len(clean) != len(ref) || len(clean) < n-s.c.FrameSize() {
+				t.Fatalf("got %d clean and %d reference samples for %d in", len(clean), len(ref), n)
+			}
+			// The reference Process returns lines up with what was played: it leads the echo
+			// by the latency, give or take the jitter.
+			for _, at := range []int{startA, startB} {
+				lag := bestLag(ref[at:at+rate], mic[at:at+rate+rate/2])
+				if d := time.Duration(lag) * time.Second / rate; d < latency-3*time.Millisecond || d > latency+3*time.Millisecond {
+					t.Errorf("reply at %.1f s: reference leads the echo by %v, want %v ± 3 ms", float64(at)/rate, d, latency)
+				}
+			}
+			fs := s.c.FrameSize() // the suppressor delays by a frame
+			erle := func(a, b int) float64 { return db(energy(mic[a:b]) / energy(clean[a+fs:b+fs])) }
+			late := erle(startA+len(reply)-3*rate, startA+len(reply))
+			next := erle(startB, startB+len(second))
+			t.Logf("ERLE %.1f dB over the last 3 s of the first reply, %.1f dB over the second reply", late, next)
+			if late < 20 {
+				t.Errorf("ERLE %.1f dB at the end of the first reply, want >= 20", late)
+			}
+			if continuous && next < 20 {
+				t.Errorf("ERLE %.1f dB over the second reply, want >= 20: the alignment changed across the pause", next)
+			}
+		})
+	}
+}
+
+// bestLag returns the lag (in samples, 0 up to len(b)-len(a)) at which a best matches b.
+func bestLag(a, b []float32) int {
+	best, bestV := 0, -2.0
+	for lag := 0; lag+len(a) <= len(b); lag += 4 {
+		if v := ncc(a, b[lag:lag+len(a)]); v > bestV {
+			best, bestV = lag, v
+		}
+	}
+	return best
+}
+
+func TestStreamStop(t *testing.T) {
+	s, err := NewStream(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Played(make([]float32, rate))
+	s.Stop()
+	r, err := s.Process(noise(rate/2, -20, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := energy(r.Far); e != 0 {
+		t.Errorf("reference after Stop has energy %g, want silence", e)
+	}
+}

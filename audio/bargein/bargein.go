@@ -1,0 +1,244 @@
+// Package bargein decides when a person starts talking over the assistant (barge-in) while
+// the assistant's own voice may be reaching the microphone.
+//
+// The decision combines the voice activity detector's speech probability, taken on the
+// echo-cancelled microphone signal, with a level test relative to what is being played:
+//
+//   - Echo coupling: how loud the speakers' sound is at the microphone relative to the
+//     playback level, learnt from frames where nobody else talks. Before it is learnt, the
+//     echo is assumed as loud as the playback (0 dB), which is cautious.
+//   - Raw test (needs no echo canceller): the microphone is louder than the expected echo
+//     (playback level + coupling) by Margin. Someone talking clearly over the assistant
+//     passes it whatever the canceller does.
+//   - Cancelled test: the echo-cancelled signal is louder than the expected residual echo
+//     (playback level + coupling − the canceller's measured attenuation) by Margin. It lets a
+//     quieter voice through once the canceller works, and is skipped while the canceller's
+//     alignment is unsettled (aec.Result.Settled) or its attenuation is under MinERLE.
+//
+// The playback level is the loudest frame of the last EchoWindow, which covers the delay from
+// playing to hearing and the room's reverberation. When nothing plays, the VAD decides alone.
+// A barge-in needs MinSpeech of consecutive speech frames that pass.
+//
+// # Concurrency properties
+//
+// A Detector is used by one goroutine (the capture loop).
+package bargein
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// SpeechDetector is the voice activity detector the decision uses; audio.Detector (Silero or
+// the energy detector) satisfies it.
+type SpeechDetector interface {
+	FrameSize() int
+	Speech(frame []float32) (float32, error)
+	Reset()
+}
+
+// Config tunes the decision. Zero fields take the defaults of DefaultConfig.
+type Config struct {
+	Rate       int           // sample rate of the signals (default 16000)
+	Threshold  float32       // speech probability a frame needs (default 0.5)
+	MinSpeech  time.Duration // consecutive speech needed to barge in (default 128 ms)
+	Margin     float64       // dB above the expected echo (default 6)
+	MinERLE    float64       // dB of echo attenuation before the cancelled test is used (default 10)
+	EchoWindow time.Duration // how far back the playback level counts (default 400 ms)
+	Silent     float64       // dBFS: playback quieter than this is no playback (default -60)
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Rate: 16000, Threshold: 0.5, MinSpeech: 128 * time.Millisecond, Margin: 6,
+		MinERLE: 10, EchoWindow: 400 * time.Millisecond, Silent: -60}
+}
+
+// Input is one stretch of audio for Push; all signals are lined up, sample for sample.
+type Input struct {
+	Mic []float32 // the microphone after echo cancellation: what the VAD hears
+	Raw []float32 // the microphone before cancellation; nil when there is no canceller
+	Far []float32 // what the speakers played; nil or silence when nothing plays
+	// Settled is false while the canceller's alignment is new (aec.Result.Settled); then only
+	// the raw test counts.
+	Settled bool
+}
+
+// Detector makes the barge-in decision. The zero value is not usable; call New.
+type Detector struct {
+	cfg  Config
+	vad  SpeechDetector
+	size int // samples per frame
+
+	mic, raw, far []float32 // samples waiting for a whole frame
+	farLevels     []float64 // ring of the last EchoWindow's playback frame levels
+	at            int
+
+	coupling float64 // learnt echo level at the microphone relative to the playback, dB
+	erle     float64 // learnt attenuation of the echo by the canceller, dB
+	run      int     // consecutive speech frames that passed
+	last     Frame
+}
+
+// Frame describes the last frame decided, for logs, debugging and tests.
+type Frame struct {
+	Speech             float32 // VAD probability
+	Mic, Raw, Playback float64 // levels in dBFS (Playback: the loudest of EchoWindow)
+	Coupling, ERLE     float64 // what the detector has learnt, dB
+	Playing, Passed    bool    // playback was on; the frame counted as the person's speech
+}
+
+// New returns a Detector that uses vad.
+func New(vad SpeechDetector, cfg Config) *Detector {
+	def := DefaultConfig()
+	if cfg.Rate <= 0 {
+		cfg.Rate = def.Rate
+	}
+	if cfg.Threshold <= 0 {
+		cfg.Threshold = def.Threshold
+	}
+	if cfg.MinSpeech <= 0 {
+		cfg.MinSpeech = def.MinSpeech
+	}
+	if cfg.Margin <= 0 {
+		cfg.Margin = def.Margin
+	}
+	if cfg.MinERLE <= 0 {
+		cfg.MinERLE = def.MinERLE
+	}
+	if cfg.EchoWindow <= 0 {
+		cfg.EchoWindow = def.EchoWindow
+	}
+	if cfg.Silent == 0 {
+		cfg.Silent = def.Silent
+	}
+	size := vad.FrameSize()
+	window := int(cfg.EchoWindow.Seconds()*float64(cfg.Rate))/size + 1
+	d := &Detector{cfg: cfg, vad: vad, size: size, farLevels: make([]float64, window)}
+	d.Reset()
+	return d
+}
+
+// Reset forgets the stream (and the VAD's state) but keeps what was learnt about the echo:
+// the room and the canceller stay the same from one reply to the next.
+func (d *Detector) Reset() {
+	d.vad.Reset()
+	d.mic, d.raw, d.far = d.mic[:0], d.raw[:0], d.far[:0]
+	for i := range d.farLevels {
+		d.farLevels[i] = silenceDB
+	}
+	d.run = 0
+}
+
+// Last returns the most recent frame's decision.
+func (d *Detector) Last() Frame { return d.last }
+
+// Push feeds the next stretch of audio and reports whether the person has been talking over
+// the assistant for MinSpeech. Once it has reported true it keeps doing so while the speech
+// continues; call Reset before the next reply.
+func (d *Detector) Push(in Input) (bool, error) {
+	if in.Raw != nil && len(in.Raw) != len(in.Mic) || in.Far != nil && len(in.Far) != len(in.Mic) {
+		return false, fmt.Errorf("bargein: signals of %d, %d and %d samples are not lined up", len(in.Mic), len(in.Raw), len(in.Far))
+	}
+	d.mic = append(d.mic, in.Mic...)
+	if in.Raw != nil {
+		d.raw = append(d.raw, in.Raw...)
+	} else {
+		d.raw = append(d.raw, in.Mic...)
+	}
+	if in.Far != nil {
+		d.far = append(d.far, in.Far...)
+	} else {
+		d.far = append(d.far, make([]float32, len(in.Mic))...)
+	}
+	need := int(math.Ceil(d.cfg.MinSpeech.Seconds() * float64(d.cfg.Rate) / float64(d.size)))
+	barged := d.run >= need
+	for len(d.mic) >= d.size {
+		passed, err := d.frame(d.mic[:d.size], d.raw[:d.size], d.far[:d.size], in.Settled)
+		if err != nil {
+			return false, err
+		}
+		d.mic, d.raw, d.far = d.mic[d.size:], d.raw[d.size:], d.far[d.size:]
+		if passed {
+			d.run++
+		} else {
+			d.run = 0
+		}
+		barged = d.run >= need
+	}
+	// Keep the leftovers at the front of the buffers so they do not grow.
+	d.mic = append(d.mic[:0:0], d.mic...)
+	d.raw = append(d.raw[:0:0], d.raw...)
+	d.far = append(d.far[:0:0], d.far...)
+	return barged, nil
+}
+
+const silenceDB = -120.0
+
+func levelDB(s []float32) float64 {
+	var sum float64
+	for _, x := range s {
+		sum += float64(x) * float64(x)
+	}
+	if sum == 0 {
+		return silenceDB
+	}
+	return math.Max(10*math.Log10(sum/float64(len(s))), silenceDB)
+}
+
+// frame decides one frame and updates what is learnt about the echo.
+func (d *Detector) frame(mic, raw, far []float32, settled bool) (bool, error) {
+	p, err := d.vad.Speech(mic)
+	if err != nil {
+		return false, fmt.Errorf("bargein: voice activity detector: %w", err)
+	}
+	f := Frame{Speech: p, Mic: levelDB(mic), Raw: levelDB(raw)}
+	d.farLevels[d.at] = levelDB(far)
+	d.at = (d.at + 1) % len(d.farLevels)
+	f.Playback = silenceDB
+	for _, l := range d.farLevels {
+		f.Playback = math.Max(f.Playback, l)
+	}
+	f.Playing = f.Playback > d.cfg.Silent
+	speech := p >= d.cfg.Threshold
+	if !f.Playing {
+		f.Passed = speech
+	} else {
+		echo := f.Playback + d.coupling
+		rawTest := f.Raw >= echo+d.cfg.Margin
+		cancelTest := settled && d.erle >= d.cfg.MinERLE && f.Mic >= echo-d.erle+d.cfg.Margin
+		f.Passed = speech && (rawTest || cancelTest)
+		if !rawTest && !cancelTest {
+			d.learn(f, settled)
+		}
+	}
+	f.Coupling, f.ERLE = d.coupling, d.erle
+	d.last = f
+	return f.Passed, nil
+}
+
+// learn updates the echo coupling and the canceller's attenuation from a frame judged to be
+// echo alone. The coupling follows the echo's peaks (it rises ten times faster than it falls:
+// the echo dips between words while the playback level, the loudest frame of EchoWindow, does
+// not). The attenuation follows the canceller slowly (a time constant of about a second), and
+// quickly downwards while its alignment is new. Both start cautious (New): 0 dB of coupling,
+// no attenuation.
+func (d *Detector) learn(f Frame, settled bool) {
+	if f.Raw <= silenceDB+1 {
+		return
+	}
+	track := func(v *float64, x, up, down float64) {
+		if x > *v {
+			*v += up * (x - *v)
+		} else {
+			*v += down * (x - *v)
+		}
+	}
+	track(&d.coupling, f.Raw-f.Playback, 0.1, 0.01)
+	if settled {
+		track(&d.erle, math.Max(f.Raw-f.Mic, 0), 0.03, 0.03)
+	} else {
+		track(&d.erle, math.Max(f.Raw-f.Mic, 0), 0, 0.3) // a new alignment: it only got worse
+	}
+}
