@@ -1,8 +1,22 @@
 package main
 
 import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"hark/audio"
+	"hark/internal/testenv"
+	"hark/tts"
 )
 
 func TestVoicesCLI(t *testing.T) {
@@ -40,4 +54,410 @@ func TestVoicesCLI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// monitor records what is played on the virtual speaker (vspeaker.monitor) at 16 kHz.
+type monitor struct {
+	start time.Time // wall time of the first sample, roughly
+	cmd   *exec.Cmd
+	mu   sync.Mutex
+	pcm  []float32
+	done chan struct{}
+}
+
+func recordSpeaker(t *testing.T) *monitor {
+	t.Helper()
+	cmd := exec.Command("parec", "-d", "vspeaker.monitor", "--raw", "--format=float32le", "--rate=16000",
+		"--channels=1", "--latency-msec=20")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("parec: %v", err)
+	}
+	m := &monitor{cmd: cmd, done: make(chan struct{}), start: time.Now()}
+	go func() {
+		defer close(m.done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := out.Read(buf)
+			m.mu.Lock()
+			for i := 0; i+4 <= n; i += 4 {
+				m.pcm = append(m.pcm, math.Float32frombits(binary.LittleEndian.Uint32(buf[i:])))
+			}
+			m.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { m.stop() })
+	// Wait until the recording runs, so nothing played is missed.
+	for deadline := time.Now().Add(5 * time.Second); m.len() < 1600 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	m.start = time.Now().Add(-time.Duration(m.len()) * time.Second / 16000)
+	return m
+}
+
+func (m *monitor) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.pcm)
+}
+
+func (m *monitor) stop() []float32 {
+	if m.cmd.Process != nil {
+		_ = m.cmd.Process.Kill()
+	}
+	<-m.done
+	_ = m.cmd.Wait()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pcm
+}
+
+// envelope returns the RMS of each 10 ms of pcm.
+func envelope(s []float32, rate int) []float64 {
+	n := rate / 100
+	env := make([]float64, len(s)/n)
+	for i := range env {
+		var sum float64
+		for _, x := range s[i*n : (i+1)*n] {
+			sum += float64(x) * float64(x)
+		}
+		env[i] = math.Sqrt(sum / float64(n))
+	}
+	return env
+}
+
+// speechSpan returns the first and last 10 ms frame louder than -45 dBFS.
+func speechSpan(env []float64) (first, last int) {
+	first, last = -1, -1
+	for i, e := range env {
+		if e > math.Pow(10, -45.0/20) {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	return first, last
+}
+
+func corr(a, b []float64) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += a[i] * b[i]
+		aa += a[i] * a[i]
+		bb += b[i] * b[i]
+	}
+	return ab / math.Sqrt(aa*bb)
+}
+
+// compareSpeech checks that captured (16 kHz) holds the reference speech (at refRate) once,
+// whole and in order, and that nothing was inserted at the boundaries between its pieces
+// (boundaries: sample offsets in ref where one Play or Enqueue ended and the next began).
+//
+// The comparison aligns the 10 ms loudness envelopes, letting the capture hold extra silent
+// frames anywhere: an overloaded test machine sometimes starves the sound server, which then
+// plays a few tens of milliseconds of silence in the middle of a word. Those are logged. Extra
+// silence in the pause around a boundary is what a Speaker that let the player run dry would
+// cause, and fails the test.
+func compareSpeech(t *testing.T, captured []float32, ref audio.PCM, boundaries ...int) {
+	t.Helper()
+	ce, re := envelope(captured, 16000), envelope(ref.Samples, ref.Rate)
+	cf, cl := speechSpan(ce)
+	rf, rl := speechSpan(re)
+	if cf < 0 {
+		t.Fatalf("the speaker's monitor recorded only silence (%d samples)", len(captured))
+	}
+	if peak := slices.Max(ce[cf : cl+1]); 20*math.Log10(peak) < -30 {
+		t.Errorf("speech peaks at %.1f dBFS: not audible", 20*math.Log10(peak))
+	}
+	a, b := toDB(re[rf:rl+1]), toDB(ce[cf:cl+1])
+	capDur, refDur := time.Duration(len(b))*10*time.Millisecond, time.Duration(len(a))*10*time.Millisecond
+	t.Logf("speech on the speaker: %v; synthesized: %v", capDur, refDur)
+	inserted, cost, ok := alignEnvelopes(a, b)
+	if !ok {
+		t.Fatalf("the recorded speech (%v) does not match the synthesized speech (%v): something is missing, "+
+			"reordered or distorted; recording kept", capDur, refDur)
+	}
+	t.Logf("envelopes match within %.1f dB on average", cost)
+	if cost > 4 {
+		t.Errorf("envelopes differ by %.1f dB on average, want <= 4 dB", cost)
+	}
+	// Which ref frames lie in a pause that holds a boundary?
+	nearBoundary := make([]bool, len(a))
+	for _, bs := range boundaries {
+		i := bs*100/ref.Rate - rf
+		for j := i; j >= 0 && j < len(a) && a[j] < -55; j-- {
+			nearBoundary[j] = true
+		}
+		for j := max(i, 0); j < len(a) && a[j] < -55; j++ {
+			nearBoundary[j] = true
+		}
+		if i >= 0 && i < len(a) {
+			nearBoundary[i] = true
+		}
+	}
+	// Frames cut at different phases make the alignment move pauses by a frame or two; a
+	// starved device or a Speaker that let the queue run dry leaves 30 ms and more.
+	var atBoundary, elsewhere []string
+	for _, run := range runs(inserted) {
+		if run[1] < 3 {
+			continue
+		}
+		desc := fmt.Sprintf("%d ms at %.2f s", run[1]*10, float64(run[0])/100)
+		if nearBoundary[min(run[0], len(a)-1)] {
+			atBoundary = append(atBoundary, desc)
+		} else {
+			elsewhere = append(elsewhere, desc)
+		}
+	}
+	if len(elsewhere) > 0 {
+		t.Logf("extra silence inside the speech (alignment slack in pauses, or a sound server starved by an overloaded machine): %v", elsewhere)
+	}
+	if len(atBoundary) > 0 {
+		t.Errorf("gaps between sentences: %v", atBoundary)
+	}
+}
+
+func toDB(env []float64) []float64 {
+	out := make([]float64, len(env))
+	for i, e := range env {
+		out[i] = -60
+		if e > 0 {
+			out[i] = max(20*math.Log10(e), -60)
+		}
+	}
+	return out
+}
+
+// alignEnvelopes aligns the loudness envelopes (dB, floored at -60) of a reference a and a
+// recording b that may hold extra silent frames (< -55 dB) and may lack a few quiet ones
+// (< -40 dB: the two are cut into 10 ms frames at different phases), but must otherwise follow
+// a frame for frame. It returns, for each extra frame, the index in a before which it was
+// inserted, and the mean difference of the matched frames.
+func alignEnvelopes(a, b []float64) (inserted []int, meanDiff float64, ok bool) {
+	const inf = math.MaxFloat64 / 4
+	n, m := len(a), len(b)
+	// cost[i][j]: best cost of aligning a[:i] with b[:j]; from[i][j]: 1 = match, 2 = an extra
+	// frame in b, 3 = a frame of a missing from b.
+	cost := make([][]float64, n+1)
+	from := make([][]byte, n+1)
+	for i := range cost {
+		cost[i] = make([]float64, m+1)
+		from[i] = make([]byte, m+1)
+		for j := range cost[i] {
+			cost[i][j] = inf
+		}
+	}
+	cost[0][0] = 0
+	for i := 0; i <= n; i++ {
+		for j := 0; j <= m; j++ {
+			if i > 0 && a[i-1] < -40 && cost[i-1][j] < inf {
+				if c := cost[i-1][j] + 0.5; c < cost[i][j] {
+					cost[i][j], from[i][j] = c, 3
+				}
+			}
+			if j == 0 {
+				continue
+			}
+			if i > 0 && cost[i-1][j-1] < inf {
+				if c := cost[i-1][j-1] + math.Abs(a[i-1]-b[j-1]); c < cost[i][j] {
+					cost[i][j], from[i][j] = c, 1
+				}
+			}
+			if b[j-1] < -55 && cost[i][j-1] < inf {
+				// A small price per inserted frame prefers matching a pause to inserting one.
+				if c := cost[i][j-1] + 0.5; c < cost[i][j] {
+					cost[i][j], from[i][j] = c, 2
+				}
+			}
+		}
+	}
+	if cost[n][m] >= inf {
+		return nil, 0, false
+	}
+	var diff float64
+	matched := 0
+	for i, j := n, m; i > 0 || j > 0; {
+		switch from[i][j] {
+		case 2:
+			inserted = append(inserted, i)
+			j--
+		case 3:
+			i--
+		default:
+			diff += math.Abs(a[i-1] - b[j-1])
+			matched++
+			i, j = i-1, j-1
+		}
+	}
+	slices.Reverse(inserted)
+	return inserted, diff / float64(max(matched, 1)), true
+}
+
+// runs groups sorted positions into [start, length] runs of equal positions.
+func runs(pos []int) [][2]int {
+	var out [][2]int
+	for _, p := range pos {
+		if len(out) > 0 && out[len(out)-1][0] == p {
+			out[len(out)-1][1]++
+			continue
+		}
+		out = append(out, [2]int{p, 1})
+	}
+	return out
+}
+
+const sayText = "Hello there. The meeting is at 3:30 pm, about 5 km away. Bring the report, please."
+
+// TestSayPlaysAudio runs `hark say` as a person would and records the virtual speaker.
+func TestSayPlaysAudio(t *testing.T) {
+	testenv.Require(t)
+	testenv.LockAudio(t)
+	bin := harkBinary(t)
+	ref := filepath.Join(t.TempDir(), "ref.wav")
+	if out, err := exec.Command(bin, "say", "--out", ref, sayText).CombinedOutput(); err != nil {
+		t.Fatalf("hark say --out: %v\n%s", err, out)
+	}
+	refPCM := readWAV16(t, ref)
+	// Where one sentence's audio ends and the next begins.
+	synth, err := tts.NewEspeak()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var boundaries []int
+	c := tts.NewChunker(tts.ChunkerConfig{})
+	for _, chunk := range append(c.Push(sayText), c.Flush()...) {
+		pcm, err := synth.Synthesize(context.Background(), tts.Clean(chunk), tts.Voice{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		boundaries = append(boundaries, len(pcm.Samples))
+		if n := len(boundaries); n > 1 {
+			boundaries[n-1] += boundaries[n-2]
+		}
+	}
+	m := recordSpeaker(t)
+	if out, err := exec.Command(bin, "say", sayText).CombinedOutput(); err != nil {
+		t.Fatalf("hark say: %v\n%s", err, out)
+	}
+	time.Sleep(200 * time.Millisecond) // the monitor's own latency
+	captured := m.stop()
+	keepWAV(t, "say", "hark-say.wav", captured)
+	compareSpeech(t, captured, refPCM, boundaries[:len(boundaries)-1]...)
+}
+
+// readWAV16 reads the 16-bit mono WAV files `hark say --out` writes.
+func readWAV16(t *testing.T, path string) audio.PCM {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 44 || string(b[:4]) != "RIFF" || string(b[36:40]) != "data" {
+		t.Fatalf("%s: not a canonical WAV file", path)
+	}
+	p := audio.PCM{Rate: int(binary.LittleEndian.Uint32(b[24:]))}
+	for i := 44; i+2 <= len(b); i += 2 {
+		p.Samples = append(p.Samples, float32(int16(binary.LittleEndian.Uint16(b[i:])))/32768)
+	}
+	return p
+}
+
+func keepWAV(t *testing.T, dir, name string, s []float32) {
+	t.Helper()
+	path := filepath.Join(testenv.ArtifactDir(t, dir), name)
+	if err := writeWAV16(path, audio.PCM{Rate: 16000, Samples: s}); err != nil {
+		t.Error(err)
+	}
+	t.Logf("recording: %s", path)
+}
+
+// signalPlayer tells when the first audio is handed to the player.
+type signalPlayer struct {
+	*sayPlayer
+	once    sync.Once
+	started chan struct{}
+}
+
+func (p *signalPlayer) Enqueue(ctx context.Context, pcm audio.PCM) <-chan error {
+	p.once.Do(func() { close(p.started) })
+	return p.sayPlayer.Enqueue(ctx, pcm)
+}
+
+// TestSpeakerStreamsToSpeaker feeds the Speaker a fake LLM token stream and records the
+// virtual speaker: the first sentence must play before the stream ends, and the sentences
+// must follow each other in order, without gaps.
+func TestSpeakerStreamsToSpeaker(t *testing.T) {
+	testenv.Require(t)
+	testenv.LockAudio(t)
+	sentences := []string{"The capital of France is Paris.", "It sits on the river Seine.", "About two million people live there."}
+	synth, err := tts.NewEspeak()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reference: the same sentences, synthesized one by one and joined.
+	ref := audio.PCM{Rate: synth.SampleRate()}
+	var boundaries []int
+	for _, s := range sentences {
+		pcm, err := synth.Synthesize(context.Background(), s, tts.Voice{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ref.Samples) > 0 {
+			boundaries = append(boundaries, len(ref.Samples))
+		}
+		ref.Samples = append(ref.Samples, pcm.Samples...)
+	}
+	sp, err := openSayPlayer(synth.SampleRate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	player := &signalPlayer{sayPlayer: sp, started: make(chan struct{})}
+	m := recordSpeaker(t)
+
+	pieces := make(chan string)
+	var closedAt time.Time
+	go func() {
+		defer close(pieces)
+		send := func(s string, every time.Duration) {
+			for _, w := range strings.SplitAfter(s, " ") {
+				pieces <- w
+				time.Sleep(every)
+			}
+		}
+		send(sentences[0]+" ", 20*time.Millisecond) // 50 tokens/s
+		select { // the rest is "generated" only once the first sentence is playing
+		case <-player.started:
+		case <-time.After(10 * time.Second):
+		}
+		send(sentences[1]+" "+sentences[2], 80*time.Millisecond) // still open well after the first sentence starts
+
+		closedAt = time.Now()
+	}()
+	st, err := tts.NewSpeaker(synth, player, tts.Voice{}).Speak(context.Background(), pieces)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.Close()
+	time.Sleep(200 * time.Millisecond)
+	captured := m.stop()
+	keepWAV(t, "say", "speaker-stream.wav", captured)
+	t.Logf("stats: %+v", st)
+	if st.Played != 3 || st.SynthWait > 50*time.Millisecond {
+		t.Errorf("played %d of 3 sentences, waited %v for synthesis", st.Played, st.SynthWait)
+	}
+	first, _ := speechSpan(envelope(captured, 16000))
+	heard := m.start.Add(time.Duration(first) * 10 * time.Millisecond)
+	if !heard.Before(closedAt.Add(-300 * time.Millisecond)) {
+		t.Errorf("first sound %v after the stream ended: want well before", heard.Sub(closedAt))
+	} else {
+		t.Logf("first sentence audible %v before the token stream ended", closedAt.Sub(heard).Round(time.Millisecond))
+	}
+	compareSpeech(t, captured, ref, boundaries...)
 }

@@ -33,6 +33,7 @@ func commands() []command {
 		{"version", "", "print Hark's version, the engines' versions, build flags and CPU features", runVersion},
 		{"devices", "", "list audio capture and playback devices", runDevices},
 		{"licenses", "", "print the licences of the software Hark ships", runLicenses},
+		{"say", `[--voice V] [--out FILE.wav] "text"`, "speak text aloud, or write it to a WAV file", runSay},
 		{"voices", "[--lang L] [--variants]", "list the voices Hark can speak with", runVoices},
 		{"help", "[COMMAND]", "list the commands, or describe one", nil},
 	}

@@ -15,6 +15,18 @@ type Player interface {
 	Play(ctx context.Context, pcm audio.PCM) error
 }
 
+// QueuePlayer is a Player that can take the next audio while the previous is still playing.
+// The Speaker uses it when the player has it: each sentence then follows the one before
+// without a gap, where consecutive Play calls leave one between them (the device's buffer
+// drains before Play returns, and refills only after the next call).
+type QueuePlayer interface {
+	Player
+	// Enqueue adds pcm to the end of the queue and returns at once. The channel receives one
+	// value, nil when the last sample has played or an error, and is then closed. When ctx is
+	// done, playback stops promptly and every audio queued with that ctx reports ctx.Err().
+	Enqueue(ctx context.Context, pcm audio.PCM) <-chan error
+}
+
 // SpeakStats describes one Speak call.
 type SpeakStats struct {
 	Chunks int // chunks synthesized (sentences, lines or clauses with something to say)
@@ -27,9 +39,10 @@ type SpeakStats struct {
 	// Synthesis is the time spent synthesizing, and Audio the length of what was synthesized;
 	// Synthesis/Audio is the real-time factor.
 	Synthesis, Audio time.Duration
-	// Waited is how long the player sat idle between chunks, and SynthWait the part of it
-	// spent waiting for the synthesizer after the chunk's text was complete (the rest is
-	// waiting for the text to arrive). Gap-free speech has SynthWait near zero.
+	// Waited is how long the player sat idle between chunks (with a QueuePlayer: how long the
+	// queue ran dry), and SynthWait the part of it spent waiting for the synthesizer after the
+	// chunk's text was complete (the rest is waiting for the text to arrive). Gap-free speech
+	// has SynthWait near zero.
 	Waited, SynthWait time.Duration
 
 	Spoken      string // the text of the chunks played to the end, as written by the LLM
@@ -73,7 +86,6 @@ type audioChunk struct {
 // happened. When ctx is done it stops playback promptly and returns ctx.Err() with
 // Interrupted set. Speak stops reading pieces when it returns: a sender must also watch ctx.
 func (s *Speaker) Speak(ctx context.Context, pieces <-chan string) (SpeakStats, error) {
-	var st SpeakStats
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ahead := s.Ahead
@@ -90,9 +102,45 @@ func (s *Speaker) Speak(ctx context.Context, pieces <-chan string) (SpeakStats, 
 	wg.Go(func() { s.chunk(ctx, pieces, texts, firstPiece) })
 	wg.Go(func() { s.synthesize(ctx, texts, audios) })
 
-	var start time.Time
+	if qp, ok := s.player.(QueuePlayer); ok {
+		return s.playQueued(ctx, qp, audios, firstPiece)
+	}
+	return s.playEach(ctx, audios, firstPiece)
+}
+
+// record adds a chunk about to be played to st. idleFrom is when the player ran out of audio
+// (zero for the first chunk).
+func (st *SpeakStats) record(a audioChunk, idleFrom time.Time, firstPiece <-chan time.Time) {
+	now := time.Now()
+	st.Chunks++
+	st.Audio += a.pcm.Duration()
+	st.Synthesis += a.synthTook
+	if st.Chunks == 1 {
+		st.FirstAudio = now.Sub(<-firstPiece)
+		return
+	}
+	if idleFrom.IsZero() {
+		return // the player still had audio: no gap
+	}
+	st.Waited += now.Sub(idleFrom)
+	if from := later(idleFrom, a.ready); a.synthDone.After(from) {
+		st.SynthWait += a.synthDone.Sub(from)
+	}
+}
+
+func (st *SpeakStats) played(a audioChunk) {
+	st.Played++
+	if st.Spoken != "" {
+		st.Spoken += " "
+	}
+	st.Spoken += a.text
+}
+
+// playEach plays chunk after chunk with Play.
+func (s *Speaker) playEach(ctx context.Context, audios <-chan audioChunk, firstPiece <-chan time.Time) (SpeakStats, error) {
+	var st SpeakStats
 	for {
-		waitStart := time.Now()
+		idle := time.Now()
 		var a audioChunk
 		var ok bool
 		select {
@@ -109,19 +157,10 @@ func (s *Speaker) Speak(ctx context.Context, pieces <-chan string) (SpeakStats, 
 		if a.err != nil {
 			return st, a.err
 		}
-		now := time.Now()
-		st.Chunks++
-		st.Audio += a.pcm.Duration()
-		st.Synthesis += a.synthTook
-		if start.IsZero() {
-			start = <-firstPiece
-			st.FirstAudio = now.Sub(start)
-		} else {
-			st.Waited += now.Sub(waitStart)
-			if from := later(waitStart, a.ready); a.synthDone.After(from) {
-				st.SynthWait += a.synthDone.Sub(from)
-			}
+		if st.Chunks == 0 {
+			idle = time.Time{}
 		}
+		st.record(a, idle, firstPiece)
 		if err := s.player.Play(ctx, a.pcm); err != nil {
 			if ctx.Err() != nil {
 				st.Interrupted = true
@@ -129,12 +168,63 @@ func (s *Speaker) Speak(ctx context.Context, pieces <-chan string) (SpeakStats, 
 			}
 			return st, err
 		}
-		st.Played++
-		if st.Spoken != "" {
-			st.Spoken += " "
-		}
-		st.Spoken += a.text
+		st.played(a)
 	}
+}
+
+// playQueued keeps up to two chunks queued at the player, so the next one starts the moment
+// the previous ends.
+func (s *Speaker) playQueued(ctx context.Context, qp QueuePlayer, audios <-chan audioChunk, firstPiece <-chan time.Time) (SpeakStats, error) {
+	var st SpeakStats
+	type queued struct {
+		a    audioChunk
+		done <-chan error
+	}
+	var pending []queued
+	var idleFrom time.Time // when the queue ran dry
+	for audios != nil || len(pending) > 0 {
+		var next <-chan audioChunk
+		if len(pending) < 2 {
+			next = audios
+		}
+		var head <-chan error
+		if len(pending) > 0 {
+			head = pending[0].done
+		}
+		select {
+		case a, ok := <-next:
+			if !ok {
+				audios = nil
+				continue
+			}
+			if a.err != nil {
+				return st, a.err
+			}
+			from := time.Time{}
+			if len(pending) == 0 {
+				from = idleFrom
+			}
+			st.record(a, from, firstPiece)
+			pending = append(pending, queued{a, qp.Enqueue(ctx, a.pcm)})
+		case err := <-head:
+			if err != nil {
+				if ctx.Err() != nil {
+					st.Interrupted = true
+					return st, ctx.Err()
+				}
+				return st, err
+			}
+			st.played(pending[0].a)
+			pending = pending[1:]
+			if len(pending) == 0 {
+				idleFrom = time.Now()
+			}
+		case <-ctx.Done():
+			st.Interrupted = true
+			return st, ctx.Err()
+		}
+	}
+	return st, nil
 }
 
 func later(a, b time.Time) time.Time {

@@ -302,3 +302,131 @@ func TestSpeakerErrors(t *testing.T) {
 		}
 	})
 }
+
+// fakeQueue is a QueuePlayer whose "device" plays the queued audio in order on a goroutine;
+// finish, if set, is called before each item counts as played and may block it.
+type fakeQueue struct {
+	fakePlayer
+	mu       sync.Mutex
+	items    []queuedItem
+	wake     chan struct{}
+	started  bool
+	finish   func(ctx context.Context, n int) error
+	enqueued chan int // receives the number of each item as it is queued (if not nil)
+}
+
+type queuedItem struct {
+	ctx  context.Context
+	done chan error
+}
+
+func (q *fakeQueue) Enqueue(ctx context.Context, pcm audio.PCM) <-chan error {
+	q.fakePlayer.mu.Lock()
+	n := len(q.played)
+	q.played = append(q.played, pcm)
+	q.fakePlayer.mu.Unlock()
+	done := make(chan error, 1)
+	q.mu.Lock()
+	q.items = append(q.items, queuedItem{ctx, done})
+	if !q.started {
+		q.started, q.wake = true, make(chan struct{}, 1)
+		go q.device()
+	}
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	if q.enqueued != nil {
+		q.enqueued <- n
+	}
+	return done
+}
+
+func (q *fakeQueue) device() {
+	for n := 0; ; n++ {
+		var it queuedItem
+		for {
+			q.mu.Lock()
+			if len(q.items) > 0 {
+				it, q.items = q.items[0], q.items[1:]
+				q.mu.Unlock()
+				break
+			}
+			q.mu.Unlock()
+			select {
+			case <-q.wake:
+			case <-time.After(10 * time.Second):
+				return
+			}
+		}
+		var err error
+		if q.finish != nil {
+			err = q.finish(it.ctx, n)
+		}
+		if err == nil {
+			err = it.ctx.Err()
+		}
+		it.done <- err
+		close(it.done)
+	}
+}
+
+func TestSpeakerQueued(t *testing.T) {
+	t.Run("gap-free: the next sentence is queued while one plays", func(t *testing.T) {
+		q := &fakeQueue{enqueued: make(chan int, 10)}
+		q.finish = func(ctx context.Context, n int) error {
+			for {
+				select { // item n finishes only once item n+1 is queued (or the reply ended)
+				case m := <-q.enqueued:
+					if m > n {
+						return nil
+					}
+				case <-time.After(300 * time.Millisecond):
+					if n < 2 {
+						return errors.New("nothing queued behind a playing sentence")
+					}
+					return nil
+				}
+			}
+		}
+		st, err := NewSpeaker(&fakeSynth{}, q, Voice{}).Speak(context.Background(), stream("One. Two. Three."))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids, want := q.ids(t), []int{1, 2, 3}; !reflect.DeepEqual(ids, want) {
+			t.Errorf("played chunks %v, want %v", ids, want)
+		}
+		if st.Played != 3 || st.Spoken != "One. Two. Three." || st.Waited != 0 {
+			t.Errorf("stats %+v, want 3 played without waiting", st)
+		}
+	})
+	t.Run("cancel stops everything queued", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		playing := make(chan struct{})
+		q := &fakeQueue{finish: func(ctx context.Context, n int) error {
+			if n == 1 {
+				close(playing)
+				<-ctx.Done()
+			}
+			return nil
+		}}
+		done := make(chan struct{})
+		var st SpeakStats
+		var err error
+		go func() {
+			st, err = NewSpeaker(&fakeSynth{}, q, Voice{}).Speak(ctx, stream("One. Two. Three. Four."))
+			close(done)
+		}()
+		<-playing
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Speak did not return after cancel")
+		}
+		if !errors.Is(err, context.Canceled) || !st.Interrupted || st.Played != 1 || st.Spoken != "One." {
+			t.Errorf("Speak = %+v, %v; want interrupted after one chunk", st, err)
+		}
+	})
+}
