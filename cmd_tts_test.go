@@ -60,9 +60,9 @@ func TestVoicesCLI(t *testing.T) {
 type monitor struct {
 	start time.Time // wall time of the first sample, roughly
 	cmd   *exec.Cmd
-	mu   sync.Mutex
-	pcm  []float32
-	done chan struct{}
+	mu    sync.Mutex
+	pcm   []float32
+	done  chan struct{}
 }
 
 func recordSpeaker(t *testing.T) *monitor {
@@ -432,7 +432,7 @@ func TestSpeakerStreamsToSpeaker(t *testing.T) {
 			}
 		}
 		send(sentences[0]+" ", 20*time.Millisecond) // 50 tokens/s
-		select { // the rest is "generated" only once the first sentence is playing
+		select {                                    // the rest is "generated" only once the first sentence is playing
 		case <-player.started:
 		case <-time.After(10 * time.Second):
 		}
