@@ -27,6 +27,11 @@ static int hark_pp_set_int(SpeexPreprocessState *pp, int req, int v) {
 static int hark_echo_set_rate(SpeexEchoState *st, int rate) {
 	return speex_echo_ctl(st, SPEEX_ECHO_SET_SAMPLING_RATE, &rate);
 }
+static int hark_echo_ir_size(SpeexEchoState *st) {
+	spx_int32_t n = 0;
+	speex_echo_ctl(st, SPEEX_ECHO_GET_IMPULSE_RESPONSE_SIZE, &n);
+	return n;
+}
 */
 import "C"
 
@@ -146,6 +151,26 @@ func (c *Canceller) Process(near, far, out []float32) error {
 		out[i] = float32(c.cl[i]) / 32768
 	}
 	return nil
+}
+
+// ImpulseResponse returns the echo path the filter has learnt: Tail's worth of taps, from the
+// far-end sample to the microphone (arbitrary scale).
+func (c *Canceller) ImpulseResponse() []float32 {
+	if c.echo == nil {
+		return nil
+	}
+	n := int(C.hark_echo_ir_size(c.echo))
+	if n <= 0 {
+		return nil
+	}
+	buf := (*C.spx_int32_t)(C.malloc(C.size_t(n * 4)))
+	defer C.free(unsafe.Pointer(buf))
+	C.speex_echo_ctl(c.echo, C.SPEEX_ECHO_GET_IMPULSE_RESPONSE, unsafe.Pointer(buf))
+	out := make([]float32, n)
+	for i, v := range unsafe.Slice(buf, n) {
+		out[i] = float32(v)
+	}
+	return out
 }
 
 // Reset forgets the learnt echo path (after the speaker or microphone changed).

@@ -54,14 +54,6 @@ func room(far []float32, delay time.Duration, gainDB float64, seed uint64) []flo
 	return out
 }
 
-func energy(s []float32) float64 {
-	var e float64
-	for _, x := range s {
-		e += float64(x) * float64(x)
-	}
-	return e
-}
-
 func db(x float64) float64 { return 10 * math.Log10(x) }
 
 // ncc is the normalised cross-correlation of a and b at lag 0.
