@@ -272,7 +272,7 @@ func (s *Stream) remember(from int64, mic, ref []float32) {
 	}
 	s.histMic = append(s.histMic, mic...)
 	s.histRef = append(s.histRef, ref...)
-	keep := int((s.c.cfg.Tail + VerifyWindow + searchAround).Seconds()*float64(s.rate)) * 2
+	keep := int((s.c.cfg.Tail+VerifyWindow+searchAround).Seconds()*float64(s.rate)) * 2
 	if drop := len(s.histMic) - keep; drop > keep/2 {
 		s.histMic = append(s.histMic[:0], s.histMic[drop:]...)
 		s.histRef = append(s.histRef[:0], s.histRef[drop:]...)
