@@ -14,7 +14,7 @@ ifeq ($(ISA),x86-64-v3)
   BIN := bin/hark
 else
   ISAFLAGS := -march=x86-64 -mtune=generic
-  BIN := bin/hark-$(ISA)
+  BIN := bin/hark-portable
 endif
 
 NATIVE := $(shell scripts/native.sh dir $(ISA))

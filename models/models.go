@@ -1,4 +1,67 @@
-// Package models describes the speech and language models Hark can use: the curated manifest,
-// where installed models live, and how files are checked before an engine opens them. The
-// weights themselves live in the user's data directory, never in this repository.
+// Package models describes the speech and language models Hark can use: the curated manifest
+// (manifest.toml, device classes with a default pair each), the store in the user's data
+// directory (~/.local/share/hark/models), downloading with resume and checksum verification
+// (Pull: the only code in Hark that opens a network connection, and only when asked), and the
+// header checks that run before an engine opens a file (Check). The weights themselves live in
+// the user's data directory, never in this repository.
+//
+// The package is pure Go. The engines' own file checks (asr.CheckFile, llm.CheckFile) are
+// injected by main through Checkers.
+//
+// # Concurrency
+//
+// Manifest, Store and Info values may be used from any goroutine. Store.Pull may run
+// concurrently for different models; two pulls of the same model into one store must not
+// overlap (they would share the partial file). Progress callbacks run on the pulling goroutine.
 package models
+
+import "fmt"
+
+// Kind is what a model does in Hark.
+type Kind string
+
+// The kinds of model Hark uses.
+const (
+	ASR Kind = "asr" // speech recognition (whisper.cpp)
+	LLM Kind = "llm" // language model (llama.cpp, GGUF)
+	VAD Kind = "vad" // voice activity detection (whisper.cpp's Silero)
+)
+
+// Kinds lists the kinds in the order Hark shows them.
+func Kinds() []Kind { return []Kind{ASR, LLM, VAD} }
+
+// ParseKind accepts "asr", "llm" or "vad".
+func ParseKind(s string) (Kind, error) {
+	for _, k := range Kinds() {
+		if string(k) == s {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("unknown model kind %q: use asr, llm or vad", s)
+}
+
+// Describe names the kind for people.
+func (k Kind) Describe() string {
+	switch k {
+	case ASR:
+		return "speech recognition model"
+	case LLM:
+		return "language model"
+	case VAD:
+		return "voice activity detector"
+	}
+	return "model of unknown kind"
+}
+
+// FileHint says which files hold this kind of model.
+func (k Kind) FileHint() string {
+	switch k {
+	case ASR:
+		return "whisper.cpp ggml-*.bin file"
+	case LLM:
+		return ".gguf file"
+	case VAD:
+		return "Silero VAD ggml-silero-*.bin file"
+	}
+	return "model file"
+}
