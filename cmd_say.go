@@ -15,19 +15,38 @@ import (
 
 	"github.com/gen2brain/malgo"
 
+	"hark/app/config"
 	"hark/audio"
 	"hark/tts"
 )
 
+// speechVoice is the voice the configuration asks for (speech.voice, speech.rate,
+// speech.pitch; the language of assistant.language unless that is "auto").
+func speechVoice(cfg *config.Config) tts.Voice {
+	v := tts.Voice{Name: cfg.Speech.Voice, Rate: cfg.Speech.Rate, Pitch: cfg.Speech.Pitch}
+	if l := cfg.Assistant.Language; l != "auto" {
+		v.Language = l
+	}
+	if v.Pitch == 0 {
+		v.Pitch = 1 // the configuration's 0 is the lowest pitch; tts.Voice's 0 means the default
+	}
+	return v
+}
+
 func runSay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("say", `[--voice V] [--lang L] [--rate WPM] [--pitch P] [--out FILE.wav] [-v] "text" (or text on stdin)`, stderr)
-	voice := fs.String("voice", "", "voice name or ID from `hark voices` (e.g. en-us, gmw/en-US+f3)")
-	lang := fs.String("lang", "", "language, when no voice is named; also picks the text clean-up rules (default en)")
-	rate := fs.Int("rate", 0, "speaking rate in words per minute, 80-450 (default 175)")
-	pitch := fs.Int("pitch", 0, "base pitch, 1-100 (default 50)")
+	cf := config.NewFlags(fs)
+	cf.Bind("voice", "speech.voice")
+	cf.Bind("rate", "speech.rate")
+	cf.Bind("pitch", "speech.pitch")
+	lang := fs.String("lang", "", "language of the text, when no voice is named; also picks the clean-up rules (default: assistant.language, or en)")
 	out := fs.String("out", "", "write a WAV file instead of playing")
 	verbose := fs.Bool("v", false, "print timings (time to first audio, real-time factor) to stderr")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(cf, stderr)
+	if err != nil {
 		return err
 	}
 	text := strings.Join(fs.Args(), " ")
@@ -46,7 +65,10 @@ func runSay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer synth.Close()
-	v := tts.Voice{Name: *voice, Language: *lang, Rate: *rate, Pitch: *pitch}
+	v := speechVoice(cfg)
+	if *lang != "" {
+		v.Language = *lang
+	}
 	// Fail on a bad voice before opening the sound device.
 	if _, err := synth.Synthesize(ctx, "", v); err != nil {
 		return err

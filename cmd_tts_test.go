@@ -461,3 +461,37 @@ func TestSpeakerStreamsToSpeaker(t *testing.T) {
 	}
 	compareSpeech(t, captured, ref, boundaries...)
 }
+
+func TestSayCLI(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir) // no configuration file: the defaults
+	wav := func(name string) string { return filepath.Join(dir, name) }
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"no text", []string{"say", "--out", wav("x.wav"), ""}, 2, "say needs some text"},
+		{"unknown voice", []string{"say", "--voice", "no-such-voice", "--out", wav("x.wav"), "Hello."}, 1, "hark voices"},
+		{"writes a WAV", []string{"say", "--out", wav("normal.wav"), sayText}, 0, ""},
+		{"faster rate", []string{"say", "--rate", "350", "--out", wav("fast.wav"), sayText}, 0, ""},
+		{"voice and variant", []string{"say", "--voice", "en-us+f3", "--out", wav("f3.wav"), sayText}, 0, ""},
+		{"other language", []string{"say", "--lang", "de", "--out", wav("de.wav"), "Guten Tag."}, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, tt.args...)
+			if code != tt.wantCode || !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("hark %s: exit %d, stderr %q; want exit %d mentioning %q", strings.Join(tt.args, " "), code, errOut, tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+	normal, fast := readWAV16(t, wav("normal.wav")), readWAV16(t, wav("fast.wav"))
+	if normal.Rate != 22050 || normal.Duration() < 4*time.Second {
+		t.Errorf("normal.wav: %d Hz, %v; want 22050 Hz, over 4 s", normal.Rate, normal.Duration())
+	}
+	if r := normal.Duration().Seconds() / fast.Duration().Seconds(); r < 1.5 {
+		t.Errorf("350 wpm is only %.2f× faster than 175 wpm", r)
+	}
+}
