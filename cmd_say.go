@@ -41,6 +41,7 @@ func runSay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cf.Bind("pitch", "speech.pitch")
 	lang := fs.String("lang", "", "language of the text, when no voice is named; also picks the clean-up rules (default: assistant.language, or en)")
 	out := fs.String("out", "", "write a WAV file instead of playing")
+	earcon := fs.String("earcon", "", "play an earcon instead of text: listening, got-it or error")
 	verbose := fs.Bool("v", false, "print timings (time to first audio, real-time factor) to stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -48,6 +49,9 @@ func runSay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cfg, err := loadConfig(cf, stderr)
 	if err != nil {
 		return err
+	}
+	if *earcon != "" {
+		return playEarcon(ctx, *earcon, *out, stdout)
 	}
 	text := strings.Join(fs.Args(), " ")
 	if text == "" || text == "-" {
@@ -114,6 +118,35 @@ func runSay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "wrote %s (%v, %d Hz)\n", *out, rec.pcm.Duration().Round(time.Millisecond), rec.pcm.Rate)
 	}
 	return nil
+}
+
+// playEarcon plays (or writes) one of the earcons.
+func playEarcon(ctx context.Context, name, out string, stdout io.Writer) error {
+	var e tts.Earcon
+	switch name {
+	case "listening":
+		e = tts.EarconListening
+	case "got-it":
+		e = tts.EarconGotIt
+	case "error":
+		e = tts.EarconError
+	default:
+		return fmt.Errorf("%w: no earcon %q: listening, got-it or error", errUsage, name)
+	}
+	pcm := e.PCM()
+	if out != "" {
+		if err := writeWAV16(out, pcm); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s (%v, %d Hz)\n", out, pcm.Duration().Round(time.Millisecond), pcm.Rate)
+		return nil
+	}
+	p, err := openSayPlayer(pcm.Rate)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return p.Play(ctx, pcm)
 }
 
 // recorder is a tts.Player that collects what it is asked to play.

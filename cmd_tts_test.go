@@ -478,6 +478,8 @@ func TestSayCLI(t *testing.T) {
 		{"faster rate", []string{"say", "--rate", "350", "--out", wav("fast.wav"), sayText}, 0, ""},
 		{"voice and variant", []string{"say", "--voice", "en-us+f3", "--out", wav("f3.wav"), sayText}, 0, ""},
 		{"other language", []string{"say", "--lang", "de", "--out", wav("de.wav"), "Guten Tag."}, 0, ""},
+		{"earcon", []string{"say", "--earcon", "got-it", "--out", wav("earcon.wav")}, 0, ""},
+		{"unknown earcon", []string{"say", "--earcon", "ding"}, 2, `no earcon "ding"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
