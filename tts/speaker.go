@@ -136,16 +136,23 @@ func (st *SpeakStats) played(a audioChunk) {
 	st.Spoken += a.text
 }
 
-// playEach plays chunk after chunk with Play.
+// playEach plays with Play. A player without a queue leaves a gap between two Play calls (its
+// buffer drains before Play returns), so every chunk already synthesized when a Play starts
+// goes into that one call: after the first sentence, speech usually runs on without a gap.
 func (s *Speaker) playEach(ctx context.Context, audios <-chan audioChunk, firstPiece <-chan time.Time) (SpeakStats, error) {
 	var st SpeakStats
+	var next *audioChunk // taken from audios but not yet played
 	for {
 		idle := time.Now()
 		var a audioChunk
-		var ok bool
-		select {
-		case a, ok = <-audios:
-		case <-ctx.Done():
+		ok := true
+		if next != nil {
+			a, next = *next, nil
+		} else {
+			select {
+			case a, ok = <-audios:
+			case <-ctx.Done():
+			}
 		}
 		if ctx.Err() != nil {
 			st.Interrupted = true
@@ -161,14 +168,39 @@ func (s *Speaker) playEach(ctx context.Context, audios <-chan audioChunk, firstP
 			idle = time.Time{}
 		}
 		st.record(a, idle, firstPiece)
-		if err := s.player.Play(ctx, a.pcm); err != nil {
+		batch := []audioChunk{a}
+		pcm := a.pcm
+	merge:
+		for {
+			select {
+			case b, ok := <-audios:
+				if !ok {
+					break merge
+				}
+				if b.err != nil || b.pcm.Rate != pcm.Rate {
+					next = &b
+					break merge
+				}
+				if len(batch) == 1 {
+					pcm.Samples = append([]float32(nil), pcm.Samples...)
+				}
+				st.record(b, time.Time{}, firstPiece)
+				batch = append(batch, b)
+				pcm.Samples = append(pcm.Samples, b.pcm.Samples...)
+			default:
+				break merge
+			}
+		}
+		if err := s.player.Play(ctx, pcm); err != nil {
 			if ctx.Err() != nil {
 				st.Interrupted = true
 				return st, ctx.Err()
 			}
 			return st, err
 		}
-		st.played(a)
+		for _, b := range batch {
+			st.played(b)
+		}
 	}
 }
 
@@ -220,6 +252,19 @@ func (s *Speaker) playQueued(ctx context.Context, qp QueuePlayer, audios <-chan 
 				idleFrom = time.Now()
 			}
 		case <-ctx.Done():
+			// Count what finished playing before the cancel.
+			for len(pending) > 0 {
+				select {
+				case err := <-pending[0].done:
+					if err == nil {
+						st.played(pending[0].a)
+						pending = pending[1:]
+						continue
+					}
+				default:
+				}
+				break
+			}
 			st.Interrupted = true
 			return st, ctx.Err()
 		}

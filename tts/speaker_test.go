@@ -73,21 +73,26 @@ func (p *fakePlayer) Play(ctx context.Context, pcm audio.PCM) error {
 	return p.err
 }
 
-// ids returns the chunk numbers in the order they were played, and fails on a chunk that
-// mixes samples of two chunks.
+// ids returns the chunk numbers in the order their audio was played (several chunks may come
+// in one Play), and fails when a chunk's audio is split or repeated.
 func (p *fakePlayer) ids(t *testing.T) []int {
 	t.Helper()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var ids []int
 	for _, pcm := range p.played {
-		id := pcm.Samples[0]
 		for _, s := range pcm.Samples {
-			if s != id {
-				t.Fatalf("played audio mixes chunks %v and %v", id, s)
+			if len(ids) == 0 || ids[len(ids)-1] != int(s) {
+				ids = append(ids, int(s))
 			}
 		}
-		ids = append(ids, int(id))
+	}
+	seen := map[int]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Fatalf("chunk %d played in two pieces: %v", id, ids)
+		}
+		seen[id] = true
 	}
 	return ids
 }
@@ -217,9 +222,11 @@ func TestSpeakerSynthesizesAhead(t *testing.T) {
 func TestSpeakerStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	playing := make(chan struct{})
+	firstPlayed := make(chan struct{})
 	stopped := make(chan error, 1)
 	player := &fakePlayer{hold: func(ctx context.Context, n int) error {
 		if n == 0 {
+			close(firstPlayed)
 			return nil
 		}
 		close(playing)
@@ -229,13 +236,22 @@ func TestSpeakerStopsOnCancel(t *testing.T) {
 	}}
 	pieces := make(chan string) // never closed: the LLM is still generating
 	go func() {
-		for _, p := range words("First one. Second one. Third") {
-			select {
-			case pieces <- p:
-			case <-ctx.Done():
-				return
+		send := func(s string) bool {
+			for _, p := range words(s) {
+				select {
+				case pieces <- p:
+				case <-ctx.Done():
+					return false
+				}
 			}
+			return true
 		}
+		// The second sentence comes after the first is played, so the two are not merged.
+		if !send("First one. Second") {
+			return
+		}
+		<-firstPlayed
+		send(" one. Third")
 	}()
 	sp := NewSpeaker(&fakeSynth{}, player, Voice{})
 	done := make(chan struct{})
@@ -429,4 +445,54 @@ func TestSpeakerQueued(t *testing.T) {
 			t.Errorf("Speak = %+v, %v; want interrupted after one chunk", st, err)
 		}
 	})
+}
+
+// TestSpeakerMergesReadyChunks: with a plain Player, chunks synthesized by the time a Play
+// starts go into that Play (one gap fewer each).
+func TestSpeakerMergesReadyChunks(t *testing.T) {
+	synth := &gatedSynth{gate: make(chan struct{})}
+	player := &fakePlayer{hold: func(ctx context.Context, n int) error {
+		if n == 0 { // the first sentence plays while the rest is synthesized
+			close(synth.gate)
+			for deadline := time.Now().Add(10 * time.Second); synth.done() < 4 && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(100 * time.Millisecond) // and handed to the player's side
+		}
+		return nil
+	}}
+	sp := NewSpeaker(synth, player, Voice{})
+	sp.Ahead = 4
+	st, err := sp.Speak(context.Background(), stream("One. Two. Three. Four."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, want := player.ids(t), []int{1, 2, 3, 4}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("played chunks %v, want %v", ids, want)
+	}
+	if n := len(player.played); n > 3 || len(player.played[0].Samples) != len("One.") {
+		t.Errorf("%d Play calls, the first of %d samples: want the first sentence alone, then the ready ones together", n, len(player.played[0].Samples))
+	}
+	if st.Played != 4 || st.Spoken != "One. Two. Three. Four." {
+		t.Errorf("stats %+v, want 4 played", st)
+	}
+}
+
+// gatedSynth is a fakeSynth whose chunks after the first wait for gate.
+type gatedSynth struct {
+	fakeSynth
+	gate chan struct{}
+}
+
+func (g *gatedSynth) Synthesize(ctx context.Context, text string, v Voice) (audio.PCM, error) {
+	if text != "One." {
+		<-g.gate
+	}
+	return g.fakeSynth.Synthesize(ctx, text, v)
+}
+
+func (g *gatedSynth) done() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.texts)
 }
