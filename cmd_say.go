@@ -105,8 +105,8 @@ func runSay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if st.Audio > 0 {
 			rtf = st.Synthesis.Seconds() / st.Audio.Seconds()
 		}
-		fmt.Fprintf(stderr, "%d sentences, %v of audio; first audio after %v; synthesis %v (real-time factor %.4f)\n",
-			st.Chunks, st.Audio.Round(time.Millisecond), st.FirstAudio.Round(time.Microsecond), st.Synthesis.Round(time.Microsecond), rtf)
+		fmt.Fprintf(stderr, "%d sentences, %v of audio; first audio after %v; synthesis %v (real-time factor %.4f); player waited %v\n",
+			st.Chunks, st.Audio.Round(time.Millisecond), st.FirstAudio.Round(time.Microsecond), st.Synthesis.Round(time.Microsecond), rtf, st.Waited)
 	}
 	if rec != nil {
 		if rec.pcm.Rate == 0 {

@@ -162,10 +162,11 @@ func corr(a, b []float64) float64 {
 //
 // The comparison aligns the 10 ms loudness envelopes, letting the capture hold extra silent
 // frames anywhere: an overloaded test machine sometimes starves the sound server, which then
-// plays a few tens of milliseconds of silence in the middle of a word. Those are logged. Extra
-// silence in the pause around a boundary is what a Speaker that let the player run dry would
-// cause, and fails the test.
-func compareSpeech(t *testing.T, captured []float32, ref audio.PCM, boundaries ...int) {
+// plays a few tens of milliseconds of silence, in the middle of a word or in a pause. Those
+// are logged. A gap at every boundary is what a player that does not join queued sentences
+// leaves, and fails the test; so does a Speaker that let the player run dry (waited > 0, as
+// the Speaker itself reports).
+func compareSpeech(t *testing.T, captured []float32, ref audio.PCM, waited time.Duration, boundaries ...int) {
 	t.Helper()
 	ce, re := envelope(captured, 16000), envelope(ref.Samples, ref.Rate)
 	cf, cl := speechSpan(ce)
@@ -188,30 +189,35 @@ func compareSpeech(t *testing.T, captured []float32, ref audio.PCM, boundaries .
 	if cost > 4 {
 		t.Errorf("envelopes differ by %.1f dB on average, want <= 4 dB", cost)
 	}
-	// Which ref frames lie in a pause that holds a boundary?
-	nearBoundary := make([]bool, len(a))
-	for _, bs := range boundaries {
+	if waited > 0 {
+		t.Errorf("the Speaker let the player run dry for %v", waited)
+	}
+	// Which ref frames lie in the pause that holds boundary k (k+1; 0: none)?
+	nearBoundary := make([]int, len(a))
+	for k, bs := range boundaries {
 		i := bs*100/ref.Rate - rf
 		for j := i; j >= 0 && j < len(a) && a[j] < -55; j-- {
-			nearBoundary[j] = true
+			nearBoundary[j] = k + 1
 		}
 		for j := max(i, 0); j < len(a) && a[j] < -55; j++ {
-			nearBoundary[j] = true
+			nearBoundary[j] = k + 1
 		}
 		if i >= 0 && i < len(a) {
-			nearBoundary[i] = true
+			nearBoundary[i] = k + 1
 		}
 	}
 	// Frames cut at different phases make the alignment move pauses by a frame or two; a
 	// starved device or a Speaker that let the queue run dry leaves 30 ms and more.
 	var atBoundary, elsewhere []string
+	gapped := map[int]bool{}
 	for _, run := range runs(inserted) {
 		if run[1] < 3 {
 			continue
 		}
 		desc := fmt.Sprintf("%d ms at %.2f s", run[1]*10, float64(run[0])/100)
-		if nearBoundary[min(run[0], len(a)-1)] {
+		if k := nearBoundary[min(run[0], len(a)-1)]; k > 0 {
 			atBoundary = append(atBoundary, desc)
+			gapped[k] = true
 		} else {
 			elsewhere = append(elsewhere, desc)
 		}
@@ -219,8 +225,11 @@ func compareSpeech(t *testing.T, captured []float32, ref audio.PCM, boundaries .
 	if len(elsewhere) > 0 {
 		t.Logf("extra silence inside the speech (alignment slack in pauses, or a sound server starved by an overloaded machine): %v", elsewhere)
 	}
-	if len(atBoundary) > 0 {
-		t.Errorf("gaps between sentences: %v", atBoundary)
+	switch {
+	case len(boundaries) >= 2 && len(gapped) == len(boundaries):
+		t.Errorf("a gap at every boundary between sentences: %v", atBoundary)
+	case len(gapped) > 0:
+		t.Logf("extra silence at %d of %d boundaries (%v): the Speaker kept the player fed, so the sound server starved", len(gapped), len(boundaries), atBoundary)
 	}
 }
 
@@ -343,13 +352,23 @@ func TestSayPlaysAudio(t *testing.T) {
 		}
 	}
 	m := recordSpeaker(t)
-	if out, err := exec.Command(bin, "say", sayText).CombinedOutput(); err != nil {
+	out, err := exec.Command(bin, "say", "-v", sayText).CombinedOutput()
+	if err != nil {
 		t.Fatalf("hark say: %v\n%s", err, out)
+	}
+	var waited time.Duration
+	if i := strings.Index(string(out), "player waited "); i >= 0 {
+		waited, err = time.ParseDuration(strings.Fields(string(out[i+len("player waited "):]))[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		t.Fatalf("hark say -v printed no wait:\n%s", out)
 	}
 	time.Sleep(200 * time.Millisecond) // the monitor's own latency
 	captured := m.stop()
 	keepWAV(t, "say", "hark-say.wav", captured)
-	compareSpeech(t, captured, refPCM, boundaries[:len(boundaries)-1]...)
+	compareSpeech(t, captured, refPCM, waited, boundaries[:len(boundaries)-1]...)
 }
 
 // readWAV16 reads the 16-bit mono WAV files `hark say --out` writes.
@@ -459,7 +478,7 @@ func TestSpeakerStreamsToSpeaker(t *testing.T) {
 	} else {
 		t.Logf("first sentence audible %v before the token stream ended", closedAt.Sub(heard).Round(time.Millisecond))
 	}
-	compareSpeech(t, captured, ref, boundaries...)
+	compareSpeech(t, captured, ref, st.Waited, boundaries...)
 }
 
 func TestSayCLI(t *testing.T) {

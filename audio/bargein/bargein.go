@@ -19,9 +19,12 @@
 // playing to hearing and the room's reverberation. When nothing plays, the VAD decides alone.
 // A barge-in needs MinSpeech of consecutive speech frames that pass.
 //
+// [Gate] puts the decision to use in hands-free mode: it keeps the microphone from the
+// assistant's voice activity detector while the assistant speaks, and lets a barge-in through.
+//
 // # Concurrency properties
 //
-// A Detector is used by one goroutine (the capture loop).
+// A Detector and a Gate are used by one goroutine (the capture loop).
 package bargein
 
 import (
