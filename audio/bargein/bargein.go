@@ -5,8 +5,10 @@
 // echo-cancelled microphone signal, with a level test relative to what is being played:
 //
 //   - Echo coupling: how loud the speakers' sound is at the microphone relative to the
-//     playback level, learnt from frames where nobody else talks. Before it is learnt, the
-//     echo is assumed as loud as the playback (0 dB), which is cautious.
+//     playback level: the loudest ratio among the last LearnWindow of frames where nobody
+//     else talked (the echo dips between words; its peaks matter). Until half a second of
+//     playback has been seen, the echo is assumed at least as loud as the playback (0 dB).
+//   - The canceller's attenuation: a low percentile of how much it took out of those frames.
 //   - Raw test (needs no echo canceller): the microphone is louder than the expected echo
 //     (playback level + coupling) by Margin. Someone talking clearly over the assistant
 //     passes it whatever the canceller does.
@@ -30,6 +32,7 @@ package bargein
 import (
 	"fmt"
 	"math"
+	"sort"
 	"time"
 )
 
@@ -46,7 +49,7 @@ type Config struct {
 	Rate       int           // sample rate of the signals (default 16000)
 	Threshold  float32       // speech probability a frame needs (default 0.5)
 	MinSpeech  time.Duration // consecutive speech needed to barge in (default 128 ms)
-	Margin     float64       // dB above the expected echo (default 6)
+	Margin     float64       // dB above the expected echo (default 4)
 	MinERLE    float64       // dB of echo attenuation before the cancelled test is used (default 10)
 	EchoWindow time.Duration // how far back the playback level counts (default 400 ms)
 	Silent     float64       // dBFS: playback quieter than this is no playback (default -60)
@@ -54,7 +57,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Rate: 16000, Threshold: 0.5, MinSpeech: 128 * time.Millisecond, Margin: 6,
+	return Config{Rate: 16000, Threshold: 0.5, MinSpeech: 128 * time.Millisecond, Margin: 4,
 		MinERLE: 10, EchoWindow: 400 * time.Millisecond, Silent: -60}
 }
 
@@ -78,8 +81,15 @@ type Detector struct {
 	farLevels     []float64 // ring of the last EchoWindow's playback frame levels
 	at            int
 
-	coupling float64 // learnt echo level at the microphone relative to the playback, dB
-	erle     float64 // learnt attenuation of the echo by the canceller, dB
+	coupling float64   // echo level at the microphone relative to the playback, dB
+	erle     float64   // attenuation of the echo by the canceller, dB
+	ratios   []float64 // raw − playback of the last echo-only frames (a ring)
+	attens   []float64 // raw − cancelled of those with an audible echo (a ring)
+	nRatio   int       // frames recorded in ratios (up to its length), and the next slot
+	nAtten   int
+	scratch  []float64
+	recent   [3][2]float64 // the last frames' microphone levels (cancelled, raw)
+	nRecent  int
 	run      int     // consecutive speech frames that passed
 	last     Frame
 }
@@ -87,7 +97,7 @@ type Detector struct {
 // Frame describes the last frame decided, for logs, debugging and tests.
 type Frame struct {
 	Speech             float32 // VAD probability
-	Mic, Raw, Playback float64 // levels in dBFS (Playback: the loudest of EchoWindow)
+	Mic, Raw, Playback float64 // levels in dBFS (the loudest frame of 96 ms; Playback: of EchoWindow)
 	Coupling, ERLE     float64 // what the detector has learnt, dB
 	Playing, Passed    bool    // playback was on; the frame counted as the person's speech
 }
@@ -118,7 +128,9 @@ func New(vad SpeechDetector, cfg Config) *Detector {
 	}
 	size := vad.FrameSize()
 	window := int(cfg.EchoWindow.Seconds()*float64(cfg.Rate))/size + 1
-	d := &Detector{cfg: cfg, vad: vad, size: size, farLevels: make([]float64, window)}
+	learn := int(LearnWindow.Seconds()*float64(cfg.Rate))/size + 1
+	d := &Detector{cfg: cfg, vad: vad, size: size, farLevels: make([]float64, window),
+		ratios: make([]float64, learn), attens: make([]float64, learn), scratch: make([]float64, learn)}
 	d.Reset()
 	return d
 }
@@ -128,6 +140,7 @@ func New(vad SpeechDetector, cfg Config) *Detector {
 func (d *Detector) Reset() {
 	d.vad.Reset()
 	d.mic, d.raw, d.far = d.mic[:0], d.raw[:0], d.far[:0]
+	d.nRecent = 0
 	for i := range d.farLevels {
 		d.farLevels[i] = silenceDB
 	}
@@ -196,7 +209,14 @@ func (d *Detector) frame(mic, raw, far []float32, settled bool) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("bargein: voice activity detector: %w", err)
 	}
-	f := Frame{Speech: p, Mic: levelDB(mic), Raw: levelDB(raw)}
+	// Microphone levels are the loudest of the last three frames (96 ms): speech dips
+	// between syllables, and a level test must not break a run of speech frames there.
+	d.recent[d.nRecent%len(d.recent)] = [2]float64{levelDB(mic), levelDB(raw)}
+	d.nRecent++
+	f := Frame{Speech: p, Mic: silenceDB, Raw: silenceDB}
+	for _, l := range d.recent[:min(d.nRecent, len(d.recent))] {
+		f.Mic, f.Raw = math.Max(f.Mic, l[0]), math.Max(f.Raw, l[1])
+	}
 	d.farLevels[d.at] = levelDB(far)
 	d.at = (d.at + 1) % len(d.farLevels)
 	f.Playback = silenceDB
@@ -212,8 +232,10 @@ func (d *Detector) frame(mic, raw, far []float32, settled bool) (bool, error) {
 		rawTest := f.Raw >= echo+d.cfg.Margin
 		cancelTest := settled && d.erle >= d.cfg.MinERLE && f.Mic >= echo-d.erle+d.cfg.Margin
 		f.Passed = speech && (rawTest || cancelTest)
-		if !rawTest && !cancelTest {
-			d.learn(f, settled)
+		// Learn only from frames the current estimate explains (within half the margin): a
+		// person's speech too quiet to pass must not teach that the echo is louder.
+		if !rawTest && !cancelTest && f.Raw <= echo+d.cfg.Margin/2 {
+			d.learn(f)
 		}
 	}
 	f.Coupling, f.ERLE = d.coupling, d.erle
@@ -221,27 +243,41 @@ func (d *Detector) frame(mic, raw, far []float32, settled bool) (bool, error) {
 	return f.Passed, nil
 }
 
-// learn updates the echo coupling and the canceller's attenuation from a frame judged to be
-// echo alone. The coupling follows the echo's peaks (it rises ten times faster than it falls:
-// the echo dips between words while the playback level, the loudest frame of EchoWindow, does
-// not). The attenuation follows the canceller slowly (a time constant of about a second), and
-// quickly downwards while its alignment is new. Both start cautious (New): 0 dB of coupling,
-// no attenuation.
-func (d *Detector) learn(f Frame, settled bool) {
-	if f.Raw <= silenceDB+1 {
-		return
+// LearnWindow is how much recent playback the echo's coupling and attenuation are learnt from.
+const LearnWindow = 2 * time.Second
+
+// minLearnt is how many echo-only frames (half a second of 32 ms frames) must be seen before
+// the coupling is trusted below 0 dB and the attenuation above 0 dB.
+const minLearnt = 16
+
+// learn records a frame judged to be echo alone and updates the coupling (the loudest echo
+// relative to the playback: cautious) and the canceller's attenuation (its 20th percentile:
+// cautious too). A microphone in digital silence counts as -90 dBFS.
+func (d *Detector) learn(f Frame) {
+	raw := math.Max(f.Raw, -90)
+	d.ratios[d.nRatio%len(d.ratios)] = raw - f.Playback
+	d.nRatio++
+	if raw > -70 { // an echo to measure the canceller on
+		d.attens[d.nAtten%len(d.attens)] = math.Max(raw-math.Max(f.Mic, -90), 0)
+		d.nAtten++
 	}
-	track := func(v *float64, x, up, down float64) {
-		if x > *v {
-			*v += up * (x - *v)
-		} else {
-			*v += down * (x - *v)
-		}
+	n := min(d.nRatio, len(d.ratios))
+	d.coupling = slicesMax(d.ratios[:n])
+	if d.nRatio < minLearnt {
+		d.coupling = math.Max(d.coupling, 0)
 	}
-	track(&d.coupling, f.Raw-f.Playback, 0.1, 0.01)
-	if settled {
-		track(&d.erle, math.Max(f.Raw-f.Mic, 0), 0.03, 0.03)
-	} else {
-		track(&d.erle, math.Max(f.Raw-f.Mic, 0), 0, 0.3) // a new alignment: it only got worse
+	d.erle = 0
+	if m := min(d.nAtten, len(d.attens)); m >= minLearnt {
+		s := append(d.scratch[:0], d.attens[:m]...)
+		sort.Float64s(s)
+		d.erle = s[m/5]
 	}
+}
+
+func slicesMax(s []float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range s {
+		m = math.Max(m, v)
+	}
+	return m
 }
