@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -76,29 +77,38 @@ func recordSpeaker(t *testing.T) *monitor {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("parec: %v", err)
 	}
-	m := &monitor{cmd: cmd, done: make(chan struct{}), start: time.Now()}
+	m := &monitor{cmd: cmd, done: make(chan struct{})}
 	go func() {
 		defer close(m.done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := out.Read(buf)
-			m.mu.Lock()
-			for i := 0; i+4 <= n; i += 4 {
-				m.pcm = append(m.pcm, math.Float32frombits(binary.LittleEndian.Uint32(buf[i:])))
-			}
-			m.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
+		m.read(out)
 	}()
 	t.Cleanup(func() { m.stop() })
 	// Wait until the recording runs, so nothing played is missed.
 	for deadline := time.Now().Add(5 * time.Second); m.len() < 1600 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
-	m.start = time.Now().Add(-time.Duration(m.len()) * time.Second / 16000)
 	return m
+}
+
+// read collects the recording. The wall time of its first sample is estimated from the
+// earliest arrival of the data (it is only ever late), to a few milliseconds.
+func (m *monitor) read(r io.Reader) {
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Read(buf)
+		now := time.Now()
+		m.mu.Lock()
+		for i := 0; i+4 <= n; i += 4 {
+			m.pcm = append(m.pcm, math.Float32frombits(binary.LittleEndian.Uint32(buf[i:])))
+		}
+		if est := now.Add(-time.Duration(len(m.pcm)) * time.Second / 16000); m.start.IsZero() || est.Before(m.start) {
+			m.start = est
+		}
+		m.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
 }
 
 func (m *monitor) len() int {
@@ -472,7 +482,9 @@ func TestSpeakerStreamsToSpeaker(t *testing.T) {
 		t.Errorf("played %d of 3 sentences, waited %v for synthesis", st.Played, st.SynthWait)
 	}
 	first, _ := speechSpan(envelope(captured, 16000))
+	m.mu.Lock()
 	heard := m.start.Add(time.Duration(first) * 10 * time.Millisecond)
+	m.mu.Unlock()
 	if !heard.Before(closedAt.Add(-300 * time.Millisecond)) {
 		t.Errorf("first sound %v after the stream ended: want well before", heard.Sub(closedAt))
 	} else {
