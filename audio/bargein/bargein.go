@@ -19,7 +19,8 @@
 //
 // The playback level is the loudest frame of the last EchoWindow, which covers the delay from
 // playing to hearing and the room's reverberation. When nothing plays, the VAD decides alone.
-// A barge-in needs MinSpeech of consecutive speech frames that pass.
+// A barge-in needs MinSpeech of consecutive speech frames that pass, or half of that when they
+// pass clearly (speech probability 0.8, 6 dB above the margin).
 //
 // [Gate] puts the decision to use in hands-free mode: it keeps the microphone from the
 // assistant's voice activity detector while the assistant speaks, and lets a barge-in through.
@@ -81,17 +82,18 @@ type Detector struct {
 	farLevels     []float64 // ring of the last EchoWindow's playback frame levels
 	at            int
 
-	coupling float64   // echo level at the microphone relative to the playback, dB
-	erle     float64   // attenuation of the echo by the canceller, dB
-	ratios   []float64 // raw − playback of the last echo-only frames (a ring)
-	attens   []float64 // raw − cancelled of those with an audible echo (a ring)
-	nRatio   int       // frames recorded in ratios (up to its length), and the next slot
-	nAtten   int
-	scratch  []float64
-	recent   [3][2]float64 // the last frames' microphone levels (cancelled, raw)
-	nRecent  int
-	run      int     // consecutive speech frames that passed
-	last     Frame
+	coupling  float64   // echo level at the microphone relative to the playback, dB
+	erle      float64   // attenuation of the echo by the canceller, dB
+	ratios    []float64 // raw − playback of the last echo-only frames (a ring)
+	attens    []float64 // raw − cancelled of those with an audible echo (a ring)
+	nRatio    int       // frames recorded in ratios (up to its length), and the next slot
+	nAtten    int
+	scratch   []float64
+	recent    [3][2]float64 // the last frames' microphone levels (cancelled, raw)
+	nRecent   int
+	run       int // consecutive speech frames that passed
+	strongRun int // ... that passed clearly (Frame.Strong)
+	last      Frame
 }
 
 // Frame describes the last frame decided, for logs, debugging and tests.
@@ -100,6 +102,9 @@ type Frame struct {
 	Mic, Raw, Playback float64 // levels in dBFS (the loudest frame of 96 ms; Playback: of EchoWindow)
 	Coupling, ERLE     float64 // what the detector has learnt, dB
 	Playing, Passed    bool    // playback was on; the frame counted as the person's speech
+	// Strong: it counted clearly (speech probability >= 0.8 and, during playback, 6 dB more
+	// than the margin): half of MinSpeech of such frames is enough.
+	Strong bool
 }
 
 // New returns a Detector that uses vad.
@@ -144,7 +149,7 @@ func (d *Detector) Reset() {
 	for i := range d.farLevels {
 		d.farLevels[i] = silenceDB
 	}
-	d.run = 0
+	d.run, d.strongRun = 0, 0
 }
 
 // Last returns the most recent frame's decision.
@@ -169,7 +174,8 @@ func (d *Detector) Push(in Input) (bool, error) {
 		d.far = append(d.far, make([]float32, len(in.Mic))...)
 	}
 	need := int(math.Ceil(d.cfg.MinSpeech.Seconds() * float64(d.cfg.Rate) / float64(d.size)))
-	barged := d.run >= need
+	needStrong := max(need/2, 1)
+	barged := d.run >= need || d.strongRun >= needStrong
 	for len(d.mic) >= d.size {
 		passed, err := d.frame(d.mic[:d.size], d.raw[:d.size], d.far[:d.size], in.Settled)
 		if err != nil {
@@ -181,7 +187,12 @@ func (d *Detector) Push(in Input) (bool, error) {
 		} else {
 			d.run = 0
 		}
-		barged = d.run >= need
+		if passed && d.last.Strong {
+			d.strongRun++
+		} else {
+			d.strongRun = 0
+		}
+		barged = d.run >= need || d.strongRun >= needStrong
 	}
 	// Keep the leftovers at the front of the buffers so they do not grow.
 	d.mic = append(d.mic[:0:0], d.mic...)
@@ -225,13 +236,16 @@ func (d *Detector) frame(mic, raw, far []float32, settled bool) (bool, error) {
 	}
 	f.Playing = f.Playback > d.cfg.Silent
 	speech := p >= d.cfg.Threshold
+	sure := p >= 0.8
 	if !f.Playing {
-		f.Passed = speech
+		f.Passed, f.Strong = speech, sure
 	} else {
 		echo := f.Playback + d.coupling
 		rawTest := f.Raw >= echo+d.cfg.Margin
 		cancelTest := settled && d.erle >= d.cfg.MinERLE && f.Mic >= echo-d.erle+d.cfg.Margin
 		f.Passed = speech && (rawTest || cancelTest)
+		f.Strong = sure && (f.Raw >= echo+d.cfg.Margin+6 ||
+			settled && d.erle >= d.cfg.MinERLE && f.Mic >= echo-d.erle+d.cfg.Margin+6)
 		// Learn only from frames the current estimate explains (within half the margin): a
 		// person's speech too quiet to pass must not teach that the echo is louder.
 		if !rawTest && !cancelTest && f.Raw <= echo+d.cfg.Margin/2 {

@@ -147,19 +147,40 @@ func TestBargeIn(t *testing.T) {
 
 func concat(a, b []float32) []float32 { return append(append([]float32(nil), a...), b...) }
 
-// TestBargeInLatency: with nothing playing, the barge-in comes after MinSpeech of speech,
-// within one frame and one chunk.
+// fixedVAD calls every frame louder than -50 dBFS speech with probability p.
+type fixedVAD struct{ p float32 }
+
+func (fixedVAD) FrameSize() int { return 512 }
+func (v fixedVAD) Speech(frame []float32) (float32, error) {
+	if levelDB(frame) > -50 {
+		return v.p, nil
+	}
+	return 0.1, nil
+}
+func (fixedVAD) Reset() {}
+
+// TestBargeInLatency: with nothing playing, the barge-in comes after MinSpeech of speech, or
+// half of it when the detector is sure, within one frame and one chunk.
 func TestBargeInLatency(t *testing.T) {
-	for _, minSpeech := range []time.Duration{64 * time.Millisecond, 128 * time.Millisecond, 200 * time.Millisecond} {
-		d := New(&levelVAD{}, Config{MinSpeech: minSpeech})
-		mic := make([]float32, 2*rate)
-		for i := rate; i < len(mic); i++ {
-			mic[i] = 0.1 * float32(math.Sin(float64(i)))
-		}
-		at := run(t, d, mic, nil, nil, always) - time.Second
-		// The first speech frame may be partly silence; the chunk ends up to 40 ms later.
-		if at < minSpeech-32*time.Millisecond || at > minSpeech+40*time.Millisecond {
-			t.Errorf("MinSpeech %v: barge-in %v after speech began", minSpeech, at)
+	for _, tc := range []struct {
+		p    float32
+		half bool
+	}{{0.6, false}, {0.95, true}} {
+		for _, minSpeech := range []time.Duration{64 * time.Millisecond, 128 * time.Millisecond, 200 * time.Millisecond} {
+			d := New(fixedVAD{tc.p}, Config{MinSpeech: minSpeech})
+			mic := make([]float32, 2*rate)
+			for i := rate; i < len(mic); i++ {
+				mic[i] = 0.1 * float32(math.Sin(float64(i)))
+			}
+			at := run(t, d, mic, nil, nil, always) - time.Second
+			want := minSpeech
+			if tc.half {
+				want = time.Duration(max(int(math.Ceil(minSpeech.Seconds()*rate/512))/2, 1)) * 32 * time.Millisecond
+			}
+			// The first speech frame may be partly silence; the chunk ends up to 40 ms later.
+			if at < want-32*time.Millisecond || at > want+40*time.Millisecond {
+				t.Errorf("p=%.2f, MinSpeech %v: barge-in %v after speech began, want about %v", tc.p, minSpeech, at, want)
+			}
 		}
 	}
 }
