@@ -82,18 +82,19 @@ type Detector struct {
 	farLevels     []float64 // ring of the last EchoWindow's playback frame levels
 	at            int
 
-	coupling  float64   // echo level at the microphone relative to the playback, dB
-	erle      float64   // attenuation of the echo by the canceller, dB
-	ratios    []float64 // raw − playback of the last echo-only frames (a ring)
-	attens    []float64 // raw − cancelled of those with an audible echo (a ring)
-	nRatio    int       // frames recorded in ratios (up to its length), and the next slot
-	nAtten    int
-	scratch   []float64
-	recent    [3][2]float64 // the last frames' microphone levels (cancelled, raw)
-	nRecent   int
-	run       int // consecutive speech frames that passed
-	strongRun int // ... that passed clearly (Frame.Strong)
-	last      Frame
+	coupling   float64   // echo level at the microphone relative to the playback, dB
+	erle       float64   // attenuation of the echo by the canceller, dB
+	ratios     []float64 // raw − playback of the last echo-only frames (a ring)
+	attens     []float64 // raw − cancelled of those with an audible echo (a ring)
+	nRatio     int       // frames recorded in ratios (up to its length), and the next slot
+	nAtten     int
+	scratch    []float64
+	recent     [3][2]float64 // the last frames' microphone levels (cancelled, raw)
+	nRecent    int
+	run        int // consecutive speech frames that passed
+	strongRun  int // ... that passed clearly (Frame.Strong)
+	playFrames int // frames since the playback started
+	last       Frame
 }
 
 // Frame describes the last frame decided, for logs, debugging and tests.
@@ -235,6 +236,11 @@ func (d *Detector) frame(mic, raw, far []float32, settled bool) (bool, error) {
 		f.Playback = math.Max(f.Playback, l)
 	}
 	f.Playing = f.Playback > d.cfg.Silent
+	if f.Playing {
+		d.playFrames++
+	} else {
+		d.playFrames = 0
+	}
 	speech := p >= d.cfg.Threshold
 	sure := p >= 0.8
 	if !f.Playing {
@@ -247,8 +253,11 @@ func (d *Detector) frame(mic, raw, far []float32, settled bool) (bool, error) {
 		f.Strong = sure && (f.Raw >= echo+d.cfg.Margin+6 ||
 			settled && d.erle >= d.cfg.MinERLE && f.Mic >= echo-d.erle+d.cfg.Margin+6)
 		// Learn only from frames the current estimate explains (within half the margin): a
-		// person's speech too quiet to pass must not teach that the echo is louder.
-		if !rawTest && !cancelTest && f.Raw <= echo+d.cfg.Margin/2 {
+		// person's speech too quiet to pass must not teach that the echo is louder. And only
+		// once the playback has gone on for EchoWindow, so that its echo has arrived: the
+		// silence before it says nothing about how loud it will be.
+		settledIn := d.playFrames*d.size >= int(d.cfg.EchoWindow.Seconds()*float64(d.cfg.Rate))
+		if settledIn && !rawTest && !cancelTest && f.Raw <= echo+d.cfg.Margin/2 {
 			d.learn(f)
 		}
 	}
