@@ -96,8 +96,9 @@ type Result struct {
 	Clean []float32 // the echo-cancelled microphone signal
 	Far   []float32 // the speaker signal lined up with Clean (zeros while nothing plays)
 	Raw   []float32 // the microphone signal lined up with Clean, before cancellation
-	// Settled is false while a newly placed reference is being verified: Clean then holds the
-	// echo uncancelled.
+	// Settled is false while a newly placed reference is being verified (Clean then holds the
+	// echo uncancelled), and while the converged filter attenuates the echo clearly less than
+	// it did (the echo path changed): then Clean cannot be trusted to be free of echo.
 	Settled bool
 }
 
@@ -157,10 +158,10 @@ func (s *Stream) Process(mic []float32) (Result, error) {
 		s.trackAt = s.consumed + win
 		s.align(s.consumed-win-around, false)
 	}
-	settled := s.verifyAt < 0
+	verifying := s.verifyAt >= 0
 	s.near = append(s.near, mic...)
 	s.farOut = append(s.farOut, ref...)
-	if settled {
+	if !verifying {
 		s.far = append(s.far, ref...)
 	} else {
 		s.far = append(s.far, make([]float32, len(ref))...) // keep the filter as it is
@@ -171,7 +172,7 @@ func (s *Stream) Process(mic []float32) (Result, error) {
 		Clean:   make([]float32, frames*n),
 		Far:     append([]float32(nil), s.farOut[:frames*n]...),
 		Raw:     append([]float32(nil), s.near[:frames*n]...),
-		Settled: settled,
+		Settled: !verifying && !(s.ir != nil && s.struggling()),
 	}
 	for f := 0; f < frames; f++ {
 		i := f * n
@@ -182,14 +183,14 @@ func (s *Stream) Process(mic []float32) (Result, error) {
 	s.near = append(s.near[:0], s.near[frames*n:]...)
 	s.far = append(s.far[:0], s.far[frames*n:]...)
 	s.farOut = append(s.farOut[:0], s.farOut[frames*n:]...)
-	s.learn(r)
+	s.learn(r, verifying)
 	return r, nil
 }
 
 // learn follows the filter's attenuation while the speaker plays, and keeps its impulse
 // response (once a second) while it works well.
-func (s *Stream) learn(r Result) {
-	if !r.Settled || energy(r.Far) < 1e-6*float64(len(r.Far)) {
+func (s *Stream) learn(r Result, verifying bool) {
+	if verifying || energy(r.Far) < 1e-6*float64(len(r.Far)) {
 		return // nothing playing (louder than -60 dBFS)
 	}
 	const a, f = 0.05, 0.3 // about a second of chunks; a few chunks

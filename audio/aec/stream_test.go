@@ -74,10 +74,10 @@ func TestStream(t *testing.T) {
 					t.Fatalf("Process: %d clean, %d raw, %d far samples", len(r.Clean), len(r.Raw), len(r.Far))
 				}
 				// Unsettled while a new placement is verified (lag + window + search range),
-				// once the filter has converged: at the second reply, never with a continuous
-				// player.
+				// once the filter has converged, and until it works again: at the start of
+				// the second reply; never with a continuous player.
 				sec, endSec, b := float64(pos)/rate, float64(end)/rate, float64(startB)/rate
-				wantSettled := continuous || endSec < b || sec >= b+0.6
+				wantSettled := continuous && sec >= 3 || !continuous && (endSec < b && sec >= 3 || sec >= b+1.0)
 				wantUnsettled := !continuous && sec >= b+0.1 && sec < b+0.45
 				if (wantSettled && !r.Settled) || (wantUnsettled && r.Settled) {
 					t.Fatalf("at %.2f s Settled = %v", sec, r.Settled)

@@ -294,6 +294,13 @@ func (d *Detector) learn(f Frame) {
 		s := append(d.scratch[:0], d.attens[:m]...)
 		sort.Float64s(s)
 		d.erle = s[m/5]
+		// And no more than the best of the last eight frames: when the canceller stops
+		// working, that shows within a quarter of a second.
+		recent := math.Inf(-1)
+		for i := 1; i <= 8; i++ {
+			recent = math.Max(recent, d.attens[(d.nAtten-i+len(d.attens))%len(d.attens)])
+		}
+		d.erle = math.Min(d.erle, recent)
 	}
 }
 
