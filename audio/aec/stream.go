@@ -55,6 +55,7 @@ type Stream struct {
 	eClean    float64
 	fRaw      float64 // the same, smoothed over a few chunks only
 	fClean    float64
+	fresh     int   // chunks with playback since the reference was last placed or shifted
 	histStart int64 // mic index of histMic[0] and histRef[0]
 	histMic   []float32
 	histRef   []float32
@@ -97,8 +98,9 @@ type Result struct {
 	Far   []float32 // the speaker signal lined up with Clean (zeros while nothing plays)
 	Raw   []float32 // the microphone signal lined up with Clean, before cancellation
 	// Settled is false while a newly placed reference is being verified (Clean then holds the
-	// echo uncancelled), and while the converged filter attenuates the echo clearly less than
-	// it did (the echo path changed): then Clean cannot be trusted to be free of echo.
+	// echo uncancelled), until a few chunks show the converged filter working again, and
+	// whenever it attenuates the echo clearly less than it did (the echo path changed): then
+	// Clean cannot be trusted to be free of echo.
 	Settled bool
 }
 
@@ -144,6 +146,7 @@ func (s *Stream) Process(mic []float32) (Result, error) {
 	around := int64(searchAround.Seconds() * float64(s.rate))
 	if placed >= 0 {
 		s.placedAt = placed
+		s.fresh, s.fRaw, s.fClean = 0, 0, 0
 		if s.ir != nil {
 			s.verifyAt = placed + int64(s.peak) + win + around
 		}
@@ -172,7 +175,7 @@ func (s *Stream) Process(mic []float32) (Result, error) {
 		Clean:   make([]float32, frames*n),
 		Far:     append([]float32(nil), s.farOut[:frames*n]...),
 		Raw:     append([]float32(nil), s.near[:frames*n]...),
-		Settled: !verifying && !(s.ir != nil && s.struggling()),
+		Settled: !verifying && (s.ir == nil || s.fresh >= 4 && !s.struggling()),
 	}
 	for f := 0; f < frames; f++ {
 		i := f * n
@@ -194,6 +197,7 @@ func (s *Stream) learn(r Result, verifying bool) {
 		return // nothing playing (louder than -60 dBFS)
 	}
 	const a, f = 0.05, 0.3 // about a second of chunks; a few chunks
+	s.fresh++
 	er, ec := energy(r.Raw), energy(r.Clean)
 	s.eRaw += a * (er - s.eRaw)
 	s.eClean += a * (ec - s.eClean)
@@ -337,6 +341,7 @@ func (s *Stream) align(m0 int64, placed bool) {
 		return
 	}
 	s.shift(best)
+	s.fresh, s.fRaw, s.fClean = 0, 0, 0
 	// The next check must look at reference consumed after this shift only.
 	s.trackAt = s.consumed + int64(b+win+around)
 }

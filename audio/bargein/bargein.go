@@ -94,6 +94,7 @@ type Detector struct {
 	run        int // consecutive speech frames that passed
 	strongRun  int // ... that passed clearly (Frame.Strong)
 	playFrames int // frames since the playback started
+	fresh      int // attenuations learnt since the canceller was last unsettled
 	last       Frame
 }
 
@@ -242,6 +243,10 @@ func (d *Detector) frame(mic, raw, far []float32, settled bool) (bool, error) {
 		d.playFrames = 0
 	}
 	speech := p >= d.cfg.Threshold
+	if !settled {
+		d.fresh = 0
+		d.erle = 0
+	}
 	sure := p >= 0.8
 	if !f.Playing {
 		f.Passed, f.Strong = speech, sure
@@ -283,6 +288,7 @@ func (d *Detector) learn(f Frame) {
 	if raw > -70 { // an echo to measure the canceller on
 		d.attens[d.nAtten%len(d.attens)] = math.Max(raw-math.Max(f.Mic, -90), 0)
 		d.nAtten++
+		d.fresh++
 	}
 	n := min(d.nRatio, len(d.ratios))
 	d.coupling = slicesMax(d.ratios[:n])
@@ -301,6 +307,9 @@ func (d *Detector) learn(f Frame) {
 			recent = math.Max(recent, d.attens[(d.nAtten-i+len(d.attens))%len(d.attens)])
 		}
 		d.erle = math.Min(d.erle, recent)
+	}
+	if d.fresh < 8 {
+		d.erle = 0 // the canceller has not shown yet that it works again
 	}
 }
 
