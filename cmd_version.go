@@ -20,7 +20,7 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	bi := buildinfo.Read()
 	fmt.Fprintf(stdout, "hark %s (%s)\n", buildinfo.Version(), bi.GoVersion)
-	fmt.Fprintf(stdout, "whisper.cpp %s (whisper.rn npm package; Go bindings %s)\n", asr.Version(), orUnknown(bi.Modules["github.com/ggerganov/whisper.cpp/bindings/go"]))
+	fmt.Fprintf(stdout, "whisper.cpp %s (whisper.rn npm package; Hark's own cgo binding)\n", asr.Version())
 	fmt.Fprintf(stdout, "llama.cpp %s (github.com/ollama/ollama %s)\n", llm.Version(), orUnknown(bi.Modules["github.com/ollama/ollama"]))
 	fmt.Fprintf(stdout, "fyne %s, malgo %s\n", orUnknown(bi.Modules["fyne.io/fyne/v2"]), orUnknown(bi.Modules["github.com/gen2brain/malgo"]))
 	fmt.Fprintf(stdout, "native code compiled for %s\n", cpucheck.CompiledISA())

@@ -32,6 +32,7 @@ func commands() []command {
 	return []command{
 		{"version", "", "print Hark's version, the engines' versions, build flags and CPU features", runVersion},
 		{"devices", "", "list audio capture and playback devices", runDevices},
+		{"transcribe", transcribeArgs, "transcribe a WAV file with whisper.cpp", runTranscribe},
 		{"licenses", "", "print the licences of the software Hark ships", runLicenses},
 		{"models", "list|pull|verify|rm|path", "list, download, check and delete speech and language models", runModels},
 		{"config", "show|path|check|set|unset|example|init", "show and change the configuration (~/.config/hark/config.toml)", runConfig},

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"hark/asr"
+)
+
+const transcribeArgs = "[--model PATH] [--lang CODE] [--json] [--live] [options] FILE.wav"
+
+func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("transcribe", transcribeArgs, stderr)
+	model := fs.String("model", "", "whisper.cpp model file (ggml-*.bin); default $HARK_ASR_MODEL, else "+defaultASRModel())
+	lang := fs.String("lang", "auto", "spoken language: a code (en, de, ...) or auto")
+	asJSON := fs.Bool("json", false, "print text, segments, language and timings as JSON")
+	threads := fs.Int("threads", 0, "threads (0: min(4, CPUs))")
+	beam := fs.Int("beam", 0, "beam search width (0 or 1: greedy)")
+	fallback := fs.Bool("fallback", false, "re-decode at higher temperatures when decoding fails")
+	prompt := fs.String("prompt", "", "initial prompt: words to spell the way you want (names, places)")
+	translate := fs.Bool("translate", false, "translate into English (multilingual models)")
+	full := fs.Bool("full-window", false, "encode whisper's full 30-second window instead of the audio's length")
+	timestamps := fs.Bool("timestamps", false, "timestamped segments")
+	maxTokens := fs.Int("max-tokens", 0, "at most this many tokens per segment (0: no limit)")
+	noGuard := fs.Bool("no-guard", false, "keep text the hallucination guard would drop")
+	verbose := fs.Bool("verbose", false, "let whisper.cpp log to stderr")
+	live := fs.Bool("live", false, "feed the file in at real-time pace and show live partial transcripts (on stderr, or in the JSON)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: transcribe needs one WAV file: hark transcribe %s", errUsage, transcribeArgs)
+	}
+	path := *model
+	if path == "" {
+		path = os.Getenv("HARK_ASR_MODEL")
+	}
+	if path == "" {
+		path = defaultASRModel()
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("no speech model: pass --model PATH or set HARK_ASR_MODEL (nothing at %s)", path)
+		}
+	}
+	pcm, err := readWAV16k(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	m, err := asr.Load(path, asr.LoadOptions{Threads: *threads, Verbose: *verbose, MaxConcurrent: 1})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	o := asr.DefaultOptions()
+	o.Language, o.BeamSize, o.TemperatureFallback = *lang, *beam, *fallback
+	o.InitialPrompt, o.Translate, o.TrimAudioCtx = *prompt, *translate, !*full
+	o.Timestamps, o.MaxTokens = *timestamps, *maxTokens
+	if *noGuard {
+		o.Guard = &asr.Guard{Off: true}
+	}
+	var res asr.Result
+	var partials []partialJSON
+	if *live {
+		res, partials, err = transcribeLive(ctx, m, pcm, o, func(p asr.Partial) {
+			if !*asJSON {
+				fmt.Fprintf(stderr, "… %s\n", p.Text)
+			}
+		})
+	} else {
+		res, err = m.Transcribe(ctx, pcm, o)
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeTranscriptJSON(stdout, m.Info(), pcm, res, partials)
+	}
+	fmt.Fprintln(stdout, res.Text)
+	if res.Dropped != "" {
+		fmt.Fprintf(stderr, "hark: dropped by the hallucination guard: %s\n", res.Dropped)
+	}
+	return nil
+}
+
+// transcribeLive plays pcm into an asr.Streamer in 100 ms pieces at real-time pace, as a
+// microphone would deliver it, and returns the final result and the partials shown on the way.
+func transcribeLive(ctx context.Context, m *asr.Model, pcm []float32, o asr.Options, show func(asr.Partial)) (asr.Result, []partialJSON, error) {
+	partial := o
+	if partial.MaxTokens == 0 || partial.MaxTokens > 64 {
+		partial.MaxTokens = 64 // a partial that runs away is not worth the CPU
+	}
+	var partials []partialJSON
+	start := time.Now()
+	u := asr.NewStreamer(m, asr.StreamOptions{Partial: &partial, Final: &o}).Start(ctx, func(p asr.Partial) {
+		if !p.Final {
+			partials = append(partials, partialJSON{At: time.Since(start).Seconds(), Audio: p.Audio.Seconds(), Text: p.Text})
+			show(p)
+		}
+	})
+	const piece = 1600 // 100 ms
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; i < len(pcm); i += piece {
+		u.Append(pcm[i:min(i+piece, len(pcm))])
+		select {
+		case <-ctx.Done():
+			u.Cancel()
+			return asr.Result{}, nil, ctx.Err()
+		case <-tick.C:
+		}
+	}
+	res, err := u.Finish(ctx, nil)
+	return res, partials, err
+}
+
+// defaultASRModel is where `hark models` installs the default English model.
+func defaultASRModel() string {
+	dir := os.Getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(dir, "hark", "models", "ggml-base.en.bin")
+}
+
+// transcriptJSON is `hark transcribe --json`'s output: times in seconds, timings in milliseconds.
+type transcriptJSON struct {
+	Text     string        `json:"text"`
+	Language string        `json:"language"`
+	Segments []segmentJSON `json:"segments"`
+	Dropped  string        `json:"dropped,omitempty"`
+	Timings  struct {
+		Mel    float64 `json:"mel_ms"`
+		Encode float64 `json:"encode_ms"`
+		Decode float64 `json:"decode_ms"`
+		Total  float64 `json:"total_ms"`
+	} `json:"timings"`
+	AudioSeconds float64       `json:"audio_seconds"`
+	AudioCtx     int           `json:"audio_ctx"`
+	Partials     []partialJSON `json:"partials,omitempty"`
+	Model        struct {
+		Path        string `json:"path"`
+		Type        string `json:"type"`
+		WeightType  string `json:"weight_type"`
+		MemoryBytes int64  `json:"memory_bytes"`
+	} `json:"model"`
+}
+
+// partialJSON is one live partial transcript: when it came (seconds after the start) and how
+// much audio it covers.
+type partialJSON struct {
+	At    float64 `json:"at"`
+	Audio float64 `json:"audio_seconds"`
+	Text  string  `json:"text"`
+}
+
+type segmentJSON struct {
+	Start        float64 `json:"start"`
+	End          float64 `json:"end"`
+	Text         string  `json:"text"`
+	NoSpeechProb float32 `json:"no_speech_prob"`
+	AvgLogProb   float32 `json:"avg_logprob"`
+	Dropped      string  `json:"dropped,omitempty"`
+}
+
+func writeTranscriptJSON(w io.Writer, info asr.Info, pcm []float32, res asr.Result, partials []partialJSON) error {
+	ms := func(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) / 1000 }
+	var j transcriptJSON
+	j.Text, j.Language, j.Dropped, j.AudioCtx = res.Text, res.Language, res.Dropped, res.AudioCtx
+	j.Segments = []segmentJSON{}
+	for _, s := range res.Segments {
+		j.Segments = append(j.Segments, segmentJSON{s.Start.Seconds(), s.End.Seconds(), strings.TrimSpace(s.Text), s.NoSpeechProb, s.AvgLogProb, s.Dropped})
+	}
+	j.Timings.Mel, j.Timings.Encode, j.Timings.Decode, j.Timings.Total = ms(res.Timings.Mel), ms(res.Timings.Encode), ms(res.Timings.Decode), ms(res.Timings.Total)
+	j.AudioSeconds = float64(len(pcm)) / 16000
+	j.Partials = partials
+	j.Model.Path, j.Model.Type, j.Model.WeightType, j.Model.MemoryBytes = info.Path, info.Type, info.WeightType, info.MemoryBytes
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(j)
+}
+
+// readWAV16k reads a 16 kHz WAV file (16-bit integer or 32-bit float PCM; channels are mixed
+// down) as float32 samples. It is a stop-gap until audio.ReadWAV, which also converts other
+// rates, is available to this command.
+func readWAV16k(path string) ([]float32, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	bad := func(why string) error { return fmt.Errorf("%s: %s", path, why) }
+	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
+		return nil, bad("not a WAV file")
+	}
+	var format, channels, bits uint16
+	var rate uint32
+	var data []byte
+	for i := 12; i+8 <= len(b); {
+		id, n := string(b[i:i+4]), int(binary.LittleEndian.Uint32(b[i+4:]))
+		if n < 0 {
+			break
+		}
+		body := b[i+8 : min(len(b), i+8+n)]
+		switch id {
+		case "fmt ":
+			if len(body) < 16 {
+				return nil, bad("damaged fmt chunk")
+			}
+			format, channels = binary.LittleEndian.Uint16(body), binary.LittleEndian.Uint16(body[2:])
+			rate, bits = binary.LittleEndian.Uint32(body[4:]), binary.LittleEndian.Uint16(body[14:])
+			if format == 0xfffe && len(body) >= 26 { // WAVE_FORMAT_EXTENSIBLE: the sub-format
+				format = binary.LittleEndian.Uint16(body[24:])
+			}
+		case "data":
+			data = body
+		}
+		i += 8 + n + n%2
+	}
+	switch {
+	case channels == 0:
+		return nil, bad("no fmt chunk")
+	case data == nil:
+		return nil, bad("no audio data")
+	case rate != 16000:
+		return nil, bad(fmt.Sprintf("%d Hz audio; this command reads 16 kHz WAV for now (convert: sox IN.wav -r 16000 OUT.wav)", rate))
+	case !(format == 1 && bits == 16) && !(format == 3 && bits == 32):
+		return nil, bad(fmt.Sprintf("unsupported sample format (%d-bit, format %d): use 16-bit or float WAV", bits, format))
+	}
+	size := int(bits / 8)
+	frames := len(data) / size / int(channels)
+	if frames == 0 {
+		return nil, errors.New(path + ": the recording is empty")
+	}
+	pcm := make([]float32, frames)
+	for f := range frames {
+		var sum float32
+		for c := range int(channels) {
+			at := data[(f*int(channels)+c)*size:]
+			if bits == 16 {
+				sum += float32(int16(binary.LittleEndian.Uint16(at))) / 32768
+			} else {
+				sum += math.Float32frombits(binary.LittleEndian.Uint32(at))
+			}
+		}
+		pcm[f] = sum / float32(channels)
+	}
+	return pcm, nil
+}
