@@ -56,6 +56,7 @@ type Stream struct {
 	fRaw      float64 // the same, smoothed over a few chunks only
 	fClean    float64
 	fresh     int   // chunks with playback since the reference was last placed or shifted
+	trusted   bool  // the last placement was verified (or needed no verification)
 	histStart int64 // mic index of histMic[0] and histRef[0]
 	histMic   []float32
 	histRef   []float32
@@ -89,7 +90,7 @@ func NewStream(cfg Config) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Stream{c: c, rate: c.cfg.Rate, now: time.Now, placedAt: -1, verifyAt: -1}, nil
+	return &Stream{c: c, rate: c.cfg.Rate, now: time.Now, placedAt: -1, verifyAt: -1, trusted: true}, nil
 }
 
 // Result is what Process returns for a microphone chunk.
@@ -98,9 +99,10 @@ type Result struct {
 	Far   []float32 // the speaker signal lined up with Clean (zeros while nothing plays)
 	Raw   []float32 // the microphone signal lined up with Clean, before cancellation
 	// Settled is false while a newly placed reference is being verified (Clean then holds the
-	// echo uncancelled), until a few chunks show the converged filter working again, and
-	// whenever it attenuates the echo clearly less than it did (the echo path changed): then
-	// Clean cannot be trusted to be free of echo.
+	// echo uncancelled), and, when the verification found no clear alignment, until a few
+	// chunks show the filter attenuating the echo again: until then Clean cannot be trusted to
+	// be free of echo. (A person talking over the reply also lowers the measured attenuation,
+	// so a verified placement stays settled through it.)
 	Settled bool
 }
 
@@ -147,6 +149,7 @@ func (s *Stream) Process(mic []float32) (Result, error) {
 	if placed >= 0 {
 		s.placedAt = placed
 		s.fresh, s.fRaw, s.fClean = 0, 0, 0
+		s.trusted = s.ir == nil // nothing learnt yet: nothing to lose
 		if s.ir != nil {
 			s.verifyAt = placed + int64(s.peak) + win + around
 		}
@@ -175,7 +178,7 @@ func (s *Stream) Process(mic []float32) (Result, error) {
 		Clean:   make([]float32, frames*n),
 		Far:     append([]float32(nil), s.farOut[:frames*n]...),
 		Raw:     append([]float32(nil), s.near[:frames*n]...),
-		Settled: !verifying && (s.ir == nil || s.fresh >= 4 && !s.struggling()),
+		Settled: !verifying && (s.trusted || s.fresh >= 4 && !s.struggling()),
 	}
 	for f := 0; f < frames; f++ {
 		i := f * n
@@ -336,6 +339,9 @@ func (s *Stream) align(m0 int64, placed bool) {
 		if c := ncc(d); c > bestC {
 			best, bestC = d, c
 		}
+	}
+	if bestC >= minCorrelation && placed {
+		s.trusted = true // the placement is verified: the filter is valid from here on
 	}
 	if best == 0 || bestC < minCorrelation || (!placed && bestC < ncc(0)+0.05) {
 		return
