@@ -37,7 +37,7 @@ GOFLAGS_BUILD := -buildvcs=auto
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X hark/internal/buildinfo.version=$(VERSION)
 
-.PHONY: setup setup-test native build portable run test test-go vet bench clean env
+.PHONY: setup setup-test native build portable run test test-go vet bench clean env package
 
 setup:
 	@scripts/setup.sh run
@@ -73,6 +73,18 @@ test-go: setup native
 
 bench: setup native
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./...
+
+# package: dist/Hark.tar.xz, a Linux bundle (the binary, a .desktop file, the icon, an install
+# Makefile) made by Fyne's packager, pinned. The packager rewrites FyneApp.toml (it counts
+# builds): the file is put back as it was.
+FYNE_TOOLS := fyne.io/tools/cmd/fyne@v1.7.4
+package: build
+	mkdir -p dist
+	cp FyneApp.toml dist/FyneApp.toml.orig
+	$(GO) run $(FYNE_TOOLS) package --os linux --executable $(BIN) --release; \
+	  status=$$?; mv dist/FyneApp.toml.orig FyneApp.toml; exit $$status
+	mv Hark.tar.xz dist/
+	@echo "packaged dist/Hark.tar.xz"
 
 # env prints the exports that make `go build`, `go test` and `go vet` work in a plain shell.
 env:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -9,7 +10,8 @@ import (
 )
 
 func runDevices(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("devices", "", stderr)
+	fs := newFlags("devices", "[--json]", stderr)
+	asJSON := fs.Bool("json", false, "print a JSON list of {\"kind\", \"name\", \"id\", \"default\"} objects")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -17,12 +19,41 @@ func runDevices(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	for _, d := range devs {
-		def := " "
-		if d.IsDefault {
-			def = "*"
+	if *asJSON {
+		type entry struct {
+			Kind    string `json:"kind"`
+			Name    string `json:"name"`
+			ID      string `json:"id"`
+			Default bool   `json:"default"`
 		}
-		fmt.Fprintf(stdout, "%s %-8s %-40s %s\n", def, d.Kind, d.Name, d.ID)
+		out := []entry{}
+		for _, d := range devs {
+			out = append(out, entry{d.Kind.String(), d.Name, d.ID, d.IsDefault})
+		}
+		return json.NewEncoder(stdout).Encode(out)
 	}
+	for _, k := range []device.Kind{device.KindCapture, device.KindPlayback} {
+		title := "Microphones (capture):"
+		if k == device.KindPlayback {
+			title = "Speakers (playback):"
+		}
+		fmt.Fprintln(stdout, title)
+		n := 0
+		for _, d := range devs {
+			if d.Kind != k {
+				continue
+			}
+			n++
+			def := " "
+			if d.IsDefault {
+				def = "*"
+			}
+			fmt.Fprintf(stdout, "%s %-44s %s\n", def, d.Name, d.ID)
+		}
+		if n == 0 {
+			fmt.Fprintln(stdout, "  (none)")
+		}
+	}
+	fmt.Fprintln(stdout, "* = default. Choose another with --device and its name, ID, or a unique part of either.")
 	return nil
 }

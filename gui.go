@@ -2,29 +2,152 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
-
-	fyneapp "fyne.io/fyne/v2/app"
-
-	"hark/assets"
-	"hark/ui"
+	"log"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
 
 	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"hark/app"
+	"hark/assets"
+	"hark/ui"
 )
 
-// appID is Hark's Fyne application ID (FyneApp.toml): preferences and storage live under it.
+// appID is Hark's Fyne application ID (FyneApp.toml).
 const appID = "org.hark.assistant"
+
+// supervisedEnv marks the child a kiosk supervisor started.
+const supervisedEnv = "HARK_SUPERVISED"
 
 func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("", "[WINDOW OPTIONS]", stderr)
+	cf := bindConfigFlags(fs, true)
+	noGuard := noGuardFlag(fs)
+	events := fs.String("events", "", "append the assistant's events to `FILE` as JSON lines (for logs and tests)")
+	noSupervise := fs.Bool("no-supervise", false, "kiosk: run the window in this process instead of under a supervisor that restarts it after a crash")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q (`hark help` lists the commands)", errUsage, fs.Arg(0))
+	}
+	s, err := newSetup(cf.Options())
+	if err != nil {
+		return err
+	}
+	s.noGuard = *noGuard
+	if s.problems != nil {
+		if flagProblem(s.problems) {
+			return fmt.Errorf("%w: %v", errUsage, s.problems) // a typo on the command line: say so and stop
+		}
+		fmt.Fprintf(stderr, "hark: %v (those settings keep their defaults)\n", s.problems)
+	}
+	if _, err := ui.ParseChord(s.cfg.Kiosk.AdminChord); err != nil {
+		return fmt.Errorf("kiosk.admin_chord: %w", err)
+	}
+	if s.mode() == ui.ModeKiosk && !*noSupervise && os.Getenv(supervisedEnv) == "" {
+		return superviseKiosk(ctx, args, stderr)
+	}
+
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
-	w := ui.NewWindow(a)
+	var sinks []app.Sink
+	if *events != "" {
+		ef, err := os.OpenFile(*events, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("--events: %w", err)
+		}
+		defer ef.Close()
+		sinks = append(sinks, app.NewJSONSink(ef, false))
+	}
+	logger := log.New(stderr, "hark: ", log.LstdFlags)
+	hist, closeHist := openTurnHistory(s, logger)
+	defer closeHist()
+	var w *ui.UI
+	sinks = append(sinks, timingLog(logger.Printf), app.SinkFunc(func(e app.Event) { w.Publish(e) }))
+	asst := app.New(app.Options{
+		Config:  s.assistantConfig(),
+		Loaders: s.loaders(),
+		Sink:    app.Tee(sinks...),
+		History: hist,
+		Logf:    logger.Printf,
+	})
+	store := &configStore{cur: s, apply: func(old, new *setup) {
+		asst.Configure(new.assistantConfig())
+		asst.Replace(changedLoaders(old, new))
+	}}
+	w = ui.New(a, asst, ui.Options{
+		Settings: s.settings(),
+		Save:     store.save,
+		Devices:  captureDevices,
+		Setup:    firstRun{s: s, loaded: asst.Replace},
+	})
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- asst.Run(runCtx) }()
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	defer stop()
-	w.ShowAndRun()
-	return nil
+	w.Window().ShowAndRun()
+	w.Detach()
+	cancel()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		return errors.New("the assistant did not stop within 10 s; quitting anyway")
+	}
+}
+
+// superviseKiosk runs the kiosk window in a child process and starts it again when it dies
+// (a crash in C code takes the whole process down; a kiosk must come back by itself). The
+// admin chord ends the child with status 0, which ends the supervisor too.
+func superviseKiosk(ctx context.Context, args []string, stderr io.Writer) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("kiosk supervisor: %w", err)
+	}
+	backoff := time.Second
+	for {
+		cmd := exec.Command(exe, args...)
+		cmd.Env = append(os.Environ(), supervisedEnv+"=1")
+		cmd.Stdout, cmd.Stderr = os.Stdout, stderr
+		started := time.Now()
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("kiosk supervisor: %w", err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		select {
+		case <-ctx.Done():
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(10 * time.Second):
+				_ = cmd.Process.Kill()
+				<-exited
+			}
+			return ctx.Err()
+		case err := <-exited:
+			if err == nil {
+				return nil // the operator quit
+			}
+			fmt.Fprintf(stderr, "hark: kiosk window ended (%v); starting it again\n", err)
+		}
+		if time.Since(started) > time.Minute {
+			backoff = time.Second
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
 }

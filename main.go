@@ -31,9 +31,13 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "", "print Hark's version, the engines' versions, build flags and CPU features", runVersion},
-		{"devices", "", "list audio capture and playback devices", runDevices},
+		{"devices", "[--json]", "list audio capture and playback devices", runDevices},
+		{"record", "[--device NAME] [--seconds N] OUT.wav", "record the microphone into a WAV file", runRecord},
+		{"vad", "[--vad-model PATH] [--json] FILE.wav", "print the speech segments (start and end in ms) of a WAV file", runVAD},
 		{"transcribe", transcribeArgs, "transcribe a WAV file with whisper.cpp", runTranscribe},
 		{"licenses", "", "print the licences of the software Hark ships", runLicenses},
+		{"listen", "[--asr-model FILE] [--llm-model FILE] [--vad-model FILE] [--device NAME] [--turns N]", "run the assistant hands-free without a window, printing events as JSON lines", runListen},
+		{"bench", "--wav FILE [--asr-model FILE] [--llm-model FILE] [--turns N] [--json]", "time N turns from a WAV file through the pipeline: per-stage median and p90, pipeline overhead", runBench},
 		{"models", "list|pull|verify|rm|path", "list, download, check and delete speech and language models", runModels},
 		{"config", "show|path|check|set|unset|example|init", "show and change the configuration (~/.config/hark/config.toml)", runConfig},
 		{"history", "list|show|export|wipe|path", "read, export or wipe the conversation history kept on this device", runHistory},

@@ -30,7 +30,11 @@ func TestCLI(t *testing.T) {
 		wantOut  []string
 		wantErr  []string
 	}{
-		{"help lists every command", []string{"help"}, 0, []string{"version", "devices", "licenses", "help"}, nil},
+		{"help lists every command", []string{"help"}, 0, []string{"version", "devices", "licenses", "listen", "bench", "help"}, nil},
+		{"bench needs a WAV", []string{"bench"}, 2, nil, []string{"bench needs --wav"}},
+		{"listen stops on a missing model", []string{"listen", "--asr-model", "/nonexistent.bin"}, 1, nil, []string{"Speech recognition: The speech recognition model file is missing"}},
+		{"window: a bad flag value", []string{"--set", "ui.theme=purple"}, 2, nil, []string{"ui.theme", "system, light, dark"}},
+		{"window: unknown mode", []string{"--mode", "boat"}, 2, nil, []string{"--mode", "must be one of desktop, kiosk, car"}},
 		{"help of one command", []string{"help", "version"}, 0, []string{"usage: hark version"}, nil},
 		{"help of an unknown command", []string{"help", "nope"}, 2, nil, []string{`no command "nope"`}},
 		{"unknown command", []string{"frobnicate"}, 2, nil, []string{`unknown command "frobnicate"`, "hark help"}},

@@ -1,6 +1,21 @@
 // Package audio holds Hark's sound in memory: mono float32 PCM (16 kHz through the pipeline),
 // WAV files, resampling, levels and the endpointer that cuts a stream into utterances. It is
-// pure Go; the sound devices are in audio/device.
+// pure Go; the sound devices are in audio/device, the Silero voice activity detector in
+// audio/vad.
+//
+// # Usage
+//
+// A stream of 16 kHz samples (from a Capture, or a file) goes through an [Endpointer] built on
+// a [Detector] (Silero, or [NewEnergyDetector] when no model is installed); [Endpointer.Push]
+// returns SpeechStarted and SpeechEnded events, the latter with the whole utterance, ready for
+// speech recognition, and [Endpointer.Current] gives the utterance so far for partial
+// transcripts. [ReadWAV] reads any PCM or float WAV file as 16 kHz mono; [Resample] and the
+// streaming [Resampler] convert rates (windowed sinc; quality figures in resample.go).
+//
+// # Concurrency
+//
+// PCM and Level are plain values. An Endpointer, a Detector and a Resampler each belong to one
+// goroutine at a time; everything else is safe to call from any goroutine.
 package audio
 
 import "time"

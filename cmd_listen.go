@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"strings"
+	"sync/atomic"
+
+	"hark/app"
+)
+
+// runListen is `hark listen`: the assistant without a window, hands-free on the microphone,
+// printing its events as JSON lines on stdout (for screenless head units, scripts and tests).
+func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("listen", "[OPTIONS]", stderr)
+	cf := bindConfigFlags(fs, false)
+	noGuard := noGuardFlag(fs)
+	levels := fs.Bool("levels", false, "also print the microphone's level, several times a second")
+	turns := fs.Int("turns", 0, "exit after `N` answered questions (0: run until interrupted)")
+	partials := fs.Bool("partials", true, "print live transcripts while someone speaks")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: listen: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	s, err := newSetup(cf.Options())
+	if err != nil {
+		return err
+	}
+	s.noGuard = *noGuard
+	if s.problems != nil {
+		if flagProblem(s.problems) {
+			return fmt.Errorf("%w: %v", errUsage, s.problems)
+		}
+		fmt.Fprintf(stderr, "hark listen: %v (those settings keep their defaults)\n", s.problems)
+	}
+	cfg := s.assistantConfig()
+	cfg.HandsFree = true
+	if !*partials {
+		cfg.PartialEvery = -1
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var answered atomic.Int64
+	out := app.NewJSONSink(stdout, *levels)
+	count := app.SinkFunc(func(e app.Event) {
+		switch {
+		case e.Kind == app.EventTurnDone && !strings.HasPrefix(e.Reason, "ignored") && e.Err == nil:
+			if n := answered.Add(1); *turns > 0 && n >= int64(*turns) {
+				cancel(nil)
+			}
+		case e.Kind == app.EventComponent && e.Phase == app.PhaseFailed && e.Component != app.ComponentMicrophone:
+			// Without a window nobody can pick another model: say what is wrong and stop. (A
+			// missing microphone is retried: it may be plugged in.)
+			msg := app.Message(e.Err)
+			if h := app.Hint(e.Err); h != "" {
+				msg += " (" + h + ")"
+			}
+			cancel(fmt.Errorf("%s: %s", e.Component.Title(), msg))
+		}
+	})
+	logger := log.New(stderr, "hark listen: ", log.LstdFlags)
+	hist, closeHist := openTurnHistory(s, logger)
+	defer closeHist()
+	a := app.New(app.Options{Config: cfg, Loaders: s.loaders(), Sink: app.Tee(out, count, timingLog(logger.Printf)), History: hist, Logf: logger.Printf})
+	if err := a.Run(ctx); err != nil {
+		return err
+	}
+	if err := out.Err(); err != nil {
+		return fmt.Errorf("listen: writing events: %w", err)
+	}
+	if err := context.Cause(ctx); err != nil && err != context.Canceled {
+		return err
+	}
+	return nil
+}

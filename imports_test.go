@@ -1,0 +1,51 @@
+package main
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"hark/internal/testmodels"
+)
+
+// TestImportRules keeps the data flow one-way (STYLE.md §7): app imports nothing of Hark but
+// audio and its own subpackages, and never Fyne; ui imports app and audio but no engine, and
+// not fyne.io/fyne/v2/app (so its tests run headless).
+func TestImportRules(t *testing.T) {
+	root, err := testmodels.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := func(pkg string) []string {
+		cmd := exec.Command("go", "list", "-deps", "-json=ImportPath", pkg)
+		cmd.Dir = root
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		var list []string
+		dec := json.NewDecoder(strings.NewReader(string(out)))
+		for dec.More() {
+			var p struct{ ImportPath string }
+			if err := dec.Decode(&p); err != nil {
+				t.Fatal(err)
+			}
+			list = append(list, p.ImportPath)
+		}
+		return list
+	}
+	for _, d := range deps("./app") {
+		if strings.HasPrefix(d, "fyne.io/") || (strings.HasPrefix(d, "hark/") && d != "hark/audio" && d != "hark/app") {
+			t.Errorf("app depends on %s", d)
+		}
+	}
+	for _, d := range deps("./ui") {
+		switch {
+		case d == "fyne.io/fyne/v2/app":
+			t.Errorf("ui imports fyne.io/fyne/v2/app: its tests would need a display")
+		case strings.HasPrefix(d, "hark/") && d != "hark/app" && d != "hark/audio" && d != "hark/ui":
+			t.Errorf("ui depends on %s: only main wires the engines", d)
+		}
+	}
+}

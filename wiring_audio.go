@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"hark/app"
+	"hark/audio"
+	"hark/audio/device"
+	"hark/audio/vad"
+	"hark/models"
+)
+
+// The microphone and voice activity detection: audio/device, audio's endpointer and audio/vad,
+// adapted to app.Source and app.Segmenter.
+
+// openMicrophone opens the capture device name ("" = the system default). *device.Capture is
+// an app.Source as it is: Read blocks for audio and reports a lost device as an error, which
+// makes the assistant reopen it.
+func openMicrophone(name string) func(context.Context) (app.Source, error) {
+	return func(context.Context) (app.Source, error) {
+		c, err := device.OpenCapture(device.CaptureOptions{Device: name})
+		if err != nil {
+			return nil, app.Explain(err, "The microphone could not be opened",
+				"Check that a microphone is connected, or choose another one in Settings (`hark devices` lists them).")
+		}
+		return c, nil
+	}
+}
+
+// segmenter adapts audio.Endpointer to app.Segmenter.
+type segmenter struct {
+	ep     *audio.Endpointer
+	closer io.Closer // the Silero model, if any
+}
+
+func (s *segmenter) Push(x []float32) ([]app.Boundary, error) {
+	evs, err := s.ep.Push(x)
+	var out []app.Boundary
+	for _, e := range evs {
+		switch e.Kind {
+		case audio.SpeechStarted:
+			out = append(out, app.Boundary{})
+		case audio.SpeechEnded:
+			out = append(out, app.Boundary{End: true, Utterance: e.Utterance})
+		}
+	}
+	return out, err
+}
+
+func (s *segmenter) Current() audio.PCM { return s.ep.Current() }
+func (s *segmenter) Reset()             { s.ep.Reset() }
+
+func (s *segmenter) Close() error {
+	if s.closer != nil {
+		return s.closer.Close()
+	}
+	return nil
+}
+
+// loadSegmenter loads the configured voice activity detector (Silero) behind an endpointer.
+// When none is configured and the device class's default is not downloaded, it falls back to
+// the energy detector, as the configuration documents.
+func (s *setup) loadSegmenter() func(context.Context) (app.Segmenter, error) {
+	ref := s.cfg.Models.VAD
+	cfg := audio.DefaultEndpointerConfig()
+	cfg.Threshold = float32(s.cfg.Audio.VADThreshold)
+	cfg.TrailingSilence = s.cfg.Audio.TrailingSilence
+	cfg.PreRoll = s.cfg.Audio.PreRoll
+	cfg.MaxUtterance = s.cfg.Audio.MaxUtterance
+	return func(context.Context) (app.Segmenter, error) {
+		path, err := s.modelPath(models.VAD, ref)
+		if err != nil {
+			if ref == "" {
+				return &segmenter{ep: audio.NewEndpointer(audio.NewEnergyDetector(audio.EnergyConfig{}), cfg)}, nil
+			}
+			return nil, err
+		}
+		d, err := vad.Load(path)
+		if err != nil {
+			return nil, app.Explain(err, "The voice detection model could not be loaded",
+				"Choose a Silero VAD model (ggml-silero-*.bin) in Settings, or clear the setting to use simple energy detection.")
+		}
+		return &segmenter{ep: audio.NewEndpointer(d, cfg), closer: d}, nil
+	}
+}
+
+// readWAV reads a WAV file as 16 kHz mono.
+func readWAV(path string) (audio.PCM, error) { return audio.ReadWAV(path) }
+
+// captureDevices lists the microphones' names for the settings dialog.
+func captureDevices() ([]string, error) {
+	infos, err := device.List()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, in := range infos {
+		if in.Kind == device.KindCapture {
+			names = append(names, in.Name)
+		}
+	}
+	return names, nil
+}
