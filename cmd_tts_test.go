@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"hark/audio"
+	"hark/audio/device"
 	"hark/internal/testenv"
 	"hark/tts"
 )
@@ -173,10 +174,12 @@ func corr(a, b []float64) float64 {
 // The comparison aligns the 10 ms loudness envelopes, letting the capture hold extra silent
 // frames anywhere: an overloaded test machine sometimes starves the sound server, which then
 // plays a few tens of milliseconds of silence, in the middle of a word or in a pause. Those
-// are logged. A gap at every boundary is what a player that does not join queued sentences
-// leaves, and fails the test; so does a Speaker that let the player run dry (waited > 0, as
-// the Speaker itself reports).
-func compareSpeech(t *testing.T, captured []float32, ref audio.PCM, waited time.Duration, boundaries ...int) {
+// are logged, and so is silence at a boundary: audio/device.Player drains its buffer before
+// Play returns, so a Speaker that must call it once per sentence leaves a gap there (the
+// Speaker joins the sentences that are ready into one Play). A gap at every boundary of two or
+// more fails the test, and so does a Speaker that kept the player waiting for synthesis
+// (synthWait > 0, SpeakStats.SynthWait).
+func compareSpeech(t *testing.T, captured []float32, ref audio.PCM, synthWait time.Duration, boundaries ...int) {
 	t.Helper()
 	ce, re := envelope(captured, 16000), envelope(ref.Samples, ref.Rate)
 	cf, cl := speechSpan(ce)
@@ -199,8 +202,8 @@ func compareSpeech(t *testing.T, captured []float32, ref audio.PCM, waited time.
 	if cost > 4 {
 		t.Errorf("envelopes differ by %.1f dB on average, want <= 4 dB", cost)
 	}
-	if waited > 0 {
-		t.Errorf("the Speaker let the player run dry for %v", waited)
+	if synthWait > 0 {
+		t.Errorf("the Speaker kept the player waiting %v for synthesis", synthWait)
 	}
 	// Which ref frames lie in the pause that holds boundary k (k+1; 0: none)?
 	nearBoundary := make([]int, len(a))
@@ -239,7 +242,7 @@ func compareSpeech(t *testing.T, captured []float32, ref audio.PCM, waited time.
 	case len(boundaries) >= 2 && len(gapped) == len(boundaries):
 		t.Errorf("a gap at every boundary between sentences: %v", atBoundary)
 	case len(gapped) > 0:
-		t.Logf("extra silence at %d of %d boundaries (%v): the Speaker kept the player fed, so the sound server starved", len(gapped), len(boundaries), atBoundary)
+		t.Logf("extra silence at %d of %d boundaries (%v): where the player drained between two Play calls, or the sound server starved", len(gapped), len(boundaries), atBoundary)
 	}
 }
 
@@ -343,7 +346,7 @@ func TestSayPlaysAudio(t *testing.T) {
 	if out, err := exec.Command(bin, "say", "--out", ref, sayText).CombinedOutput(); err != nil {
 		t.Fatalf("hark say --out: %v\n%s", err, out)
 	}
-	refPCM := readWAV16(t, ref)
+	refPCM := readWAVNative(t, ref)
 	// Where one sentence's audio ends and the next begins.
 	synth, err := tts.NewEspeak()
 	if err != nil {
@@ -366,9 +369,9 @@ func TestSayPlaysAudio(t *testing.T) {
 	if err != nil {
 		t.Fatalf("hark say: %v\n%s", err, out)
 	}
-	var waited time.Duration
-	if i := strings.Index(string(out), "player waited "); i >= 0 {
-		waited, err = time.ParseDuration(strings.Fields(string(out[i+len("player waited "):]))[0])
+	var synthWait time.Duration
+	if i := strings.Index(string(out), "waiting for synthesis "); i >= 0 {
+		synthWait, err = time.ParseDuration(strings.TrimRight(strings.Fields(string(out[i+len("waiting for synthesis "):]))[0], ")"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -378,22 +381,20 @@ func TestSayPlaysAudio(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // the monitor's own latency
 	captured := m.stop()
 	keepWAV(t, "say", "hark-say.wav", captured)
-	compareSpeech(t, captured, refPCM, waited, boundaries[:len(boundaries)-1]...)
+	compareSpeech(t, captured, refPCM, synthWait, boundaries[:len(boundaries)-1]...)
 }
 
-// readWAV16 reads the 16-bit mono WAV files `hark say --out` writes.
-func readWAV16(t *testing.T, path string) audio.PCM {
+// readWAVNative reads a WAV file at its own rate (`hark say --out` writes espeak-ng's 22050 Hz).
+func readWAVNative(t *testing.T, path string) audio.PCM {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b) < 44 || string(b[:4]) != "RIFF" || string(b[36:40]) != "data" {
-		t.Fatalf("%s: not a canonical WAV file", path)
-	}
-	p := audio.PCM{Rate: int(binary.LittleEndian.Uint32(b[24:]))}
-	for i := 44; i+2 <= len(b); i += 2 {
-		p.Samples = append(p.Samples, float32(int16(binary.LittleEndian.Uint16(b[i:])))/32768)
+	defer f.Close()
+	p, _, err := audio.DecodeWAVFormat(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 	return p
 }
@@ -401,7 +402,7 @@ func readWAV16(t *testing.T, path string) audio.PCM {
 func keepWAV(t *testing.T, dir, name string, s []float32) {
 	t.Helper()
 	path := filepath.Join(testenv.ArtifactDir(t, dir), name)
-	if err := writeWAV16(path, audio.PCM{Rate: 16000, Samples: s}); err != nil {
+	if err := audio.WriteWAV(path, audio.PCM{Rate: 16000, Samples: s}); err != nil {
 		t.Error(err)
 	}
 	t.Logf("recording: %s", path)
@@ -409,14 +410,14 @@ func keepWAV(t *testing.T, dir, name string, s []float32) {
 
 // signalPlayer tells when the first audio is handed to the player.
 type signalPlayer struct {
-	*sayPlayer
+	*device.Player
 	once    sync.Once
 	started chan struct{}
 }
 
-func (p *signalPlayer) Enqueue(ctx context.Context, pcm audio.PCM) <-chan error {
+func (p *signalPlayer) Play(ctx context.Context, pcm audio.PCM) error {
 	p.once.Do(func() { close(p.started) })
-	return p.sayPlayer.Enqueue(ctx, pcm)
+	return p.Player.Play(ctx, pcm)
 }
 
 // TestSpeakerStreamsToSpeaker feeds the Speaker a fake LLM token stream and records the
@@ -443,11 +444,11 @@ func TestSpeakerStreamsToSpeaker(t *testing.T) {
 		}
 		ref.Samples = append(ref.Samples, pcm.Samples...)
 	}
-	sp, err := openSayPlayer(synth.SampleRate())
+	dp, err := device.OpenPlayer(device.PlayerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	player := &signalPlayer{sayPlayer: sp, started: make(chan struct{})}
+	player := &signalPlayer{Player: dp, started: make(chan struct{})}
 	m := recordSpeaker(t)
 
 	pieces := make(chan string)
@@ -473,7 +474,7 @@ func TestSpeakerStreamsToSpeaker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp.Close()
+	dp.Close()
 	time.Sleep(200 * time.Millisecond)
 	captured := m.stop()
 	keepWAV(t, "say", "speaker-stream.wav", captured)
@@ -490,7 +491,7 @@ func TestSpeakerStreamsToSpeaker(t *testing.T) {
 	} else {
 		t.Logf("first sentence audible %v before the token stream ended", closedAt.Sub(heard).Round(time.Millisecond))
 	}
-	compareSpeech(t, captured, ref, st.Waited, boundaries...)
+	compareSpeech(t, captured, ref, st.SynthWait, boundaries...)
 }
 
 func TestSayCLI(t *testing.T) {
@@ -520,7 +521,7 @@ func TestSayCLI(t *testing.T) {
 			}
 		})
 	}
-	normal, fast := readWAV16(t, wav("normal.wav")), readWAV16(t, wav("fast.wav"))
+	normal, fast := readWAVNative(t, wav("normal.wav")), readWAVNative(t, wav("fast.wav"))
 	if normal.Rate != 22050 || normal.Duration() < 4*time.Second {
 		t.Errorf("normal.wav: %d Hz, %v; want 22050 Hz, over 4 s", normal.Rate, normal.Duration())
 	}
