@@ -174,10 +174,10 @@ func corr(a, b []float64) float64 {
 // The comparison aligns the 10 ms loudness envelopes, letting the capture hold extra silent
 // frames anywhere: an overloaded test machine sometimes starves the sound server, which then
 // plays a few tens of milliseconds of silence, in the middle of a word or in a pause. Those
-// are logged, and so is silence at a boundary: audio/device.Player drains its buffer before
-// Play returns, so a Speaker that must call it once per sentence leaves a gap there (the
-// Speaker joins the sentences that are ready into one Play). A gap at every boundary of two or
-// more fails the test, and so does a Speaker that kept the player waiting for synthesis
+// are logged, and so is silence at a boundary: a player without a queue drains its buffer
+// before Play returns, so a Speaker that must call it once per sentence leaves a gap there
+// (audio/device.Player's Enqueue does not). A gap at every boundary of two or more fails the
+// test, and so does a Speaker that kept the player waiting for synthesis
 // (synthWait > 0, SpeakStats.SynthWait).
 func compareSpeech(t *testing.T, captured []float32, ref audio.PCM, synthWait time.Duration, boundaries ...int) {
 	t.Helper()
@@ -408,7 +408,8 @@ func keepWAV(t *testing.T, dir, name string, s []float32) {
 	t.Logf("recording: %s", path)
 }
 
-// signalPlayer tells when the first audio is handed to the player.
+// signalPlayer tells when the first audio is handed to the player (a tts.QueuePlayer, as
+// device.Player is).
 type signalPlayer struct {
 	*device.Player
 	once    sync.Once
@@ -418,6 +419,11 @@ type signalPlayer struct {
 func (p *signalPlayer) Play(ctx context.Context, pcm audio.PCM) error {
 	p.once.Do(func() { close(p.started) })
 	return p.Player.Play(ctx, pcm)
+}
+
+func (p *signalPlayer) Enqueue(ctx context.Context, pcm audio.PCM) <-chan error {
+	p.once.Do(func() { close(p.started) })
+	return p.Player.Enqueue(ctx, pcm)
 }
 
 // TestSpeakerStreamsToSpeaker feeds the Speaker a fake LLM token stream and records the

@@ -26,12 +26,13 @@ import (
 // microphone cancels it.
 type echoLink struct {
 	mu     sync.Mutex
-	stream *aec.Stream        // nil until the microphone opens
-	barge  bargeStats         // the last barge-in
-	cut    context.CancelFunc // stops the Play in progress (nil: none)
-	muted  time.Time          // when a barge-in silenced this reply (zero: it did not)
-	earcon chan tts.Earcon    // to the speaker's earcon player (nil: no speaker)
-	spoke  tts.SpeakStats     // the last reply's speech
+	stream *aec.Stream                   // nil until the microphone opens
+	barge  bargeStats                    // the last barge-in
+	cuts   map[uint64]context.CancelFunc // stop the sounds playing or queued
+	nextID uint64
+	muted  time.Time       // when a barge-in silenced this reply (zero: it did not)
+	earcon chan tts.Earcon // to the speaker's earcon player (nil: no speaker)
+	spoke  tts.SpeakStats  // the last reply's speech
 }
 
 // playEarcon asks the speaker to play an earcon, unless it is busy with another.
@@ -58,8 +59,8 @@ func (l *echoLink) bargeIn() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.muted = time.Now()
-	if l.cut != nil {
-		l.cut()
+	for _, cut := range l.cuts {
+		cut()
 	}
 }
 
@@ -75,9 +76,9 @@ type bargeStats struct {
 	// Heard is the microphone audio from where it first rose above -50 dBFS during the reply
 	// to the decision: the person's voice the decision took, when nothing else was heard
 	// before (no echo).
-	Heard time.Duration
-	Decided   time.Time     // when the decision let the person's voice through
-	Stopped   time.Time     // when the player had faded out and returned
+	Heard   time.Duration
+	Decided time.Time // when the decision let the person's voice through
+	Stopped time.Time // when the player had faded out and returned
 }
 
 func (l *echoLink) lastSpoken() tts.SpeakStats {
@@ -118,35 +119,87 @@ func (l *echoLink) stopped() {
 
 // echoPlayer plays through the speaker and tells the echo canceller what it plays. Speech is
 // converted to 16 kHz here once, so the canceller's reference is exactly what the device gets.
+// It is a tts.QueuePlayer: the Speaker queues each sentence behind the one playing, so the
+// sentences follow each other without a gap, and the canceller's reference continues without
+// one too.
 type echoPlayer struct {
 	p    *device.Player
 	link *echoLink
 }
 
+var _ tts.QueuePlayer = (*echoPlayer)(nil)
+
 func (e *echoPlayer) Play(ctx context.Context, pcm audio.PCM) error {
 	pcm = audio.Resample(pcm, audio.SampleRate)
-	pctx, cut := context.WithCancel(ctx)
-	defer cut()
-	e.link.mu.Lock()
-	if muted := e.link.muted; !muted.IsZero() {
-		e.link.mu.Unlock()
+	pctx, id, muted := e.start(ctx)
+	if pctx == nil {
 		return waitCancel(ctx, muted)
 	}
-	e.link.cut = cut
-	e.link.mu.Unlock()
 	e.link.played(pcm.Samples)
-	err := e.p.Play(pctx, pcm)
-	e.link.mu.Lock()
-	e.link.cut = nil
-	muted := e.link.muted
-	if err != nil && pctx.Err() != nil {
-		e.link.barge.Stopped = time.Now()
+	return e.finish(ctx, pctx, id, e.p.Play(pctx, pcm))
+}
+
+func (e *echoPlayer) Enqueue(ctx context.Context, pcm audio.PCM) <-chan error {
+	pcm = audio.Resample(pcm, audio.SampleRate)
+	out := make(chan error, 1)
+	pctx, id, muted := e.start(ctx)
+	if pctx == nil {
+		go func() {
+			out <- waitCancel(ctx, muted)
+			close(out)
+		}()
+		return out
 	}
-	e.link.mu.Unlock()
+	// The canceller's reference is queued with the sound: it continues where the previous
+	// sound's ends, as the device's output does.
+	e.link.played(pcm.Samples)
+	done := e.p.Enqueue(pctx, pcm)
+	go func() {
+		out <- e.finish(ctx, pctx, id, <-done)
+		close(out)
+	}()
+	return out
+}
+
+// start registers a sound that a barge-in can cut; it returns a nil context, and when, if a
+// barge-in has silenced this reply already.
+func (e *echoPlayer) start(ctx context.Context) (context.Context, uint64, time.Time) {
+	l := e.link
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.muted.IsZero() {
+		return nil, 0, l.muted
+	}
+	pctx, cut := context.WithCancel(ctx)
+	if l.cuts == nil {
+		l.cuts = map[uint64]context.CancelFunc{}
+	}
+	l.nextID++
+	l.cuts[l.nextID] = cut
+	return pctx, l.nextID, time.Time{}
+}
+
+// finish unregisters a sound that ended with err. A sound cut by a barge-in (or dropped from
+// the queue behind one) waits for the assistant to cancel the reply.
+func (e *echoPlayer) finish(ctx, pctx context.Context, id uint64, err error) error {
+	l := e.link
+	l.mu.Lock()
+	if cut := l.cuts[id]; cut != nil {
+		cut()
+		delete(l.cuts, id)
+	}
+	muted := l.muted
+	cutShort := err != nil && ctx.Err() == nil &&
+		(pctx.Err() != nil || errors.Is(err, device.ErrInterrupted) && !muted.IsZero())
+	// The first of the sounds that a barge-in (or the assistant's cancel) stopped tells when.
+	if err != nil && pctx.Err() != nil && (muted.IsZero() || l.barge.Stopped.Before(muted)) {
+		l.barge.Stopped = time.Now()
+	}
+	l.mu.Unlock()
 	if err != nil {
-		e.link.stopped()
-		if ctx.Err() == nil && pctx.Err() != nil {
-			return waitCancel(ctx, muted) // cut by a barge-in
+		l.stopped()
+		if cutShort {
+			return waitCancel(ctx, muted)
 		}
 	}
 	return err
