@@ -16,7 +16,10 @@ import (
 	"time"
 
 	"hark/app/config"
+	"hark/asr"
+	"hark/audio/vad"
 	"hark/internal/buildinfo"
+	"hark/llm"
 	"hark/models"
 )
 
@@ -369,11 +372,15 @@ func modelsVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-// modelCheckers are the engines' deep file checks, run after the pure-Go header check.
-//
-// TODO(models): add asr.CheckFile (models.FormatWhisper) and llm.CheckFile (models.FormatGGUF)
-// once the engine packages provide them.
-func modelCheckers() models.Checkers { return models.Checkers{} }
+// modelCheckers are the engines' deep file checks, run after the pure-Go header check: each
+// engine knows what its own loader needs (hyper-parameter ranges, supported architectures).
+func modelCheckers() models.Checkers {
+	return models.Checkers{
+		models.FormatWhisper: func(path string) error { _, err := asr.CheckFile(path); return err },
+		models.FormatGGUF:    func(path string) error { _, err := llm.CheckFile(path); return err },
+		models.FormatSilero:  func(path string) error { _, err := vad.CheckFile(path); return err },
+	}
+}
 
 func modelsRemove(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models rm", "NAME...", stderr)

@@ -32,9 +32,9 @@ func commands() []command {
 	return []command{
 		{"version", "", "print Hark's version, the engines' versions, build flags and CPU features", runVersion},
 		{"devices", "[--json]", "list audio capture and playback devices", runDevices},
+		{"transcribe", transcribeArgs, "transcribe a WAV file with whisper.cpp", runTranscribe},
 		{"record", "[--device NAME] [--seconds N] OUT.wav", "record the microphone into a WAV file", runRecord},
 		{"vad", "[--vad-model PATH] [--json] FILE.wav", "print the speech segments (start and end in ms) of a WAV file", runVAD},
-		{"transcribe", transcribeArgs, "transcribe a WAV file with whisper.cpp", runTranscribe},
 		{"licenses", "", "print the licences of the software Hark ships", runLicenses},
 		{"listen", "[--asr-model FILE] [--llm-model FILE] [--vad-model FILE] [--device NAME] [--turns N]", "run the assistant hands-free without a window, printing events as JSON lines", runListen},
 		{"bench", "--wav FILE [--asr-model FILE] [--llm-model FILE] [--turns N] [--json]", "time N turns from a WAV file through the pipeline: per-stage median and p90, pipeline overhead", runBench},
@@ -43,6 +43,8 @@ func commands() []command {
 		{"history", "list|show|export|wipe|path", "read, export or wipe the conversation history kept on this device", runHistory},
 		{"say", `[--voice V] [--out FILE.wav] "text"`, "speak text aloud, or write it to a WAV file", runSay},
 		{"voices", "[--lang L] [--variants]", "list the voices Hark can speak with", runVoices},
+		{"ask", `[--model PATH] [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--json] "question"`, "answer one question with the language model, streaming the reply", runAsk},
+		{"chat", "[--model PATH] [--system TEXT] [--stats]", "a text conversation with the language model (keeps the context between turns)", runChat},
 		{"help", "[COMMAND]", "list the commands, or describe one", nil},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hark/app"
@@ -296,82 +297,94 @@ func (t transcriber) Close() error { return t.m.Close() }
 
 // ---- Language model ----
 
-// brain adapts *llm.Model. Until llm has conversations of its own, the chat keeps the turns and
-// writes a plain-text prompt for each question.
+// brain adapts *llm.Model: one llm.Chat per conversation, so each turn evaluates only its own
+// tokens (the rest stays in the KV cache) and the chat template comes from the model file.
 type brain struct {
-	m         *llm.Model
-	maxTokens int
+	m   *llm.Model
+	gen llm.GenOptions
 }
 
 func (s *setup) loadBrain() func(context.Context, func(float64)) (app.Brain, error) {
-	ref, threads := s.cfg.Models.LLM, s.threads()
-	ctxSize, maxTokens := s.cfg.Performance.ContextSize, s.cfg.Assistant.MaxTokens
+	ref := s.cfg.Models.LLM
+	opts := llm.Options{ContextSize: s.cfg.Performance.ContextSize, Threads: s.threads()}
+	gen := llm.DefaultGenOptions()
+	gen.MaxTokens, gen.Temperature = s.cfg.Assistant.MaxTokens, float32(s.cfg.Assistant.Temperature)
 	return func(ctx context.Context, _ func(float64)) (app.Brain, error) {
 		path, err := s.modelPath(models.LLM, ref)
 		if err != nil {
 			return nil, err
 		}
-		m, err := llm.Load(path, ctxSize, threads)
+		m, err := llm.Load(path, opts)
 		if err != nil {
 			return nil, app.Explain(err, "The language model could not be loaded",
-				"It must be a GGUF model for llama.cpp; choose another file in Settings.")
+				"It must be a GGUF chat model for llama.cpp; choose another file in Settings.")
 		}
-		return &brain{m: m, maxTokens: maxTokens}, nil
+		return &brain{m: m, gen: gen}, nil
 	}
 }
 
-func (b *brain) NewChat(system string) (app.Chat, error) { return &chat{b: b, system: system}, nil }
+func (b *brain) NewChat(system string) (app.Chat, error) {
+	c, err := b.m.NewChat(system)
+	if err != nil {
+		return nil, app.Explain(err, "The language model could not start a conversation",
+			"Shorten the system prompt in Settings, or raise performance.context_size.")
+	}
+	return &chat{c: c, gen: b.gen}, nil
+}
 
 func (b *brain) Close() error { return b.m.Close() }
 
+// chat adapts *llm.Chat. app calls Reset right after cancelling a turn whose Send may still be
+// finishing, and must not wait for it; llm.Chat.Reset would. So Reset only marks the
+// conversation for forgetting and forgets it in the background as soon as the Send is done
+// (a kiosk's idle wipe must not leave the conversation in memory until the next question);
+// a Send that comes first forgets it before it starts. mu orders the two.
 type chat struct {
-	b      *brain
-	system string
-	turns  []string // alternating "User: ..." and "Assistant: ..." lines
+	c       *llm.Chat
+	gen     llm.GenOptions
+	mu      sync.Mutex
+	pending atomic.Bool
 }
 
-func (c *chat) prompt(user string) string {
-	var p strings.Builder
-	p.WriteString(c.system + "\n\n")
-	// llm.Generate evaluates the prompt in one batch of at most 512 tokens: keep the history
-	// to the newest turns that fit in about 200 characters (with a small vocabulary a token can be one character).
-	turns := c.turns
-	for len(turns) > 0 && len(strings.Join(turns, "\n")) > 200 {
-		turns = turns[2:]
+func (c *chat) forget() {
+	if c.pending.Swap(false) {
+		c.c.Reset()
 	}
-	for _, t := range turns {
-		p.WriteString(t + "\n")
-	}
-	if len(user) > 120 {
-		user = user[:120] // a runaway transcript would not fit either
-	}
-	p.WriteString("User: " + user + "\nAssistant:")
-	return p.String()
 }
 
-// Send's Compute is the call's time minus the time spent in emit (the pipeline's own work:
-// events, the window), so that the pipeline's overhead is not hidden in the engine's figure.
+// Send's Compute is the engine's prompt evaluation and generation minus the time spent in emit
+// (the pipeline's own work: events, the window), so the pipeline's overhead is not hidden in
+// the engine's figure.
 func (c *chat) Send(ctx context.Context, user string, emit func(string) error) (app.Reply, error) {
-	start := time.Now()
-	tokens := 0
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.forget()
 	var inEmit time.Duration
-	text, err := c.b.m.Generate(ctx, c.prompt(user), c.b.maxTokens, func(p string) error {
-		tokens++
+	rep, err := c.c.Send(ctx, user, c.gen, func(p string) error {
 		t := time.Now()
 		err := emit(p)
 		inEmit += time.Since(t)
 		return err
 	})
-	rep := app.Reply{Text: strings.TrimSpace(text), Tokens: tokens, Compute: time.Since(start) - inEmit, Interrupted: ctx.Err() != nil}
-	reply := rep.Text
-	if len(reply) > 100 {
-		reply = reply[:100]
+	st := rep.Stats
+	out := app.Reply{Text: strings.TrimSpace(rep.Text), Tokens: st.GeneratedTokens,
+		Compute: max(0, st.PromptEval+st.Generation-inEmit), Interrupted: rep.Interrupted || ctx.Err() != nil,
+		PromptTokens: st.PromptTokens, ReusedTokens: st.ReusedTokens}
+	if errors.Is(err, llm.ErrPromptTooLong) {
+		err = app.Explain(err, "The question does not fit in the language model's context",
+			"Ask something shorter, start a new conversation (Ctrl+N), or raise performance.context_size.")
 	}
-	c.turns = append(c.turns, "User: "+user, "Assistant: "+reply)
-	return rep, err
+	return out, err
 }
 
-func (c *chat) Reset() { c.turns = nil }
+func (c *chat) Reset() {
+	c.pending.Store(true)
+	go func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.forget()
+	}()
+}
 
 // ---- Settings store and first run ----
 

@@ -35,7 +35,9 @@ type Chat interface {
 	// error, or ctx is done, generation stops and Send returns what was generated so far with
 	// Interrupted set.
 	Send(ctx context.Context, user string, emit func(piece string) error) (Reply, error)
-	// Reset forgets the conversation (same system prompt).
+	// Reset forgets the conversation (same system prompt). The assistant calls it right after
+	// cancelling the turn in progress, whose Send may not have returned yet: Reset must not
+	// wait for it, and the next Send must start from the empty conversation.
 	Reset()
 }
 
@@ -45,6 +47,10 @@ type Reply struct {
 	Tokens      int
 	Compute     time.Duration // prompt evaluation + generation as the engine measured it (0: unknown)
 	Interrupted bool
+	// PromptTokens is the length of the conversation the reply was written after; ReusedTokens
+	// of them were already evaluated (a language model's prefix cache), the rest were computed
+	// for this reply. Zero when the engine does not say.
+	PromptTokens, ReusedTokens int
 }
 
 // Speaker speaks a reply while it is still being generated: pieces are the reply's tokens, in

@@ -127,6 +127,9 @@ type Timings struct {
 	ASRCompute time.Duration // what the engines themselves spent
 	LLMCompute time.Duration
 	Tokens     int
+	// PromptTokens is the conversation the reply was written after, ReusedTokens the part of
+	// it the language model had kept from earlier turns (its prefix cache).
+	PromptTokens, ReusedTokens int
 	// Overhead is what the pipeline added: Total minus the engines' compute.
 	Overhead time.Duration
 }
@@ -243,6 +246,8 @@ type jsonTimings struct {
 	LLMCompute float64 `json:"llm_compute"`
 	Overhead   float64 `json:"overhead"`
 	Tokens     int     `json:"tokens"`
+	Prompt     int     `json:"prompt_tokens,omitempty"`
+	Reused     int     `json:"reused_tokens,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e4) / 100 }
@@ -275,7 +280,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	}
 	if t := e.Timings; t != nil {
 		j.Timings = &jsonTimings{ms(t.Speech), ms(t.Transcribe), ms(t.FirstToken), ms(t.Generate), ms(t.Total),
-			ms(t.Spoken), ms(t.ASRCompute), ms(t.LLMCompute), ms(t.Overhead), t.Tokens}
+			ms(t.Spoken), ms(t.ASRCompute), ms(t.LLMCompute), ms(t.Overhead), t.Tokens, t.PromptTokens, t.ReusedTokens}
 	}
 	return json.Marshal(j)
 }

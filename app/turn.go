@@ -32,6 +32,8 @@ type turn struct {
 	asrCompute    time.Duration
 	llmCompute    time.Duration
 	tokens        int
+	prompt        int // the reply's prompt tokens, and those reused from the cache
+	reused        int
 
 	transcript string
 	reply      string
@@ -264,6 +266,7 @@ func (a *Assistant) firstToken(t *turn) {
 func (a *Assistant) generated(t *turn, rep Reply, err error, first, end time.Time) {
 	t.genDone = true
 	t.reply, t.tokens, t.llmCompute = strings.TrimSpace(rep.Text), rep.Tokens, rep.Compute
+	t.prompt, t.reused = rep.PromptTokens, rep.ReusedTokens
 	t.firstAt, t.lastAt = first, end
 	if t.ctx.Err() != nil || rep.Interrupted {
 		t.interrupted = true
@@ -349,7 +352,8 @@ func (t *turn) record() TurnRecord {
 }
 
 func (t *turn) timings() Timings {
-	tm := Timings{Speech: t.speech, ASRCompute: t.asrCompute, LLMCompute: t.llmCompute, Tokens: t.tokens}
+	tm := Timings{Speech: t.speech, ASRCompute: t.asrCompute, LLMCompute: t.llmCompute, Tokens: t.tokens,
+		PromptTokens: t.prompt, ReusedTokens: t.reused}
 	if t.input == InputVoice && !t.transcribedAt.IsZero() {
 		tm.Transcribe = t.transcribedAt.Sub(t.endAt)
 	}

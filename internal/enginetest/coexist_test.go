@@ -19,7 +19,7 @@ import (
 // other's global state.
 func TestBothEnginesInOneBinary(t *testing.T) {
 	ctx := context.Background()
-	lm, err := llm.Load(testmodels.Shared(t, "stories260K.gguf"), 256, 2)
+	lm, err := llm.Load(testmodels.Shared(t, "stories260K.gguf"), llm.Options{ContextSize: 256, Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,10 +27,11 @@ func TestBothEnginesInOneBinary(t *testing.T) {
 	generate := func() string {
 		t.Helper()
 		var pieces []string
-		text, err := lm.Generate(ctx, "Once upon a time", 40, func(p string) error { pieces = append(pieces, p); return nil })
+		r, err := lm.Complete(ctx, "Once upon a time", llm.GenOptions{MaxTokens: 40}, func(p string) error { pieces = append(pieces, p); return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
+		text := r.Text
 		if strings.Join(pieces, "") != text {
 			t.Fatalf("streamed pieces %q do not add up to the text %q", pieces, text)
 		}

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sort"
+	"strings"
 )
 
 // GGML tensor types used by the writer (values from ggml.h).
@@ -21,6 +22,11 @@ const (
 
 // ChatMLTemplate is the Qwen2/ChatML Jinja template, as models that use it ship it.
 const ChatMLTemplate = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+
+// Llama2ChatTemplate is the chat template Meta ships with Llama-2-chat (the Jinja text of its
+// tokenizer_config.json): system prompt folded into the first user turn, BOS before every
+// [INST], messages stripped.
+const Llama2ChatTemplate = "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}{% for message in loop_messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}{% else %}{% set content = message['content'] %}{% endif %}{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}"
 
 // LlamaOptions describes a random-weight llama-architecture model.
 type LlamaOptions struct {
@@ -39,6 +45,14 @@ type LlamaOptions struct {
 	ChatTemplate string
 	Name         string
 	Seed         uint64
+	// Architecture is general.architecture and the prefix of the hyper-parameter keys; "" =
+	// "llama". Other values describe files llama.cpp will not run (for error-path tests).
+	Architecture string
+	// Tokenizer is "llama" (SentencePiece with byte fallback, as Llama 2, Mistral v1-v3,
+	// Gemma, Phi-3; the default) or "gpt2" (byte-level BPE without merges, as Llama 3,
+	// Qwen2, SmolLM, Mistral tekken use: every byte is a token, Words are reachable by
+	// sampling only).
+	Tokenizer string
 }
 
 // TinyLlama returns options for a ~0.1M-parameter model that loads in milliseconds.
@@ -61,6 +75,17 @@ func ChatMLLlama() LlamaOptions {
 	return o
 }
 
+// Bench100M returns options for a ~100M-parameter model with Q4_0 layer weights (embedding
+// and output in Q8_0), about 60 MB: big enough that the engine's speed, not Hark's overhead,
+// dominates a benchmark, small enough to write in a second.
+func Bench100M() LlamaOptions {
+	return LlamaOptions{
+		Embd: 768, FF: 2048, Layers: 12, Heads: 12, HeadsKV: 12, ContextLength: 2048,
+		WeightType: TypeQ4_0, MinVocab: 8192, Name: "hark-bench-100m-q4_0", Seed: 100,
+		Words: TinyLlama().Words,
+	}
+}
+
 // Token types of llama.cpp's SentencePiece vocabulary.
 const (
 	tokNormal  = 1
@@ -75,17 +100,42 @@ func WriteLlama(path string, o LlamaOptions) error {
 		return fmt.Errorf("testmodels: bad llama shape embd=%d ff=%d heads=%d/%d", o.Embd, o.FF, o.Heads, o.HeadsKV)
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
+	bpe := o.Tokenizer == "gpt2"
+	if o.Tokenizer != "" && o.Tokenizer != "llama" && !bpe {
+		return fmt.Errorf("testmodels: unknown tokenizer %q", o.Tokenizer)
+	}
 	tokens := []string{"<unk>", "<s>", "</s>"}
 	types := []int32{tokUnknown, tokControl, tokControl}
+	byteChars := gpt2ByteChars()
 	for i := range 256 {
-		tokens = append(tokens, fmt.Sprintf("<0x%02X>", i))
-		types = append(types, tokByte)
+		if bpe {
+			tokens = append(tokens, string(byteChars[i]))
+			types = append(types, tokNormal)
+		} else {
+			tokens = append(tokens, fmt.Sprintf("<0x%02X>", i))
+			types = append(types, tokByte)
+		}
 	}
 	words := append([]string(nil), o.Words...)
 	for len(tokens)+len(words)+len(o.Specials) < o.MinVocab {
 		words = append(words, fmt.Sprintf("▁tok%d", len(words)))
 	}
+	seen := map[string]bool{}
+	for _, t := range tokens {
+		seen[t] = true
+	}
 	for _, w := range words {
+		if bpe { // "▁word" is "Ġword" in GPT-2's byte-level alphabet
+			var b strings.Builder
+			for _, c := range []byte(strings.ReplaceAll(w, "▁", " ")) {
+				b.WriteRune(byteChars[c])
+			}
+			w = b.String()
+		}
+		if seen[w] {
+			continue
+		}
+		seen[w] = true
 		tokens = append(tokens, w)
 		types = append(types, tokNormal)
 	}
@@ -106,29 +156,39 @@ func WriteLlama(path string, o LlamaOptions) error {
 	if name == "" {
 		name = "hark-random-llama"
 	}
+	arch := o.Architecture
+	if arch == "" {
+		arch = "llama"
+	}
 	kv := map[string]any{
-		"general.architecture":                   "llama",
-		"general.name":                           name,
-		"general.alignment":                      uint32(32),
-		"llama.context_length":                   uint32(o.ContextLength),
-		"llama.embedding_length":                 uint32(o.Embd),
-		"llama.block_count":                      uint32(o.Layers),
-		"llama.feed_forward_length":              uint32(o.FF),
-		"llama.attention.head_count":             uint32(o.Heads),
-		"llama.attention.head_count_kv":          uint32(o.HeadsKV),
-		"llama.attention.layer_norm_rms_epsilon": float32(1e-5),
-		"llama.rope.dimension_count":             uint32(o.Embd / o.Heads),
-		"llama.vocab_size":                       uint32(nVocab),
-		"tokenizer.ggml.model":                   "llama",
-		"tokenizer.ggml.tokens":                  tokens,
-		"tokenizer.ggml.scores":                  scores,
-		"tokenizer.ggml.token_type":              types,
-		"tokenizer.ggml.bos_token_id":            uint32(1),
-		"tokenizer.ggml.eos_token_id":            uint32(eos),
-		"tokenizer.ggml.unknown_token_id":        uint32(0),
+		"general.architecture":                     arch,
+		"general.name":                             name,
+		"general.alignment":                        uint32(32),
+		arch + ".context_length":                   uint32(o.ContextLength),
+		arch + ".embedding_length":                 uint32(o.Embd),
+		arch + ".block_count":                      uint32(o.Layers),
+		arch + ".feed_forward_length":              uint32(o.FF),
+		arch + ".attention.head_count":             uint32(o.Heads),
+		arch + ".attention.head_count_kv":          uint32(o.HeadsKV),
+		arch + ".attention.layer_norm_rms_epsilon": float32(1e-5),
+		arch + ".rope.dimension_count":             uint32(o.Embd / o.Heads),
+		arch + ".vocab_size":                       uint32(nVocab),
+		"tokenizer.ggml.model":                     map[bool]string{false: "llama", true: "gpt2"}[bpe],
+		"tokenizer.ggml.tokens":                    tokens,
+		"tokenizer.ggml.scores":                    scores,
+		"tokenizer.ggml.token_type":                types,
+		"tokenizer.ggml.bos_token_id":              uint32(1),
+		"tokenizer.ggml.eos_token_id":              uint32(eos),
+		"tokenizer.ggml.unknown_token_id":          uint32(0),
 	}
 	if o.ChatTemplate != "" {
 		kv["tokenizer.chat_template"] = o.ChatTemplate
+	}
+	if bpe {
+		kv["tokenizer.ggml.merges"] = []string{}
+		kv["tokenizer.ggml.pre"] = "default"
+		kv["tokenizer.ggml.add_bos_token"] = true
+		delete(kv, "tokenizer.ggml.scores")
 	}
 	kvDim := o.Embd / o.Heads * o.HeadsKV
 	wt := o.WeightType
@@ -152,6 +212,23 @@ func WriteLlama(path string, o LlamaOptions) error {
 		)
 	}
 	return writeGGUF(path, kv, ts, rng)
+}
+
+// gpt2ByteChars is GPT-2's byte-to-character table: printable bytes stand for themselves, the
+// others (space, control bytes, ...) for characters from U+0100 on.
+func gpt2ByteChars() [256]rune {
+	var out [256]rune
+	next := rune(256)
+	for b := range 256 {
+		switch {
+		case b >= '!' && b <= '~', b >= 0xA1 && b <= 0xAC, b >= 0xAE && b <= 0xFF:
+			out[b] = rune(b)
+		default:
+			out[b] = next
+			next++
+		}
+	}
+	return out
 }
 
 type tensor struct {

@@ -2,6 +2,8 @@ package testmodels
 
 import (
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"testing"
@@ -55,6 +57,40 @@ func Llama(t testing.TB, o LlamaOptions) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "model.gguf")
 	if err := WriteLlama(p, o); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// LlamaCached writes a random llama model once into a folder shared by test runs
+// ($HARK_TEST_CACHE, default hark-testmodels in the system temp folder) and returns its path:
+// for models too big to write for every test (Bench100M). The file name carries a hash of the
+// options, so changed options give a new file.
+func LlamaCached(t testing.TB, o LlamaOptions) string {
+	t.Helper()
+	dir := os.Getenv("HARK_TEST_CACHE")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "hark-testmodels")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%+v", o)
+	p := filepath.Join(dir, fmt.Sprintf("%s-%016x.gguf", o.Name, h.Sum64()))
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	tmp, err := os.CreateTemp(dir, ".writing-*.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp.Close()
+	if err := WriteLlama(tmp.Name(), o); err != nil {
+		os.Remove(tmp.Name())
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
 		t.Fatal(err)
 	}
 	return p

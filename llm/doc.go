@@ -1,0 +1,57 @@
+// Package llm answers with a local GGUF language model on llama.cpp, in-process: it loads and
+// checks model files, formats conversations with the model's own chat template, and streams
+// replies token by token while keeping each conversation in the KV cache between turns.
+//
+// llama.cpp comes vendored in github.com/ollama/ollama/llama (v0.17.4), which compiles it with
+// cgo. That package is an implementation detail: nothing outside llm sees its types, so it can
+// be replaced (upstream removes it from v0.30.0 on) without touching the rest of Hark. What it
+// does not wrap, llamacpp.go reaches through hand-declared prototypes of llama.h.
+//
+// # Usage
+//
+//	m, err := llm.Load(path, llm.Options{ContextSize: 4096})
+//	defer m.Close()
+//	chat, err := m.NewChat("You are a helpful voice assistant.")  // evaluates the system prompt
+//	reply, err := chat.Send(ctx, "What time is it in Tokyo?", llm.DefaultGenOptions(),
+//		func(piece string) error { fmt.Print(piece); return nil })
+//
+// CheckFile validates a file's GGUF header without loading it, with errors that say what is
+// wrong (empty, truncated, not GGUF, a whisper.cpp model, a newer GGUF version, an
+// architecture this llama.cpp does not run).
+//
+// # Chat formatting
+//
+// Conversations are formatted with tokenizer.chat_template from the GGUF file through
+// llama_chat_apply_template, which recognises the common families by their markers (ChatML as
+// used by Qwen2 and SmolLM, Llama 2 and 3, Mistral, Gemma, Phi-3, and more). Models without a
+// template (or Options.ChatTemplate "plain") are driven as plain completion: the messages are
+// joined as running text. Template markup in users' text is not turned into special tokens,
+// and replies never show markup: control tokens end a reply and the template's turn markers
+// are stop sequences.
+//
+// # Prefix cache
+//
+// The model has one KV cache. Each Chat keeps its conversation as token segments (system
+// prompt, one per turn) that mirror what the cache holds: Send appends only the new message's
+// tokens (and the markup closing the previous reply) and evaluates what the cache lacks — the
+// longest common prefix is reused, so a chat's second turn evaluates only its new tokens, and
+// chats that share a system prompt share its evaluation. When the window is full the oldest
+// turns are dropped (the system prompt is kept): where the template renders turns
+// independently and the cache can shift, their cache entries are removed and the later ones
+// moved down (llama_memory_seq_rm + seq_add) without re-evaluation; otherwise the remaining
+// conversation is re-evaluated from the first token that changed.
+//
+// # Concurrency properties
+//
+// Model methods are safe for concurrent use. Requests (Send, Complete, NewChat) take turns on
+// the model's single llama.cpp context: one holds it from its prompt evaluation to the end of
+// its reply while the others wait (a waiting request gives up when its ctx is done). A Chat
+// may be used from several goroutines; its calls take turns too. Cancelling a request's ctx
+// stops it within one token: the context is checked between decodes, prompts are evaluated in
+// batches of at most MaxBatchSize tokens, and an abort flag polled by ggml's CPU backend cuts a
+// decode in progress short. Close stops the running request, waits for it and frees
+// everything; call it once no new requests are made.
+//
+// llama.cpp's log is process-wide; it is kept quiet (SetVerboseLog turns it on) and its recent
+// errors are quoted in the errors Load and grammars return.
+package llm

@@ -1,0 +1,203 @@
+package llm
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"hark/internal/testmodels"
+)
+
+// badFiles writes the corpus of broken and foreign files CheckFile must recognise, each with
+// the error it must wrap and a word its message must contain.
+func badFiles(t *testing.T) []struct {
+	name, path string
+	want       error
+	says       string
+} {
+	t.Helper()
+	dir := t.TempDir()
+	good := testmodels.Llama(t, testmodels.TinyLlama())
+	valid, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	patched := func(name string, edit func(b []byte) []byte) string {
+		return write(name, edit(bytes.Clone(valid)))
+	}
+	replace := func(old, new string) func([]byte) []byte {
+		return func(b []byte) []byte {
+			if !bytes.Contains(b, []byte(old)) {
+				t.Fatalf("%q not in the test model", old)
+			}
+			return bytes.Replace(b, []byte(old), []byte(new), 1)
+		}
+	}
+	u32 := func(off int, v uint32) func([]byte) []byte {
+		return func(b []byte) []byte { binary.LittleEndian.PutUint32(b[off:], v); return b }
+	}
+	u64 := func(off int, v uint64) func([]byte) []byte {
+		return func(b []byte) []byte { binary.LittleEndian.PutUint64(b[off:], v); return b }
+	}
+	tokensAt := bytes.Index(valid, []byte("tokenizer.ggml.tokens"))
+	withArch := func(arch string) string {
+		o := testmodels.TinyLlama()
+		o.Architecture = arch
+		return testmodels.Llama(t, o)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "folder.gguf"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return []struct {
+		name, path string
+		want       error
+		says       string
+	}{
+		{"missing", filepath.Join(dir, "nope.gguf"), fs.ErrNotExist, "no such file"},
+		{"folder", filepath.Join(dir, "folder.gguf"), ErrNotGGUF, "folder"},
+		{"empty", write("empty.gguf", nil), ErrTruncated, "empty"},
+		{"three bytes", write("short.gguf", []byte("GGU")), ErrTruncated, "too short"},
+		{"text file", write("notes.gguf", []byte("these are not the weights you are looking for\n")), ErrNotGGUF, `"thes"`},
+		{"whisper model", testmodels.Shared(t, "whisper-tiny-random.en.bin"), ErrNotGGUF, "whisper.cpp speech"},
+		{"silero vad", testmodels.Shared(t, "ggml-silero-v6.2.0.bin"), ErrNotGGUF, "Silero"},
+		{"legacy ggjt", write("old.bin", append([]byte("tjgg"), make([]byte, 64)...)), ErrNotGGUF, "GGJT"},
+		{"gguf v1", patched("v1.gguf", u32(4, 1)), ErrUnsupportedGGUF, "version 1"},
+		{"future gguf", patched("v4.gguf", u32(4, 4)), ErrUnsupportedGGUF, "newer than this build"},
+		{"byte-swapped version", patched("be.gguf", u32(4, 3<<24)), ErrCorrupt, "byte order"},
+		{"absurd counts", patched("counts.gguf", u64(16, 1<<40)), ErrCorrupt, "more than fit"},
+		{"cut in the header", write("cut-header.gguf", valid[:20]), ErrTruncated, "header"},
+		{"cut in the vocabulary", write("cut-kv.gguf", valid[:tokensAt+300]), ErrTruncated, "tokenizer.ggml.tokens"},
+		{"cut in the weights", write("cut-data.gguf", valid[:len(valid)-100]), ErrTruncated, "blk.1.ffn_down.weight\" ends at byte"},
+		{"unknown architecture", withArch("mamba9"), ErrUnsupportedModel, `"mamba9"`},
+		{"embedding model", withArch("bert"), ErrUnsupportedModel, "embedding"},
+		{"no architecture", patched("noarch.gguf", replace("general.architecture", "general.architecturX")), ErrUnsupportedModel, "general.architecture"},
+		{"unknown tensor type", patched("type.gguf", func(b []byte) []byte {
+			// the type field follows the name and 1 dimension of "output_norm.weight"
+			at := bytes.Index(b, []byte("output_norm.weight")) + len("output_norm.weight") + 4 + 8
+			binary.LittleEndian.PutUint32(b[at:], 77)
+			return b
+		}), ErrUnsupportedModel, "tensor type 77"},
+	}
+}
+
+func TestCheckFile(t *testing.T) {
+	for _, tc := range badFiles(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := CheckFile(tc.path)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("CheckFile(%s) = %v, want an error wrapping %v", tc.name, err, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.says) {
+				t.Errorf("CheckFile(%s) = %q, want it to say %q", tc.name, err, tc.says)
+			}
+		})
+	}
+}
+
+func TestCheckFileValid(t *testing.T) {
+	tests := []struct {
+		path  string
+		check func(Info) bool
+	}{
+		{testmodels.Shared(t, "stories260K.gguf"), func(i Info) bool {
+			return i.Architecture == "llama" && i.Quantization == "F32" && i.VocabSize == 512 && i.ChatTemplate == "" && i.Parameters > 200_000 && i.Parameters < 400_000
+		}},
+		{testmodels.Shared(t, "llama-2-tiny-random.gguf"), func(i Info) bool {
+			return i.Architecture == "llama" && i.VocabSize == 32000 && i.TrainContext == 4096
+		}},
+		{testmodels.Llama(t, testmodels.ChatMLLlama()), func(i Info) bool {
+			return i.ChatTemplate == testmodels.ChatMLTemplate && i.Quantization == "Q8_0" && i.Layers == 2 && i.Embedding == 64 && i.GGUFVersion == 3
+		}},
+	}
+	for _, tc := range tests {
+		info, err := CheckFile(tc.path)
+		if err != nil {
+			t.Fatalf("CheckFile(%s): %v", tc.path, err)
+		}
+		if !tc.check(info) {
+			t.Errorf("CheckFile(%s) = %+v", tc.path, info)
+		}
+	}
+}
+
+// TestLoadBadFiles: Load runs the same checks (llama.cpp never sees these files) and returns
+// llama.cpp's own reason when the header is fine but the model is not.
+func TestLoadBadFiles(t *testing.T) {
+	for _, tc := range badFiles(t) {
+		if _, err := Load(tc.path, Options{Threads: 1}); !errors.Is(err, tc.want) {
+			t.Errorf("Load(%s) = %v, want an error wrapping %v", tc.name, err, tc.want)
+		}
+	}
+	valid, err := os.ReadFile(testmodels.Llama(t, testmodels.TinyLlama()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "missing-tensor.gguf")
+	if err := os.WriteFile(p, bytes.Replace(valid, []byte("output_norm.weight"), []byte("output_norX.weight"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckFile(p); err != nil {
+		t.Fatalf("the header is valid, but CheckFile says %v", err)
+	}
+	_, err = Load(p, Options{Threads: 1})
+	if err == nil || !strings.Contains(err.Error(), "output_norm.weight") {
+		t.Fatalf("Load of a model without output_norm.weight = %v, want llama.cpp's reason naming the tensor", err)
+	}
+	t.Logf("%v", err)
+}
+
+// TestGGMLTypeTable compares CheckFile's tensor type table with the linked ggml.
+func TestGGMLTypeTable(t *testing.T) {
+	for typ, want := range ggmlTypes {
+		block, size, name := ggmlTypeSize(typ)
+		if block != want.block || size != want.bytes || name != want.name {
+			t.Errorf("type %d: ggml says %s block %d size %d; table says %s %d %d", typ, name, block, size, want.name, want.block, want.bytes)
+		}
+	}
+}
+
+// TestArchListMatchesLlamaCpp re-reads LLM_ARCH_NAMES from the vendored llama-arch.cpp.
+func TestArchListMatchesLlamaCpp(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/ollama/ollama").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	src, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "llama/llama.cpp/src/llama-arch.cpp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := bytes.Index(src, []byte("LLM_ARCH_NAMES = {"))
+	end := bytes.Index(src[start:], []byte("};"))
+	if start < 0 || end < 0 {
+		t.Fatal("LLM_ARCH_NAMES not found in llama-arch.cpp")
+	}
+	var names []string
+	for _, m := range regexp.MustCompile(`\{\s*LLM_ARCH_\w+,\s*"([^"]+)"\s*\}`).FindAllSubmatch(src[start:start+end], -1) {
+		if n := string(m[1]); n != "clip" && n != "(unknown)" {
+			names = append(names, n)
+		}
+	}
+	if !slices.Equal(names, llamaArchs) {
+		t.Errorf("llama-arch.cpp names %d architectures, arch.go %d: update arch.go\n got %q", len(names), len(llamaArchs), names)
+	}
+	for arch := range notChat {
+		if !slices.Contains(llamaArchs, arch) {
+			t.Errorf("notChat names %q, which llama.cpp does not know", arch)
+		}
+	}
+}

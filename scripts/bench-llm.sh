@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Compares Hark's llm benchmarks with llama.cpp's llama-bench on the same files, threads and
+# batch size. On a shared machine single runs are noisy, so the two are interleaved ROUNDS
+# times and the best run of each is kept (the one least disturbed by other load).
+#
+# usage: scripts/bench-llm.sh [LLAMA_BENCH] [THREADS] [ROUNDS] [FA]
+#   LLAMA_BENCH  default /tmp/ref/build/bin/llama-bench-app (../shared/bench/build-llama-ref.sh
+#                /tmp/ref/build app builds it: same ggml build settings as Hark's)
+#   FA           flash attention, on or off (default off, as Hark runs; llama-bench's own
+#                default, auto, means on for the CPU)
+# Needs the cgo environment (eval "$(make -s env)").
+set -euo pipefail
+BENCH="${1:-/tmp/ref/build/bin/llama-bench-app}"
+THREADS="${2:-$(nproc)}"
+ROUNDS="${3:-8}"
+FA="${4:-off}"
+case "$FA" in on) FA01=1 ;; off) FA01=0 ;; *) echo "FA must be on or off" >&2; exit 2 ;; esac
+export HARK_BENCH_FA=$FA HARK_BENCH_THREADS=$THREADS
+cd "$(dirname "$0")/.."
+TEST=$(mktemp -d)/llm.test
+go test -c -o "$TEST" ./llm/
+# Writes the 100M-parameter model into $HARK_TEST_CACHE (once) and prints nothing else.
+"$TEST" -test.run '^$' -test.bench 'Generation/q4' -test.benchtime 1x >/dev/null
+Q4=$(ls -t "${HARK_TEST_CACHE:-${TMPDIR:-/tmp}/hark-testmodels}"/hark-bench-100m-q4_0-*.gguf | head -1)
+STORIES="${HARK_TEST_MODELS:-../shared/models}/stories260K.gguf"
+best() { case "$1" in *us/token*) sort -g | head -1 ;; *) sort -g | tail -1 ;; esac; }
+for model in stories260K q4_0-100M; do
+  file=$STORIES; [ "$model" = q4_0-100M ] && file=$Q4
+  : >/tmp/bench-llm-$model.txt
+  for _ in $(seq "$ROUNDS"); do
+    "$BENCH" -m "$file" -t "$THREADS" -p 512 -n 128 -b 512 -ub 512 -fa "$FA01" -r 1 -o csv 2>/dev/null |
+      awk -F, 'NR > 1 { gsub(/"/, ""); print ($(NF-7) > 0 ? "llama-bench-pp512" : "llama-bench-tg128"), $(NF-1) }' >>/tmp/bench-llm-$model.txt || true
+    "$TEST" -test.run '^$' -test.bench "(PromptEval|Generation|RawDecode)/$model" -test.benchtime 2x 2>/dev/null |
+      awk '/^Benchmark/ { for (i = 1; i <= NF; i++) if ($i ~ /tok\/s$/ || $i ~ /us\/token$/) print $1 "-" $i, $(i-1) }' >>/tmp/bench-llm-$model.txt
+  done
+  echo "== $model ($file), $THREADS threads, flash attention $FA, best of $ROUNDS"
+  for key in $(awk '{print $1}' /tmp/bench-llm-$model.txt | sort -u); do
+    printf '%-60s %s\n' "$key" "$(awk -v k="$key" '$1 == k { print $2 }' /tmp/bench-llm-$model.txt | best "$key")"
+  done
+done
