@@ -2,17 +2,21 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"hark/app"
 	"hark/app/config"
+	"hark/audio"
 	"hark/internal/testenv"
 	"hark/internal/testmodels"
 )
@@ -119,6 +123,7 @@ func startAssistant(t *testing.T, extra ...string) (*app.Assistant, *speechEvent
 		t.Fatalf("configuration: %v", s.problems)
 	}
 	s.noGuard = true // the random-weight whisper model hears "system system ...": keep it
+	s.echo.trace = &echoTrace{}
 	log := newSpeechEvents()
 	a := app.New(app.Options{Config: s.assistantConfig(), Loaders: s.loaders(), Sink: log})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -161,7 +166,7 @@ func playInto(t *testing.T, sink, wav string, gainDB float64) *exec.Cmd {
 }
 
 // recorder records a source (a sink's monitor) at 16 kHz, as monitor does, with start time.
-func recordSource(t *testing.T, source string) *monitor {
+func recordSource(t testing.TB, source string) *monitor {
 	t.Helper()
 	cmd := exec.Command("parec", "-d", source, "--raw", "--format=float32le", "--rate=16000", "--channels=1", "--latency-msec=20")
 	out, err := cmd.StdoutPipe()
@@ -321,6 +326,7 @@ func TestEchoDoesNotInterrupt(t *testing.T) {
 	testenv.LockAudio(t)
 	loopback(t, -6)
 	a, log, s := startAssistant(t)
+	keepTrace(t, "echo", "no-person", s)
 	mic := recordSource(t, "vmic_in.monitor")
 	for turn, q := range []string{"Tell me a story about a cat.", "Tell me a story about a dog."} {
 		a.Ask(q)
@@ -356,6 +362,7 @@ func TestEchoBargeIn(t *testing.T) {
 	loopback(t, -6)
 	question := sayWAV(t, "Stop. What is the weather like tomorrow?", "en-gb+f3")
 	a, log, s := startAssistant(t)
+	keepTrace(t, "echo", "with-person", s)
 	spk := recordSource(t, "vspeaker.monitor")
 	mic := recordSource(t, "vmic_in.monitor")
 	// A first reply lets the echo canceller converge, as in a car after the first exchange.
@@ -378,6 +385,39 @@ func TestEchoBargeIn(t *testing.T) {
 	keepWAV(t, "echo", "microphone-with-person.wav", mic.stop())
 	b := s.echo.lastBarge()
 	t.Logf("barge-in over the echo: %v of the person's voice heard; echo delay learnt %v; events:\n%s", b.Heard.Round(time.Millisecond), lagOf(s), log.dump())
+}
+
+var traceRuns atomic.Int32
+
+// keepTrace saves, when the test ends (failed or not), what the barge-in gate got (raw
+// microphone, echo-cancelled microphone, playback; lined up) and its decision for each frame,
+// under test-artifacts/<dir>/<name>-<run>-*.
+func keepTrace(t *testing.T, dir, name string, s *setup) {
+	t.Helper()
+	t.Cleanup(func() {
+		tr := s.echo.trace
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		base := filepath.Join(testenv.ArtifactDir(t, dir), fmt.Sprintf("%s-%d", name, traceRuns.Add(1)))
+		for suffix, pcm := range map[string][]float32{"raw": tr.raw, "clean": tr.clean, "far": tr.far} {
+			if err := audio.WriteWAV(base+"-"+suffix+".wav", audio.PCM{Rate: 16000, Samples: pcm}); err != nil {
+				t.Error(err)
+			}
+		}
+		var b strings.Builder
+		b.WriteString("t_s\tspeech\tmic\traw\tplayback\tcoupling\terle\tsettled\tpassed\tstrong\trun\n")
+		for i, f := range tr.frames {
+			fmt.Fprintf(&b, "%.3f\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%v\t%v\t%v\t%d\n", float64((i+1)*512)/16000,
+				f.Speech, f.Mic, f.Raw, f.Playback, f.Coupling, f.ERLE, f.Settled, f.Passed, f.Strong, f.Run)
+		}
+		for _, at := range tr.barged {
+			fmt.Fprintf(&b, "# barge-in let through at %.3f s\n", float64(at)/16000)
+		}
+		if err := os.WriteFile(base+"-frames.tsv", []byte(b.String()), 0o644); err != nil {
+			t.Error(err)
+		}
+		t.Logf("gate trace: %s-{raw,clean,far}.wav, %s-frames.tsv", base, base)
+	})
 }
 
 func lagOf(s *setup) time.Duration {

@@ -33,6 +33,33 @@ type echoLink struct {
 	muted  time.Time       // when a barge-in silenced this reply (zero: it did not)
 	earcon chan tts.Earcon // to the speaker's earcon player (nil: no speaker)
 	spoke  tts.SpeakStats  // the last reply's speech
+	trace  *echoTrace      // set before the microphone opens: records what the gate sees (tests)
+}
+
+// echoTrace records what the barge-in gate gets, lined up sample for sample, and its
+// decision for each frame, for tests and debugging.
+type echoTrace struct {
+	mu              sync.Mutex
+	raw, clean, far []float32
+	frames          []bargein.Frame
+	barged          []int // sample indices (of raw) where a barge-in was let through
+}
+
+func (tr *echoTrace) add(in bargein.Input, barged bool) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.raw = append(tr.raw, in.Raw...)
+	tr.clean = append(tr.clean, in.Mic...)
+	tr.far = append(tr.far, in.Far...)
+	if barged {
+		tr.barged = append(tr.barged, len(tr.raw))
+	}
+}
+
+func (tr *echoTrace) frame(f bargein.Frame) {
+	tr.mu.Lock()
+	tr.frames = append(tr.frames, f)
+	tr.mu.Unlock()
 }
 
 // playEarcon asks the speaker to play an earcon, unless it is busy with another.
@@ -345,6 +372,7 @@ type echoMic struct {
 	samples int64 // raw microphone samples processed
 	onset   int64 // during playback: where the microphone first rose above -50 dBFS (-1: not yet)
 	cut     bool  // a barge-in silences the reply at once (app.Config.BargeIn)
+	trace   *echoTrace
 }
 
 // withEcho wraps the microphone loader: in hands-free mode with speech on, the microphone
@@ -374,6 +402,9 @@ func (s *setup) withEcho(open func(context.Context) (app.Source, error)) func(co
 		}
 		m.det = bargein.New(det, bargein.Config{})
 		m.gate = bargein.NewGate(m.det, 0)
+		if m.trace = link.trace; m.trace != nil {
+			m.det.Trace(m.trace.frame)
+		}
 		link.attach(stream)
 		return m, nil
 	}
@@ -390,9 +421,13 @@ func (m *echoMic) Read(ctx context.Context, p []float32) (int, error) {
 			out := r.Clean
 			if m.gate != nil {
 				var barged bool
-				out, barged, perr = m.gate.Process(bargein.Input{Mic: r.Clean, Raw: r.Raw, Far: r.Far, Settled: r.Settled})
+				in := bargein.Input{Mic: r.Clean, Raw: r.Raw, Far: r.Far, Settled: r.Settled}
+				out, barged, perr = m.gate.Process(in)
 				if perr != nil {
 					return 0, perr
+				}
+				if m.trace != nil {
+					m.trace.add(in, barged)
 				}
 				m.timeBarge(r.Raw, barged)
 			}

@@ -57,6 +57,7 @@ type Stream struct {
 	fClean    float64
 	fresh     int   // chunks with playback since the reference was last placed or shifted
 	trusted   bool  // the last placement was verified (or needed no verification)
+	refillAt  int64 // mic index before which the filter's reference history is not whole yet
 	histStart int64 // mic index of histMic[0] and histRef[0]
 	histMic   []float32
 	histRef   []float32
@@ -99,7 +100,7 @@ type Result struct {
 	Far   []float32 // the speaker signal lined up with Clean (zeros while nothing plays)
 	Raw   []float32 // the microphone signal lined up with Clean, before cancellation
 	// Settled is false while a newly placed reference is being verified (Clean then holds the
-	// echo uncancelled), and, when the verification found no clear alignment, until a few
+	// echo uncancelled) and until the reference from then on has reached the echo's delay, and, when the verification found no clear alignment, until a few
 	// chunks show the filter attenuating the echo again: until then Clean cannot be trusted to
 	// be free of echo. (A person talking over the reply also lowers the measured attenuation,
 	// so a verified placement stays settled through it.)
@@ -160,6 +161,7 @@ func (s *Stream) Process(mic []float32) (Result, error) {
 		s.verifyAt = -1
 		s.trackAt = s.consumed + win
 		s.align(s.placedAt+int64(s.peak), true)
+		s.refill()
 	case s.verifyAt < 0 && s.ir != nil && s.consumed >= s.trackAt && s.struggling():
 		s.trackAt = s.consumed + win
 		s.align(s.consumed-win-around, false)
@@ -178,7 +180,7 @@ func (s *Stream) Process(mic []float32) (Result, error) {
 		Clean:   make([]float32, frames*n),
 		Far:     append([]float32(nil), s.farOut[:frames*n]...),
 		Raw:     append([]float32(nil), s.near[:frames*n]...),
-		Settled: !verifying && (s.trusted || s.fresh >= 4 && !s.struggling()),
+		Settled: !verifying && s.consumed >= s.refillAt && (s.trusted || s.fresh >= 4 && !s.struggling()),
 	}
 	for f := 0; f < frames; f++ {
 		i := f * n
@@ -347,9 +349,18 @@ func (s *Stream) align(m0 int64, placed bool) {
 		return
 	}
 	s.shift(best)
+	s.refill()
 	s.fresh, s.fRaw, s.fClean = 0, 0, 0
 	// The next check must look at reference consumed after this shift only.
 	s.trackAt = s.consumed + int64(b+win+around)
+}
+
+// refill notes that the filter's history of the reference does not match the echo (it was
+// given silence while a placement was verified, or the reference was just shifted): its output
+// holds echo until the reference from now on reaches the echo's main taps (its delay, 40 ms of
+// reverberation, and a frame each for the chunking and the residual echo suppressor).
+func (s *Stream) refill() {
+	s.refillAt = s.consumed + int64(s.peak+s.rate/25+2*s.c.FrameSize())
 }
 
 // shift delays (d > 0) or advances the reference still to come by d samples.

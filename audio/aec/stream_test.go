@@ -54,6 +54,8 @@ func TestStream(t *testing.T) {
 			}
 			rng := rand.New(rand.NewPCG(5, 6))
 			var clean, ref []float32
+			var settledEcho, settledClean float64 // over the settled second reply's first 0.5 s
+			firstSettled := -1
 			for pos := 0; pos < n; {
 				end := pos + min(160+rng.IntN(1440), n-pos)
 				// The player hands over its audio before the microphone chunk covering that
@@ -68,8 +70,21 @@ func TestStream(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				o := len(clean)
 				clean = append(clean, r.Clean...)
 				ref = append(ref, r.Far...)
+				// Settled promises that Clean is free of the echo: from the moment it says so
+				// in the second reply (after its placement is verified), the echo must be
+				// attenuated at once, not once the filter's reference history has refilled.
+				if fs := s.c.FrameSize(); r.Settled && o-fs >= startB && o-fs < startB+len(second) {
+					if firstSettled < 0 {
+						firstSettled = o
+					}
+					if o < firstSettled+rate/2 {
+						settledEcho += energy(mic[o-fs : len(clean)-fs])
+						settledClean += energy(clean[o:])
+					}
+				}
 				if len(r.Raw) != len(r.Clean) || len(r.Far) != len(r.Clean) {
 					t.Fatalf("Process: %d clean, %d raw, %d far samples", len(r.Clean), len(r.Raw), len(r.Far))
 				}
@@ -110,6 +125,9 @@ func TestStream(t *testing.T) {
 			next := erle(startB+skip, startB+len(second))
 			t.Logf("ERLE %.1f dB over the last 3 s of the first reply, %.1f dB over the second reply (from %.1f s in); lag %v",
 				late, next, float64(skip)/rate, s.Lag())
+			if e := db(settledEcho / settledClean); e < 15 {
+				t.Errorf("ERLE %.1f dB over the first 0.5 s of the second reply counted as settled, want >= 15", e)
+			}
 			if late < 20 {
 				t.Errorf("ERLE %.1f dB at the end of the first reply, want >= 20", late)
 			}

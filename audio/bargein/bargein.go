@@ -94,9 +94,15 @@ type Detector struct {
 	run        int // consecutive speech frames that passed
 	strongRun  int // ... that passed clearly (Frame.Strong)
 	playFrames int // frames since the playback started
+	settledRun int // consecutive frames with the canceller settled
 	fresh      int // attenuations learnt since the canceller was last unsettled
 	last       Frame
+	trace      func(Frame)
 }
+
+// Trace makes the detector call f with every frame it decides (nil: none), for debugging and
+// tests.
+func (d *Detector) Trace(f func(Frame)) { d.trace = f }
 
 // Frame describes the last frame decided, for logs, debugging and tests.
 type Frame struct {
@@ -107,6 +113,10 @@ type Frame struct {
 	// Strong: it counted clearly (speech probability >= 0.8 and, during playback, 6 dB more
 	// than the margin): half of MinSpeech of such frames is enough.
 	Strong bool
+	// Settled: the canceller's alignment was trusted (Input.Settled); Run: consecutive
+	// frames passed so far, this one included.
+	Settled bool
+	Run     int
 }
 
 // New returns a Detector that uses vad.
@@ -194,6 +204,11 @@ func (d *Detector) Push(in Input) (bool, error) {
 		} else {
 			d.strongRun = 0
 		}
+		if d.trace != nil {
+			f := d.last
+			f.Run = d.run
+			d.trace(f)
+		}
 		barged = d.run >= need || d.strongRun >= needStrong
 	}
 	// Keep the leftovers at the front of the buffers so they do not grow.
@@ -226,7 +241,7 @@ func (d *Detector) frame(mic, raw, far []float32, settled bool) (bool, error) {
 	// between syllables, and a level test must not break a run of speech frames there.
 	d.recent[d.nRecent%len(d.recent)] = [2]float64{levelDB(mic), levelDB(raw)}
 	d.nRecent++
-	f := Frame{Speech: p, Mic: silenceDB, Raw: silenceDB}
+	f := Frame{Speech: p, Mic: silenceDB, Raw: silenceDB, Settled: settled}
 	for _, l := range d.recent[:min(d.nRecent, len(d.recent))] {
 		f.Mic, f.Raw = math.Max(f.Mic, l[0]), math.Max(f.Raw, l[1])
 	}
@@ -246,6 +261,9 @@ func (d *Detector) frame(mic, raw, far []float32, settled bool) (bool, error) {
 	if !settled {
 		d.fresh = 0
 		d.erle = 0
+		d.settledRun = 0
+	} else {
+		d.settledRun++
 	}
 	sure := p >= 0.8
 	if !f.Playing {
@@ -262,8 +280,13 @@ func (d *Detector) frame(mic, raw, far []float32, settled bool) (bool, error) {
 		// once the playback has gone on for EchoWindow, so that its echo has arrived: the
 		// silence before it says nothing about how loud it will be.
 		settledIn := d.playFrames*d.size >= int(d.cfg.EchoWindow.Seconds()*float64(d.cfg.Rate))
+		// The canceller's attenuation is measured only where its output counts (settled for
+		// all the frames the levels span): while a new alignment is verified the echo passes
+		// uncancelled by design, and learning that would leave the attenuation near 0 dB for
+		// the next LearnWindow of playback — the cancelled test off, and a person no louder
+		// than the echo unheard (and then learnt as echo too).
 		if settledIn && !rawTest && !cancelTest && f.Raw <= echo+d.cfg.Margin/2 {
-			d.learn(f)
+			d.learn(f, d.settledRun >= len(d.recent))
 		}
 	}
 	f.Coupling, f.ERLE = d.coupling, d.erle
@@ -279,13 +302,13 @@ const LearnWindow = 2 * time.Second
 const minLearnt = 16
 
 // learn records a frame judged to be echo alone and updates the coupling (the loudest echo
-// relative to the playback: cautious) and the canceller's attenuation (its 20th percentile:
-// cautious too). A microphone in digital silence counts as -90 dBFS.
-func (d *Detector) learn(f Frame) {
+// relative to the playback: cautious) and, when the canceller was settled (cancelled), its
+// attenuation (its 20th percentile: cautious too). A microphone in digital silence counts as -90 dBFS.
+func (d *Detector) learn(f Frame, cancelled bool) {
 	raw := math.Max(f.Raw, -90)
 	d.ratios[d.nRatio%len(d.ratios)] = raw - f.Playback
 	d.nRatio++
-	if raw > -70 { // an echo to measure the canceller on
+	if raw > -70 && cancelled { // an echo to measure the canceller on
 		d.attens[d.nAtten%len(d.attens)] = math.Max(raw-math.Max(f.Mic, -90), 0)
 		d.nAtten++
 		d.fresh++

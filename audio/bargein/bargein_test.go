@@ -120,6 +120,13 @@ func TestBargeIn(t *testing.T) {
 		{name: "canceller loses its alignment at 8 s, unsettled",
 			mic: add(noise, concat(scale(echo[:personAt], -30), scale(echo[personAt:], -4))), raw: add(noise, echo), far: reply,
 			settled: func(at int) bool { return at < personAt || at >= personAt+2*rate }, want: false},
+		// A new placement of the reference verified from 6 to 6.6 s (the echo passes
+		// uncancelled, unsettled): that must not count as the canceller failing, and a person as
+		// loud as the echo at 8 s is heard over the cancelled signal.
+		{name: "person as loud as the echo after a verified placement",
+			mic: add(add(noise, concat(concat(scale(echo[:6*rate], -30), echo[6*rate:6*rate+rate*6/10]), scale(echo[6*rate+rate*6/10:], -30))), person(-26)),
+			raw: add(add(noise, echo), person(-26)), far: reply,
+			settled: func(at int) bool { return at < 6*rate || at >= 6*rate+rate*6/10 }, want: true},
 		{name: "canceller not converged yet", mic: add(noise, scale(echo, -3)), raw: add(noise, echo), far: reply, settled: always, want: false},
 	}
 	for _, tt := range tests {
