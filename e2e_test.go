@@ -152,10 +152,11 @@ func (s *syncBuffer) String() string {
 }
 
 // harkEnv is the environment for a hark child: the test environment's display and sound, and
-// fresh settings.
+// fresh settings with speech output off where the mode allows (a random test model's reply,
+// spoken, would take minutes; speech_e2e_test.go tests speaking, and car mode always speaks).
 func harkEnv(t *testing.T) []string {
 	cfg := t.TempDir()
-	return append(os.Environ(), "XDG_CONFIG_HOME="+cfg, "XDG_DATA_HOME="+cfg, "XDG_CACHE_HOME="+cfg)
+	return append(os.Environ(), "XDG_CONFIG_HOME="+cfg, "XDG_DATA_HOME="+cfg, "XDG_CACHE_HOME="+cfg, "HARK_SPEECH_ENABLED=false")
 }
 
 // startWindow starts `hark args...` and waits until its window is drawn.

@@ -74,7 +74,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	asst := app.New(app.Options{
 		Config:  s.assistantConfig(),
 		Loaders: s.loaders(),
-		Sink:    app.Tee(sinks...),
+		Sink:    s.withEarcons(app.Tee(sinks...)),
 		History: hist,
 		Logf:    logger.Printf,
 	})

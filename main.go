@@ -41,6 +41,8 @@ func commands() []command {
 		{"models", "list|pull|verify|rm|path", "list, download, check and delete speech and language models", runModels},
 		{"config", "show|path|check|set|unset|example|init", "show and change the configuration (~/.config/hark/config.toml)", runConfig},
 		{"history", "list|show|export|wipe|path", "read, export or wipe the conversation history kept on this device", runHistory},
+		{"say", `[--voice V] [--out FILE.wav] "text"`, "speak text aloud, or write it to a WAV file", runSay},
+		{"voices", "[--lang L] [--variants]", "list the voices Hark can speak with", runVoices},
 		{"ask", `[--model PATH] [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--json] "question"`, "answer one question with the language model, streaming the reply", runAsk},
 		{"chat", "[--model PATH] [--system TEXT] [--stats]", "a text conversation with the language model (keeps the context between turns)", runChat},
 		{"help", "[COMMAND]", "list the commands, or describe one", nil},

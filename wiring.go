@@ -50,8 +50,9 @@ type setup struct {
 	cfg      *config.Config
 	manifest *models.Manifest
 	store    *models.Store
-	problems error // what is wrong in the configuration (those keys keep their defaults)
-	noGuard  bool  // --no-guard: keep what whisper hears even when the hallucination guard would drop it
+	problems error     // what is wrong in the configuration (those keys keep their defaults)
+	noGuard  bool      // --no-guard: keep what whisper hears even when the hallucination guard would drop it
+	echo     *echoLink // joins the speaker and the microphone (wiring_speech.go)
 }
 
 // noGuardFlag adds --no-guard.
@@ -62,7 +63,7 @@ func noGuardFlag(fs *flag.FlagSet) *bool {
 
 func newSetup(opts config.Options) (*setup, error) {
 	cfg, err := config.Load(opts)
-	s := &setup{cfg: cfg}
+	s := &setup{cfg: cfg, echo: &echoLink{}}
 	var ce *config.Error
 	switch {
 	case errors.As(err, &ce):
@@ -196,7 +197,8 @@ func (s *setup) loaders() app.Loaders {
 		Transcriber: s.loadTranscriber(),
 		Brain:       s.loadBrain(),
 		Segmenter:   s.loadSegmenter(),
-		Microphone:  openMicrophone(s.cfg.Audio.InputDevice),
+		Microphone:  s.withEcho(openMicrophone(s.cfg.Audio.InputDevice)),
+		Speaker:     s.loadSpeaker(),
 	}
 }
 
@@ -214,8 +216,11 @@ func changedLoaders(old, new *setup) app.Loaders {
 	if o.Models.VAD != n.Models.VAD || o.Audio.TrailingSilence != n.Audio.TrailingSilence {
 		l.Segmenter = all.Segmenter
 	}
-	if o.Audio.InputDevice != n.Audio.InputDevice {
+	if o.Audio.InputDevice != n.Audio.InputDevice || old.handsFree() != new.handsFree() || old.speak() != new.speak() {
 		l.Microphone = all.Microphone
+	}
+	if o.Speech != n.Speech || o.Audio.OutputDevice != n.Audio.OutputDevice || o.Assistant.Language != n.Assistant.Language {
+		l.Speaker = all.Speaker
 	}
 	return l
 }

@@ -56,7 +56,8 @@ type Player struct {
 	fadeLeft int
 	fading   bool
 
-	mu sync.Mutex // one Play at a time
+	mu    sync.Mutex // one Play (or queue feeder) at a time
+	queue soundQueue // sounds added by Enqueue
 }
 
 // OpenPlayer opens a speaker and starts its stream (silent until Play).

@@ -1,0 +1,345 @@
+// Package bargein decides when a person starts talking over the assistant (barge-in) while
+// the assistant's own voice may be reaching the microphone.
+//
+// The decision combines the voice activity detector's speech probability, taken on the
+// echo-cancelled microphone signal, with a level test relative to what is being played:
+//
+//   - Echo coupling: how loud the speakers' sound is at the microphone relative to the
+//     playback level: the loudest ratio among the last LearnWindow of frames where nobody
+//     else talked (the echo dips between words; its peaks matter). Until half a second of
+//     playback has been seen, the echo is assumed at least as loud as the playback (0 dB).
+//   - The canceller's attenuation: a low percentile of how much it took out of those frames.
+//   - Raw test (needs no echo canceller): the microphone is louder than the expected echo
+//     (playback level + coupling) by Margin. Someone talking clearly over the assistant
+//     passes it whatever the canceller does.
+//   - Cancelled test: the echo-cancelled signal is louder than the expected residual echo
+//     (playback level + coupling − the canceller's measured attenuation) by Margin. It lets a
+//     quieter voice through once the canceller works, and is skipped while the canceller's
+//     alignment is unsettled (aec.Result.Settled) or its attenuation is under MinERLE.
+//
+// The playback level is the loudest frame of the last EchoWindow, which covers the delay from
+// playing to hearing and the room's reverberation. When nothing plays, the VAD decides alone.
+// A barge-in needs MinSpeech of consecutive speech frames that pass, or half of that when they
+// pass clearly (speech probability 0.8, 6 dB above the margin).
+//
+// [Gate] puts the decision to use in hands-free mode: it keeps the microphone from the
+// assistant's voice activity detector while the assistant speaks, and lets a barge-in through.
+//
+// # Concurrency properties
+//
+// A Detector and a Gate are used by one goroutine (the capture loop).
+package bargein
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+)
+
+// SpeechDetector is the voice activity detector the decision uses; audio.Detector (Silero or
+// the energy detector) satisfies it.
+type SpeechDetector interface {
+	FrameSize() int
+	Speech(frame []float32) (float32, error)
+	Reset()
+}
+
+// Config tunes the decision. Zero fields take the defaults of DefaultConfig.
+type Config struct {
+	Rate       int           // sample rate of the signals (default 16000)
+	Threshold  float32       // speech probability a frame needs (default 0.5)
+	MinSpeech  time.Duration // consecutive speech needed to barge in (default 128 ms)
+	Margin     float64       // dB above the expected echo (default 4)
+	MinERLE    float64       // dB of echo attenuation before the cancelled test is used (default 10)
+	EchoWindow time.Duration // how far back the playback level counts (default 400 ms)
+	Silent     float64       // dBFS: playback quieter than this is no playback (default -60)
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Rate: 16000, Threshold: 0.5, MinSpeech: 128 * time.Millisecond, Margin: 4,
+		MinERLE: 10, EchoWindow: 400 * time.Millisecond, Silent: -60}
+}
+
+// Input is one stretch of audio for Push; all signals are lined up, sample for sample.
+type Input struct {
+	Mic []float32 // the microphone after echo cancellation: what the VAD hears
+	Raw []float32 // the microphone before cancellation; nil when there is no canceller
+	Far []float32 // what the speakers played; nil or silence when nothing plays
+	// Settled is false while the canceller's alignment is new (aec.Result.Settled); then only
+	// the raw test counts.
+	Settled bool
+}
+
+// Detector makes the barge-in decision. The zero value is not usable; call New.
+type Detector struct {
+	cfg  Config
+	vad  SpeechDetector
+	size int // samples per frame
+
+	mic, raw, far []float32 // samples waiting for a whole frame
+	farLevels     []float64 // ring of the last EchoWindow's playback frame levels
+	at            int
+
+	coupling   float64   // echo level at the microphone relative to the playback, dB
+	erle       float64   // attenuation of the echo by the canceller, dB
+	ratios     []float64 // raw − playback of the last echo-only frames (a ring)
+	attens     []float64 // raw − cancelled of those with an audible echo (a ring)
+	nRatio     int       // frames recorded in ratios (up to its length), and the next slot
+	nAtten     int
+	scratch    []float64
+	recent     [3][2]float64 // the last frames' microphone levels (cancelled, raw)
+	nRecent    int
+	run        int // consecutive speech frames that passed
+	strongRun  int // ... that passed clearly (Frame.Strong)
+	playFrames int // frames since the playback started
+	settledRun int // consecutive frames with the canceller settled
+	fresh      int // attenuations learnt since the canceller was last unsettled
+	last       Frame
+	trace      func(Frame)
+}
+
+// Trace makes the detector call f with every frame it decides (nil: none), for debugging and
+// tests.
+func (d *Detector) Trace(f func(Frame)) { d.trace = f }
+
+// Frame describes the last frame decided, for logs, debugging and tests.
+type Frame struct {
+	Speech             float32 // VAD probability
+	Mic, Raw, Playback float64 // levels in dBFS (the loudest frame of 96 ms; Playback: of EchoWindow)
+	Coupling, ERLE     float64 // what the detector has learnt, dB
+	Playing, Passed    bool    // playback was on; the frame counted as the person's speech
+	// Strong: it counted clearly (speech probability >= 0.8 and, during playback, 6 dB more
+	// than the margin): half of MinSpeech of such frames is enough.
+	Strong bool
+	// Settled: the canceller's alignment was trusted (Input.Settled); Run: consecutive
+	// frames passed so far, this one included.
+	Settled bool
+	Run     int
+}
+
+// New returns a Detector that uses vad.
+func New(vad SpeechDetector, cfg Config) *Detector {
+	def := DefaultConfig()
+	if cfg.Rate <= 0 {
+		cfg.Rate = def.Rate
+	}
+	if cfg.Threshold <= 0 {
+		cfg.Threshold = def.Threshold
+	}
+	if cfg.MinSpeech <= 0 {
+		cfg.MinSpeech = def.MinSpeech
+	}
+	if cfg.Margin <= 0 {
+		cfg.Margin = def.Margin
+	}
+	if cfg.MinERLE <= 0 {
+		cfg.MinERLE = def.MinERLE
+	}
+	if cfg.EchoWindow <= 0 {
+		cfg.EchoWindow = def.EchoWindow
+	}
+	if cfg.Silent == 0 {
+		cfg.Silent = def.Silent
+	}
+	size := vad.FrameSize()
+	window := int(cfg.EchoWindow.Seconds()*float64(cfg.Rate))/size + 1
+	learn := int(LearnWindow.Seconds()*float64(cfg.Rate))/size + 1
+	d := &Detector{cfg: cfg, vad: vad, size: size, farLevels: make([]float64, window),
+		ratios: make([]float64, learn), attens: make([]float64, learn), scratch: make([]float64, learn)}
+	d.Reset()
+	return d
+}
+
+// Reset forgets the stream (and the VAD's state) but keeps what was learnt about the echo:
+// the room and the canceller stay the same from one reply to the next.
+func (d *Detector) Reset() {
+	d.vad.Reset()
+	d.mic, d.raw, d.far = d.mic[:0], d.raw[:0], d.far[:0]
+	d.nRecent = 0
+	for i := range d.farLevels {
+		d.farLevels[i] = silenceDB
+	}
+	d.run, d.strongRun = 0, 0
+}
+
+// Last returns the most recent frame's decision.
+func (d *Detector) Last() Frame { return d.last }
+
+// Push feeds the next stretch of audio and reports whether the person has been talking over
+// the assistant for MinSpeech. Once it has reported true it keeps doing so while the speech
+// continues; call Reset before the next reply.
+func (d *Detector) Push(in Input) (bool, error) {
+	if in.Raw != nil && len(in.Raw) != len(in.Mic) || in.Far != nil && len(in.Far) != len(in.Mic) {
+		return false, fmt.Errorf("bargein: signals of %d, %d and %d samples are not lined up", len(in.Mic), len(in.Raw), len(in.Far))
+	}
+	d.mic = append(d.mic, in.Mic...)
+	if in.Raw != nil {
+		d.raw = append(d.raw, in.Raw...)
+	} else {
+		d.raw = append(d.raw, in.Mic...)
+	}
+	if in.Far != nil {
+		d.far = append(d.far, in.Far...)
+	} else {
+		d.far = append(d.far, make([]float32, len(in.Mic))...)
+	}
+	need := int(math.Ceil(d.cfg.MinSpeech.Seconds() * float64(d.cfg.Rate) / float64(d.size)))
+	needStrong := max(need/2, 1)
+	barged := d.run >= need || d.strongRun >= needStrong
+	for len(d.mic) >= d.size {
+		passed, err := d.frame(d.mic[:d.size], d.raw[:d.size], d.far[:d.size], in.Settled)
+		if err != nil {
+			return false, err
+		}
+		d.mic, d.raw, d.far = d.mic[d.size:], d.raw[d.size:], d.far[d.size:]
+		if passed {
+			d.run++
+		} else {
+			d.run = 0
+		}
+		if passed && d.last.Strong {
+			d.strongRun++
+		} else {
+			d.strongRun = 0
+		}
+		if d.trace != nil {
+			f := d.last
+			f.Run = d.run
+			d.trace(f)
+		}
+		barged = d.run >= need || d.strongRun >= needStrong
+	}
+	// Keep the leftovers at the front of the buffers so they do not grow.
+	d.mic = append(d.mic[:0:0], d.mic...)
+	d.raw = append(d.raw[:0:0], d.raw...)
+	d.far = append(d.far[:0:0], d.far...)
+	return barged, nil
+}
+
+const silenceDB = -120.0
+
+func levelDB(s []float32) float64 {
+	var sum float64
+	for _, x := range s {
+		sum += float64(x) * float64(x)
+	}
+	if sum == 0 {
+		return silenceDB
+	}
+	return math.Max(10*math.Log10(sum/float64(len(s))), silenceDB)
+}
+
+// frame decides one frame and updates what is learnt about the echo.
+func (d *Detector) frame(mic, raw, far []float32, settled bool) (bool, error) {
+	p, err := d.vad.Speech(mic)
+	if err != nil {
+		return false, fmt.Errorf("bargein: voice activity detector: %w", err)
+	}
+	// Microphone levels are the loudest of the last three frames (96 ms): speech dips
+	// between syllables, and a level test must not break a run of speech frames there.
+	d.recent[d.nRecent%len(d.recent)] = [2]float64{levelDB(mic), levelDB(raw)}
+	d.nRecent++
+	f := Frame{Speech: p, Mic: silenceDB, Raw: silenceDB, Settled: settled}
+	for _, l := range d.recent[:min(d.nRecent, len(d.recent))] {
+		f.Mic, f.Raw = math.Max(f.Mic, l[0]), math.Max(f.Raw, l[1])
+	}
+	d.farLevels[d.at] = levelDB(far)
+	d.at = (d.at + 1) % len(d.farLevels)
+	f.Playback = silenceDB
+	for _, l := range d.farLevels {
+		f.Playback = math.Max(f.Playback, l)
+	}
+	f.Playing = f.Playback > d.cfg.Silent
+	if f.Playing {
+		d.playFrames++
+	} else {
+		d.playFrames = 0
+	}
+	speech := p >= d.cfg.Threshold
+	if !settled {
+		d.fresh = 0
+		d.erle = 0
+		d.settledRun = 0
+	} else {
+		d.settledRun++
+	}
+	sure := p >= 0.8
+	if !f.Playing {
+		f.Passed, f.Strong = speech, sure
+	} else {
+		echo := f.Playback + d.coupling
+		rawTest := f.Raw >= echo+d.cfg.Margin
+		cancelTest := settled && d.erle >= d.cfg.MinERLE && f.Mic >= echo-d.erle+d.cfg.Margin
+		f.Passed = speech && (rawTest || cancelTest)
+		f.Strong = sure && (f.Raw >= echo+d.cfg.Margin+6 ||
+			settled && d.erle >= d.cfg.MinERLE && f.Mic >= echo-d.erle+d.cfg.Margin+6)
+		// Learn only from frames the current estimate explains (within half the margin): a
+		// person's speech too quiet to pass must not teach that the echo is louder. And only
+		// once the playback has gone on for EchoWindow, so that its echo has arrived: the
+		// silence before it says nothing about how loud it will be.
+		settledIn := d.playFrames*d.size >= int(d.cfg.EchoWindow.Seconds()*float64(d.cfg.Rate))
+		// The canceller's attenuation is measured only where its output counts (settled for
+		// all the frames the levels span): while a new alignment is verified the echo passes
+		// uncancelled by design, and learning that would leave the attenuation near 0 dB for
+		// the next LearnWindow of playback — the cancelled test off, and a person no louder
+		// than the echo unheard (and then learnt as echo too).
+		if settledIn && !rawTest && !cancelTest && f.Raw <= echo+d.cfg.Margin/2 {
+			d.learn(f, d.settledRun >= len(d.recent))
+		}
+	}
+	f.Coupling, f.ERLE = d.coupling, d.erle
+	d.last = f
+	return f.Passed, nil
+}
+
+// LearnWindow is how much recent playback the echo's coupling and attenuation are learnt from.
+const LearnWindow = 2 * time.Second
+
+// minLearnt is how many echo-only frames (half a second of 32 ms frames) must be seen before
+// the coupling is trusted below 0 dB and the attenuation above 0 dB.
+const minLearnt = 16
+
+// learn records a frame judged to be echo alone and updates the coupling (the loudest echo
+// relative to the playback: cautious) and, when the canceller was settled (cancelled), its
+// attenuation (its 20th percentile: cautious too). A microphone in digital silence counts as -90 dBFS.
+func (d *Detector) learn(f Frame, cancelled bool) {
+	raw := math.Max(f.Raw, -90)
+	d.ratios[d.nRatio%len(d.ratios)] = raw - f.Playback
+	d.nRatio++
+	if raw > -70 && cancelled { // an echo to measure the canceller on
+		d.attens[d.nAtten%len(d.attens)] = math.Max(raw-math.Max(f.Mic, -90), 0)
+		d.nAtten++
+		d.fresh++
+	}
+	n := min(d.nRatio, len(d.ratios))
+	d.coupling = slicesMax(d.ratios[:n])
+	if d.nRatio < minLearnt {
+		d.coupling = math.Max(d.coupling, 0)
+	}
+	d.erle = 0
+	if m := min(d.nAtten, len(d.attens)); m >= minLearnt {
+		s := append(d.scratch[:0], d.attens[:m]...)
+		sort.Float64s(s)
+		d.erle = s[m/5]
+		// And no more than the best of the last eight frames: when the canceller stops
+		// working, that shows within a quarter of a second.
+		recent := math.Inf(-1)
+		for i := 1; i <= 8; i++ {
+			recent = math.Max(recent, d.attens[(d.nAtten-i+len(d.attens))%len(d.attens)])
+		}
+		d.erle = math.Min(d.erle, recent)
+	}
+	if d.fresh < 8 {
+		d.erle = 0 // the canceller has not shown yet that it works again
+	}
+}
+
+func slicesMax(s []float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range s {
+		m = math.Max(m, v)
+	}
+	return m
+}

@@ -1,0 +1,219 @@
+package bargein
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+const rate = 16000
+
+// levelVAD is a worst-case voice activity detector: anything louder than -50 dBFS is speech,
+// echo included.
+type levelVAD struct{ resets int }
+
+func (levelVAD) FrameSize() int { return 512 }
+func (levelVAD) Speech(frame []float32) (float32, error) {
+	if levelDB(frame) > -50 {
+		return 0.9, nil
+	}
+	return 0.1, nil
+}
+func (v *levelVAD) Reset() { v.resets++ }
+
+// talk returns n samples of speech-like sound: noise whose loudness swings 12 dB at 4 Hz
+// (syllables), at about rms dBFS.
+func talk(n int, rms float64, seed uint64) []float32 {
+	rng := rand.New(rand.NewPCG(seed, 11))
+	s := make([]float32, n)
+	a := math.Pow(10, rms/20) * math.Sqrt2
+	for i := range s {
+		env := 0.25 + 0.75*math.Max(0, math.Sin(2*math.Pi*4*float64(i)/rate+float64(seed)))
+		s[i] = float32(rng.NormFloat64() * a * env)
+	}
+	return s
+}
+
+func scale(s []float32, db float64) []float32 {
+	g := float32(math.Pow(10, db/20))
+	out := make([]float32, len(s))
+	for i, x := range s {
+		out[i] = x * g
+	}
+	return out
+}
+
+func add(a, b []float32) []float32 {
+	out := make([]float32, len(a))
+	for i := range a {
+		out[i] = a[i]
+		if i < len(b) {
+			out[i] += b[i]
+		}
+	}
+	return out
+}
+
+func delay(s []float32, d time.Duration) []float32 {
+	k := int(d.Seconds() * rate)
+	out := make([]float32, len(s))
+	copy(out[k:], s)
+	return out
+}
+
+// run pushes the signals in 40 ms chunks and returns the time of the first barge-in (-1: none).
+func run(t *testing.T, d *Detector, mic, raw, far []float32, settled func(at int) bool) time.Duration {
+	t.Helper()
+	const chunk = 640
+	for i := 0; i+chunk <= len(mic); i += chunk {
+		in := Input{Mic: mic[i : i+chunk], Settled: settled(i)}
+		if raw != nil {
+			in.Raw = raw[i : i+chunk]
+		}
+		if far != nil {
+			in.Far = far[i : i+chunk]
+		}
+		b, err := d.Push(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b {
+			return time.Duration(i+chunk) * time.Second / rate
+		}
+	}
+	return -1
+}
+
+func always(int) bool { return true }
+
+func TestBargeIn(t *testing.T) {
+	const n = 12 * rate
+	personAt := 8 * rate
+	reply := talk(n, -20, 1)                              // the assistant, -20 dBFS RMS
+	echo := scale(delay(reply, 150*time.Millisecond), -6) // what the microphone hears of it
+	person := func(db float64) []float32 {
+		p := make([]float32, n)
+		copy(p[personAt:], talk(n-personAt, db, 2))
+		return p
+	}
+	noise := talk(n, -70, 3)
+	tests := []struct {
+		name    string
+		mic     []float32 // after cancellation
+		raw     []float32 // nil: no canceller
+		far     []float32
+		settled func(at int) bool
+		want    bool
+	}{
+		{name: "person, nothing playing", mic: add(noise, person(-30)), want: true},
+		{name: "silence, nothing playing", mic: noise, want: false},
+		{name: "echo alone, no canceller", mic: add(noise, echo), far: reply, settled: always, want: false},
+		{name: "echo arriving 600 ms after the playback", mic: add(noise, scale(delay(reply, 600*time.Millisecond), -6)), far: reply, settled: always, want: false},
+		{name: "person louder than the echo, no canceller", mic: add(add(noise, echo), person(-10)), far: reply, settled: always, want: true},
+		{name: "person as loud as the echo, no canceller", mic: add(add(noise, echo), person(-26)), far: reply, settled: always, want: false},
+		{name: "echo alone, canceller converged", mic: add(noise, scale(echo, -30)), raw: add(noise, echo), far: reply, settled: always, want: false},
+		{name: "person as loud as the echo, canceller converged",
+			mic: add(add(noise, scale(echo, -30)), person(-26)), raw: add(add(noise, echo), person(-26)), far: reply, settled: always, want: true},
+		{name: "person quieter than the echo, canceller converged",
+			mic: add(add(noise, scale(echo, -30)), person(-32)), raw: add(add(noise, echo), person(-32)), far: reply, settled: always, want: true},
+		{name: "canceller loses its alignment at 8 s, unsettled",
+			mic: add(noise, concat(scale(echo[:personAt], -30), scale(echo[personAt:], -4))), raw: add(noise, echo), far: reply,
+			settled: func(at int) bool { return at < personAt || at >= personAt+2*rate }, want: false},
+		// A new placement of the reference verified from 6 to 6.6 s (the echo passes
+		// uncancelled, unsettled): that must not count as the canceller failing, and a person as
+		// loud as the echo at 8 s is heard over the cancelled signal.
+		{name: "person as loud as the echo after a verified placement",
+			mic: add(add(noise, concat(concat(scale(echo[:6*rate], -30), echo[6*rate:6*rate+rate*6/10]), scale(echo[6*rate+rate*6/10:], -30))), person(-26)),
+			raw: add(add(noise, echo), person(-26)), far: reply,
+			settled: func(at int) bool { return at < 6*rate || at >= 6*rate+rate*6/10 }, want: true},
+		{name: "canceller not converged yet", mic: add(noise, scale(echo, -3)), raw: add(noise, echo), far: reply, settled: always, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := New(&levelVAD{}, Config{})
+			settled := tt.settled
+			if settled == nil {
+				settled = always
+			}
+			at := run(t, d, tt.mic, tt.raw, tt.far, settled)
+			last := d.Last()
+			switch {
+			case tt.want && at < 0:
+				t.Errorf("no barge-in; last frame %+v", last)
+			case !tt.want && at >= 0:
+				t.Errorf("barge-in at %v with nobody talking over the assistant; last frame %+v", at, last)
+			case tt.want && at < time.Duration(personAt)*time.Second/rate:
+				t.Errorf("barge-in at %v, before the person spoke at 8 s", at)
+			case tt.want:
+				t.Logf("barge-in %v after the person started; learnt coupling %.1f dB, attenuation %.1f dB",
+					at-time.Duration(personAt)*time.Second/rate, last.Coupling, last.ERLE)
+			}
+		})
+	}
+}
+
+func concat(a, b []float32) []float32 { return append(append([]float32(nil), a...), b...) }
+
+// fixedVAD calls every frame louder than -50 dBFS speech with probability p.
+type fixedVAD struct{ p float32 }
+
+func (fixedVAD) FrameSize() int { return 512 }
+func (v fixedVAD) Speech(frame []float32) (float32, error) {
+	if levelDB(frame) > -50 {
+		return v.p, nil
+	}
+	return 0.1, nil
+}
+func (fixedVAD) Reset() {}
+
+// TestBargeInLatency: with nothing playing, the barge-in comes after MinSpeech of speech, or
+// half of it when the detector is sure, within one frame and one chunk.
+func TestBargeInLatency(t *testing.T) {
+	for _, tc := range []struct {
+		p    float32
+		half bool
+	}{{0.6, false}, {0.95, true}} {
+		for _, minSpeech := range []time.Duration{64 * time.Millisecond, 128 * time.Millisecond, 200 * time.Millisecond} {
+			d := New(fixedVAD{tc.p}, Config{MinSpeech: minSpeech})
+			mic := make([]float32, 2*rate)
+			for i := rate; i < len(mic); i++ {
+				mic[i] = 0.1 * float32(math.Sin(float64(i)))
+			}
+			at := run(t, d, mic, nil, nil, always) - time.Second
+			want := minSpeech
+			if tc.half {
+				want = time.Duration(max(int(math.Ceil(minSpeech.Seconds()*rate/512))/2, 1)) * 32 * time.Millisecond
+			}
+			// The first speech frame may be partly silence; the chunk ends up to 40 ms later.
+			if at < want-32*time.Millisecond || at > want+40*time.Millisecond {
+				t.Errorf("p=%.2f, MinSpeech %v: barge-in %v after speech began, want about %v", tc.p, minSpeech, at, want)
+			}
+		}
+	}
+}
+
+func TestBargeInReset(t *testing.T) {
+	vad := &levelVAD{}
+	d := New(vad, Config{})
+	reply := talk(5*rate, -20, 1)
+	echo := scale(reply, -12)
+	run(t, d, scale(echo, -30), echo, reply, always)
+	learnt := d.Last()
+	d.Reset()
+	if vad.resets != 2 { // New and Reset
+		t.Errorf("VAD reset %d times, want 2", vad.resets)
+	}
+	if _, err := d.Push(Input{Mic: make([]float32, 512), Far: make([]float32, 512), Settled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Last(); got.Coupling != learnt.Coupling || got.ERLE != learnt.ERLE {
+		t.Errorf("Reset forgot the echo: coupling %.1f→%.1f, attenuation %.1f→%.1f", learnt.Coupling, got.Coupling, learnt.ERLE, got.ERLE)
+	}
+	if math.Abs(learnt.Coupling-(-12)) > 6 || learnt.ERLE < 20 {
+		t.Errorf("learnt coupling %.1f dB (echo at -12 dB), attenuation %.1f dB (30 dB)", learnt.Coupling, learnt.ERLE)
+	}
+	if _, err := d.Push(Input{Mic: make([]float32, 10), Raw: make([]float32, 9)}); err == nil {
+		t.Error("Push with signals of different lengths: no error")
+	}
+}
