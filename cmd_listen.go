@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"hark/app"
@@ -46,6 +50,13 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var answered atomic.Int64
+	// Without a window nobody can pick another model: once every engine has loaded or failed,
+	// say everything that is wrong (not only what failed first) and stop. A missing
+	// microphone is retried instead (it may be plugged in), and without a speaker the replies
+	// are still printed.
+	var mu sync.Mutex
+	loading := map[app.Component]bool{}
+	var failed []error
 	out := app.NewJSONSink(stdout, *levels)
 	count := app.SinkFunc(func(e app.Event) {
 		switch {
@@ -53,14 +64,20 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if n := answered.Add(1); *turns > 0 && n >= int64(*turns) {
 				cancel(nil)
 			}
-		case e.Kind == app.EventComponent && e.Phase == app.PhaseFailed && e.Component != app.ComponentMicrophone:
-			// Without a window nobody can pick another model: say what is wrong and stop. (A
-			// missing microphone is retried: it may be plugged in.)
-			msg := app.Message(e.Err)
-			if h := app.Hint(e.Err); h != "" {
-				msg += " (" + h + ")"
+		case e.Kind == app.EventComponent && e.Component != app.ComponentMicrophone && e.Component != app.ComponentSpeech:
+			mu.Lock()
+			defer mu.Unlock()
+			loading[e.Component] = e.Phase == app.PhaseLoading
+			if e.Phase == app.PhaseFailed {
+				msg := app.Message(e.Err)
+				if h := app.Hint(e.Err); h != "" {
+					msg += " (" + h + ")"
+				}
+				failed = append(failed, fmt.Errorf("%s: %s", e.Component.Title(), msg))
 			}
-			cancel(fmt.Errorf("%s: %s", e.Component.Title(), msg))
+			if len(failed) > 0 && !slices.Contains(slices.Collect(maps.Values(loading)), true) {
+				cancel(errors.Join(failed...))
+			}
 		}
 	})
 	logger := log.New(stderr, "hark listen: ", log.LstdFlags)

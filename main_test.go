@@ -32,7 +32,7 @@ func TestCLI(t *testing.T) {
 	}{
 		{"help lists every command", []string{"help"}, 0, []string{"version", "devices", "licenses", "listen", "bench", "help"}, nil},
 		{"bench needs a WAV", []string{"bench"}, 2, nil, []string{"bench needs --wav"}},
-		{"listen stops on a missing model", []string{"listen", "--asr-model", "/nonexistent.bin"}, 1, nil, []string{"Speech recognition: The speech recognition model file is missing"}},
+		{"listen stops on a missing model", []string{"listen", "--asr-model", "/nonexistent.bin"}, 1, nil, []string{"Speech recognition: The speech recognition model file is missing", "Language model: The language model", "is not downloaded yet"}},
 		{"window: a bad flag value", []string{"--set", "ui.theme=purple"}, 2, nil, []string{"ui.theme", "system, light, dark"}},
 		{"window: unknown mode", []string{"--mode", "boat"}, 2, nil, []string{"--mode", "must be one of desktop, kiosk, car"}},
 		{"help of one command", []string{"help", "version"}, 0, []string{"usage: hark version"}, nil},

@@ -242,14 +242,14 @@ func (s *setup) modelPath(k models.Kind, ref string) (string, error) {
 		return p, nil
 	case errors.Is(err, models.ErrNotInstalled):
 		return "", &app.UserError{Msg: fmt.Sprintf("The %s %s is not downloaded yet", k.Describe(), e.Name),
-			Hint: fmt.Sprintf("Download it from the welcome screen, or run `hark models pull %s`, or choose a local %s file in Settings.", e.Name, k.FileHint()),
+			Hint: fmt.Sprintf("Download it from the welcome screen, or run `hark models pull %s`, or choose a local %s in Settings.", e.Name, k.FileHint()),
 			Err:  err}
 	case errors.Is(err, os.ErrNotExist):
 		return "", app.Explain(err, "The "+k.Describe()+" file is missing",
-			fmt.Sprintf("Check the path in Settings, or choose another %s file.", k.FileHint()))
+			fmt.Sprintf("Check the path in Settings, or choose another %s.", k.FileHint()))
 	}
 	return "", app.Explain(err, "The "+k.Describe()+" setting is not usable",
-		fmt.Sprintf("Choose a model from `hark models list` or a local %s file in Settings.", k.FileHint()))
+		fmt.Sprintf("Choose a model from `hark models list` or a local %s in Settings.", k.FileHint()))
 }
 
 // ---- Speech recognition ----
