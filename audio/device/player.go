@@ -21,9 +21,9 @@ type PlayerOptions struct {
 
 // defaultPlayerPeriodMs is the default period of a Player. With PulseAudio, miniaudio's
 // buffer holds one period, so this is how late the audio thread (or the sound server) may be
-// before the sound has a gap, and about how long a cancelled sound keeps playing before its
-// fade. Hark plays speech while the language model still computes on every core, so a busy
-// machine is the normal case: on the shared two-core test machine (load average 8-10),
+// before the sound has a gap. (A cancelled sound does not play on for it: see
+// Player.restart.) Hark plays speech while the language model still computes on every core,
+// so a busy machine is the normal case: on the shared two-core test machine (load average 8-10),
 // 20-100 ms periods gave gaps in most runs of TestPlayback, 200 ms in none.
 const defaultPlayerPeriodMs = 200
 
