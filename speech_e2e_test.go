@@ -311,7 +311,7 @@ func TestBargeInThroughMicrophone(t *testing.T) {
 	// From the person's first sound to silence: the voice the decision needed, the capture
 	// period it arrives in (at most), and the cancel (audio/device.Player drops what the
 	// sound server holds: silence as it returns).
-	const capturePeriod = 50 * time.Millisecond
+	const capturePeriod = bargeInCapturePeriodMs * time.Millisecond
 	stop := b.Stopped.Sub(b.Decided)
 	t.Logf("barge-in latency: %v of the person's voice heard + up to %v capture period + %v to cancel = %v at most",
 		b.Heard.Round(time.Millisecond), capturePeriod, stop.Round(time.Millisecond),

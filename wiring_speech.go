@@ -375,6 +375,19 @@ type echoMic struct {
 	trace   *echoTrace
 }
 
+// bargeInCapturePeriodMs is the microphone's period where a barge-in may have to be decided
+// (hands-free with speech on): the decision can only come at the end of a period, so the
+// default 50 ms would add up to 50 ms to the barge-in's latency; 20 ms adds at most 20.
+const bargeInCapturePeriodMs = 20
+
+// capturePeriodMs is the microphone's period for this setup (0: audio/device's default).
+func (s *setup) capturePeriodMs() int {
+	if s.handsFree() && s.speak() {
+		return bargeInCapturePeriodMs
+	}
+	return 0
+}
+
 // withEcho wraps the microphone loader: in hands-free mode with speech on, the microphone
 // cancels the assistant's echo and gates barge-in; otherwise it is the plain microphone.
 func (s *setup) withEcho(open func(context.Context) (app.Source, error)) func(context.Context) (app.Source, error) {
