@@ -170,13 +170,18 @@ func benchDecision(b *testing.B, reply, person []float32, onset int, noiseDB flo
 func BenchmarkBargeInStop(b *testing.B) {
 	testenv.Require(b)
 	testenv.LockAudio(b)
-	for _, period := range []int{0, 50} {
+	for _, tc := range []struct {
+		period int
+		cut    bool
+	}{{0, true}, {50, true}, {0, false}} {
+		period := tc.period
 		name := "period=default"
 		if period > 0 {
 			name = "period=" + strconv.Itoa(period) + "ms"
 		}
+		name += "/cut=" + strconv.FormatBool(tc.cut)
 		b.Run(name, func(b *testing.B) {
-			p, err := device.OpenPlayer(device.PlayerOptions{Device: "vspeaker", PeriodMs: period})
+			p, err := device.OpenPlayer(device.PlayerOptions{Device: "vspeaker", PeriodMs: period, CutOnCancel: tc.cut})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -269,7 +269,9 @@ func (s *setup) loadSpeaker() func(context.Context) (app.Speaker, error) {
 			return nil, app.Explain(err, "The voice "+voice.Name+" is not installed",
 				"Choose a voice from `hark voices` in Settings (speech.voice).")
 		}
-		p, err := device.OpenPlayer(device.PlayerOptions{Device: out})
+		// Hands-free, a barge-in must silence the reply at once; a button press can wait
+		// for the click-free fade.
+		p, err := device.OpenPlayer(device.PlayerOptions{Device: out, CutOnCancel: s.handsFree()})
 		if err != nil {
 			synth.Close()
 			return nil, app.Explain(err, "The speaker cannot be opened",

@@ -17,6 +17,11 @@ import (
 type PlayerOptions struct {
 	Device   string // name or ID (or a unique part of either); "" = the default speaker
 	PeriodMs int    // the audio callback's period (default 200 ms; see defaultPlayerPeriodMs)
+	// CutOnCancel silences a cancelled sound at once, dropping what the sound server holds
+	// (see Player.restart): for barge-in, where the person talking over Hark must be heard
+	// now and masks the unfaded cut. Without it a cancelled sound fades out (no click) after
+	// what is buffered, up to a period, has played.
+	CutOnCancel bool
 }
 
 // defaultPlayerPeriodMs is the default period of a Player. With PulseAudio, miniaudio's
@@ -59,6 +64,7 @@ type Player struct {
 	mu    sync.Mutex // one Play (or queue feeder) at a time
 	queue soundQueue // sounds added by Enqueue
 
+	cut        bool               // PlayerOptions.CutOnCancel
 	cfg        malgo.DeviceConfig // to reopen the stream (see restart)
 	restarting atomic.Bool        // restart stops the device: not a lost device
 }
@@ -68,7 +74,7 @@ func OpenPlayer(opts PlayerOptions) (*Player, error) {
 	if opts.PeriodMs <= 0 {
 		opts.PeriodMs = defaultPlayerPeriodMs
 	}
-	p := &Player{wake: make(chan struct{}, 1), fadeDone: make(chan struct{}, 1)}
+	p := &Player{wake: make(chan struct{}, 1), fadeDone: make(chan struct{}, 1), cut: opts.CutOnCancel}
 	if err := p.open(KindPlayback, opts.Device); err != nil {
 		return nil, err
 	}
@@ -189,9 +195,10 @@ func (p *Player) onStop() {
 }
 
 // Play plays pcm (any rate: it is resampled to the device's) and returns once its last sample
-// has left the device's buffer, i.e. has been heard. When ctx is done first, the sound stops at
-// once (see [Player.restart]: what the sound server has buffered is dropped) and Play returns
-// ctx.Err().
+// has left the device's buffer, i.e. has been heard. When ctx is done first, Play returns
+// ctx.Err() within a period, and the sound stops with an 8 ms fade (no click) after what was
+// already in the device's buffer (one period) has played; with PlayerOptions.CutOnCancel it
+// stops at once instead (see [Player.restart]: what the sound server has buffered is dropped).
 func (p *Player) Play(ctx context.Context, pcm audio.PCM) error {
 	if len(pcm.Samples) == 0 {
 		return nil
@@ -244,11 +251,11 @@ func (p *Player) Play(ctx context.Context, pcm audio.PCM) error {
 	}
 }
 
-// fadeOut stops what is playing and drops what is queued, and returns err. While sound is
-// buffered it restarts the stream (see restart); otherwise (or when the restart fails) it asks
-// the callback to fade out and drop the queue, and waits for that.
+// fadeOut stops what is playing and drops what is queued, and returns err. With CutOnCancel,
+// while sound is buffered, it restarts the stream (see restart); otherwise it asks the
+// callback to fade out and drop the queue, and waits for that.
 func (p *Player) fadeOut(err error) error {
-	if p.restart() {
+	if p.cut && p.restart() {
 		return err
 	}
 	select {
