@@ -26,8 +26,9 @@ import (
 //     the gate's decision. Real speech (espeak-ng: the assistant's reply and, in another voice,
 //     the person's question), the reply's echo at the microphone (120 ms late, 6 dB down, room
 //     noise: none, or -65 dBFS), the SpeexDSP canceller with the reference lined up (aec.Stream's job), Silero VAD,
-//     and the bargein.Gate, fed in 50 ms chunks as the microphone delivers them: a decision
-//     counts at the end of the chunk that brought it. The onset is the first 10 ms of the
+//     and the bargein.Gate, fed in chunks as the microphone delivers them (50 ms: the
+//     default capture period; and bargeInCapturePeriodMs, hands-free's): a decision counts at
+//     the end of the chunk that brought it. The onset is the first 10 ms of the
 //     person's own signal louder than -40 dBFS. The person starts at several points of the reply.
 //   - BenchmarkBargeInStop: from the cancel of a sound playing on audio/device.Player (what a
 //     barge-in does) to the player's return (its fade written) and to silence at the virtual
@@ -62,13 +63,16 @@ func BenchmarkBargeInDecision(b *testing.B) {
 		}
 	}
 	for _, noiseDB := range []float64{-120, -65} {
-		b.Run("noise="+strconv.Itoa(int(noiseDB))+"dBFS", func(b *testing.B) { benchDecision(b, reply, person, onset, noiseDB, vadPath) })
+		for _, chunkMs := range []int{50, bargeInCapturePeriodMs} {
+			name := "noise=" + strconv.Itoa(int(noiseDB)) + "dBFS/chunk=" + strconv.Itoa(chunkMs) + "ms"
+			b.Run(name, func(b *testing.B) { benchDecision(b, reply, person, onset, noiseDB, chunkMs, vadPath) })
+		}
 	}
 }
 
 // benchDecision measures the gate's decision on the reply's echo with the person's speech
 // mixed in at several points, room noise at noiseDB.
-func benchDecision(b *testing.B, reply, person []float32, onset int, noiseDB float64, vadPath string) {
+func benchDecision(b *testing.B, reply, person []float32, onset int, noiseDB float64, chunkMs int, vadPath string) {
 	const rate = audio.SampleRate
 	// The microphone: the reply's echo (120 ms late, -6 dB), room noise, and the person at
 	// their own level (espeak-ng's, about as loud as the echo) from `at` on.
@@ -110,14 +114,21 @@ func benchDecision(b *testing.B, reply, person []float32, onset int, noiseDB flo
 		}
 		fs := c.FrameSize()
 		clean := make([]float32, n)
-		const chunk = rate / 20 // the capture period: 50 ms
+		// The microphone delivers a chunk (the capture period); the canceller takes whole
+		// frames of it, as aec.Stream does, and the gate what the canceller has done.
+		chunk := rate * chunkMs / 1000
+		done := 0
 		for pos := 0; pos+chunk <= n; pos += chunk {
-			for f := pos; f < pos+chunk; f += fs {
-				if err := c.Process(mic[f:f+fs], far[f:f+fs], clean[f:f+fs]); err != nil {
+			start := done
+			for ; done+fs <= pos+chunk; done += fs {
+				if err := c.Process(mic[done:done+fs], far[done:done+fs], clean[done:done+fs]); err != nil {
 					b.Fatal(err)
 				}
 			}
-			_, barged, err := g.Process(bargein.Input{Mic: clean[pos : pos+chunk], Raw: mic[pos : pos+chunk], Far: far[pos : pos+chunk], Settled: true})
+			if done == start {
+				continue
+			}
+			_, barged, err := g.Process(bargein.Input{Mic: clean[start:done], Raw: mic[start:done], Far: far[start:done], Settled: true})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -159,13 +170,18 @@ func benchDecision(b *testing.B, reply, person []float32, onset int, noiseDB flo
 func BenchmarkBargeInStop(b *testing.B) {
 	testenv.Require(b)
 	testenv.LockAudio(b)
-	for _, period := range []int{0, 50} {
+	for _, tc := range []struct {
+		period int
+		cut    bool
+	}{{0, true}, {50, true}, {0, false}} {
+		period := tc.period
 		name := "period=default"
 		if period > 0 {
 			name = "period=" + strconv.Itoa(period) + "ms"
 		}
+		name += "/cut=" + strconv.FormatBool(tc.cut)
 		b.Run(name, func(b *testing.B) {
-			p, err := device.OpenPlayer(device.PlayerOptions{Device: "vspeaker", PeriodMs: period})
+			p, err := device.OpenPlayer(device.PlayerOptions{Device: "vspeaker", PeriodMs: period, CutOnCancel: tc.cut})
 			if err != nil {
 				b.Fatal(err)
 			}

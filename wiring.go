@@ -197,7 +197,7 @@ func (s *setup) loaders() app.Loaders {
 		Transcriber: s.loadTranscriber(),
 		Brain:       s.loadBrain(),
 		Segmenter:   s.loadSegmenter(),
-		Microphone:  s.withEcho(openMicrophone(s.cfg.Audio.InputDevice)),
+		Microphone:  s.withEcho(openMicrophone(s.cfg.Audio.InputDevice, s.capturePeriodMs())),
 		Speaker:     s.loadSpeaker(),
 	}
 }

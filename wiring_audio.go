@@ -14,12 +14,13 @@ import (
 // The microphone and voice activity detection: audio/device, audio's endpointer and audio/vad,
 // adapted to app.Source and app.Segmenter.
 
-// openMicrophone opens the capture device name ("" = the system default). *device.Capture is
-// an app.Source as it is: Read blocks for audio and reports a lost device as an error, which
-// makes the assistant reopen it.
-func openMicrophone(name string) func(context.Context) (app.Source, error) {
+// openMicrophone opens the capture device name ("" = the system default) with the capture
+// period periodMs (0: the device package's default). *device.Capture is an app.Source as it
+// is: Read blocks for audio and reports a lost device as an error, which makes the assistant
+// reopen it.
+func openMicrophone(name string, periodMs int) func(context.Context) (app.Source, error) {
 	return func(context.Context) (app.Source, error) {
-		c, err := device.OpenCapture(device.CaptureOptions{Device: name})
+		c, err := device.OpenCapture(device.CaptureOptions{Device: name, PeriodMs: periodMs})
 		if err != nil {
 			return nil, app.Explain(err, "The microphone could not be opened",
 				"Check that a microphone is connected, or choose another one in Settings (`hark devices` lists them).")

@@ -269,7 +269,9 @@ func (s *setup) loadSpeaker() func(context.Context) (app.Speaker, error) {
 			return nil, app.Explain(err, "The voice "+voice.Name+" is not installed",
 				"Choose a voice from `hark voices` in Settings (speech.voice).")
 		}
-		p, err := device.OpenPlayer(device.PlayerOptions{Device: out})
+		// Hands-free, a barge-in must silence the reply at once; a button press can wait
+		// for the click-free fade.
+		p, err := device.OpenPlayer(device.PlayerOptions{Device: out, CutOnCancel: s.handsFree()})
 		if err != nil {
 			synth.Close()
 			return nil, app.Explain(err, "The speaker cannot be opened",
@@ -373,6 +375,19 @@ type echoMic struct {
 	onset   int64 // during playback: where the microphone first rose above -50 dBFS (-1: not yet)
 	cut     bool  // a barge-in silences the reply at once (app.Config.BargeIn)
 	trace   *echoTrace
+}
+
+// bargeInCapturePeriodMs is the microphone's period where a barge-in may have to be decided
+// (hands-free with speech on): the decision can only come at the end of a period, so the
+// default 50 ms would add up to 50 ms to the barge-in's latency; 20 ms adds at most 20.
+const bargeInCapturePeriodMs = 20
+
+// capturePeriodMs is the microphone's period for this setup (0: audio/device's default).
+func (s *setup) capturePeriodMs() int {
+	if s.handsFree() && s.speak() {
+		return bargeInCapturePeriodMs
+	}
+	return 0
 }
 
 // withEcho wraps the microphone loader: in hands-free mode with speech on, the microphone

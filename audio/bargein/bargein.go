@@ -8,7 +8,8 @@
 //     playback level: the loudest ratio among the last LearnWindow of frames where nobody
 //     else talked (the echo dips between words; its peaks matter). Until half a second of
 //     playback has been seen, the echo is assumed at least as loud as the playback (0 dB).
-//   - The canceller's attenuation: a low percentile of how much it took out of those frames.
+//   - The canceller's attenuation: a low percentile of how much it took out of those frames
+//     (those whose echo stands clear of the room's noise, which no canceller takes out).
 //   - Raw test (needs no echo canceller): the microphone is louder than the expected echo
 //     (playback level + coupling) by Margin. Someone talking clearly over the assistant
 //     passes it whatever the canceller does.
@@ -85,6 +86,7 @@ type Detector struct {
 	coupling   float64   // echo level at the microphone relative to the playback, dB
 	erle       float64   // attenuation of the echo by the canceller, dB
 	ratios     []float64 // raw − playback of the last echo-only frames (a ring)
+	floors     []float64 // the cancelled levels of those frames (a ring, with ratios): the noise floor is their lowest
 	attens     []float64 // raw − cancelled of those with an audible echo (a ring)
 	nRatio     int       // frames recorded in ratios (up to its length), and the next slot
 	nAtten     int
@@ -147,7 +149,7 @@ func New(vad SpeechDetector, cfg Config) *Detector {
 	window := int(cfg.EchoWindow.Seconds()*float64(cfg.Rate))/size + 1
 	learn := int(LearnWindow.Seconds()*float64(cfg.Rate))/size + 1
 	d := &Detector{cfg: cfg, vad: vad, size: size, farLevels: make([]float64, window),
-		ratios: make([]float64, learn), attens: make([]float64, learn), scratch: make([]float64, learn)}
+		ratios: make([]float64, learn), floors: make([]float64, learn), attens: make([]float64, learn), scratch: make([]float64, learn)}
 	d.Reset()
 	return d
 }
@@ -307,8 +309,13 @@ const minLearnt = 16
 func (d *Detector) learn(f Frame, cancelled bool) {
 	raw := math.Max(f.Raw, -90)
 	d.ratios[d.nRatio%len(d.ratios)] = raw - f.Playback
+	d.floors[d.nRatio%len(d.floors)] = math.Max(f.Mic, -90)
 	d.nRatio++
-	if raw > -70 && cancelled { // an echo to measure the canceller on
+	// An echo to measure the canceller on: well above the room's noise, which the canceller
+	// cannot take out (measured on noise, it would seem not to work): the noise is at most
+	// the quietest cancelled echo-only frame of LearnWindow.
+	floor := slicesMin(d.floors[:min(d.nRatio, len(d.floors))])
+	if raw > -70 && raw > floor+noiseClearance && cancelled {
 		d.attens[d.nAtten%len(d.attens)] = math.Max(raw-math.Max(f.Mic, -90), 0)
 		d.nAtten++
 		d.fresh++
@@ -334,6 +341,18 @@ func (d *Detector) learn(f Frame, cancelled bool) {
 	if d.fresh < 8 {
 		d.erle = 0 // the canceller has not shown yet that it works again
 	}
+}
+
+// noiseClearance is how far above the noise floor a frame's echo must be for the canceller's
+// attenuation to be measured on it, in dB.
+const noiseClearance = 6
+
+func slicesMin(s []float64) float64 {
+	m := math.Inf(1)
+	for _, v := range s {
+		m = math.Min(m, v)
+	}
+	return m
 }
 
 func slicesMax(s []float64) float64 {

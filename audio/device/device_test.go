@@ -413,62 +413,82 @@ func TestPlayback(t *testing.T) {
 }
 
 // TestPlayCancel cancels a long sound after a second: Play returns at once with the context's
-// error, the sound stops with a fade (no step between samples bigger than the sine's own), and
-// the player plays the next sound.
+// error, the sound played without a gap or a step (none bigger than the sine's own) until it
+// stopped, and the player plays the next sound, without anything of the cancelled one. By
+// default the sound ends with a fade; with CutOnCancel it ends at once (a step is allowed at
+// the cut only), so less of it plays after the cancel.
 func TestPlayCancel(t *testing.T) {
 	testenv.Require(t)
 	testenv.LockAudio(t)
-	const sink = "hark_test_cancel"
-	audiotest.NullSink(t, sink, 48000, 1)
-	p, err := device.OpenPlayer(device.PlayerOptions{Device: sink})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	stop := parec(t, sink+".monitor", 48000, 1)
-	long := audio.PCM{Rate: 48000, Samples: audiotest.Sine(48000, 440, 0.5, 5*48000)}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	start := time.Now()
-	err = p.Play(ctx, long)
-	took := time.Since(start)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Play: %v, want context.DeadlineExceeded", err)
-	}
-	if took > 3*time.Second {
-		t.Errorf("Play returned after %v: it did not stop", took)
-	}
-	time.Sleep(500 * time.Millisecond) // what was in the device's buffer plays out
-	rec := stop()
-	first, last := -1, -1
-	for i, v := range rec {
-		if v != 0 {
-			if first < 0 {
-				first = i
+	for _, cut := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cut=%v", cut), func(t *testing.T) {
+			const sink = "hark_test_cancel"
+			audiotest.NullSink(t, sink, 48000, 1)
+			p, err := device.OpenPlayer(device.PlayerOptions{Device: sink, CutOnCancel: cut})
+			if err != nil {
+				t.Fatal(err)
 			}
-			last = i
-		}
-	}
-	if first < 0 {
-		t.Fatal("nothing was played")
-	}
-	played := rec[first : last+1]
-	t.Logf("%.2f s of the 5 s sound played; Play returned %v after the cancel", float64(len(played))/48000, took-time.Second)
-	if len(played) > 4*48000 {
-		t.Errorf("%.1f s of the sound played", float64(len(played))/48000)
-	}
-	step := 0.0
-	for i := 1; i < len(played); i++ {
-		step = max(step, float64(abs(played[i]-played[i-1])))
-	}
-	if step > 0.05 { // a 440 Hz sine at 0.5 moves at most 0.029 per sample at 48 kHz
-		t.Errorf("a step of %.3f between samples: a click (or a gap)", step)
-	}
-	if end := played[len(played)-48:]; audiotest.RMS(end) > 0.1 {
-		t.Errorf("the last millisecond of sound has RMS %.3f: no fade", audiotest.RMS(end))
-	}
-	if err := p.Play(context.Background(), audio.PCM{Rate: 16000, Samples: audiotest.Sine(16000, 880, 0.3, 1600)}); err != nil {
-		t.Errorf("Play after a cancelled Play: %v", err)
+			defer p.Close()
+			stop := parec(t, sink+".monitor", 48000, 1)
+			long := audio.PCM{Rate: 48000, Samples: audiotest.Sine(48000, 440, 0.5, 5*48000)}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			start := time.Now()
+			err = p.Play(ctx, long)
+			took := time.Since(start)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Play: %v, want context.DeadlineExceeded", err)
+			}
+			if took > 3*time.Second {
+				t.Errorf("Play returned after %v: it did not stop", took)
+			}
+			if !cut {
+				time.Sleep(500 * time.Millisecond) // what was in the device's buffer plays out and fades
+			}
+			// A sound after the cancelled one: only it plays, nothing of the cancelled one resurfaces.
+			if err := p.Play(context.Background(), audio.PCM{Rate: 16000, Samples: audiotest.Sine(16000, 880, 0.3, 1600)}); err != nil {
+				t.Errorf("Play after a cancelled Play: %v", err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			rec := stop()
+			// The sounds in the recording: spans of sound separated by 50 ms or more of silence.
+			type span struct{ first, last int }
+			var spans []span
+			for i, v := range rec {
+				switch {
+				case v == 0:
+				case len(spans) > 0 && i-spans[len(spans)-1].last < 48000/20:
+					spans[len(spans)-1].last = i
+				default:
+					spans = append(spans, span{i, i})
+				}
+			}
+			if len(spans) != 2 {
+				t.Fatalf("%d sounds in the recording, want 2 (the cancelled one, then the next)", len(spans))
+			}
+			played := rec[spans[0].first : spans[0].last+1]
+			t.Logf("%.2f s of the 5 s sound played; Play returned %v after the cancel", float64(len(played))/48000, took-time.Second)
+			if len(played) > 4*48000 {
+				t.Errorf("%.1f s of the sound played", float64(len(played))/48000)
+			}
+			body := played
+			if cut {
+				body = played[:max(0, len(played)-48)] // the cut itself is a step
+			}
+			step := 0.0
+			for i := 1; i < len(body); i++ {
+				step = max(step, float64(abs(body[i]-body[i-1])))
+			}
+			if step > 0.05 { // a 440 Hz sine at 0.5 moves at most 0.029 per sample at 48 kHz
+				t.Errorf("a step of %.3f between samples: a click (or a gap)", step)
+			}
+			if end := played[len(played)-48:]; !cut && audiotest.RMS(end) > 0.1 {
+				t.Errorf("the last millisecond of sound has RMS %.3f: no fade", audiotest.RMS(end))
+			}
+			if next := spans[1].last + 1 - spans[1].first; next > 48000*15/100 {
+				t.Errorf("the next sound lasted %.2f s, want 0.1 s: the cancelled one resurfaced", float64(next)/48000)
+			}
+		})
 	}
 }
 

@@ -17,13 +17,18 @@ import (
 type PlayerOptions struct {
 	Device   string // name or ID (or a unique part of either); "" = the default speaker
 	PeriodMs int    // the audio callback's period (default 200 ms; see defaultPlayerPeriodMs)
+	// CutOnCancel silences a cancelled sound at once, dropping what the sound server holds
+	// (see Player.restart): for barge-in, where the person talking over Hark must be heard
+	// now and masks the unfaded cut. Without it a cancelled sound fades out (no click) after
+	// what is buffered, up to a period, has played.
+	CutOnCancel bool
 }
 
 // defaultPlayerPeriodMs is the default period of a Player. With PulseAudio, miniaudio's
 // buffer holds one period, so this is how late the audio thread (or the sound server) may be
-// before the sound has a gap, and about how long a cancelled sound keeps playing before its
-// fade. Hark plays speech while the language model still computes on every core, so a busy
-// machine is the normal case: on the shared two-core test machine (load average 8-10),
+// before the sound has a gap. (A cancelled sound does not play on for it: see
+// Player.restart.) Hark plays speech while the language model still computes on every core,
+// so a busy machine is the normal case: on the shared two-core test machine (load average 8-10),
 // 20-100 ms periods gave gaps in most runs of TestPlayback, 200 ms in none.
 const defaultPlayerPeriodMs = 200
 
@@ -58,6 +63,10 @@ type Player struct {
 
 	mu    sync.Mutex // one Play (or queue feeder) at a time
 	queue soundQueue // sounds added by Enqueue
+
+	cut        bool               // PlayerOptions.CutOnCancel
+	cfg        malgo.DeviceConfig // to reopen the stream (see restart)
+	restarting atomic.Bool        // restart stops the device: not a lost device
 }
 
 // OpenPlayer opens a speaker and starts its stream (silent until Play).
@@ -65,7 +74,7 @@ func OpenPlayer(opts PlayerOptions) (*Player, error) {
 	if opts.PeriodMs <= 0 {
 		opts.PeriodMs = defaultPlayerPeriodMs
 	}
-	p := &Player{wake: make(chan struct{}, 1), fadeDone: make(chan struct{}, 1)}
+	p := &Player{wake: make(chan struct{}, 1), fadeDone: make(chan struct{}, 1), cut: opts.CutOnCancel}
 	if err := p.open(KindPlayback, opts.Device); err != nil {
 		return nil, err
 	}
@@ -81,6 +90,7 @@ func OpenPlayer(opts PlayerOptions) (*Player, error) {
 	// its last sample has left the buffer.
 	cfg.NoFixedSizedCallback = 1
 	cfg.Pulse.StreamNamePlayback = "Hark speech"
+	p.cfg = cfg
 	dev, err := malgo.InitDevice(p.actx.Context, cfg, malgo.DeviceCallbacks{Data: p.onData, Stop: p.onStop})
 	if err != nil {
 		p.release()
@@ -173,6 +183,9 @@ func (p *Player) onData(out, _ []byte, frames uint32) {
 }
 
 func (p *Player) onStop() {
+	if p.restarting.Load() {
+		return
+	}
 	if p.stoppedByBackend() {
 		select {
 		case p.wake <- struct{}{}:
@@ -184,7 +197,8 @@ func (p *Player) onStop() {
 // Play plays pcm (any rate: it is resampled to the device's) and returns once its last sample
 // has left the device's buffer, i.e. has been heard. When ctx is done first, Play returns
 // ctx.Err() within a period, and the sound stops with an 8 ms fade (no click) after what was
-// already in the device's buffer (one period) has played.
+// already in the device's buffer (one period) has played; with PlayerOptions.CutOnCancel it
+// stops at once instead (see [Player.restart]: what the sound server has buffered is dropped).
 func (p *Player) Play(ctx context.Context, pcm audio.PCM) error {
 	if len(pcm.Samples) == 0 {
 		return nil
@@ -237,9 +251,13 @@ func (p *Player) Play(ctx context.Context, pcm audio.PCM) error {
 	}
 }
 
-// fadeOut asks the callback to fade out and drop what is queued, waits for it, and returns
-// err.
+// fadeOut stops what is playing and drops what is queued, and returns err. With CutOnCancel,
+// while sound is buffered, it restarts the stream (see restart); otherwise it asks the
+// callback to fade out and drop the queue, and waits for that.
 func (p *Player) fadeOut(err error) error {
+	if p.cut && p.restart() {
+		return err
+	}
 	select {
 	case <-p.fadeDone: // a stale signal
 	default:
@@ -255,6 +273,61 @@ func (p *Player) fadeOut(err error) error {
 		p.ring.r.Store(p.ring.w.Load()) // the callback, the ring's consumer, is not running
 	}
 	return err
+}
+
+// restart stops a stream that has sound buffered and opens it again, and reports whether it
+// did. With PulseAudio, stopping a stream only pauses it (miniaudio corks it): the sound server
+// keeps up to a period of it buffered, which would play on after a fade written now, or
+// resurface at the next start. Closing the stream drops that buffer, so a cancelled sound is
+// silent as soon as the server hears of it (a few ms) instead of after the period (200 ms by
+// default). The cut is not faded (the buffered sound cannot be changed); speech at a cut is a
+// soft click at most, and the person talking over it masks that. Called with p.mu held.
+func (p *Player) restart() bool {
+	if p.ring.len() == 0 && p.silence.Load() >= p.latency {
+		return false // nothing is buffered: all has been heard
+	}
+	p.ctxMu.Lock()
+	defer p.ctxMu.Unlock()
+	if p.dev == nil || p.actx == nil || p.closing.Load() {
+		return false
+	}
+	p.restarting.Store(true)
+	_ = p.dev.Stop()
+	p.dev.Uninit()
+	p.dev = nil
+	p.restarting.Store(false)
+	// The callback is not running: its state and the ring are this goroutine's now.
+	p.fading, p.fadeLeft = false, 0
+	p.fadeReq.Store(false)
+	select {
+	case <-p.fadeDone:
+	default:
+	}
+	n := p.ring.len()
+	p.ring.discard()
+	p.silence.Store(p.latency) // the stream's buffer went with it
+	p.played.Add(uint64(n))
+	dev, err := malgo.InitDevice(p.actx.Context, p.cfg, malgo.DeviceCallbacks{Data: p.onData, Stop: p.onStop})
+	if err == nil && (int(dev.SampleRate()) != p.rate || int(dev.PlaybackChannels()) != p.channels || dev.PlaybackFormat() != malgo.FormatF32) {
+		dev.Uninit()
+		err = fmt.Errorf("it came back as format %d, %d channels, %d Hz", dev.PlaybackFormat(), dev.PlaybackChannels(), dev.SampleRate())
+	}
+	if err == nil {
+		if err = dev.Start(); err != nil {
+			dev.Uninit()
+		}
+	}
+	if err != nil {
+		p.lost = fmt.Errorf("audio: cannot reopen speaker %q after a cancelled sound (%v): %w", p.info.Name, err, ErrDeviceLost)
+		return true
+	}
+	p.dev = dev
+	p.lastCB.Store(int64(time.Since(p.start)))
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	return true
 }
 
 // Close stops the stream and frees the device. It is safe to call more than once; a Play in

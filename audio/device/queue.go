@@ -45,8 +45,8 @@ type soundQueue struct {
 // queues the next sentence while the current one plays.
 //
 // The channel receives one value and is then closed: nil once the sound's last sample has
-// been heard (as Play returns), or an error. When ctx is done before that, the player fades
-// out and drops everything queued, as a cancelled Play does; the sound reports ctx.Err() and
+// been heard (as Play returns), or an error. When ctx is done before that, the player stops
+// and drops everything queued, as a cancelled Play does; the sound reports ctx.Err() and
 // the sounds queued after it report ErrInterrupted (unless their own ctx is done too). A Play
 // waits for the queue to empty, and the queue for a Play in progress.
 func (p *Player) Enqueue(ctx context.Context, pcm audio.PCM) <-chan error {
