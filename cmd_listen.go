@@ -30,16 +30,9 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: listen: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	s, err := newSetup(cf.Options())
+	s, err := frontEndSetup(cf, *noGuard, stderr, "hark listen")
 	if err != nil {
 		return err
-	}
-	s.noGuard = *noGuard
-	if s.problems != nil {
-		if flagProblem(s.problems) {
-			return fmt.Errorf("%w: %v", errUsage, s.problems)
-		}
-		fmt.Fprintf(stderr, "hark listen: %v (those settings keep their defaults)\n", s.problems)
 	}
 	cfg := s.assistantConfig()
 	cfg.HandsFree = true

@@ -37,16 +37,9 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q (`hark help` lists the commands)", errUsage, fs.Arg(0))
 	}
-	s, err := newSetup(cf.Options())
+	s, err := frontEndSetup(cf, *noGuard, stderr, "hark")
 	if err != nil {
 		return err
-	}
-	s.noGuard = *noGuard
-	if s.problems != nil {
-		if flagProblem(s.problems) {
-			return fmt.Errorf("%w: %v", errUsage, s.problems) // a typo on the command line: say so and stop
-		}
-		fmt.Fprintf(stderr, "hark: %v (those settings keep their defaults)\n", s.problems)
 	}
 	if _, err := ui.ParseChord(s.cfg.Kiosk.AdminChord); err != nil {
 		return fmt.Errorf("kiosk.admin_chord: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"runtime"
@@ -486,6 +487,25 @@ func (f firstRun) Download(ctx context.Context, progress func(ui.DownloadProgres
 		f.loaded(l)
 	}
 	return nil
+}
+
+// frontEndSetup reads the configuration for a front end (the window, `hark listen`). A typo on
+// the command line is a usage error; a bad value in the file or the environment is reported
+// on stderr, prefixed with who, and that setting keeps its default, so the assistant still
+// starts.
+func frontEndSetup(cf *config.Flags, noGuard bool, stderr io.Writer, who string) (*setup, error) {
+	s, err := newSetup(cf.Options())
+	if err != nil {
+		return nil, err
+	}
+	s.noGuard = noGuard
+	if s.problems != nil {
+		if flagProblem(s.problems) {
+			return nil, fmt.Errorf("%w: %v", errUsage, s.problems)
+		}
+		fmt.Fprintf(stderr, "%s: %v (those settings keep their defaults)\n", who, s.problems)
+	}
+	return s, nil
 }
 
 // flagProblem reports whether a configuration error comes from the command line.
