@@ -239,7 +239,7 @@ func TestEndpointerEnergy(t *testing.T) {
 		t.Run(s.Name, func(t *testing.T) {
 			cfg := audio.DefaultEndpointerConfig()
 			ep := audio.NewEndpointer(audio.NewEnergyDetector(audio.EnergyConfig{}), cfg)
-			found := speechtest.Utterances(run(t, ep, s.PCM.Samples))
+			found := speechtest.Utterances(speechtest.Push(t, ep, s.PCM.Samples))
 			t.Logf("%s: found %v, speech %v", s.Name, found, s.Speech)
 			speechtest.Check(t, s.Name, found, s.Speech, cfg.TrailingSilence, 150*ms)
 		})
@@ -258,32 +258,18 @@ func TestEndpointerNoSpeech(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ep := audio.NewEndpointer(audio.NewEnergyDetector(audio.EnergyConfig{}), audio.DefaultEndpointerConfig())
-			if ev := run(t, ep, tc.pcm); len(ev) != 0 {
+			if ev := speechtest.Push(t, ep, tc.pcm); len(ev) != 0 {
 				t.Errorf("events in %s: %+v", tc.name, ev)
 			}
 		})
 	}
 }
 
-// run pushes samples in 100 ms chunks, as a microphone would, then flushes.
-func run(t testing.TB, ep *audio.Endpointer, samples []float32) []audio.EndpointEvent {
-	t.Helper()
-	var events []audio.EndpointEvent
-	for i := 0; i < len(samples); i += 1600 {
-		ev, err := ep.Push(samples[i:min(i+1600, len(samples))])
-		if err != nil {
-			t.Fatal(err)
-		}
-		events = append(events, ev...)
-	}
-	return append(events, ep.Flush()...)
-}
-
 // BenchmarkEndpointerEnergy is the energy detector + endpointer's real-time factor on 60 s of
 // speech (LibriVox clips, looped).
 func BenchmarkEndpointerEnergy(b *testing.B) {
 	s := speechtest.LibriVox(b)[5]
-	min60 := Loop60(s.PCM.Samples)
+	min60 := speechtest.Loop60(s.PCM.Samples)
 	ep := audio.NewEndpointer(audio.NewEnergyDetector(audio.EnergyConfig{}), audio.DefaultEndpointerConfig())
 	b.ReportAllocs()
 	for b.Loop() {
@@ -295,13 +281,4 @@ func BenchmarkEndpointerEnergy(b *testing.B) {
 		ep.Flush()
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/(60*float64(b.N)), "rtf")
-}
-
-// Loop60 repeats samples to exactly 60 s.
-func Loop60(s []float32) []float32 {
-	out := make([]float32, 0, 60*audio.SampleRate)
-	for len(out) < cap(out) {
-		out = append(out, s[:min(len(s), cap(out)-len(out))]...)
-	}
-	return out
 }

@@ -144,7 +144,7 @@ func TestEndpointerSilero(t *testing.T) {
 		t.Run(st.Name, func(t *testing.T) {
 			cfg := audio.DefaultEndpointerConfig()
 			ep := audio.NewEndpointer(s, cfg)
-			found := speechtest.Utterances(push(t, ep, st.PCM.Samples))
+			found := speechtest.Utterances(speechtest.Push(t, ep, st.PCM.Samples))
 			t.Logf("%s: found %v, speech %v", st.Name, found, st.Speech)
 			speechtest.Check(t, st.Name, found, st.Speech, cfg.TrailingSilence, 150*time.Millisecond)
 		})
@@ -162,24 +162,11 @@ func TestEndpointerSileroNoSpeech(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ep := audio.NewEndpointer(s, audio.DefaultEndpointerConfig())
-			if ev := push(t, ep, tc.pcm); len(ev) != 0 {
+			if ev := speechtest.Push(t, ep, tc.pcm); len(ev) != 0 {
 				t.Errorf("events in %s: %+v", tc.name, ev)
 			}
 		})
 	}
-}
-
-func push(t testing.TB, ep *audio.Endpointer, samples []float32) []audio.EndpointEvent {
-	t.Helper()
-	var events []audio.EndpointEvent
-	for i := 0; i < len(samples); i += 1600 {
-		ev, err := ep.Push(samples[i:min(i+1600, len(samples))])
-		if err != nil {
-			t.Fatal(err)
-		}
-		events = append(events, ev...)
-	}
-	return append(events, ep.Flush()...)
 }
 
 // BenchmarkEndpointerSilero: Silero (one thread, the default) + endpointer real-time factor on
@@ -187,7 +174,7 @@ func push(t testing.TB, ep *audio.Endpointer, samples []float32) []audio.Endpoin
 // would deliver them.
 func BenchmarkEndpointerSilero(b *testing.B) {
 	s := load(b)
-	min60 := loop60(speechtest.LibriVox(b)[5].PCM.Samples)
+	min60 := speechtest.Loop60(speechtest.LibriVox(b)[5].PCM.Samples)
 	ep := audio.NewEndpointer(s, audio.DefaultEndpointerConfig())
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -200,12 +187,4 @@ func BenchmarkEndpointerSilero(b *testing.B) {
 		ep.Flush()
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/(60*float64(b.N)), "rtf")
-}
-
-func loop60(s []float32) []float32 {
-	out := make([]float32, 0, 60*audio.SampleRate)
-	for len(out) < cap(out) {
-		out = append(out, s[:min(len(s), cap(out)-len(out))]...)
-	}
-	return out
 }

@@ -253,3 +253,27 @@ func Check(t testing.TB, name string, found, want []Segment, trailing, tol time.
 		}
 	}
 }
+
+// Push feeds samples to ep in 100 ms chunks, as a microphone would, then flushes it, and
+// returns every event.
+func Push(t testing.TB, ep *audio.Endpointer, samples []float32) []audio.EndpointEvent {
+	t.Helper()
+	var events []audio.EndpointEvent
+	for i := 0; i < len(samples); i += 1600 {
+		ev, err := ep.Push(samples[i:min(i+1600, len(samples))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, ev...)
+	}
+	return append(events, ep.Flush()...)
+}
+
+// Loop60 repeats samples to exactly 60 s, for real-time-factor benchmarks.
+func Loop60(s []float32) []float32 {
+	out := make([]float32, 0, 60*audio.SampleRate)
+	for len(out) < cap(out) {
+		out = append(out, s[:min(len(s), cap(out)-len(out))]...)
+	}
+	return out
+}
