@@ -25,8 +25,8 @@ import (
 //   - BenchmarkBargeInDecision: from the person's speech onset in the microphone signal to
 //     the gate's decision. Real speech (espeak-ng: the assistant's reply and, in another voice,
 //     the person's question), the reply's echo at the microphone (120 ms late, 6 dB down, room
-//     noise: none, or -65 dBFS), the SpeexDSP canceller with the reference lined up (aec.Stream's job), Silero VAD,
-//     and the bargein.Gate, fed in chunks as the microphone delivers them (50 ms: the
+//     noise: none, or -65 dBFS), the SpeexDSP canceller with the reference lined up (aec.Stream's job), Silero VAD
+//     (two instances interleaved, as hands-free Hark runs it), and the bargein.Gate, fed in chunks as the microphone delivers them (50 ms: the
 //     default capture period; and bargeInCapturePeriodMs, hands-free's): a decision counts at
 //     the end of the chunk that brought it. The onset is the first 10 ms of the
 //     person's own signal louder than -40 dBFS. The person starts at several points of the reply.
@@ -91,19 +91,29 @@ func benchDecision(b *testing.B, reply, person []float32, onset int, noiseDB flo
 		echo[i] += noise * float32(rng.NormFloat64())
 	}
 	// The person starts at these points of the reply (after the canceller has had 3 s).
-	starts := []float64{3.0, 3.55, 4.1, 4.7, 5.25}
+	starts := []float64{3.0, 3.55, 4.1, 4.7, 5.25, 5.8, 6.35, 6.9, 7.45, 8.0}
 	run := func(at int) (decided int, falseAlarm bool) {
 		c, err := aec.New(aec.Config{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer c.Close()
-		v, err := vad.Load(vadPath)
+		// Two Silero instances half a frame apart, as hands-free Hark runs them.
+		v1, err := vad.Load(vadPath)
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer v.Close()
-		g := bargein.NewGate(bargein.New(v, bargein.Config{}), 0)
+		defer v1.Close()
+		v2, err := vad.Load(vadPath)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer v2.Close()
+		d, err := bargein.NewInterleaved(v1, v2, bargein.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		g := bargein.NewGate(d, 0)
 		mic := append([]float32(nil), echo...)
 		if at >= 0 {
 			for i, x := range person {

@@ -368,7 +368,7 @@ type echoMic struct {
 	stream  *aec.Stream
 	gate    *bargein.Gate // nil: push-to-talk
 	det     *bargein.Detector
-	vad     interface{ Close() error }
+	vads    []*vad.Silero // the barge-in detector's, closed with the microphone
 	buf     []float32
 	pending []float32
 	samples int64 // raw microphone samples processed
@@ -409,13 +409,21 @@ func (s *setup) withEcho(open func(context.Context) (app.Source, error)) func(co
 			return nil, err
 		}
 		m := &echoMic{src: src, link: link, stream: stream, buf: make([]float32, 512), onset: -1, cut: cut}
-		var det audio.Detector = audio.NewEnergyDetector(audio.EnergyConfig{})
+		// Silero, two instances half a frame apart (a decision every 16 ms; see
+		// bargein.NewInterleaved), or the energy detector where the model cannot be loaded.
+		m.det = bargein.New(audio.NewEnergyDetector(audio.EnergyConfig{}), bargein.Config{})
 		if vadErr == nil && vadPath != "" {
-			if v, err := vad.Load(vadPath); err == nil {
-				det, m.vad = v, v
+			if a, err := vad.Load(vadPath); err == nil {
+				m.vads = append(m.vads, a)
+				m.det = bargein.New(a, bargein.Config{})
+				if b, err := vad.Load(vadPath); err == nil {
+					m.vads = append(m.vads, b)
+					if d, err := bargein.NewInterleaved(a, b, bargein.Config{}); err == nil {
+						m.det = d
+					}
+				}
 			}
 		}
-		m.det = bargein.New(det, bargein.Config{})
 		m.gate = bargein.NewGate(m.det, 0)
 		if m.trace = link.trace; m.trace != nil {
 			m.det.Trace(m.trace.frame)
@@ -486,8 +494,8 @@ func (m *echoMic) timeBarge(raw []float32, barged bool) {
 func (m *echoMic) Close() error {
 	m.link.attach(nil)
 	err := errors.Join(m.src.Close(), m.stream.Close())
-	if m.vad != nil {
-		err = errors.Join(err, m.vad.Close())
+	for _, v := range m.vads {
+		err = errors.Join(err, v.Close())
 	}
 	return err
 }
