@@ -29,31 +29,10 @@ func isolate(t *testing.T) (home string) {
 	return home
 }
 
-type cliStep struct {
-	args     []string
-	wantCode int
-	wantOut  []string
-	wantErr  []string
-}
-
 func runSteps(t *testing.T, steps []cliStep) {
 	t.Helper()
 	for _, s := range steps {
-		code, out, errOut := runCLI(t, s.args...)
-		name := "hark " + strings.Join(s.args, " ")
-		if code != s.wantCode {
-			t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", name, code, s.wantCode, out, errOut)
-		}
-		for _, w := range s.wantOut {
-			if !strings.Contains(out, w) {
-				t.Errorf("%s: stdout lacks %q:\n%s", name, w, out)
-			}
-		}
-		for _, w := range s.wantErr {
-			if !strings.Contains(errOut, w) {
-				t.Errorf("%s: stderr lacks %q:\n%s", name, w, errOut)
-			}
-		}
+		s.check(t)
 	}
 }
 

@@ -22,43 +22,56 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, o.String(), e.String()
 }
 
+// cliStep is one run of hark and what it must give: exit code, and text found in its
+// standard output and error.
+type cliStep struct {
+	args     []string
+	wantCode int
+	wantOut  []string
+	wantErr  []string
+}
+
+// check runs hark with the step's arguments, reports where its exit code or output differ
+// from what the step wants, and returns its standard output.
+func (s cliStep) check(t *testing.T) (stdout string) {
+	t.Helper()
+	code, out, errOut := runCLI(t, s.args...)
+	name := "hark " + strings.Join(s.args, " ")
+	if code != s.wantCode {
+		t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", name, code, s.wantCode, out, errOut)
+	}
+	for _, w := range s.wantOut {
+		if !strings.Contains(out, w) {
+			t.Errorf("%s: stdout lacks %q:\n%s", name, w, out)
+		}
+	}
+	for _, w := range s.wantErr {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("%s: stderr lacks %q:\n%s", name, w, errOut)
+		}
+	}
+	return out
+}
+
 func TestCLI(t *testing.T) {
 	tests := []struct {
-		name     string
-		args     []string
-		wantCode int
-		wantOut  []string
-		wantErr  []string
+		name string
+		step cliStep
 	}{
-		{"help lists every command", []string{"help"}, 0, []string{"version", "devices", "licenses", "listen", "bench", "help"}, nil},
-		{"bench needs a WAV", []string{"bench"}, 2, nil, []string{"bench needs --wav"}},
-		{"listen stops on a missing model", []string{"listen", "--asr-model", "/nonexistent.bin"}, 1, nil, []string{"Speech recognition: The speech recognition model file is missing", "Language model: The language model", "is not downloaded yet"}},
-		{"window: a bad flag value", []string{"--set", "ui.theme=purple"}, 2, nil, []string{"ui.theme", "system, light, dark"}},
-		{"window: unknown mode", []string{"--mode", "boat"}, 2, nil, []string{"--mode", "must be one of desktop, kiosk, car"}},
-		{"help of one command", []string{"help", "version"}, 0, []string{"usage: hark version"}, nil},
-		{"help of an unknown command", []string{"help", "nope"}, 2, nil, []string{`no command "nope"`}},
-		{"unknown command", []string{"frobnicate"}, 2, nil, []string{`unknown command "frobnicate"`, "hark help"}},
-		{"version names both engines", []string{"version"}, 0, []string{"whisper.cpp 1.9.3", "llama.cpp ", "cpu features:", "native code compiled for"}, nil},
-		{"bad flag is a usage error", []string{"version", "--bogus"}, 2, nil, []string{"flag provided but not defined: -bogus"}},
-		{"licenses include whisper.cpp's MIT notice", []string{"licenses"}, 0, []string{"whisper.cpp 1.9.3", "The ggml authors", "Permission is hereby granted"}, nil},
+		{"help lists every command", cliStep{[]string{"help"}, 0, []string{"version", "devices", "licenses", "listen", "bench", "help"}, nil}},
+		{"bench needs a WAV", cliStep{[]string{"bench"}, 2, nil, []string{"bench needs --wav"}}},
+		{"listen stops on a missing model", cliStep{[]string{"listen", "--asr-model", "/nonexistent.bin"}, 1, nil, []string{"Speech recognition: The speech recognition model file is missing", "Language model: The language model", "is not downloaded yet"}}},
+		{"window: a bad flag value", cliStep{[]string{"--set", "ui.theme=purple"}, 2, nil, []string{"ui.theme", "system, light, dark"}}},
+		{"window: unknown mode", cliStep{[]string{"--mode", "boat"}, 2, nil, []string{"--mode", "must be one of desktop, kiosk, car"}}},
+		{"help of one command", cliStep{[]string{"help", "version"}, 0, []string{"usage: hark version"}, nil}},
+		{"help of an unknown command", cliStep{[]string{"help", "nope"}, 2, nil, []string{`no command "nope"`}}},
+		{"unknown command", cliStep{[]string{"frobnicate"}, 2, nil, []string{`unknown command "frobnicate"`, "hark help"}}},
+		{"version names both engines", cliStep{[]string{"version"}, 0, []string{"whisper.cpp 1.9.3", "llama.cpp ", "cpu features:", "native code compiled for"}, nil}},
+		{"bad flag is a usage error", cliStep{[]string{"version", "--bogus"}, 2, nil, []string{"flag provided but not defined: -bogus"}}},
+		{"licenses include whisper.cpp's MIT notice", cliStep{[]string{"licenses"}, 0, []string{"whisper.cpp 1.9.3", "The ggml authors", "Permission is hereby granted"}, nil}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runCLI(t, tt.args...)
-			if code != tt.wantCode {
-				t.Errorf("hark %s: exit %d, want %d (stderr %q)", strings.Join(tt.args, " "), code, tt.wantCode, errOut)
-			}
-			for _, w := range tt.wantOut {
-				if !strings.Contains(out, w) {
-					t.Errorf("hark %s: stdout lacks %q:\n%s", strings.Join(tt.args, " "), w, out)
-				}
-			}
-			for _, w := range tt.wantErr {
-				if !strings.Contains(errOut, w) {
-					t.Errorf("hark %s: stderr lacks %q:\n%s", strings.Join(tt.args, " "), w, errOut)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { tt.step.check(t) })
 	}
 }
 
