@@ -254,20 +254,7 @@ func TestSpeakerStopsOnCancel(t *testing.T) {
 		send(" one. Third")
 	}()
 	sp := NewSpeaker(&fakeSynth{}, player, Voice{})
-	done := make(chan struct{})
-	var st SpeakStats
-	var err error
-	go func() {
-		st, err = sp.Speak(ctx, pieces)
-		close(done)
-	}()
-	<-playing
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Speak did not return after cancel")
-	}
+	st, err := cancelWhilePlaying(t, func() (SpeakStats, error) { return sp.Speak(ctx, pieces) }, playing, cancel)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Speak error %v, want context.Canceled", err)
 	}
@@ -427,20 +414,9 @@ func TestSpeakerQueued(t *testing.T) {
 			}
 			return nil
 		}}
-		done := make(chan struct{})
-		var st SpeakStats
-		var err error
-		go func() {
-			st, err = NewSpeaker(&fakeSynth{}, q, Voice{}).Speak(ctx, stream("One. Two. Three. Four."))
-			close(done)
-		}()
-		<-playing
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("Speak did not return after cancel")
-		}
+		st, err := cancelWhilePlaying(t, func() (SpeakStats, error) {
+			return NewSpeaker(&fakeSynth{}, q, Voice{}).Speak(ctx, stream("One. Two. Three. Four."))
+		}, playing, cancel)
 		if !errors.Is(err, context.Canceled) || !st.Interrupted || st.Played != 1 || st.Spoken != "One." {
 			t.Errorf("Speak = %+v, %v; want interrupted after one chunk", st, err)
 		}
@@ -495,4 +471,25 @@ func (g *gatedSynth) done() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.texts)
+}
+
+// cancelWhilePlaying runs speak, cancels once playing is closed, and returns what speak
+// returned; the test fails if it does not return within 10 s of the cancel.
+func cancelWhilePlaying(t *testing.T, speak func() (SpeakStats, error), playing <-chan struct{}, cancel context.CancelFunc) (SpeakStats, error) {
+	t.Helper()
+	done := make(chan struct{})
+	var st SpeakStats
+	var err error
+	go func() {
+		st, err = speak()
+		close(done)
+	}()
+	<-playing
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Speak did not return after cancel")
+	}
+	return st, err
 }
