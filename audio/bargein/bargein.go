@@ -100,7 +100,7 @@ type Detector struct {
 	at            int
 
 	// Counts of frames for durations that do not depend on the hop.
-	minLearnt, freshNeed, recentAttens int
+	minLearnt, freshNeed int
 
 	coupling   float64   // echo level at the microphone relative to the playback, dB
 	erle       float64   // attenuation of the echo by the canceller, dB
@@ -193,7 +193,7 @@ func newDetector(vads []SpeechDetector, hop int, cfg Config) *Detector {
 	d := &Detector{cfg: cfg, vads: vads, size: size, hop: hop, farLevels: make([]float64, window),
 		ratios: make([]float64, learn), floors: make([]float64, learn), attens: make([]float64, learn), scratch: make([]float64, learn),
 		recent:    make([][3]float64, max(int(math.Ceil((levelSpan.Seconds()*float64(cfg.Rate)-float64(size))/float64(hop))), 0)+1),
-		minLearnt: frames(minLearnt), freshNeed: frames(freshNeed), recentAttens: frames(freshNeed)}
+		minLearnt: frames(minLearnt), freshNeed: frames(freshNeed)}
 	d.Reset()
 	return d
 }
@@ -330,8 +330,8 @@ func (d *Detector) frame(mic, raw, far []float32, settled bool) (bool, error) {
 		echo := f.Playback + d.coupling
 		rawTest := f.Raw >= echo+d.cfg.Margin
 		// A cancelled signal louder than the microphone in any frame the levels span is the
-		// canceller's own doing (see addedByCanceller), not a person: compared frame by
-		// frame, as the 96 ms maxima may come from different frames.
+		// canceller's own doing (see addedByCanceller), not a person: compared hop by hop,
+		// as the 96 ms maxima may come from different frames.
 		cancelTest := settled && d.erle >= d.cfg.MinERLE && f.Mic >= echo-d.erle+d.cfg.Margin && added <= addedByCanceller
 		f.Passed = speech && (rawTest || cancelTest)
 		f.Strong = f.Passed && sure && (f.Raw >= echo+d.cfg.Margin+strongExtra ||
@@ -362,8 +362,7 @@ const strongExtra = 6
 // addedByCanceller is how much louder than the microphone the cancelled signal may be, in dB,
 // before it counts as the canceller's own output (lost alignment) rather than a person: the
 // canceller's output is the microphone less its echo estimate, no louder than the microphone
-// when the estimate is right; its residual echo suppression and the 96 ms level window leave
-// some slack.
+// when the estimate is right; 1 dB is slack for the levels' own fluctuation.
 const addedByCanceller = 1
 
 // LearnWindow is how much recent playback the echo's coupling and attenuation are learnt from.
@@ -408,7 +407,7 @@ func (d *Detector) learn(f Frame, cancelled bool) {
 		// And no more than the best of the last freshNeed: when the canceller stops
 		// working, that shows within a quarter of a second.
 		recent := math.Inf(-1)
-		for i := 1; i <= min(d.recentAttens, m); i++ {
+		for i := 1; i <= d.freshNeed; i++ { // freshNeed < minLearnt <= m
 			recent = math.Max(recent, d.attens[(d.nAtten-i+len(d.attens))%len(d.attens)])
 		}
 		d.erle = math.Min(d.erle, recent)
