@@ -41,7 +41,7 @@ func TestVoicesCLI(t *testing.T) {
 	}
 }
 
-// monitor records what is played on the virtual speaker (vspeaker.monitor) at 16 kHz.
+// monitor is a recording of a sink's monitor at 16 kHz (recordSource).
 type monitor struct {
 	start time.Time // wall time of the first sample, roughly
 	cmd   *exec.Cmd
@@ -50,10 +50,11 @@ type monitor struct {
 	done  chan struct{}
 }
 
-func recordSpeaker(t *testing.T) *monitor {
+// recordSource records a source (a sink's monitor: vspeaker.monitor is what Hark plays) at
+// 16 kHz until the test ends.
+func recordSource(t testing.TB, source string) *monitor {
 	t.Helper()
-	cmd := exec.Command("parec", "-d", "vspeaker.monitor", "--raw", "--format=float32le", "--rate=16000",
-		"--channels=1", "--latency-msec=20")
+	cmd := exec.Command("parec", "-d", source, "--raw", "--format=float32le", "--rate=16000", "--channels=1", "--latency-msec=20")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -347,7 +348,7 @@ func TestSayPlaysAudio(t *testing.T) {
 			boundaries[n-1] += boundaries[n-2]
 		}
 	}
-	m := recordSpeaker(t)
+	m := recordSource(t, "vspeaker.monitor")
 	out, err := exec.Command(bin, "say", "-v", sayText).CombinedOutput()
 	if err != nil {
 		t.Fatalf("hark say: %v\n%s", err, out)
@@ -438,7 +439,7 @@ func TestSpeakerStreamsToSpeaker(t *testing.T) {
 		t.Fatal(err)
 	}
 	player := &signalPlayer{Player: dp, started: make(chan struct{})}
-	m := recordSpeaker(t)
+	m := recordSource(t, "vspeaker.monitor")
 
 	pieces := make(chan string)
 	var closedAt time.Time

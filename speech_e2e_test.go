@@ -165,29 +165,6 @@ func playInto(t *testing.T, sink, wav string, gainDB float64) *exec.Cmd {
 	return cmd
 }
 
-// recorder records a source (a sink's monitor) at 16 kHz, as monitor does, with start time.
-func recordSource(t testing.TB, source string) *monitor {
-	t.Helper()
-	cmd := exec.Command("parec", "-d", source, "--raw", "--format=float32le", "--rate=16000", "--channels=1", "--latency-msec=20")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	m := &monitor{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		defer close(m.done)
-		m.read(out)
-	}()
-	t.Cleanup(func() { m.stop() })
-	for deadline := time.Now().Add(5 * time.Second); m.len() < 1600 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-	}
-	return m
-}
-
 // loopback routes the virtual speaker into the virtual microphone at gain dB (the assistant's
 // voice reaching its microphone through the room) until the test ends.
 func loopback(t *testing.T, gainDB float64) {
