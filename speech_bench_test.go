@@ -13,7 +13,6 @@ import (
 	"hark/audio/aec"
 	"hark/audio/bargein"
 	"hark/audio/device"
-	"hark/audio/vad"
 	"hark/internal/testenv"
 	"hark/internal/testmodels"
 	"hark/tts"
@@ -25,8 +24,9 @@ import (
 //   - BenchmarkBargeInDecision: from the person's speech onset in the microphone signal to
 //     the gate's decision. Real speech (espeak-ng: the assistant's reply and, in another voice,
 //     the person's question), the reply's echo at the microphone (120 ms late, 6 dB down, room
-//     noise: none, or -65 dBFS), the SpeexDSP canceller with the reference lined up (aec.Stream's job), Silero VAD
-//     (two instances interleaved, as hands-free Hark runs it), and the bargein.Gate, fed in chunks as the microphone delivers them (50 ms: the
+//     noise: none, or -65 dBFS), the SpeexDSP canceller with the reference lined up (aec.Stream's job), the
+//     detector hands-free Hark runs (bargeInDetector: two Silero instances interleaved), and the
+//     bargein.Gate, fed in chunks as the microphone delivers them (50 ms: the
 //     default capture period; and bargeInCapturePeriodMs, hands-free's): a decision counts at
 //     the end of the chunk that brought it. The onset is the first 10 ms of the
 //     person's own signal louder than -40 dBFS. The person starts at several points of the reply.
@@ -98,20 +98,13 @@ func benchDecision(b *testing.B, reply, person []float32, onset int, noiseDB flo
 			b.Fatal(err)
 		}
 		defer c.Close()
-		// Two Silero instances half a frame apart, as hands-free Hark runs them.
-		v1, err := vad.Load(vadPath)
-		if err != nil {
-			b.Fatal(err)
+		// The detector hands-free Hark runs: two Silero instances half a frame apart.
+		d, vads := bargeInDetector(vadPath)
+		for _, v := range vads {
+			defer v.Close()
 		}
-		defer v1.Close()
-		v2, err := vad.Load(vadPath)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer v2.Close()
-		d, err := bargein.NewInterleaved(v1, v2, bargein.Config{})
-		if err != nil {
-			b.Fatal(err)
+		if len(vads) != 2 {
+			b.Fatalf("Silero loaded %d times from %s, want 2", len(vads), vadPath)
 		}
 		g := bargein.NewGate(d, 0)
 		mic := append([]float32(nil), echo...)

@@ -398,6 +398,9 @@ func (s *setup) withEcho(open func(context.Context) (app.Source, error)) func(co
 	}
 	link, vadRef, cut := s.echo, s.cfg.Models.VAD, s.assistantConfig().BargeIn
 	vadPath, vadErr := s.modelPath(models.VAD, vadRef)
+	if vadErr != nil {
+		vadPath = "" // the barge-in decision falls back to the energy detector
+	}
 	return func(ctx context.Context) (app.Source, error) {
 		src, err := open(ctx)
 		if err != nil {
@@ -409,21 +412,7 @@ func (s *setup) withEcho(open func(context.Context) (app.Source, error)) func(co
 			return nil, err
 		}
 		m := &echoMic{src: src, link: link, stream: stream, buf: make([]float32, 512), onset: -1, cut: cut}
-		// Silero, two instances half a frame apart (a decision every 16 ms; see
-		// bargein.NewInterleaved), or the energy detector where the model cannot be loaded.
-		m.det = bargein.New(audio.NewEnergyDetector(audio.EnergyConfig{}), bargein.Config{})
-		if vadErr == nil && vadPath != "" {
-			if a, err := vad.Load(vadPath); err == nil {
-				m.vads = append(m.vads, a)
-				m.det = bargein.New(a, bargein.Config{})
-				if b, err := vad.Load(vadPath); err == nil {
-					m.vads = append(m.vads, b)
-					if d, err := bargein.NewInterleaved(a, b, bargein.Config{}); err == nil {
-						m.det = d
-					}
-				}
-			}
-		}
+		m.det, m.vads = bargeInDetector(vadPath)
 		m.gate = bargein.NewGate(m.det, 0)
 		if m.trace = link.trace; m.trace != nil {
 			m.det.Trace(m.trace.frame)
@@ -431,6 +420,34 @@ func (s *setup) withEcho(open func(context.Context) (app.Source, error)) func(co
 		link.attach(stream)
 		return m, nil
 	}
+}
+
+// bargeInDetector returns the barge-in decision on the Silero model at path: two instances
+// half a frame apart (a decision every 16 ms; bargein.NewInterleaved), or one where a second
+// does not load, or the energy detector where none does (path ""). It returns the instances,
+// to be closed with the detector.
+func bargeInDetector(path string) (*bargein.Detector, []*vad.Silero) {
+	var vads []*vad.Silero
+	for range 2 {
+		if path == "" {
+			break
+		}
+		v, err := vad.Load(path)
+		if err != nil {
+			break
+		}
+		vads = append(vads, v)
+	}
+	switch len(vads) {
+	case 0:
+		return bargein.New(audio.NewEnergyDetector(audio.EnergyConfig{}), bargein.Config{}), nil
+	case 1:
+		return bargein.New(vads[0], bargein.Config{}), vads
+	}
+	if d, err := bargein.NewInterleaved(vads[0], vads[1], bargein.Config{}); err == nil {
+		return d, vads
+	}
+	return bargein.New(vads[0], bargein.Config{}), vads
 }
 
 func (m *echoMic) Read(ctx context.Context, p []float32) (int, error) {
