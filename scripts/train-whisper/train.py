@@ -291,6 +291,9 @@ class Whisper(nn.Module):
         self.dec_pos = nn.Parameter(torch.randn(N_TEXT_CTX, d) * 0.01)
         self.dec = nn.ModuleList([Block(d, h, True) for _ in range(n_dec)])
         self.ln = nn.LayerNorm(d)
+        # training aid, not exported: CTC on the encoder's output (blank = the last class) makes
+        # the encoder learn the words early, so the decoder's cross-attention has them to find
+        self.ctc = nn.Linear(d, n_tok + 1)
         nn.init.normal_(self.tok.weight, std=0.02)
 
     def encode(self, mel, ctx):
@@ -563,6 +566,8 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threads", type=int, default=1, help="one thread: under contention OpenBLAS threads spin and slow each other")
+    ap.add_argument("--ctc", type=float, default=0.3, help="weight of the encoder's CTC loss")
+    ap.add_argument("--init", default="", help="start from this checkpoint (ckpt.pt)")
     ap.add_argument("--full-every", type=int, default=8, help="every Nth step trains 30-second windows")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -595,6 +600,9 @@ def main():
     log(f"features in {time.time() - t0:.0f}s; mean audio_ctx {np.mean(clips.ctx):.0f}")
 
     model = Whisper(args.width, args.heads, args.enc, args.dec, vocab.size)
+    if args.init:
+        missing = model.load_state_dict(torch.load(args.init), strict=False)
+        log(f"started from {args.init} ({missing})")
     log(f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters (training vocabulary)")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     t_start = time.time()
@@ -614,7 +622,7 @@ def main():
             if frac >= 1:
                 done = True
                 break
-            lr = args.lr * min(1, (step + 1) / 150) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+            lr = args.lr * min(1, (step + 1) / (20 if args.init else 150)) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
             for g in opt.param_groups:
                 g["lr"] = lr
             full = args.full_every > 0 and step % args.full_every == args.full_every - 1
@@ -624,6 +632,13 @@ def main():
             xa, xm = model.encode(mel, win)
             lg = logits_full(model, vocab, inp, xa, xm)
             loss = (F.cross_entropy(lg.transpose(1, 2), tgt, reduction="none") * msk).sum() / msk.sum()
+            if args.ctc > 0:
+                text = [[t for t in clips.seq[i][1][3:] if t < vocab.null - len(Vocab.SPECIALS)] for i in idx]
+                lp = model.ctc(xa).log_softmax(-1).transpose(0, 1)  # [N, B, C]
+                flat = torch.tensor([t for x in text for t in x], dtype=torch.long)
+                ctc = F.ctc_loss(lp, flat, win, torch.tensor([len(x) for x in text]), blank=vocab.size,
+                                 zero_infinity=True)
+                loss = loss + args.ctc * ctc
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
