@@ -2,10 +2,11 @@
 // checks model files, formats conversations with the model's own chat template, and streams
 // replies token by token while keeping each conversation in the KV cache between turns.
 //
-// llama.cpp comes vendored in github.com/ollama/ollama/llama (v0.17.4), which compiles it with
-// cgo. That package is an implementation detail: nothing outside llm sees its types, so it can
-// be replaced (upstream removes it from v0.30.0 on) without touching the rest of Hark. What it
-// does not wrap, llamacpp.go reaches through hand-declared prototypes of llama.h.
+// llama.cpp is built from its own sources (the git bundle in the npm package node-llama-cpp,
+// pinned by package-lock.json) by scripts/native.sh: CMake Release, static libraries, the CPU
+// backend with llama.cpp's defaults (OpenMP, weight repacking, llamafile sgemm). llamacpp.go is
+// Hark's own thin cgo binding of llama.h, with C/C++ helpers in llama_glue.c and llama_glue.cpp;
+// nothing outside llm sees a C type.
 //
 // # Usage
 //
@@ -52,6 +53,7 @@
 // decode in progress short. Close stops the running request, waits for it and frees
 // everything; call it once no new requests are made.
 //
-// llama.cpp's log is process-wide; it is kept quiet (SetVerboseLog turns it on) and its recent
-// errors are quoted in the errors Load and grammars return.
+// llama.cpp's log is process-wide; it goes to the slog.Logger given to SetLogger at debug level
+// (nowhere by default; SetVerboseLog copies it to stderr), and its recent errors are quoted in
+// the errors Load and grammars return.
 package llm

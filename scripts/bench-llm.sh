@@ -4,13 +4,14 @@
 # times and the best run of each is kept (the one least disturbed by other load).
 #
 # usage: scripts/bench-llm.sh [LLAMA_BENCH] [THREADS] [ROUNDS] [FA]
-#   LLAMA_BENCH  default /tmp/ref/build/bin/llama-bench-app (../shared/bench/build-llama-ref.sh
-#                /tmp/ref/build app builds it: same ggml build settings as Hark's)
+#   LLAMA_BENCH  default /tmp/ref/build/bin/llama-bench (../shared/bench/build-llama-ref.sh
+#                /tmp/ref/build builds it: llama.cpp's default build, the same sources, options
+#                and ISA as Hark's own build of llama.cpp)
 #   FA           flash attention, on or off (default off, as Hark runs; llama-bench's own
 #                default, auto, means on for the CPU)
 # Needs the cgo environment (eval "$(make -s env)").
 set -euo pipefail
-BENCH="${1:-/tmp/ref/build/bin/llama-bench-app}"
+BENCH="${1:-/tmp/ref/build/bin/llama-bench}"
 THREADS="${2:-$(nproc)}"
 ROUNDS="${3:-8}"
 FA="${4:-off}"
