@@ -424,3 +424,34 @@ func (m *Model) detok(toks []token) string {
 	}
 	return string(b)
 }
+
+// TestLongConversationShift: stories260K (plain text) in a 256-token context for 60 turns.
+// Once the window is full, every turn drops the oldest turns by shifting the KV cache and
+// evaluates only its own new tokens (the user's message and what joins it to the last reply),
+// never the kept conversation again.
+func TestLongConversationShift(t *testing.T) {
+	m := load(t, testmodels.Shared(t, "stories260K.gguf"), Options{ContextSize: 256})
+	c, err := m.NewChat("Lily and Tom play in the park.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, evaluated, fresh := 0, 0, 0
+	for i := range 60 {
+		msg := fmt.Sprintf("Then Lily saw a big dog number %d.", i)
+		r := send(t, c, msg, GenOptions{MaxTokens: 12, Temperature: 0.8, Seed: uint32(i + 1)})
+		if r.Stats.DroppedTurns == 0 {
+			continue
+		}
+		full++
+		n := len(m.testTokens(t, " "+msg, false))
+		if r.Stats.ShiftedTokens == 0 || r.Stats.EvaluatedTokens > n+3 {
+			t.Errorf("turn %d: %d tokens evaluated for a %d-token message (stats %+v)", i, r.Stats.EvaluatedTokens, n, r.Stats)
+		}
+		evaluated += r.Stats.EvaluatedTokens
+		fresh += n
+	}
+	if full < 20 {
+		t.Fatalf("only %d of 60 turns ran with a full window", full)
+	}
+	t.Logf("%d turns with a full window: %d tokens evaluated for %d new (ratio %.2f)", full, evaluated, fresh, float64(evaluated)/float64(fresh))
+}

@@ -260,14 +260,19 @@ func (v vocab) tokenize(text string, addSpecial, parseSpecial bool) ([]token, er
 }
 
 // piece appends the text of t to buf. Control tokens (template markup, BOS/EOS) give no text.
-func (v vocab) piece(buf []byte, t token) []byte {
+func (v vocab) piece(buf []byte, t token) []byte { return v.pieceOf(buf, t, false) }
+
+// pieceSpecial appends the text of t to buf, the markup of control tokens included.
+func (v vocab) pieceSpecial(buf []byte, t token) []byte { return v.pieceOf(buf, t, true) }
+
+func (v vocab) pieceOf(buf []byte, t token, special bool) []byte {
 	var tmp [64]byte
-	n := C.llama_token_to_piece(v.c, C.llama_token(t), (*C.char)(unsafe.Pointer(&tmp[0])), C.int32_t(len(tmp)), 0, false)
+	n := C.llama_token_to_piece(v.c, C.llama_token(t), (*C.char)(unsafe.Pointer(&tmp[0])), C.int32_t(len(tmp)), 0, C.bool(special))
 	if n >= 0 {
 		return append(buf, tmp[:n]...)
 	}
 	big := make([]byte, -int(n))
-	n = C.llama_token_to_piece(v.c, C.llama_token(t), (*C.char)(unsafe.Pointer(&big[0])), C.int32_t(len(big)), 0, false)
+	n = C.llama_token_to_piece(v.c, C.llama_token(t), (*C.char)(unsafe.Pointer(&big[0])), C.int32_t(len(big)), 0, C.bool(special))
 	return append(buf, big[:max(0, int(n))]...)
 }
 

@@ -140,7 +140,7 @@ func Load(path string, opts Options) (*Model, error) {
 	if m.spacePrefix {
 		m.guard, _ = m.voc.tokenize("\n", false, false)
 	}
-	if m.format, err = chooseFormat(opts.ChatTemplate, facts.template); err != nil {
+	if m.format, err = chooseFormat(m.cm, opts.ChatTemplate, facts.template); err != nil {
 		m.x.free()
 		freeModel(m.cm)
 		return nil, fmt.Errorf("llm: %s: %w", path, err)
@@ -219,6 +219,7 @@ func (m *Model) Close() error {
 	m.abortMu.Unlock()
 	m.turn <- struct{}{} // wait for the request in progress; nobody gets the turn after this
 	m.x.free()
+	m.format.free()
 	freeModel(m.cm)
 	return nil
 }
