@@ -94,7 +94,7 @@ LLAMA_LIBS=(llama-common:common/libllama-common.a llama-common-base:common/libll
   ggml:ggml/src/libggml.a ggml-cpu:ggml/src/libggml-cpu.a ggml-base:ggml/src/libggml-base.a)
 # Bump LLAMA_LAYOUT when build_llama changes what it installs (headers, info files): the
 # libraries are rebuilt only when the stamp (sources, flags, compiler) changes.
-LLAMA_LAYOUT=2
+LLAMA_LAYOUT=3
 llama_stamp() {
   { echo "LAYOUT=1 ${LLAMA_LIBS[*]}"; echo "$LLAMA_PKG@$LLAMA_VER $LLAMA_SHA $LLAMA_HEAD"
     echo "${LLAMA_CMAKE[*]}|$(gcc -dumpfullversion)"; } | sha256sum | cut -c1-12
@@ -150,6 +150,13 @@ build_llama() {
     n=$(basename "$f"); n=${n/#libggml/libllama-ggml}
     install -m 0644 "$bld/$f" "$tmp/lib/$n"
   done
+  # ggml-backend-dl.cpp's three C++ helpers keep their names in whisper.rn's renamed ggml too:
+  # rename llama.cpp's copies (definitions and uses, all inside libllama-ggml.a) so that each
+  # engine links its own.
+  objcopy --redefine-sym _Z10dl_get_symPvPKc=_Z16llama_dl_get_symPvPKc \
+    --redefine-sym _Z8dl_errorv=_Z14llama_dl_errorv \
+    --redefine-sym _Z15dl_load_libraryRKNSt10filesystem7__cxx114pathE=_Z21llama_dl_load_libraryRKNSt10filesystem7__cxx114pathE \
+    "$tmp/lib/libllama-ggml.a"
   cp "$src/LICENSE" "$tmp/LICENSE"
   {
     echo "llama.cpp $tag (LLAMA_VERSION $lver, commit ${LLAMA_HEAD:0:12}) from $LLAMA_PKG@$LLAMA_VER (npm)"

@@ -89,9 +89,15 @@ func TestNoSymbolClashes(t *testing.T) {
 			allowed++
 			continue
 		}
+		// llm's glue compiles llama.cpp's own headers: their inline functions are the same
+		// code in both.
+		if _, ok := defs[sym]["hark/llm"]; weak && ok && len(defs[sym]) == 2 && defs[sym]["llama.cpp"] != "" {
+			allowed++
+			continue
+		}
 		t.Errorf("%s (%s) is defined by %v", demangled[i], sym, defs[sym])
 	}
-	t.Logf("%d symbols from %d cgo packages, 4 whisper.cpp and the llama.cpp libraries; %d shared C++ standard library instantiations", len(defs), packages, allowed)
+	t.Logf("%d symbols from %d cgo packages, 4 whisper.cpp and the llama.cpp libraries; %d shared C++ standard library instantiations and inline functions of llama.cpp's headers", len(defs), packages, allowed)
 }
 
 // originOf groups cgo packages by the project whose C code they compile.
