@@ -208,6 +208,11 @@ func (c *Chat) send(ctx context.Context, msgs []Message, g GenOptions, emit func
 		return Reply{}, fmt.Errorf("%w: tools need a chat template (this model is driven as %s)", ErrBadOptions, m.format.name)
 	}
 	r := &run{m: m, g: g, emit: emit, stops: slices.Clone(m.stops)}
+	c.tools = g.Tools
+	// The grammar and markup do not depend on which old turns will be dropped.
+	if err := r.useChatLayer(c.window(msgs...)); err != nil {
+		return Reply{}, err
+	}
 	if err := r.prepare(); err != nil {
 		return Reply{}, err
 	}
@@ -217,7 +222,6 @@ func (c *Chat) send(ctx context.Context, msgs []Message, g GenOptions, emit func
 	}
 	defer m.release()
 
-	c.tools = g.Tools
 	p, err := c.plan(msgs)
 	if err != nil {
 		return Reply{}, err
@@ -236,9 +240,6 @@ func (c *Chat) send(ctx context.Context, msgs []Message, g GenOptions, emit func
 		return Reply{}, fmt.Errorf("%w: the conversation needs %d tokens even with older turns dropped; the context holds %d", ErrPromptTooLong, len(want), nCtx)
 	}
 	r.makeRoom = p.makeRoom
-	if err := r.useChatLayer(p.window()); err != nil {
-		return Reply{}, err
-	}
 	res := r.generate(ctx, want, &Stats{DroppedTurns: p.dropped, ShiftedTokens: p.shifted})
 	res.reply.Stats.DroppedTurns, res.reply.Stats.ShiftedTokens = p.dropped, p.shifted
 	c.commit(p, res)

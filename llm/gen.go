@@ -182,16 +182,27 @@ func (r *run) prepare() error {
 	if g.IgnoreEOS {
 		// Every control token would end the reply; IgnoreEOS promises MaxTokens tokens.
 		spec.ban = r.m.voc.filter(func(t token) bool { return r.m.voc.isControl(t) || r.m.voc.isEOG(t) })
-	} else if grammar != "" {
+	} else if grammar != "" || (r.chat != nil && len(g.Tools) > 0) {
 		// llama.cpp's grammar matches control tokens by their text ("<s>" fits a JSON
 		// string), but a control token is never content: it would end the reply mid-way.
-		spec.ban = append(spec.ban, r.m.voc.filter(func(t token) bool { return r.m.voc.isControl(t) && !r.m.voc.isEOG(t) })...)
+		// The markup of tool calls (preserved tokens such as <tool_call>) is allowed.
+		spec.ban = append(spec.ban, r.m.voc.filter(func(t token) bool {
+			return r.m.voc.isControl(t) && !r.m.voc.isEOG(t) && !r.preserved[t]
+		})...)
 	}
 	s, err := newSampler(r.m.voc, spec)
 	if err != nil {
 		return err
 	}
 	r.s = s
+	if r.chat != nil && r.chat.Grammar != "" && len(g.Tools) > 0 {
+		gs, err := r.chat.grammarSampler(r.m.voc)
+		if err != nil {
+			s.free()
+			return err
+		}
+		s.grammar = gs
+	}
 	r.stops = append(r.stops, g.Stop...)
 	return nil
 }
@@ -450,8 +461,8 @@ func (m *Model) truncateKV(n int) {
 
 // useChatLayer renders the window (with the turn's tools) with llama.cpp's chat layer and,
 // when the format has tool calls or thinking to take apart, switches the run to parsing the
-// reply: the tool-call grammar (lazy, with its triggers) joins the sampler, and the format's
-// markup tokens become part of the reply's text.
+// reply: the format's markup tokens become part of the reply's text, and prepare (called
+// after) adds the tool-call grammar (lazy, with its triggers) to the sampler.
 func (r *run) useChatLayer(win []Message) error {
 	f := r.m.format
 	if f.layer == nil {
@@ -479,13 +490,6 @@ func (r *run) useChatLayer(win []Message) error {
 		if s = strings.TrimSpace(s); s != "" {
 			r.stops = append(r.stops, s)
 		}
-	}
-	if cr.Grammar != "" && len(g.Tools) > 0 && r.s.grammar == nil {
-		gs, err := cr.grammarSampler(r.m.voc)
-		if err != nil {
-			return err
-		}
-		r.s.grammar = gs
 	}
 	return nil
 }

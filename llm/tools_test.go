@@ -1,7 +1,9 @@
 package llm
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -58,6 +60,9 @@ func hermesModel(t *testing.T) *Model {
 	o.EOS = "<|im_end|>"
 	o.ContextLength = 2048
 	o.Tokenizer = "gpt2" // byte-level BPE, as Qwen's: "assistant" after <|im_start|> has no space
+	// A plain token for the text that opens a call, so that a random model writes it now and
+	// then (real models of the family write it when they call a tool).
+	o.Words = append(slices.Clone(o.Words), "<tool_call>\n")
 	return load(t, testmodels.Llama(t, o), Options{ContextSize: 2048})
 }
 
@@ -72,6 +77,68 @@ func checkLightArgs(t *testing.T, args json.RawMessage) {
 	_, ok2 := a["on"].(bool)
 	if !ok1 || !ok2 || len(a) != 2 || (room != "kitchen" && room != "hall") {
 		t.Errorf("arguments %s do not fit the schema", args)
+	}
+}
+
+// TestToolCallGrammar: a random-weight model that must call a tool (tool_choice required:
+// the chat layer's grammar is not lazy) writes, under that grammar, calls whose arguments fit
+// the schema; the call's syntax never reaches emit; the result goes back with SendToolResults
+// and the model answers.
+func TestToolCallGrammar(t *testing.T) {
+	m := hermesModel(t)
+	c, err := m.NewChat("You control the lights.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	for seed := uint32(1); seed <= 4; seed++ {
+		c.Reset()
+		p := &pieces{t: t}
+		g := GenOptions{Tools: []Tool{lightTool}, requireTool: true, MaxTokens: 1200, Temperature: 1, Seed: seed}
+		r, err := c.Send(context.Background(), "Turn on the kitchen light", g, p.emit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Stop == StopMaxTokens {
+			t.Logf("seed %d: no call within %d tokens", seed, g.MaxTokens)
+			continue
+		}
+		if len(r.ToolCalls) == 0 || r.Stop != StopEOS {
+			t.Fatalf("seed %d: stop %s without a call; reply %q", seed, r.Stop, r.Text)
+		}
+		for _, tc := range r.ToolCalls {
+			if tc.Name != "set_light" {
+				t.Errorf("seed %d: call of %q", seed, tc.Name)
+			}
+			checkLightArgs(t, tc.Arguments)
+			calls++
+		}
+		// (Random content may hold a stray <tool_call> token: only "<tool_call>\n" opens a call.)
+		if strings.Contains(p.text(), "set_light") || strings.Contains(p.text(), `"arguments"`) || p.text() != r.Text {
+			t.Errorf("seed %d: emitted %q (reply text %q): tool-call syntax or a mismatch", seed, p.text(), r.Text)
+		}
+		msgs := c.Messages()
+		if last := msgs[len(msgs)-1]; last.Role != RoleAssistant || len(last.ToolCalls) != len(r.ToolCalls) {
+			t.Fatalf("seed %d: the conversation ends with %+v", seed, last)
+		}
+		r2, err := c.SendToolResults(context.Background(), []ToolResult{{CallID: r.ToolCalls[0].ID, Name: "set_light", Content: "done"}}, GenOptions{MaxTokens: 8, Seed: seed}, nil)
+		if err != nil {
+			t.Fatalf("seed %d: SendToolResults: %v", seed, err)
+		}
+		msgs = c.Messages()
+		if n := len(msgs); msgs[n-2].Role != RoleTool || msgs[n-2].Content != "done" || msgs[n-1].Content != r2.Text {
+			t.Errorf("seed %d: conversation after the results: %+v", seed, msgs[n-3:])
+		}
+		t.Logf("seed %d: %d call(s), first %s %q", seed, len(r.ToolCalls), r.ToolCalls[0].Name, r.ToolCalls[0].Arguments)
+	}
+	if calls == 0 {
+		t.Fatal("no seed gave a call")
+	}
+	// Results without a call to answer are an error.
+	c.Reset()
+	send(t, c, "hello", GenOptions{MaxTokens: 2})
+	if _, err := c.SendToolResults(context.Background(), []ToolResult{{Content: "x"}}, GenOptions{MaxTokens: 1}, nil); !errors.Is(err, ErrBadOptions) {
+		t.Errorf("SendToolResults after a reply without calls: %v", err)
 	}
 }
 
