@@ -66,7 +66,7 @@ type Speaker struct {
 
 // NewSpeaker returns a Speaker that synthesizes with s in voice v and plays on p.
 func NewSpeaker(s Synthesizer, p Player, v Voice) *Speaker {
-	return &Speaker{synth: s, player: p, Voice: v, Ahead: 2}
+	return &Speaker{synth: s, player: p, Voice: ResolveVoice(v), Ahead: 2}
 }
 
 type textChunk struct {

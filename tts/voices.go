@@ -12,7 +12,6 @@ var languageVoices = map[string]string{
 	"zh-tw":   "cmn-latn-pinyin",
 	"zh-hans": "cmn-latn-pinyin",
 	"zh-hant": "cmn-latn-pinyin",
-	"cmn":     "cmn-latn-pinyin",
 	"yue":     "yue",
 	"zh-yue":  "yue",
 	"zh-hk":   "yue",
