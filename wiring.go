@@ -132,6 +132,7 @@ func (s *setup) settings() ui.Settings {
 		SystemPrompt:    c.Assistant.SystemPrompt,
 		TextSize:        c.UI.TextSize,
 		Theme:           c.UI.Theme,
+		UILanguage:      c.UI.Language,
 		Speak:           s.speak(),
 		IdleWipe:        c.Kiosk.IdleWipe,
 		AdminChord:      c.Kiosk.AdminChord,
@@ -163,6 +164,7 @@ func (s *setup) with(old, n ui.Settings) (*setup, []string) {
 	set(old.SystemPrompt != n.SystemPrompt, "assistant.system_prompt", func() { c.Assistant.SystemPrompt = n.SystemPrompt })
 	set(old.TextSize != n.TextSize, "ui.text_size", func() { c.UI.TextSize = n.TextSize })
 	set(old.Theme != n.Theme, "ui.theme", func() { c.UI.Theme = n.Theme })
+	set(old.UILanguage != n.UILanguage, "ui.language", func() { c.UI.Language = n.UILanguage })
 	set(old.Speak != n.Speak, "speech.enabled", func() { c.Speech.Enabled = n.Speak })
 	set(old.IdleWipe != n.IdleWipe, "kiosk.idle_wipe", func() { c.Kiosk.IdleWipe = n.IdleWipe })
 	return &next, keys
@@ -235,7 +237,7 @@ func (s *setup) modelPath(k models.Kind, ref string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		ref = class.Model(k)
+		ref = class.For(s.cfg.Assistant.Language).Model(k)
 	}
 	p, e, err := s.store.Resolve(s.manifest, ref, k)
 	switch {
@@ -427,7 +429,7 @@ type firstRun struct {
 
 func (f firstRun) selections() []models.Selection {
 	c := f.s.cfg
-	sels := f.s.store.Select(f.s.manifest, c.DeviceClass(), map[models.Kind]string{
+	sels := f.s.store.Select(f.s.manifest, c.DeviceClass(), c.Assistant.Language, map[models.Kind]string{
 		models.ASR: c.Models.ASR, models.LLM: c.Models.LLM, models.VAD: c.Models.VAD})
 	var out []models.Selection
 	for _, sel := range sels {

@@ -89,6 +89,7 @@ type Speech struct {
 type UI struct {
 	TextSize string // text_size: small | medium | large | huge
 	Theme    string // theme: system | light | dark
+	Language string // language: the window's language: system | en | zh
 }
 
 // Kiosk is the [kiosk] section.

@@ -130,6 +130,9 @@ func schema() []spec {
 		{key: "ui.theme", kind: kindChoice, def: "system", choices: []string{"system", "light", "dark"},
 			field: func(c *Config) any { return &c.UI.Theme },
 			doc:   "Colour theme; system follows the desktop's setting."},
+		{key: "ui.language", kind: kindChoice, def: "system", choices: []string{"system", "en", "zh"},
+			field: func(c *Config) any { return &c.UI.Language },
+			doc:   "Language of the window's own words: system follows the system locale (LANGUAGE, LC_MESSAGES, LANG); en is English, zh Simplified Chinese."},
 
 		{key: "kiosk.idle_wipe", kind: kindDuration, def: 2 * time.Minute, min: 0, max: 86400,
 			field: func(c *Config) any { return &c.Kiosk.IdleWipe },
