@@ -26,7 +26,7 @@ APT_RUN=(gcc g++ libc6-dev make pkg-config git curl ca-certificates unzip fonts-
   libespeak-ng-dev libsonic-dev espeak-ng-data libspeexdsp-dev)
 # And to test it as a person would: a virtual display and sound server, speech, screenshots.
 APT_TEST=(xvfb xauth x11-utils xdotool imagemagick pulseaudio pulseaudio-utils sox espeak-ng
-  strace util-linux pocketsphinx-testdata)
+  strace util-linux pocketsphinx-testdata xclip)
 
 log() { echo "setup: $*" >&2; }
 
