@@ -210,7 +210,7 @@ func changedLoaders(old, new *setup) app.Loaders {
 	all := new.loaders()
 	o, n := old.cfg, new.cfg
 	var l app.Loaders
-	if o.Models.ASR != n.Models.ASR || o.Assistant.Language != n.Assistant.Language {
+	if o.Models.ASR != n.Models.ASR || o.Assistant.Language != n.Assistant.Language || o.Assistant.Chinese != n.Assistant.Chinese {
 		l.Transcriber = all.Transcriber
 	}
 	if o.Models.LLM != n.Models.LLM {
@@ -267,6 +267,7 @@ func (s *setup) loadTranscriber() func(context.Context, func(float64)) (app.Tran
 	ref, threads := s.cfg.Models.ASR, s.threads()
 	opts := asr.DefaultOptions()
 	opts.Language = s.cfg.Assistant.Language
+	opts.TraditionalChinese = s.cfg.Assistant.Chinese == "traditional"
 	if s.noGuard {
 		opts.Guard = &asr.Guard{Off: true}
 	}

@@ -73,6 +73,7 @@ type Assistant struct {
 	FollowUp     time.Duration // follow_up: after a reply, speech without the wake phrase is heard for this long
 	SystemPrompt string        // system_prompt: instructions given to the language model
 	Language     string        // language: spoken language (whisper code) or "auto"
+	Chinese      string        // chinese: how Chinese is written: simplified | traditional
 	MaxTokens    int           // max_tokens: longest reply in tokens
 	Temperature  float64       // temperature: sampling temperature (0 = always the likeliest word)
 }
