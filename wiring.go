@@ -182,6 +182,12 @@ func (s *setup) assistantConfig() app.Config {
 	if p := s.cfg.Assistant.SystemPrompt; p != "" {
 		c.SystemPrompt = p
 	}
+	// A fixed language other than English is part of the system prompt; with auto each
+	// question carries its own (app.ReplyInstruction).
+	c.Language = s.cfg.Assistant.Language
+	if l := c.Language; l != "auto" && l != "en" && app.ReplyInstruction(l) != "" {
+		c.SystemPrompt += " " + app.ReplyInstruction(l)
+	}
 	c.Speak = s.speak()
 	c.PreRoll = s.cfg.Audio.PreRoll
 	if c.PreRoll == 0 {
@@ -294,7 +300,7 @@ func (s *setup) loadTranscriber() func(context.Context, func(float64)) (app.Tran
 func (t transcriber) Transcribe(ctx context.Context, pcm audio.PCM) (app.Transcript, error) {
 	res, err := t.m.Transcribe(ctx, pcm.Samples, t.opts)
 	tm := res.Timings
-	return app.Transcript{Text: res.Text, Compute: tm.Mel + tm.Encode + tm.Decode, Dropped: res.Dropped}, err
+	return app.Transcript{Text: res.Text, Compute: tm.Mel + tm.Encode + tm.Decode, Dropped: res.Dropped, Language: res.Language}, err
 }
 
 func (t transcriber) Close() error { return t.m.Close() }

@@ -69,6 +69,13 @@ func NewSpeaker(s Synthesizer, p Player, v Voice) *Speaker {
 	return &Speaker{synth: s, player: p, Voice: ResolveVoice(v), Ahead: 2}
 }
 
+// WithVoice returns a copy of s that speaks with voice v (a reply in another language).
+func (s *Speaker) WithVoice(v Voice) *Speaker {
+	c := *s
+	c.Voice = ResolveVoice(v)
+	return &c
+}
+
 type textChunk struct {
 	text  string
 	ready time.Time // when the chunker completed it
