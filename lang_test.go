@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"hark/internal/testmodels"
 )
 
 // Tests of Hark in Chinese (and of the locale) that need no display: the voice, and start-up
@@ -57,4 +60,23 @@ func TestNoLocaleNoise(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTranscribeAuto: `hark transcribe --lang auto` on a multilingual model (random weights,
+// whisper's 51,865-token vocabulary) reports the language it detected, one of the model's 99;
+// yue, which only large-v3 knows, is refused with the model's own limit.
+func TestTranscribeAuto(t *testing.T) {
+	o := testmodels.TinyWhisper()
+	o.Multilingual = true
+	model := testmodels.Whisper(t, o)
+	wav := testmodels.JFK(t)
+	out := cliStep{args: []string{"transcribe", "--model", model, "--lang", "auto", "--no-guard", "--max-tokens", "4", "--json", wav}}.check(t)
+	var res struct{ Language string }
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if res.Language == "" || res.Language == "auto" || res.Language == "yue" {
+		t.Errorf("detected language %q", res.Language)
+	}
+	cliStep{args: []string{"transcribe", "--model", model, "--lang", "yue", wav}, wantCode: 1, wantErr: []string{"unknown language"}}.check(t)
 }
