@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 
+	"fyne.io/fyne/v2/lang"
+
 	"hark/app"
 )
 
@@ -89,4 +91,25 @@ func constString(e ast.Expr) (string, bool) {
 		return a + b, ok1 && ok2 && e.Op == token.ADD
 	}
 	return "", false
+}
+
+// TestSetLanguage: the interface language setting switches the window's strings, and
+// "system" goes back to the locale the process started with.
+func TestSetLanguage(t *testing.T) {
+	t.Setenv("LANGUAGE", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LANG", "C")
+	defer SetLanguage("system", "en")
+	for _, tt := range []struct{ code, system, want string }{
+		{"zh", "en", "停止"},
+		{"en", "en", "Stop"},
+		{"system", "zh_CN", "停止"},
+		{"system", "en", "Stop"},
+	} {
+		SetLanguage(tt.code, tt.system)
+		if got := lang.L("Stop"); got != tt.want {
+			t.Errorf("SetLanguage(%q, system %q): Stop is %q, want %q", tt.code, tt.system, got, tt.want)
+		}
+	}
 }
