@@ -47,6 +47,7 @@ func TestTranslationsComplete(t *testing.T) {
 	for _, n := range languageNames {
 		used[n] = true
 	}
+	used[defaultMicrophone] = true // lang.L(defaultMicrophone)
 	// lang.L(c.Title()) names the engines in the loading banner.
 	for _, c := range []app.Component{app.ComponentASR, app.ComponentLLM, app.ComponentVAD, app.ComponentMicrophone, app.ComponentSpeech} {
 		used[c.Title()] = true

@@ -113,9 +113,9 @@ const defaultMicrophone = "System default"
 
 func newSettingsForm(s Settings, devices []string, onBrowse func(*widget.Entry)) *settingsForm {
 	f := &settingsForm{base: s, onBrowse: onBrowse}
-	f.mic = widget.NewSelect(append([]string{defaultMicrophone}, devices...), nil)
+	f.mic = widget.NewSelect(append([]string{lang.L(defaultMicrophone)}, devices...), nil)
 	if s.Microphone == "" {
-		f.mic.SetSelected(defaultMicrophone)
+		f.mic.SetSelected(lang.L(defaultMicrophone))
 	} else {
 		if !contains(f.mic.Options, s.Microphone) {
 			f.mic.Options = append(f.mic.Options, s.Microphone)
@@ -193,7 +193,7 @@ func newSettingsForm(s Settings, devices []string, onBrowse func(*widget.Entry))
 func (f *settingsForm) read() (Settings, error) {
 	s := f.base
 	s.Microphone = f.mic.Selected
-	if s.Microphone == defaultMicrophone {
+	if s.Microphone == lang.L(defaultMicrophone) {
 		s.Microphone = ""
 	}
 	s.Mode = Mode(f.mode.Selected)
