@@ -13,7 +13,8 @@ import (
 )
 
 // TestE2EChineseGlyphs: the window in each mode, in Chinese (the system locale is zh_CN),
-// draws Chinese characters, not boxes. A Chinese question typed into the entry (desktop,
+// draws Chinese characters, not boxes (and, on the desktop, Traditional Chinese, Japanese and
+// Korean too). A Chinese question typed into the entry (desktop,
 // kiosk), or the Chinese interface itself (car), is compared with the window before it: the
 // changed area is cut into glyphs, and a font without Chinese draws every one of them as the
 // same box, where real glyphs have as many shapes as the text has different characters.
@@ -39,11 +40,23 @@ func TestE2EChineseGlyphs(t *testing.T) {
 		after := w.shot("2-typed")
 		checkGlyphs(t, before, after, len([]rune("你好今天气怎么样")))
 		w.xdo("key", "Return")
-		tr, _ := w.events.waitFor(t, i, 20*time.Second, "transcript", isKind("transcript"))
+		tr, i := w.events.waitFor(t, i, 20*time.Second, "transcript", isKind("transcript"))
 		if tr.str("text") != question {
 			t.Errorf("transcript %q, want %q (typed with xdotool)", tr.str("text"), question)
 		}
 		w.shot("3-conversation")
+		if len(args) == 0 {
+			// Traditional Chinese, Japanese and Korean in the entry: 天氣怎麼樣こんにちは안녕하세요
+			// has 15 characters, all different.
+			// Stop the reply first, so that only the entry changes.
+			w.click(82, 622)
+			w.events.waitFor(t, i, 30*time.Second, "turn_done", isKind("turn_done"))
+			before := w.shot("4-before-cjk")
+			w.click(entry[0], entry[1])
+			paste(t, "天氣怎麼樣こんにちは안녕하세요")
+			w.xdo("key", "ctrl+v")
+			checkGlyphs(t, before, w.shot("5-cjk"), 13)
+		}
 		if strings.Contains(w.out.String(), "Fyne error") {
 			t.Errorf("Fyne errors in the output:\n%s", w.out.String())
 		}
