@@ -321,6 +321,7 @@ const sayText = "Hello there. The meeting is at 3:30 pm, about 5 km away. Bring 
 // TestSayPlaysAudio runs `hark say` as a person would and records the virtual speaker.
 func TestSayPlaysAudio(t *testing.T) {
 	testenv.Require(t)
+	testenv.Deadline(t, 5*time.Minute)
 	testenv.LockAudio(t)
 	bin := harkBinary(t)
 	ref := filepath.Join(t.TempDir(), "ref.wav")

@@ -165,6 +165,7 @@ func harkEnv(t *testing.T) []string {
 func startWindow(t *testing.T, name string, args ...string) *harkWindow {
 	t.Helper()
 	testenv.Require(t)
+	testenv.Deadline(t, 10*time.Minute) // a window that hangs (a stuck engine, a lost event) fails here
 	dir := testenv.ArtifactDir(t, "e2e-"+name)
 	evPath := filepath.Join(dir, "events.jsonl")
 	_ = os.Remove(evPath)
@@ -390,6 +391,7 @@ func TestE2EKioskTypedAndStop(t *testing.T) {
 // and stopping the supervisor stops it.
 func TestE2EKioskComesBackAfterACrash(t *testing.T) {
 	testenv.Require(t)
+	testenv.Deadline(t, 10*time.Minute)
 	dir := testenv.ArtifactDir(t, "e2e-kiosk-supervisor")
 	evPath := filepath.Join(dir, "events.jsonl")
 	_ = os.Remove(evPath)
