@@ -225,11 +225,14 @@ func (w *harkWindow) shot(name string) string {
 	return p
 }
 
-// Where the conversation is drawn in the two window sizes: below the header, above the
-// controls (the Stop and microphone buttons, the entry). Nothing else there moves by itself.
+// Where the conversation is drawn in the two window sizes: below the header, above the status
+// line and the controls (the Stop and microphone buttons, the entry), which change with the
+// state whatever the chat shows. Replies are left-aligned: replyDesktop leaves out the
+// question's bubble on the right.
 var (
-	chatDesktop = image.Rect(0, 50, 480, 590)  // 480×720
-	chatKiosk   = image.Rect(0, 60, 1280, 620) // fullscreen on 1280×800
+	chatDesktop  = image.Rect(0, 45, 480, 520)  // 480×720
+	replyDesktop = image.Rect(0, 45, 300, 520)  // 480×720
+	chatKiosk    = image.Rect(0, 60, 1280, 560) // fullscreen on 1280×800
 )
 
 // chatChanged fails the test unless the chat area r of screenshot after differs from before

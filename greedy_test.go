@@ -13,8 +13,8 @@ import "testing"
 // engine of December 2026. If the engine changes how it computes (another llama.cpp, other
 // kernels), these change: run those and compare before updating the text here.
 var storiesGreedy = map[string]string{
-	"ask":    "TODO",
-	"window": "TODO",
+	"ask":    ", there was a little girl named Lily. She loved to play outside in the park with her friends. One day, she saw a big bo",
+	"window": ", there was a little girl named Lily. She loved to play with her toys and eat carrots. One day, she saw a big box",
 }
 
 // greedy returns the expected greedy text for where (a key of storiesGreedy).

@@ -122,5 +122,5 @@ func storyTurn(t *testing.T, w *harkWindow) {
 		t.Errorf("reply %q, want stories260K's greedy text %q", got, want)
 	}
 	w.events.waitFor(t, i, 30*time.Second, "turn_done", isKind("turn_done"))
-	chatChanged(t, before, w.shot("story-1-reply"), chatDesktop)
+	chatChanged(t, before, w.shot("story-1-reply"), replyDesktop)
 }
