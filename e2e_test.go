@@ -409,6 +409,11 @@ func TestE2EKioskComesBackAfterACrash(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
+		// The window is the supervisor's child: killing the supervisor alone would leave it
+		// on the display, over the next test's window.
+		for _, pid := range childPIDs(cmd.Process.Pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 		_ = cmd.Process.Kill()
 		_ = os.WriteFile(filepath.Join(dir, "hark.log"), []byte(out.String()), 0o644)
 	})
