@@ -445,7 +445,7 @@ func TestE2EKioskComesBackAfterACrash(t *testing.T) {
 	}
 	second := child(first)
 	w.wid = strings.Fields(string(must(exec.Command("xdotool", "search", "--pid", strconv.Itoa(second), "--name", "^Hark$").Output())))[0]
-	_, i := w.events.waitFor(t, killedAt, 60*time.Second, "a second start (loading)", isState("loading"))
+	_, i := w.events.waitFor(t, killedAt, 60*time.Second, "loading state (the restarted window)", isState("loading"))
 	w.events.waitFor(t, i, 60*time.Second, "the second start ready to type", func(e event) bool {
 		r, _ := e["readiness"].(map[string]any)
 		return e.kind() == "readiness" && r["type"] == true
