@@ -2,8 +2,6 @@ package main
 
 import (
 	"image"
-	"image/png"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -112,20 +110,6 @@ func checkGlyphs(t *testing.T, before, after string, want int) {
 	if shapes < want {
 		t.Errorf("%s: %d glyphs of only %d different shapes in %v; want at least %d (boxes instead of characters?)", after, cells, shapes, r, want)
 	}
-}
-
-func readPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
 }
 
 func rgb(img image.Image, x, y int) (int, int, int) {
