@@ -8,7 +8,6 @@ import (
 	"log"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -18,9 +17,10 @@ import (
 // runListen is `hark listen`: the assistant without a window, hands-free on the microphone,
 // printing its events as JSON lines on stdout (for screenless head units, scripts and tests).
 func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("listen", "[OPTIONS]", stderr)
+	fs := newFlags("listen", stderr)
 	cf := bindConfigFlags(fs, false)
 	noGuard := noGuardFlag(fs)
+	verbose := verboseFlag(fs)
 	levels := fs.Bool("levels", false, "also print the microphone's level, several times a second")
 	turns := fs.Int("turns", 0, "exit after `N` answered questions (0: run until interrupted)")
 	partials := fs.Bool("partials", true, "print live transcripts while someone speaks")
@@ -30,10 +30,12 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: listen: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	s, err := frontEndSetup(cf, *noGuard, stderr, "hark listen")
+	setVerbose(*verbose, stderr, "hark listen")
+	s, err := openSetup(cf, stderr, "hark listen", false)
 	if err != nil {
 		return err
 	}
+	s.noGuard = *noGuard
 	cfg := s.assistantConfig()
 	cfg.HandsFree = true
 	if !*partials {
@@ -53,7 +55,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := app.NewJSONSink(stdout, *levels)
 	count := app.SinkFunc(func(e app.Event) {
 		switch {
-		case e.Kind == app.EventTurnDone && !strings.HasPrefix(e.Reason, "ignored") && e.Err == nil:
+		case e.Kind == app.EventTurnDone && e.Ignored == "" && e.Err == nil:
 			if n := answered.Add(1); *turns > 0 && n >= int64(*turns) {
 				cancel(nil)
 			}
