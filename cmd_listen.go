@@ -45,6 +45,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var answered atomic.Int64
+	var micReported atomic.Bool
 	// Without a window nobody can pick another model: once every engine has loaded or failed,
 	// say everything that is wrong (not only what failed first) and stop. A missing
 	// microphone is retried instead (it may be plugged in), and without a speaker the replies
@@ -59,6 +60,13 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if n := answered.Add(1); *turns > 0 && n >= int64(*turns) {
 				cancel(nil)
 			}
+		case e.Kind == app.EventComponent && e.Component == app.ComponentMicrophone && e.Phase == app.PhaseFailed:
+			// One line, once: the assistant keeps retrying (it may be plugged in).
+			if !micReported.Swap(true) {
+				fmt.Fprintf(stderr, "hark listen: %s: %v (retrying; --verbose shows the sound system's messages)\n", app.Message(e.Err), errors.Unwrap(e.Err))
+			}
+		case e.Kind == app.EventComponent && e.Component == app.ComponentMicrophone && e.Phase == app.PhaseReady:
+			micReported.Store(false)
 		case e.Kind == app.EventComponent && e.Component != app.ComponentMicrophone && e.Component != app.ComponentSpeech:
 			mu.Lock()
 			defer mu.Unlock()
