@@ -17,6 +17,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"hark/internal/localeinit"
 )
 
 // command is one `hark NAME` subcommand.
@@ -41,12 +43,21 @@ func commands() []command {
 		{"models", "list|pull|verify|rm|path", "list, download, check and delete speech and language models", runModels},
 		{"config", "show|path|check|set|unset|example|init", "show and change the configuration (~/.config/hark/config.toml)", runConfig},
 		{"history", "list|show|export|wipe|path", "read, export or wipe the conversation history kept on this device", runHistory},
-		{"say", `[--voice V] [--lang L] [--rate WPM] [--pitch P] [--out FILE.wav] [-v] "text" (or text on stdin)`, "speak text aloud, or write it to a WAV file", runSay},
+		{"say", `[--voice V] [--lang L] [--rate WPM] [--pitch P] [--out FILE.wav] [--phonemes] [-v] "text" (or text on stdin)`, "speak text aloud, or write it to a WAV file", runSay},
 		{"voices", "[--lang L] [--variants]", "list the voices Hark can speak with", runVoices},
 		{"ask", `[--model PATH] [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--json] "question"`, "answer one question with the language model, streaming the reply", runAsk},
 		{"chat", "[--model PATH] [--system TEXT] [--stats] [sampling flags]", "a text conversation with the language model (keeps the context between turns)", runChat},
 		{"help", "[COMMAND]", "list the commands, or describe one", nil},
 	}
+}
+
+// systemLanguage is the LANGUAGE the window's "system" language restores: the one Hark
+// started with, or the English that localeinit chose for a C locale.
+func systemLanguage() string {
+	if localeinit.Patched {
+		return "en"
+	}
+	return localeinit.Original
 }
 
 // errUsage marks an error caused by how the command was called (exit status 2).

@@ -96,7 +96,7 @@ func (s *setup) modelPath(k models.Kind, ref string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		ref = class.Model(k)
+		ref = class.For(s.cfg.Assistant.Language).Model(k)
 	}
 	p, e, err := s.store.Resolve(s.manifest, ref, k)
 	switch {
@@ -190,7 +190,7 @@ func openSetup(cf *config.Flags, stderr io.Writer, who string, strict bool) (*se
 
 // selections are the models in use: the configured ones, or the device class's defaults.
 func (s *setup) selections() []models.Selection {
-	return s.store.Select(s.manifest, s.cfg.DeviceClass(), map[models.Kind]string{
+	return s.store.Select(s.manifest, s.cfg.DeviceClass(), s.cfg.Assistant.Language, map[models.Kind]string{
 		models.ASR: s.cfg.Models.ASR, models.LLM: s.cfg.Models.LLM, models.VAD: s.cfg.Models.VAD})
 }
 

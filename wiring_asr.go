@@ -21,6 +21,7 @@ func (s *setup) loadTranscriber() func(context.Context, func(float64)) (app.Tran
 	ref, threads := s.cfg.Models.ASR, s.threads()
 	opts := asr.DefaultOptions()
 	opts.Language = s.cfg.Assistant.Language
+	opts.TraditionalChinese = s.cfg.Assistant.Chinese == "traditional"
 	if s.noGuard {
 		opts.Guard = &asr.Guard{Off: true}
 	}
@@ -47,7 +48,7 @@ func (s *setup) loadTranscriber() func(context.Context, func(float64)) (app.Tran
 func (t transcriber) Transcribe(ctx context.Context, pcm audio.PCM) (app.Transcript, error) {
 	res, err := t.m.Transcribe(ctx, pcm.Samples, t.opts)
 	tm := res.Timings
-	return app.Transcript{Text: res.Text, Compute: tm.Mel + tm.Encode + tm.Decode, Dropped: res.Dropped}, err
+	return app.Transcript{Text: res.Text, Compute: tm.Mel + tm.Encode + tm.Decode, Dropped: res.Dropped, Language: res.Language}, err
 }
 
 func (t transcriber) Close() error { return t.m.Close() }
