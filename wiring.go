@@ -64,7 +64,7 @@ func noGuardFlag(fs *flag.FlagSet) *bool {
 
 func newSetup(opts config.Options) (*setup, error) {
 	cfg, err := config.Load(opts)
-	s := &setup{cfg: cfg, echo: &echoLink{}}
+	s := &setup{cfg: cfg, echo: &echoLink{vol: newVolume()}}
 	var ce *config.Error
 	switch {
 	case errors.As(err, &ce):
@@ -186,6 +186,7 @@ func (s *setup) assistantConfig() app.Config {
 		c.PreRoll = -1 // "0s": none (app.Config reads 0 as its default)
 	}
 	c.MaxUtterance = s.cfg.Audio.MaxUtterance
+	c.ConfirmTimeout = s.cfg.Actions.ConfirmTimeout
 	if s.mode() == ui.ModeKiosk {
 		c.IdleWipe, c.WipeHistory = s.cfg.Kiosk.IdleWipe, true
 	}

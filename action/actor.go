@@ -67,7 +67,7 @@ func New(o Options) (*Actor, error) {
 	if o.Location == nil {
 		o.Location = time.Local
 	}
-	a := &Actor{reg: NewRegistry(), store: o.Store, clock: clock{now: o.Now, loc: o.Location, hour12: o.Hour12}, lang: o.Language, level: 80}
+	a := &Actor{reg: NewRegistry(), store: o.Store, clock: clock{now: o.Now, loc: o.Location, hour12: o.Hour12}, lang: o.Language, level: 100}
 	if err := a.registerBuiltins(); err != nil {
 		return nil, err
 	}

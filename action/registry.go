@@ -45,6 +45,9 @@ const (
 
 var controlNames = [...]string{"", "stop", "new_conversation", "volume", "mute", "unmute"}
 
+// MarshalText writes the control's name.
+func (c Control) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
 func (c Control) String() string {
 	if int(c) < len(controlNames) {
 		return controlNames[c]
@@ -54,11 +57,11 @@ func (c Control) String() string {
 
 // Result is what a tool did.
 type Result struct {
-	Done    bool    // the action happened (false: it could not, Say says why)
-	Say     string  // one or two sentences for the person
-	Data    any     // structured detail for the model and the front ends (JSON-encodable)
-	Control Control // a control for the assistant to apply, if any
-	Level   int     // ControlVolume's level
+	Done    bool    `json:"done"`              // the action happened (false: it could not, Say says why)
+	Say     string  `json:"say"`               // one or two sentences for the person
+	Data    any     `json:"data,omitempty"`    // structured detail for the model and the front ends (JSON-encodable)
+	Control Control `json:"control,omitempty"` // a control for the assistant to apply, if any
+	Level   int     `json:"level,omitempty"`   // ControlVolume's level
 }
 
 // Args are a call's validated arguments.

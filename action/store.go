@@ -139,6 +139,17 @@ func (s *Store) setTimer(ctx context.Context, t Timer) error {
 	return nil
 }
 
+// claimTimer moves a running timer to state; it reports false when it was not running any
+// more (another process rang or cancelled it).
+func (s *Store) claimTimer(ctx context.Context, id int64, state TimerState) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE timers SET state = ? WHERE id = ? AND state = ?`, state, id, TimerRunning)
+	if err != nil {
+		return false, fmt.Errorf("action store: ring timer: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
 // timers returns the timers in the given states, soonest first.
 func (s *Store) timers(ctx context.Context, states ...TimerState) ([]Timer, error) {
 	q := `SELECT id, name, kind, created_at, length_ms, due_at, left_ms, state FROM timers WHERE state IN (`

@@ -24,9 +24,19 @@ type Timers struct {
 	grace time.Duration
 
 	mu     sync.Mutex
-	sched  map[int64]*time.Timer
+	sched  map[int64]scheduled
 	closed bool
+	stop   chan struct{}
 }
+
+type scheduled struct {
+	t   *time.Timer
+	due time.Time
+}
+
+// rescanEvery is how often the store is read again for timers another Hark process (`hark do`)
+// set, changed or cancelled.
+const rescanEvery = time.Second
 
 // MissedGrace is how late a timer found at start-up may still ring as if on time; later than
 // that, it is reported as missed.
@@ -41,15 +51,53 @@ func NewTimers(st *Store, now func() time.Time, ring func(Ring)) (*Timers, error
 	if ring == nil {
 		ring = func(Ring) {}
 	}
-	t := &Timers{st: st, now: now, ring: ring, grace: MissedGrace, sched: map[int64]*time.Timer{}}
-	list, err := st.timers(context.Background(), TimerRunning)
-	if err != nil {
+	t := &Timers{st: st, now: now, ring: ring, grace: MissedGrace, sched: map[int64]scheduled{}, stop: make(chan struct{})}
+	if err := t.rescan(); err != nil {
 		return nil, err
 	}
-	for _, tm := range list {
-		t.schedule(tm)
-	}
+	go t.watch()
 	return t, nil
+}
+
+func (t *Timers) watch() {
+	tick := time.NewTicker(rescanEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.stop:
+			return
+		case <-tick.C:
+			_ = t.rescan()
+		}
+	}
+}
+
+// rescan schedules the running timers in the store and forgets the ones that are no longer
+// running there.
+func (t *Timers) rescan() error {
+	list, err := t.st.timers(context.Background(), TimerRunning)
+	if err != nil {
+		return err
+	}
+	running := map[int64]bool{}
+	for _, tm := range list {
+		running[tm.ID] = true
+		t.mu.Lock()
+		s, ok := t.sched[tm.ID]
+		t.mu.Unlock()
+		if !ok || !s.due.Equal(tm.Due) {
+			t.schedule(tm)
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, s := range t.sched {
+		if !running[id] {
+			s.t.Stop()
+			delete(t.sched, id)
+		}
+	}
+	return nil
 }
 
 // SetRing replaces the callback (main wires it once the assistant exists).
@@ -63,9 +111,13 @@ func (t *Timers) SetRing(ring func(Ring)) {
 func (t *Timers) Close() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
 	t.closed = true
+	close(t.stop)
 	for id, s := range t.sched {
-		s.Stop()
+		s.t.Stop()
 		delete(t.sched, id)
 	}
 }
@@ -76,17 +128,17 @@ func (t *Timers) schedule(tm Timer) {
 	if t.closed {
 		return
 	}
-	if old := t.sched[tm.ID]; old != nil {
-		old.Stop()
+	if old, ok := t.sched[tm.ID]; ok {
+		old.t.Stop()
 	}
-	t.sched[tm.ID] = time.AfterFunc(max(0, tm.Due.Sub(t.now())), func() { t.fire(tm.ID) })
+	t.sched[tm.ID] = scheduled{time.AfterFunc(max(0, tm.Due.Sub(t.now())), func() { t.fire(tm.ID) }), tm.Due}
 }
 
 func (t *Timers) unschedule(id int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if s := t.sched[id]; s != nil {
-		s.Stop()
+	if s, ok := t.sched[id]; ok {
+		s.t.Stop()
 		delete(t.sched, id)
 	}
 }
@@ -120,9 +172,11 @@ func (t *Timers) fire(id int64) {
 			tm.State = TimerMissed
 		}
 		r.Timer.State = tm.State
-		// Written before it rings (a few milliseconds for the disk), so a crash during the
-		// ring never rings it twice.
-		_ = t.st.setTimer(ctx, tm)
+		// Claimed in the store before it rings (a few milliseconds for the disk): a crash
+		// during the ring never rings it twice, nor do two Hark processes.
+		if ok, err := t.st.claimTimer(ctx, tm.ID, tm.State); err != nil || !ok {
+			return
+		}
 		ring(r)
 		return
 	}
