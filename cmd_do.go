@@ -51,14 +51,14 @@ func sentenceArg(cmd string, rest []string) (string, error) {
 
 // doOutput is `hark do --json`'s document.
 type doOutput struct {
-	Sentence string          `json:"sentence"`
-	Match    action.Match    `json:"match"`
-	Risk     string          `json:"risk,omitempty"`
-	Question string          `json:"question,omitempty"`
-	Ran      bool            `json:"ran"`
-	Result   *action.Result  `json:"result,omitempty"`
-	Error    string          `json:"error,omitempty"`
-	Took     float64         `json:"took_ms,omitempty"`
+	Sentence string         `json:"sentence"`
+	Match    action.Match   `json:"match"`
+	Risk     string         `json:"risk,omitempty"`
+	Question string         `json:"question,omitempty"`
+	Ran      bool           `json:"ran"`
+	Result   *action.Result `json:"result,omitempty"`
+	Error    string         `json:"error,omitempty"`
+	Took     float64        `json:"took_ms,omitempty"`
 }
 
 // runDo is `hark do "sentence"`: the sentence's intent runs at once, as if it had been said.

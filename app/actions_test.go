@@ -222,7 +222,9 @@ func TestAmbiguousAndUnknown(t *testing.T) {
 	act := &fakeActor{}
 	var h *auditHist
 	r := newRig(t, withActor(act, &h), func(_ *rig, o *Options) { o.Loaders.Brain = nil })
-	r.rec.waitFor(t, 0, "asr ready", func(e Event) bool { return e.Kind == EventComponent && e.Component == ComponentASR && e.Phase == PhaseReady })
+	r.rec.waitFor(t, 0, "asr ready", func(e Event) bool {
+		return e.Kind == EventComponent && e.Component == ComponentASR && e.Phase == PhaseReady
+	})
 	r.sync(t)
 	i := len(r.rec.all())
 	r.a.Ask("open the door")
