@@ -111,6 +111,7 @@ type ActionSource string
 const (
 	SourceIntent ActionSource = "intent" // a local template matched
 	SourceModel  ActionSource = "model"  // the language model called the tool
+	SourceTap    ActionSource = "tap"    // a button on screen (a timer card's Cancel)
 )
 
 // Confirmation is how a confirmation question was answered.
@@ -198,6 +199,26 @@ func (a *Assistant) Confirm(yes bool) {
 		} else {
 			a.declined(nil, ConfirmNo)
 		}
+	})
+}
+
+// Tap runs a tool the person tapped on screen (a timer card's Cancel) as a turn of its own,
+// with label as its question: checked, confirmed and audited like a spoken command.
+func (a *Assistant) Tap(call ToolCall, label string) {
+	a.send(func() {
+		a.touch()
+		if a.closing || a.actor == nil {
+			return
+		}
+		a.cancelTurn()
+		if a.pending != nil {
+			a.declined(nil, ConfirmDropped)
+		}
+		t := a.newTurn(InputTyped)
+		now := a.now()
+		t.heardAt, t.endAt, t.transcribedAt, t.transcript = now, now, now, label
+		a.publish(Event{Kind: EventTranscript, Turn: t.id, Text: label, Input: InputTyped})
+		a.startAction(t, call, SourceTap, "")
 	})
 }
 
