@@ -19,8 +19,10 @@ type actCtl struct {
 	taps     []string
 }
 
-func (c *actCtl) Confirm(yes bool)                 { c.confirms = append(c.confirms, yes) }
-func (c *actCtl) Tap(call app.ToolCall, _ string) { c.taps = append(c.taps, call.Name+" "+string(call.Arguments)) }
+func (c *actCtl) Confirm(yes bool) { c.confirms = append(c.confirms, yes) }
+func (c *actCtl) Tap(call app.ToolCall, _ string) {
+	c.taps = append(c.taps, call.Name+" "+string(call.Arguments))
+}
 
 func newActionUI(t *testing.T, mode Mode) (*UI, *actCtl) {
 	t.Helper()
