@@ -162,13 +162,19 @@ func harkEnv(t *testing.T) []string {
 // startWindow starts `hark args...` and waits until its window is drawn.
 func startWindow(t *testing.T, name string, args ...string) *harkWindow {
 	t.Helper()
+	return startWindowEnv(t, name, harkEnv(t), args...)
+}
+
+// startWindowEnv is startWindow with the child's environment given.
+func startWindowEnv(t *testing.T, name string, env []string, args ...string) *harkWindow {
+	t.Helper()
 	testenv.Require(t)
 	dir := testenv.ArtifactDir(t, "e2e-"+name)
 	evPath := filepath.Join(dir, "events.jsonl")
 	_ = os.Remove(evPath)
 	w := &harkWindow{t: t, out: &syncBuffer{}, shots: dir, events: &eventLog{path: evPath}}
 	w.cmd = exec.Command(harkBinary(t), append(args, "--events", evPath)...)
-	w.cmd.Env = harkEnv(t)
+	w.cmd.Env = env
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
 	if err := w.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -48,14 +48,13 @@ func NewTimers(st *Store, now func() time.Time, ring func(Ring)) (*Timers, error
 	if now == nil {
 		now = time.Now
 	}
-	if ring == nil {
-		ring = func(Ring) {}
-	}
-	t := &Timers{st: st, now: now, ring: ring, grace: MissedGrace, sched: map[int64]scheduled{}, stop: make(chan struct{})}
-	if err := t.rescan(); err != nil {
+	t := &Timers{st: st, now: now, grace: MissedGrace, sched: map[int64]scheduled{}, stop: make(chan struct{})}
+	if _, err := st.timers(context.Background(), TimerRunning); err != nil {
 		return nil, err
 	}
-	go t.watch()
+	if ring != nil {
+		t.SetRing(ring)
+	}
 	return t, nil
 }
 
@@ -100,11 +99,18 @@ func (t *Timers) rescan() error {
 	return nil
 }
 
-// SetRing replaces the callback (main wires it once the assistant exists).
+// SetRing sets the callback and, the first time, starts running the timers: until then
+// nothing is scheduled or rung (`hark do` sets timers for the Hark that is running, and must
+// not ring them itself).
 func (t *Timers) SetRing(ring func(Ring)) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
+	first := t.ring == nil
 	t.ring = ring
+	t.mu.Unlock()
+	if first && ring != nil {
+		_ = t.rescan()
+		go t.watch()
+	}
 }
 
 // Close stops scheduling; the timers stay in the store and ring after the next start.

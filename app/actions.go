@@ -224,9 +224,28 @@ func (a *Assistant) Tap(call ToolCall, label string) {
 
 // Alert tells the person that a timer or alarm came due: an alert event (front ends show it,
 // main plays the ring) and, when nothing else is being said, the name spoken.
-func (a *Assistant) Alert(al Alert) {
-	a.send(func() {
+func (a *Assistant) Alert(al Alert) { a.send(func() { a.alert(al) }) }
+
+// releaseAlerts gives the alerts held back while speech output loaded (a timer that came due
+// while Hark was down rings at start-up, before the speaker is open).
+func (a *Assistant) releaseAlerts() {
+	held := a.held
+	a.held = nil
+	for _, al := range held {
+		a.alert(al)
+	}
+}
+
+func (a *Assistant) alert(al Alert) {
+	{
+		if c := a.comps[ComponentSpeech]; a.loaders.Speaker != nil && (c.phase == PhaseLoading || c.phase == PhaseOff) && !a.closing {
+			a.held = append(a.held, al)
+			return
+		}
 		text := "Your " + al.Name + " is done."
+		if al.Late > 5*time.Second {
+			text = fmt.Sprintf("Your %s went off %s ago, while I was starting.", al.Name, al.Late.Round(time.Second))
+		}
 		if al.Missed {
 			text = "Your " + al.Name + " went off while I was not running."
 		}
@@ -246,7 +265,7 @@ func (a *Assistant) Alert(al Alert) {
 				return nil
 			}, func(error) func() { cancel(); return nil })
 		}
-	})
+	}
 }
 
 // act handles t's transcript with the local intents; it reports false when the language

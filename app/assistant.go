@@ -63,6 +63,7 @@ type Assistant struct {
 	turn       *turn
 	turnN      int
 	pending    *pendingConfirm // a confirmation question waiting for an answer
+	held       []Alert         // alerts that came while speech output was still loading
 	followTo   time.Time       // follow-up window: utterances starting before this need no wake phrase
 	armedTo    time.Time       // the wake phrase alone was said: the next utterance is a question
 	activity   time.Time       // last thing anyone did (idle wipe)

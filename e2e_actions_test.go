@@ -1,0 +1,89 @@
+package main
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"hark/internal/testmodels"
+)
+
+// actionEnv is a window's environment with speech on (the timer's ring and name are heard on
+// the virtual speaker) and the given folders for settings and data (the timers' store).
+func actionEnv(t *testing.T, dir string) []string {
+	return append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CACHE_HOME="+dir, "HARK_SPEECH_ENABLED=true")
+}
+
+// timerDue is when the timer in an action event rings.
+func timerDue(t *testing.T, e event) time.Time {
+	t.Helper()
+	a, _ := e["action"].(map[string]any)
+	d, _ := a["data"].(map[string]any)
+	s, _ := d["due"].(string)
+	due, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatalf("action event without a due time: %v", e)
+	}
+	return due
+}
+
+// TestE2ETimerRingsInWindow: "set a timer for 5 seconds" typed in the window shows a timer card
+// and, 5 seconds later, rings on the speaker (the timer earcon, then its name spoken).
+func TestE2ETimerRingsInWindow(t *testing.T) {
+	w := startWindowEnv(t, "timer", actionEnv(t, t.TempDir()), "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
+		"--llm-model", slowModel(t))
+	i := w.ready(60 * time.Second)
+	spk := recordSource(t, "vspeaker.monitor")
+	w.typeQuestion(200, 697, "set a timer for 5 seconds")
+	act, i := w.events.waitFor(t, i, 20*time.Second, "action", isKind("action"))
+	a, _ := act["action"].(map[string]any)
+	if a["tool"] != "timer_start" || a["done"] != true || a["source"] != "intent" {
+		t.Fatalf("action = %v", act)
+	}
+	due := timerDue(t, act)
+	w.shot("timer-1-running")
+	alert, _ := w.events.waitFor(t, i, 20*time.Second, "alert", isKind("alert"))
+	if al, _ := alert["alert"].(map[string]any); al["name"] != "5 seconds timer" || al["missed"] == true {
+		t.Errorf("alert = %v", alert)
+	}
+	time.Sleep(1500 * time.Millisecond) // the ring and the name, played
+	w.shot("timer-2-rang")
+	// The reply "Timer set for 5 seconds." is spoken first; the ring is the first sound after
+	// the silence that follows it.
+	quiet, ok := spk.silence(due.Add(-3*time.Second), due, 300*time.Millisecond, -50)
+	if !ok {
+		t.Fatalf("no silence before the timer was due at %s", due.Format("15:04:05.000"))
+	}
+	first, _ := spk.soundSpan(quiet, -40)
+	if first.IsZero() {
+		t.Fatalf("nothing was heard on the speaker after %s (due %s)", quiet.Format("15:04:05.000"), due.Format("15:04:05.000"))
+	}
+	if first.Before(due.Add(-500 * time.Millisecond)) {
+		t.Errorf("a sound at %s, before the timer was due at %s", first.Format("15:04:05.000"), due.Format("15:04:05.000"))
+	}
+	t.Logf("timer ring on the speaker %+.0f ms from its due time", float64(first.Sub(due).Microseconds())/1000)
+}
+
+// TestE2ETimerSurvivesKill: a window killed with a timer running; the next start rings it (it
+// came due while Hark was down, less than a minute ago).
+func TestE2ETimerSurvivesKill(t *testing.T) {
+	dir, model := t.TempDir(), slowModel(t)
+	asrModel := testmodels.Shared(t, "whisper-tiny-random.en.bin")
+	w := startWindowEnv(t, "timer-kill-1", actionEnv(t, dir), "--asr-model", asrModel, "--llm-model", model)
+	i := w.ready(60 * time.Second)
+	w.typeQuestion(200, 697, "set an egg timer for 3 seconds")
+	act, _ := w.events.waitFor(t, i, 20*time.Second, "action", isKind("action"))
+	due := timerDue(t, act)
+	if err := w.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.cmd.Process.Wait()
+	time.Sleep(time.Until(due) + time.Second)
+
+	w2 := startWindowEnv(t, "timer-kill-2", actionEnv(t, dir), "--asr-model", asrModel, "--llm-model", model)
+	alert, _ := w2.events.waitFor(t, 0, 60*time.Second, "alert", isKind("alert"))
+	if al, _ := alert["alert"].(map[string]any); al["name"] != "egg timer" {
+		t.Errorf("alert = %v", alert)
+	}
+	w2.shot("after-restart")
+}
