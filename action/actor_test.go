@@ -348,3 +348,24 @@ func TestHour12For(t *testing.T) {
 }
 
 var _ = strings.TrimSpace
+
+// BenchmarkMatchBuiltin matches sentences against the built-in English templates.
+func BenchmarkMatchBuiltin(b *testing.B) {
+	st, err := OpenStore(filepath.Join(b.TempDir(), "a.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	a, err := New(Options{Store: st, Language: "en"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%d built-in templates", a.Templates().Len())
+	for _, s := range []string{"set a pasta timer for 10 minutes", "what is the capital of France"} {
+		b.Run(s, func(b *testing.B) {
+			for b.Loop() {
+				a.Match("en", s)
+			}
+		})
+	}
+}
