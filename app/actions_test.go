@@ -354,3 +354,20 @@ func TestModelToolCalls(t *testing.T) {
 		})
 	}
 }
+
+func TestActionEventJSON(t *testing.T) {
+	e := Event{Kind: EventConfirm, Turn: 3, Text: "Wipe everything?", Action: &Action{Tool: "wipe", Args: json.RawMessage(`{}`),
+		Source: SourceIntent, Question: "Wipe everything?", Confirmed: ConfirmPending, Duration: 1500 * time.Microsecond}}
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := got["action"].(map[string]any)
+	if got["event"] != "confirm" || a["tool"] != "wipe" || a["confirmed"] != "pending" || a["question"] != "Wipe everything?" || a["duration_ms"] != 1.5 {
+		t.Errorf("JSON = %s", b)
+	}
+}
