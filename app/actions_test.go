@@ -371,3 +371,56 @@ func TestActionEventJSON(t *testing.T) {
 		t.Errorf("JSON = %s", b)
 	}
 }
+
+// TestAlertWaitsForTheSpeaker: a timer that rings while speech output is still loading (at
+// start-up) is announced once the speaker is ready, and spoken.
+func TestAlertWaitsForTheSpeaker(t *testing.T) {
+	act := &fakeActor{}
+	var h *auditHist
+	release := make(chan struct{})
+	spk := &fakeSpeaker{}
+	r := newRig(t, withActor(act, &h), func(r *rig, o *Options) {
+		o.Config.Speak = true
+		o.Loaders.Speaker = func(ctx context.Context) (Speaker, error) {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return spk, nil
+		}
+	})
+	r.a.Alert(Alert{Name: "egg timer"})
+	r.ready(t)
+	r.sync(t)
+	if evs := r.rec.all(); slices.ContainsFunc(evs, func(e Event) bool { return e.Kind == EventAlert }) {
+		t.Fatalf("alert published before the speaker was ready")
+	}
+	close(release)
+	e, _ := r.rec.next(t, 0, EventAlert)
+	if e.Text != "Your egg timer is done." {
+		t.Errorf("alert text = %q", e.Text)
+	}
+	deadline := time.Now().Add(waitLimit)
+	for !slices.Contains(spk.saidList(), "Your egg timer is done.") && time.Now().Before(deadline) {
+		r.sync(t)
+	}
+	if said := spk.saidList(); !slices.Contains(said, "Your egg timer is done.") {
+		t.Errorf("spoken: %q", said)
+	}
+}
+
+// TestTap: a tapped Cancel runs its tool as a turn of its own, audited as a tap.
+func TestTap(t *testing.T) {
+	act := &fakeActor{}
+	var h *auditHist
+	r := newRig(t, withActor(act, &h))
+	i := r.ready(t)
+	r.a.Tap(ToolCall{Name: "timer_start", Arguments: json.RawMessage(`{}`)}, "Start the timer")
+	e, _ := r.rec.next(t, i, EventAction)
+	if e.Action.Source != SourceTap || !e.Action.Done {
+		t.Errorf("action = %+v", e.Action)
+	}
+	if tr, _ := r.rec.next(t, i, EventTranscript); tr.Text != "Start the timer" {
+		t.Errorf("transcript = %q", tr.Text)
+	}
+}
