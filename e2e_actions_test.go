@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"os"
+	"os/exec"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"hark/internal/testenv"
 	"hark/internal/testmodels"
 )
 
@@ -32,6 +38,7 @@ func timerDue(t *testing.T, e event) time.Time {
 func TestE2ETimerRingsInWindow(t *testing.T) {
 	w := startWindowEnv(t, "timer", actionEnv(t, t.TempDir()), "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
 		"--llm-model", slowModel(t))
+	testenv.LockAudio(t)
 	i := w.ready(60 * time.Second)
 	spk := recordSource(t, "vspeaker.monitor")
 	w.typeQuestion(200, 697, "set a timer for 5 seconds")
@@ -86,4 +93,69 @@ func TestE2ETimerSurvivesKill(t *testing.T) {
 		t.Errorf("alert = %v", alert)
 	}
 	w2.shot("after-restart")
+}
+
+// TestE2EListenRingsATimerFromDo: `hark do` sets a timer while `hark listen` runs; listen picks
+// it up from the store, prints the alert event and rings on the speaker.
+func TestE2EListenRingsATimerFromDo(t *testing.T) {
+	testenv.Require(t)
+	testenv.LockAudio(t)
+	env := actionEnv(t, t.TempDir())
+	bin := harkBinary(t)
+	cmd := exec.Command(bin, "listen", "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"), "--llm-model", slowModel(t))
+	cmd.Env = env
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
+	wait := func(what string, match func(event) bool) event {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			sc := bufio.NewScanner(strings.NewReader(stdout.String()))
+			sc.Buffer(make([]byte, 1<<20), 1<<20)
+			for sc.Scan() {
+				var e event
+				if json.Unmarshal(sc.Bytes(), &e) == nil && match(e) {
+					return e
+				}
+			}
+		}
+		t.Fatalf("no %s; stdout:\n%s\nstderr:\n%s", what, stdout.String(), stderr.String())
+		return nil
+	}
+	wait("listening", isState("listening"))
+	spk := recordSource(t, "vspeaker.monitor")
+	do := exec.Command(bin, "do", "--json", "set a tea timer for 3 seconds")
+	do.Env = env
+	out, err := do.Output()
+	if err != nil {
+		t.Fatalf("hark do: %v\n%s", err, out)
+	}
+	var res struct {
+		Ran    bool
+		Result struct {
+			Data struct{ Due time.Time }
+		}
+	}
+	if err := json.Unmarshal(out, &res); err != nil || !res.Ran {
+		t.Fatalf("hark do --json = %s (%v)", out, err)
+	}
+	due := res.Result.Data.Due
+	alert := wait("alert", isKind("alert"))
+	if al, _ := alert["alert"].(map[string]any); al["name"] != "tea timer" {
+		t.Errorf("alert = %v", alert)
+	}
+	time.Sleep(time.Second)
+	first, _ := spk.soundSpan(due.Add(-time.Second), -40)
+	if first.IsZero() {
+		t.Fatalf("the timer did not ring on the speaker (due %s)", due.Format("15:04:05.000"))
+	}
+	if first.Before(due.Add(-500 * time.Millisecond)) {
+		t.Errorf("a sound at %s, before the timer was due at %s", first.Format("15:04:05.000"), due.Format("15:04:05.000"))
+	}
+	// hark listen rescans the store every second, so a timer set by another process rings up
+	// to a second late only if it is due within a second of being set.
+	t.Logf("timer set by hark do rang in hark listen %+.0f ms from its due time", float64(first.Sub(due).Microseconds())/1000)
 }
