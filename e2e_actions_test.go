@@ -50,7 +50,7 @@ func TestE2ETimerRingsInWindow(t *testing.T) {
 	due := timerDue(t, act)
 	w.shot("timer-1-running")
 	alert, _ := w.events.waitFor(t, i, 20*time.Second, "alert", isKind("alert"))
-	if al, _ := alert["alert"].(map[string]any); al["name"] != "5 seconds timer" || al["missed"] == true {
+	if al, _ := alert["alert"].(map[string]any); al["name"] != "5 second timer" || al["missed"] == true {
 		t.Errorf("alert = %v", alert)
 	}
 	time.Sleep(1500 * time.Millisecond) // the ring and the name, played

@@ -186,7 +186,8 @@ func (a *Actor) timerStart(ctx context.Context, args Args) (Result, error) {
 	}
 	name := strings.TrimSpace(args.String("name"))
 	if name == "" {
-		name = SayDuration(d) + " timer"
+		// "5 minute timer": the units of a length used as an adjective are singular.
+		name = strings.NewReplacer("hours", "hour", "minutes", "minute", "seconds", "second").Replace(SayDuration(d)) + " timer"
 	} else if !strings.HasSuffix(name, "timer") {
 		name += " timer"
 	}
