@@ -159,3 +159,38 @@ func TestE2EListenRingsATimerFromDo(t *testing.T) {
 	// to a second late only if it is due within a second of being set.
 	t.Logf("timer set by hark do rang in hark listen %+.0f ms from its due time", float64(first.Sub(due).Microseconds())/1000)
 }
+
+// TestE2EConfirmInWindow: a tool that must be confirmed asks in the window (a card with Yes and
+// No), does nothing on "no", and runs on "yes".
+func TestE2EConfirmInWindow(t *testing.T) {
+	w := startWindowEnv(t, "confirm", harkEnv(t), "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
+		"--llm-model", slowModel(t))
+	i := w.ready(60 * time.Second)
+	w.typeQuestion(200, 697, "remind me to buy milk")
+	_, i = w.events.waitFor(t, i, 20*time.Second, "action", isKind("action"))
+	w.typeQuestion(200, 697, "clear my notes")
+	c, i := w.events.waitFor(t, i, 20*time.Second, "confirm", isKind("confirm"))
+	if a, _ := c["action"].(map[string]any); a["confirmed"] != "pending" || a["question"] != "Delete all 1 note?" {
+		t.Fatalf("confirm = %v", c)
+	}
+	w.shot("confirm-1-asked")
+	w.typeQuestion(200, 697, "no")
+	c, i = w.events.waitFor(t, i, 20*time.Second, "confirm answered", isKind("confirm"))
+	if a, _ := c["action"].(map[string]any); a["confirmed"] != "no" {
+		t.Errorf("answer = %v", c)
+	}
+	_, i = w.events.waitFor(t, i, 20*time.Second, "turn_done", isKind("turn_done"))
+	for _, e := range w.events.snapshot() {
+		if a, _ := e["action"].(map[string]any); e.kind() == "action" && a["tool"] == "note_clear" {
+			t.Fatalf("note_clear ran without a yes: %v", e)
+		}
+	}
+	w.typeQuestion(200, 697, "clear my notes")
+	_, i = w.events.waitFor(t, i, 20*time.Second, "confirm", isKind("confirm"))
+	w.typeQuestion(200, 697, "yes")
+	act, _ := w.events.waitFor(t, i, 20*time.Second, "action", isKind("action"))
+	if a, _ := act["action"].(map[string]any); a["tool"] != "note_clear" || a["confirmed"] != "yes" || a["say"] != "Deleted 1 note." {
+		t.Errorf("action = %v", act)
+	}
+	w.shot("confirm-2-done")
+}

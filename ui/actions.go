@@ -236,8 +236,7 @@ func (u *UI) confirmEvent(a *app.Action) {
 		if c := u.confirm; c != nil {
 			c.yes.Disable()
 			c.no.Disable()
-			c.b.text = c.q + "  → " + string(a.Confirmed)
-			u.chat.set(c.b, c.b.text, c.b.meta, false)
+			u.chat.set(c.b, c.q+"  → "+string(a.Confirmed), c.b.meta, false)
 			u.confirm = nil
 		}
 		return

@@ -81,6 +81,9 @@ func TestActionCards(t *testing.T) {
 	u.send(app.Event{Kind: app.EventAlert, Text: "Your pasta timer is done.", Alert: &app.Alert{Name: "pasta timer",
 		Data: json.RawMessage(`{"id":7,"name":"pasta timer","state":"rang"}`)}})
 	u.flush()
+	if !slices.Contains(u.chat.texts(), "card: ⚠ Delete all 4 notes?  → yes") {
+		t.Errorf("the answer is not shown: %q", u.chat.texts())
+	}
 	if tc.label.Text != "pasta timer — rang" || !tc.cancel.Disabled() {
 		t.Errorf("after the ring: %q, cancel disabled %v", tc.label.Text, tc.cancel.Disabled())
 	}
