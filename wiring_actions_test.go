@@ -1,8 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 
 	"hark/app"
 	"hark/audio"
@@ -25,5 +32,36 @@ func TestVolumeControl(t *testing.T) {
 	}
 	if passed != 1 {
 		t.Errorf("%d events passed on, want 1", passed)
+	}
+}
+
+// TestActionsAuditedWithTheirConversation: an action audited during a turn is stored with its
+// conversation, listed by `hark history show`, and goes when the kiosk wipes the conversation.
+func TestActionsAuditedWithTheirConversation(t *testing.T) {
+	dir := t.TempDir()
+	cfg := "[history]\npath = \"" + filepath.Join(dir, "h.db") + "\"\n"
+	s := testSetup(t, cfg)
+	h, closeHist := openTurnHistory(s, log.New(io.Discard, "", 0))
+	defer closeHist()
+	hl := h.(*historyLog)
+	ctx := context.Background()
+	if err := hl.Begin(ctx, app.TurnRecord{Conversation: "c1", Turn: 1, Transcript: "clear my notes"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := hl.Action(ctx, app.ActionRecord{Conversation: "c1", Turn: 1, At: time.Now(), Input: "clear my notes", Tool: "note_clear",
+		Args: json.RawMessage(`{}`), Source: app.SourceIntent, Confirmed: app.ConfirmNo, Result: "not run"}); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cliStep{[]string{"history", "show", "--config", cfgPath, strconv.FormatInt(hl.convs["c1"], 10)}, 0,
+		[]string{"Actions:", "note_clear {} (intent", "not run (confirmation: no)"}, nil}.check(t)
+	if err := hl.Wipe(ctx, "c1"); err != nil {
+		t.Fatal(err)
+	}
+	if acts, err := hl.st.Actions(ctx, 0, 0); err != nil || len(acts) != 0 {
+		t.Errorf("after the wipe: %v, %v", acts, err)
 	}
 }
