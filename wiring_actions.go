@@ -61,7 +61,7 @@ func openActions(s *setup) (*actions, error) {
 		TemplateDirs: []string{tdir}, Enabled: s.enabledTools()})
 	if err != nil {
 		st.Close()
-		return nil, app.Explain(err, "Hark's commands could not be set up", "Fix or remove the template file named in the message (actions.templates).")
+		return nil, app.Explain(err, "Hark's commands could not be set up", "Check actions.tools (`hark tools` lists the tools) and your template files (actions.templates).")
 	}
 	return &actions{act: a, store: st}, nil
 }

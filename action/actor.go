@@ -72,6 +72,11 @@ func New(o Options) (*Actor, error) {
 		return nil, err
 	}
 	if o.Enabled != nil {
+		for _, n := range o.Enabled {
+			if !a.reg.Known(n) {
+				return nil, fmt.Errorf("action: no tool %q (`hark tools` lists them)", n)
+			}
+		}
 		a.reg.Enable(o.Enabled)
 	}
 	set, err := LoadTemplates(o.TemplateDirs...)

@@ -278,6 +278,17 @@ func TestValidation(t *testing.T) {
 	}
 }
 
+func TestUnknownEnabledTool(t *testing.T) {
+	st, err := OpenStore(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := New(Options{Store: st, Enabled: []string{ToolTime, "timer_strat"}}); err == nil || !strings.Contains(err.Error(), "timer_strat") {
+		t.Errorf("New with a misspelt tool = %v", err)
+	}
+}
+
 func TestHangingToolIsCutOff(t *testing.T) {
 	r := NewRegistry()
 	block := make(chan struct{})
@@ -347,7 +358,7 @@ func TestHour12For(t *testing.T) {
 	}
 }
 
-var _ = strings.TrimSpace
+
 
 // BenchmarkMatchBuiltin matches sentences against the built-in English templates.
 func BenchmarkMatchBuiltin(b *testing.B) {

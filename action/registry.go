@@ -198,6 +198,13 @@ func (r *Registry) Enable(names []string) {
 	}
 }
 
+// Known reports whether a tool of that name is registered, enabled or not.
+func (r *Registry) Known(name string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.tools[name] != nil
+}
+
 // Tools lists the enabled tools by name.
 func (r *Registry) Tools() []Tool {
 	r.mu.RLock()
