@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -63,5 +64,23 @@ func TestActionsAuditedWithTheirConversation(t *testing.T) {
 	}
 	if acts, err := hl.st.Actions(ctx, 0, 0); err != nil || len(acts) != 0 {
 		t.Errorf("after the wipe: %v, %v", acts, err)
+	}
+}
+
+func TestEnabledToolsByDeviceClass(t *testing.T) {
+	for _, c := range []struct {
+		conf      string
+		wantNotes bool
+		wantAll   bool
+	}{
+		{"", true, true},
+		{"[assistant]\nmode = \"kiosk\"\n", false, false},
+		{"[assistant]\nmode = \"kiosk\"\n[actions]\ntools = \"all\"\n", true, true},
+		{"[actions]\ntools = \"clock_time, note_add\"\n", true, false},
+	} {
+		got := testSetup(t, c.conf).enabledTools()
+		if (got == nil) != c.wantAll || (got != nil && slices.Contains(got, "note_add") != c.wantNotes) {
+			t.Errorf("%q: enabled tools %v", c.conf, got)
+		}
 	}
 }

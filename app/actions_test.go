@@ -424,3 +424,22 @@ func TestTap(t *testing.T) {
 		t.Errorf("transcript = %q", tr.Text)
 	}
 }
+
+// TestUnmatchedGoesToAPlainModel: a sentence no template matches goes to a model without tool
+// support as a plain question.
+func TestUnmatchedGoesToAPlainModel(t *testing.T) {
+	act := &fakeActor{}
+	var h *auditHist
+	r := newRig(t, withActor(act, &h))
+	i := r.ready(t)
+	r.a.Ask("tell me a joke")
+	if rep, _ := r.rec.next(t, i, EventReply); rep.Text != "Hi there." {
+		t.Errorf("reply = %q", rep.Text)
+	}
+	if asked := r.brain.chat(0).askedList(); !slices.Equal(asked, []string{"tell me a joke"}) {
+		t.Errorf("asked %q", asked)
+	}
+	if len(act.runs()) != 0 {
+		t.Errorf("ran %v", act.runs())
+	}
+}
