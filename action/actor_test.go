@@ -358,8 +358,6 @@ func TestHour12For(t *testing.T) {
 	}
 }
 
-
-
 // BenchmarkMatchBuiltin matches sentences against the built-in English templates.
 func BenchmarkMatchBuiltin(b *testing.B) {
 	st, err := OpenStore(filepath.Join(b.TempDir(), "a.db"))
