@@ -104,6 +104,18 @@ func (h *auditHist) audit() []ActionRecord {
 	return append([]ActionRecord(nil), h.acts...)
 }
 
+// readyModel waits, beyond ready, for the language model: with an actor, typed questions are
+// taken before it has loaded.
+func (r *rig) readyModel(t *testing.T) int {
+	t.Helper()
+	r.ready(t)
+	_, i := r.rec.waitFor(t, 0, "llm ready", func(e Event) bool {
+		return e.Kind == EventComponent && e.Component == ComponentLLM && e.Phase == PhaseReady
+	})
+	r.sync(t)
+	return max(i, len(r.rec.all()))
+}
+
 func withActor(f *fakeActor, h **auditHist) rigOption {
 	return func(r *rig, o *Options) {
 		o.Actor = f
@@ -332,7 +344,7 @@ func TestModelToolCalls(t *testing.T) {
 			var h *auditHist
 			tc := &toolChat{rounds: c.rounds}
 			r := newRig(t, withActor(act, &h), withToolModel(tc))
-			i := r.ready(t)
+			i := r.readyModel(t)
 			r.a.Ask("please do the thing")
 			rep, _ := r.rec.next(t, i, EventReply)
 			if rep.Text != c.reply {
@@ -431,7 +443,7 @@ func TestUnmatchedGoesToAPlainModel(t *testing.T) {
 	act := &fakeActor{}
 	var h *auditHist
 	r := newRig(t, withActor(act, &h))
-	i := r.ready(t)
+	i := r.readyModel(t)
 	r.a.Ask("tell me a joke")
 	if rep, _ := r.rec.next(t, i, EventReply); rep.Text != "Hi there." {
 		t.Errorf("reply = %q", rep.Text)
