@@ -237,34 +237,32 @@ func (a *Assistant) releaseAlerts() {
 }
 
 func (a *Assistant) alert(al Alert) {
-	{
-		if c := a.comps[ComponentSpeech]; a.loaders.Speaker != nil && (c.phase == PhaseLoading || c.phase == PhaseOff) && !a.closing {
-			a.held = append(a.held, al)
-			return
-		}
-		text := "Your " + al.Name + " is done."
-		if al.Late > 5*time.Second {
-			text = fmt.Sprintf("Your %s went off %s ago, while I was starting.", al.Name, al.Late.Round(time.Second))
-		}
-		if al.Missed {
-			text = "Your " + al.Name + " went off while I was not running."
-		}
-		a.publish(Event{Kind: EventAlert, Text: text, Alert: &al})
-		if a.turn != nil || a.closing {
-			return
-		}
-		if spk := a.comps[ComponentSpeech].cur; a.cfg.Speak && spk != nil {
-			sp := spk.val.(Speaker)
-			ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
-			a.spawn([]*held{spk}, func() func() {
-				defer cancel()
-				ch := make(chan string, 1)
-				ch <- text
-				close(ch)
-				_ = sp.Speak(ctx, ch)
-				return nil
-			}, func(error) func() { cancel(); return nil })
-		}
+	if c := a.comps[ComponentSpeech]; a.loaders.Speaker != nil && (c.phase == PhaseLoading || c.phase == PhaseOff) && !a.closing {
+		a.held = append(a.held, al)
+		return
+	}
+	text := "Your " + al.Name + " is done."
+	if al.Late > 5*time.Second {
+		text = fmt.Sprintf("Your %s went off %s ago, while I was starting.", al.Name, al.Late.Round(time.Second))
+	}
+	if al.Missed {
+		text = "Your " + al.Name + " went off while I was not running."
+	}
+	a.publish(Event{Kind: EventAlert, Text: text, Alert: &al})
+	if a.turn != nil || a.closing {
+		return
+	}
+	if spk := a.comps[ComponentSpeech].cur; a.cfg.Speak && spk != nil {
+		sp := spk.val.(Speaker)
+		ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
+		a.spawn([]*held{spk}, func() func() {
+			defer cancel()
+			ch := make(chan string, 1)
+			ch <- text
+			close(ch)
+			_ = sp.Speak(ctx, ch)
+			return nil
+		}, func(error) func() { cancel(); return nil })
 	}
 }
 
