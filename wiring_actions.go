@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"log"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -237,4 +236,3 @@ func earconForAlert(e app.Event) (tts.Earcon, bool) {
 	return 0, false
 }
 
-var _ = log.Printf
