@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hark/internal/testenv"
 )
 
 func TestMatchWake(t *testing.T) {
@@ -110,6 +112,7 @@ func TestJSONSinkOneLinePerEvent(t *testing.T) {
 }
 
 func TestPieceQueueKeepsOrderAndNeverBlocksTheProducer(t *testing.T) {
+	testenv.Deadline(t, 2*time.Minute) // a producer that blocks hangs here
 	q := newPieceQueue()
 	var want []string
 	for i := range 1000 { // far more than the channel holds, with nobody reading yet
@@ -130,13 +133,28 @@ func TestPieceQueueKeepsOrderAndNeverBlocksTheProducer(t *testing.T) {
 }
 
 func TestPieceQueueStopUnblocksEverything(t *testing.T) {
+	testenv.Deadline(t, 2*time.Minute) // a regression here hangs
 	q := newPieceQueue()
 	q.push("a")
 	q.stop()
+	want := []string{"a"}
 	for range 500 {
 		q.push("more") // must not block after stop
+		want = append(want, "more")
 	}
 	q.closeIn()
-	for range q.out {
+	// After stop the speaker's channel closes (the range ends) without waiting for a reader.
+	// What the queue had taken before it noticed the stop may still come out (the select
+	// that notices it is random), but only in order: a prefix of what was pushed.
+	var got []string
+	for p := range q.out {
+		got = append(got, p)
+	}
+	if len(got) > len(want) || !slices.Equal(got, want[:len(got)]) {
+		t.Errorf("after stop the queue gave %d pieces, not a prefix of what was pushed: %q", len(got), got[:min(len(got), 5)])
+	}
+	// The channel stays closed: a speaker reading again gets nothing, at once.
+	if p, ok := <-q.out; ok {
+		t.Errorf("a read after the close got %q", p)
 	}
 }
