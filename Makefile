@@ -75,7 +75,8 @@ bench: setup native
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./...
 
 # package: dist/Hark.tar.xz, a Linux bundle (the binary, a .desktop file, the icon, an install
-# Makefile) made by Fyne's packager, pinned. The packager rewrites FyneApp.toml (it counts
+# Makefile) made by Fyne's packager, pinned, and dist/DEPENDENCIES.txt (the Debian packages it
+# needs at run time, a CJK font among them). The packager rewrites FyneApp.toml (it counts
 # builds): the file is put back as it was.
 FYNE_TOOLS := fyne.io/tools/cmd/fyne@v1.7.4
 package: build
@@ -84,7 +85,8 @@ package: build
 	$(GO) run $(FYNE_TOOLS) package --os linux --executable $(BIN) --release; \
 	  status=$$?; mv dist/FyneApp.toml.orig FyneApp.toml; exit $$status
 	mv Hark.tar.xz dist/
-	@echo "packaged dist/Hark.tar.xz"
+	cp DEPENDENCIES.txt dist/
+	@echo "packaged dist/Hark.tar.xz (run-time packages: dist/DEPENDENCIES.txt)"
 
 # env prints the exports that make `go build`, `go test` and `go vet` work in a plain shell.
 env:

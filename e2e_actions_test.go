@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -14,10 +13,11 @@ import (
 	"hark/internal/testmodels"
 )
 
-// actionEnv is a window's environment with speech on (the timer's ring and name are heard on
-// the virtual speaker) and the given folders for settings and data (the timers' store).
+// actionEnv is what a window's or a command's environment needs beyond harkEnv's: speech on
+// (the timer's ring and name are heard on the virtual speaker) and the given folders for
+// settings and data (the timers' store), shared by the processes of one test.
 func actionEnv(t *testing.T, dir string) []string {
-	return append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CACHE_HOME="+dir, "HARK_SPEECH_ENABLED=true")
+	return []string{"XDG_CONFIG_HOME=" + dir, "XDG_DATA_HOME=" + dir, "XDG_CACHE_HOME=" + dir, "HARK_SPEECH_ENABLED=true"}
 }
 
 // timerDue is when the timer in an action event rings.
@@ -100,7 +100,7 @@ func TestE2ETimerSurvivesKill(t *testing.T) {
 func TestE2EListenRingsATimerFromDo(t *testing.T) {
 	testenv.Require(t)
 	testenv.LockAudio(t)
-	env := actionEnv(t, t.TempDir())
+	env := append(harkEnv(t), actionEnv(t, t.TempDir())...)
 	bin := harkBinary(t)
 	cmd := exec.Command(bin, "listen", "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"), "--llm-model", slowModel(t))
 	cmd.Env = env
@@ -163,7 +163,7 @@ func TestE2EListenRingsATimerFromDo(t *testing.T) {
 // TestE2EConfirmInWindow: a tool that must be confirmed asks in the window (a card with Yes and
 // No), does nothing on "no", and runs on "yes".
 func TestE2EConfirmInWindow(t *testing.T) {
-	w := startWindowEnv(t, "confirm", harkEnv(t), "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
+	w := startWindowEnv(t, "confirm", nil, "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
 		"--llm-model", slowModel(t))
 	i := w.ready(60 * time.Second)
 	w.typeQuestion(200, 697, "remind me to buy milk")

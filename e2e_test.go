@@ -164,10 +164,10 @@ func harkEnv(t *testing.T) []string {
 // startWindow starts `hark args...` and waits until its window is drawn.
 func startWindow(t *testing.T, name string, args ...string) *harkWindow {
 	t.Helper()
-	return startWindowEnv(t, name, harkEnv(t), args...)
+	return startWindowEnv(t, name, nil, args...)
 }
 
-// startWindowEnv is startWindow with the child's environment given.
+// startWindowEnv is startWindow with more environment variables (they win over harkEnv's).
 func startWindowEnv(t *testing.T, name string, env []string, args ...string) *harkWindow {
 	t.Helper()
 	testenv.Require(t)
@@ -177,7 +177,7 @@ func startWindowEnv(t *testing.T, name string, env []string, args ...string) *ha
 	_ = os.Remove(evPath)
 	w := &harkWindow{t: t, out: &syncBuffer{}, shots: dir, events: &eventLog{path: evPath}}
 	w.cmd = exec.Command(harkBinary(t), append(args, "--events", evPath)...)
-	w.cmd.Env = env
+	w.cmd.Env = append(harkEnv(t), env...)
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
 	if err := w.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -235,4 +235,3 @@ func earconForAlert(e app.Event) (tts.Earcon, bool) {
 	}
 	return 0, false
 }
-

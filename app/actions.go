@@ -476,8 +476,8 @@ func (a *Assistant) offeredTools() []Tool {
 // calls, each checked against its schema before anything runs. A call to a confirm tool ends
 // the rounds and asks (the answer comes in the next turn); an invalid call runs nothing, and
 // the reply is an apology. It runs on the generating worker.
-func (a *Assistant) sendWithTools(t *turn, tc ToolChat, tools []Tool, question string, emit func(string) error) (Reply, error) {
-	rep, err := tc.SendTools(t.ctx, question, tools, emit)
+func (a *Assistant) sendWithTools(ctx context.Context, t *turn, tc ToolChat, tools []Tool, question string, emit func(string) error) (Reply, error) {
+	rep, err := tc.SendTools(ctx, question, tools, emit)
 	total := rep
 	for round := 0; err == nil && len(rep.ToolCalls) > 0; round++ {
 		if round >= MaxToolRounds {
@@ -526,7 +526,7 @@ func (a *Assistant) sendWithTools(t *turn, tc ToolChat, tools []Tool, question s
 			a.audit(t, act)
 			results = append(results, ToolResult{CallID: call.ID, Name: call.Name, Content: content})
 		}
-		rep, err = tc.SendToolResults(t.ctx, results, tools, emit)
+		rep, err = tc.SendToolResults(ctx, results, tools, emit)
 		total.Text = strings.TrimSpace(total.Text + " " + rep.Text)
 		total.Tokens += rep.Tokens
 		total.Compute += rep.Compute

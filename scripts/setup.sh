@@ -18,14 +18,15 @@ GO_HOME=${HARK_GO_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/hark/go$GO_VERSION}
 
 # Packages to build and run Hark (cgo: gcc; Fyne: GL/X11 headers; llama.cpp: two vendored headers
 # its Go module zip lacks; audio: PulseAudio client; speech output: espeak-ng and sonic, linked
-# statically, with their voice data; echo cancellation: SpeexDSP, linked statically).
-APT_RUN=(gcc g++ libc6-dev make pkg-config git curl ca-certificates unzip
+# statically, with their voice data; echo cancellation: SpeexDSP, linked statically; a CJK font,
+# which Fyne falls back to for Chinese, Japanese and Korean text: without one they are boxes).
+APT_RUN=(gcc g++ libc6-dev make pkg-config git curl ca-certificates unzip fonts-wqy-microhei
   libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   nlohmann-json3-dev libstb-dev libpulse0 libasound2
   libespeak-ng-dev libsonic-dev espeak-ng-data libspeexdsp-dev)
 # And to test it as a person would: a virtual display and sound server, speech, screenshots.
 APT_TEST=(xvfb xauth x11-utils xdotool imagemagick pulseaudio pulseaudio-utils sox espeak-ng
-  strace util-linux pocketsphinx-testdata)
+  strace util-linux pocketsphinx-testdata xclip)
 
 log() { echo "setup: $*" >&2; }
 
