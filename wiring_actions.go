@@ -11,6 +11,7 @@ import (
 	"hark/app"
 	"hark/app/history"
 	"hark/audio"
+	"hark/llm"
 	"hark/tts"
 	"hark/ui"
 )
@@ -234,4 +235,37 @@ func earconForAlert(e app.Event) (tts.Earcon, bool) {
 		return tts.EarconTimer, true
 	}
 	return 0, false
+}
+
+// ---- The language model's tools ----
+
+// toolChat is a chat whose model has a chat template: llama.cpp's chat layer renders the
+// offered tools in the model family's format and constrains a call with a grammar built from
+// their schemas. The assistant still checks every call's arguments before anything runs.
+type toolChat struct{ *chat }
+
+var _ app.ToolChat = toolChat{}
+
+func llmTools(tools []app.Tool) []llm.Tool {
+	out := make([]llm.Tool, len(tools))
+	for i, t := range tools {
+		out[i] = llm.Tool{Name: t.Name, Description: t.Description, Parameters: t.Parameters}
+	}
+	return out
+}
+
+func (c toolChat) SendTools(ctx context.Context, user string, tools []app.Tool, emit func(string) error) (app.Reply, error) {
+	g := c.gen
+	g.Tools = llmTools(tools)
+	return c.run(ctx, emit, func(emit func(string) error) (llm.Reply, error) { return c.c.Send(ctx, user, g, emit) })
+}
+
+func (c toolChat) SendToolResults(ctx context.Context, results []app.ToolResult, tools []app.Tool, emit func(string) error) (app.Reply, error) {
+	g := c.gen
+	g.Tools = llmTools(tools)
+	rs := make([]llm.ToolResult, len(results))
+	for i, r := range results {
+		rs[i] = llm.ToolResult{CallID: r.CallID, Name: r.Name, Content: r.Content}
+	}
+	return c.run(ctx, emit, func(emit func(string) error) (llm.Reply, error) { return c.c.SendToolResults(ctx, rs, g, emit) })
 }
