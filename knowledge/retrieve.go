@@ -64,23 +64,33 @@ func (s *Store) Search(ctx context.Context, question string, q Query) ([]Hit, er
 	if len(qt) == 0 {
 		return nil, nil
 	}
-	idf, err := s.idf(ctx, qt)
+	idf, common, err := s.idf(ctx, qt)
 	if err != nil {
 		return nil, err
 	}
 	var total float64
-	quoted := make([]string, len(qt))
-	for i, t := range qt {
-		quoted[i] = `"` + t + `"`
+	var quoted []string
+	for _, t := range qt {
 		total += idf[t]
+		// Terms in most passages barely move BM25 but make FTS5 score nearly every row; they
+		// still count for coverage.
+		if !common[t] {
+			quoted = append(quoted, `"`+t+`"`)
+		}
 	}
 	if total == 0 {
 		return nil, nil
 	}
+	if len(quoted) == 0 { // every term is common: search them all
+		for _, t := range qt {
+			quoted = append(quoted, `"`+t+`"`)
+		}
+	}
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT p.text, p.heading, p.page, d.path, f.terms, -bm25(fts) AS score
-		FROM fts AS f JOIN passages AS p ON p.id = f.rowid JOIN docs AS d ON d.id = p.doc_id
-		WHERE fts MATCH ? ORDER BY bm25(fts) LIMIT ?`, strings.Join(quoted, " OR "), q.K*4)
+		SELECT p.text, p.heading, p.page, d.path, f.terms, -f.rank AS score
+		FROM (SELECT rowid, terms, rank FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ?) AS f
+		JOIN passages AS p ON p.id = f.rowid JOIN docs AS d ON d.id = p.doc_id
+		ORDER BY f.rank`, strings.Join(quoted, " OR "), q.K*4)
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: search: %w", err)
 	}
@@ -158,12 +168,13 @@ func (s *Store) Retrieve(ctx context.Context, question string, q Query) ([]Hit, 
 // the highest weight, so a question about something the documents never mention falls under
 // the threshold. A Chinese bigram no passage has weighs nothing: most bigrams of a question
 // straddle two words (多少钱 gives 多少 and 少钱) and say nothing about relevance.
-func (s *Store) idf(ctx context.Context, qt []string) (map[string]float64, error) {
+func (s *Store) idf(ctx context.Context, qt []string) (weights map[string]float64, common map[string]bool, err error) {
 	var n float64
 	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM passages").Scan(&n); err != nil {
-		return nil, fmt.Errorf("knowledge: %w", err)
+		return nil, nil, fmt.Errorf("knowledge: %w", err)
 	}
 	out := map[string]float64{}
+	common = map[string]bool{}
 	for _, t := range qt {
 		var df float64
 		if err := s.db.QueryRowContext(ctx, "SELECT doc FROM fts_vocab WHERE term = ?", t).Scan(&df); err != nil {
@@ -174,6 +185,7 @@ func (s *Store) idf(ctx context.Context, qt []string) (map[string]float64, error
 			continue
 		}
 		out[t] = math.Log(1 + (n-df+0.5)/(df+0.5))
+		common[t] = df > n/2 && n > 20
 	}
-	return out, nil
+	return out, common, nil
 }
