@@ -41,6 +41,7 @@ func commands() []command {
 		{"models", "list|pull|verify|rm|path", "list, download, check and delete speech and language models", runModels},
 		{"config", "show|path|check|set|unset|example|init", "show and change the configuration (~/.config/hark/config.toml)", runConfig},
 		{"history", "list|show|export|wipe|path", "read, export or wipe the conversation history kept on this device", runHistory},
+		{"knowledge", `add|list|rm|rebuild|search "question"`, "index local documents that answers come from, and show what a question retrieves", runKnowledge},
 		{"say", `[--voice V] [--out FILE.wav] "text"`, "speak text aloud, or write it to a WAV file", runSay},
 		{"voices", "[--lang L] [--variants]", "list the voices Hark can speak with", runVoices},
 		{"ask", `[--model PATH] [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--json] "question"`, "answer one question with the language model, streaming the reply", runAsk},

@@ -99,7 +99,7 @@ var stopwords = func() map[string]bool {
 		we our us it its of in on at to for from by with and or but not no can could would should will
 		shall may might must what when where which who whom whose why how there here this that these
 		those have has had get got tell please about any some if than then so as into out up down
-		one just also very there's what's where's how's let know want need like now s t don doesn isn anything something anyone someone thing
+		one just also very there's what's where's how's let know want need like now s t don doesn isn mean anything something anyone someone thing
 		什 么 怎 哪 儿 请 问 吗 呢 吧 啊 呀 要 会 多 少 个 这 那 就 还 都 也 和 去 来 说 能 可 以
 		什么 怎么 哪里 哪儿 请问 可以 我们 你们 他们 是不 不是 一下 告诉 知道 怎样 如何 多少 吗 呢 的 了 是 在 我 你 有`) {
 		m[w] = true
