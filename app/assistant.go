@@ -17,9 +17,11 @@ import (
 type Options struct {
 	Config  Config
 	Loaders Loaders
-	Sink    Sink             // nil: events are dropped
-	History History          // nil: turns are not stored
-	Now     func() time.Time // nil: time.Now (tests pass a fake clock)
+	Sink    Sink    // nil: events are dropped
+	History History // nil: turns are not stored
+	// Knowledge answers questions from local documents; its zero value turns it off.
+	Knowledge KnowledgeOptions
+	Now       func() time.Time // nil: time.Now (tests pass a fake clock)
 	// Logf, when set, receives diagnostics people do not see (a recovered panic's stack).
 	Logf func(format string, args ...any)
 }
@@ -37,6 +39,7 @@ type Assistant struct {
 	now   func() time.Time
 	logf  func(string, ...any)
 	hist  History
+	know  KnowledgeOptions // read-only after New
 
 	// Everything below is owned by the Run goroutine.
 	ctx      context.Context
@@ -122,6 +125,7 @@ func New(o Options) *Assistant {
 		now:     o.Now,
 		logf:    o.Logf,
 		hist:    o.History,
+		know:    o.Knowledge,
 		cfg:     o.Config.withDefaults(),
 		loaders: o.Loaders,
 		comps:   map[Component]*component{},

@@ -152,6 +152,7 @@ type Event struct {
 	Interrupted bool
 	Readiness   Readiness
 	Timings     *Timings
+	Sources     []string // on a reply: the documents (› heading, page) the answer came from
 }
 
 // Sink receives the assistant's events. Publish is called for one event at a time, in order,
