@@ -76,7 +76,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	logger := log.New(stderr, "hark listen: ", log.LstdFlags)
 	hist, closeHist := openTurnHistory(s, logger)
 	defer closeHist()
-	a := app.New(app.Options{Config: cfg, Loaders: s.loaders(), Sink: s.withEarcons(app.Tee(out, count, timingLog(logger.Printf))), History: hist, Logf: logger.Printf})
+	a := app.New(app.Options{Config: cfg, Loaders: s.loaders(), Sink: s.withEarcons(app.Tee(out, count, timingLog(logger.Printf))), History: hist, Logf: logger.Printf, Knowledge: openKnowledge(s.cfg, stderr)})
 	if err := a.Run(ctx); err != nil {
 		return err
 	}

@@ -70,6 +70,8 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		Sink:    s.withEarcons(app.Tee(sinks...)),
 		History: hist,
 		Logf:    logger.Printf,
+		// Knowledge: answers from the documents `hark knowledge add` indexed.
+		Knowledge: openKnowledge(s.cfg, stderr),
 	})
 	store := &configStore{cur: s, apply: func(old, new *setup) {
 		asst.Configure(new.assistantConfig())

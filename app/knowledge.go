@@ -32,9 +32,9 @@ type KnowledgeOptions struct {
 // DontKnow is the reply when the documents do not cover a question and guessing is off.
 const DontKnow = "I don't know. The documents I have here do not say."
 
-// knowledgePrompt wraps the question with the passages and the instruction to answer only
+// KnowledgePrompt wraps the question with the passages and the instruction to answer only
 // from them, briefly, since the answer is spoken.
-func knowledgePrompt(question string, ps []Passage) string {
+func KnowledgePrompt(question string, ps []Passage) string {
 	var b strings.Builder
 	b.WriteString("Answer the question using only the passages below, in one or two short sentences. " +
 		"If they do not contain the answer, say you don't know.\n\n")
@@ -68,5 +68,5 @@ func (a *Assistant) consult(ctx context.Context, query, question string) (prompt
 	for _, p := range ps {
 		sources = append(sources, p.Source)
 	}
-	return knowledgePrompt(question, ps), sources, false
+	return KnowledgePrompt(question, ps), sources, false
 }
