@@ -30,7 +30,7 @@ func runKnowledge(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("%w: unknown subcommand %q", errUsage, args[0])
 	}
 	name := args[0]
-	fs := newFlags("knowledge "+name, "", stderr)
+	fs := newSubFlags("knowledge "+name, "", stderr)
 	index := fs.String("index", "", "the knowledge index file (default: knowledge.db in Hark's data folder)")
 	if name == "search" {
 		fs.IntVar(&q.K, "k", 3, "passages to show")
