@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"hark/internal/testmodels"
 )
 
 // TestKnowledgeCommand runs `hark knowledge` as a person would: add the shipped corpus, list,
@@ -50,5 +52,46 @@ func TestKnowledgeCommand(t *testing.T) {
 	}
 	if _, errs, rc = hark("rm", "--index", index, "nope.md"); rc == 0 || !strings.Contains(errs, "not in the knowledge index") {
 		t.Errorf("rm of what is not indexed: rc %d %q", rc, errs)
+	}
+}
+
+// TestAskFromKnowledge: with documents indexed (the default index in Hark's data folder),
+// `hark ask --json` shows what was retrieved and sends the passages to the model; in kiosk
+// mode a question they do not cover gets "I don't know" without loading the model at all.
+func TestAskFromKnowledge(t *testing.T) {
+	isolate(t)
+	if code, out, errs := runCLI(t, "knowledge", "add", "knowledge/testdata/corpus"); code != 0 {
+		t.Fatalf("add: %d %s %s", code, out, errs)
+	}
+	type askOut struct {
+		Reply     string
+		Stop      string
+		Knowledge *struct {
+			Passages []struct {
+				Source string
+				Score  float64
+			}
+			Prompt   string
+			DontKnow bool `json:"dont_know"`
+		}
+	}
+	decode := func(js string) askOut {
+		var r askOut
+		if err := json.Unmarshal([]byte(js), &r); err != nil {
+			t.Fatalf("%v: %s", err, js)
+		}
+		return r
+	}
+	code, js, errs := runCLI(t, "ask", "--set", "assistant.mode=kiosk", "--model", "/nonexistent.gguf", "--json", "Who won the football world cup?")
+	if r := decode(js); code != 0 || r.Knowledge == nil || !r.Knowledge.DontKnow || !strings.HasPrefix(r.Reply, "I don't know") {
+		t.Errorf("kiosk, not covered: exit %d %+v %s", code, r, errs)
+	}
+	model := testmodels.Shared(t, "stories260K.gguf")
+	code, js, errs = runCLI(t, "ask", "--model", model, "--system", "", "--threads", "1", "--max-tokens", "16", "--json", "Where is the nearest pharmacy?")
+	r := decode(js)
+	if code != 0 || r.Knowledge == nil || len(r.Knowledge.Passages) == 0 ||
+		!strings.Contains(r.Knowledge.Passages[0].Source, "Pharmacy and first aid") ||
+		!strings.Contains(r.Knowledge.Prompt, "Pier Road Pharmacy") || !strings.HasSuffix(r.Knowledge.Prompt, "Where is the nearest pharmacy?") {
+		t.Errorf("covered: exit %d %+v %s", code, r, errs)
 	}
 }
