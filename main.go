@@ -35,6 +35,7 @@ func commands() []command {
 		{"version", "", "print Hark's version, the engines' versions, build flags and CPU features", runVersion},
 		{"devices", "[--json]", "list audio capture and playback devices", runDevices},
 		{"transcribe", transcribeArgs, "transcribe a WAV file with whisper.cpp", runTranscribe},
+		{"dictate", dictateArgs, "transcribe the microphone until Ctrl-C, cut at pauses, into text or subtitles", runDictate},
 		{"record", "[--device NAME] [--seconds N] OUT.wav", "record the microphone into a WAV file", runRecord},
 		{"vad", "[--vad-model PATH] [--json] FILE.wav", "print the speech segments (start and end in ms) of a WAV file", runVAD},
 		{"licenses", "", "print the licences of the software Hark ships", runLicenses},
