@@ -201,3 +201,14 @@ func (o outputFlags) write(stdout io.Writer, segs []dictation.Segment, language 
 	}
 	return written, nil
 }
+
+// dictateWAV transcribes a WAV file of any length through d, reading it chunk by chunk (an
+// hour of audio needs no more memory than one window of it).
+func dictateWAV(ctx context.Context, path string, d *dictation.Dictation, show func([]dictation.Segment)) ([]dictation.Segment, time.Duration, error) {
+	st, err := audio.OpenWAVStream(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer st.Close()
+	return dictateStream(ctx, d, st.Next, show)
+}
