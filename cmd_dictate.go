@@ -22,7 +22,7 @@ const dictateArgs = "[--out FILE] [--srt|--vtt|--txt|--json] [--seconds N] [--de
 // runDictate is `hark dictate`: the microphone transcribed until Ctrl-C (or --seconds), cut at
 // pauses as it goes, the running transcript printed, the whole one written at the end.
 func runDictate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("dictate", dictateArgs, stderr)
+	fs := newFlags("dictate", stderr)
 	cf := bindConfigFlags(fs, false)
 	noGuard := noGuardFlag(fs)
 	seconds := fs.Float64("seconds", 0, "stop after `N` seconds (default: at Ctrl-C)")
@@ -32,15 +32,16 @@ func runDictate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if fs.NArg() > 0 || *seconds < 0 {
-		return fmt.Errorf("%w: hark dictate %s", errUsage, dictateArgs)
+		return fmt.Errorf("%w: %s", errUsage, usage("dictate"))
 	}
 	if err := outs.check(); err != nil {
 		return err
 	}
-	s, err := frontEndSetup(cf, *noGuard, stderr, "hark dictate")
+	s, err := openSetup(cf, stderr, "hark dictate", false)
 	if err != nil {
 		return err
 	}
+	s.noGuard = *noGuard
 	t, d, closeAll, err := s.loadDictation()
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ The history stays on this device; history.enabled = false stops Hark from record
 
 // openHistory opens the configured history database (applying its retention).
 func openHistory(args []string, name, synopsis string, stderr io.Writer, extra func(*flag.FlagSet)) (*history.Store, *config.Config, []string, error) {
-	fs := newFlags("history "+name, synopsis, stderr)
+	fs := newSubFlags("history "+name, synopsis, stderr)
 	cf := config.NewFlags(fs)
 	if extra != nil {
 		extra(fs)
@@ -47,7 +47,7 @@ func openHistory(args []string, name, synopsis string, stderr io.Writer, extra f
 	if err := parseFlags(fs, args); err != nil {
 		return nil, nil, nil, err
 	}
-	cfg, err := loadConfig(cf, stderr)
+	cfg, err := loadConfig(cf, stderr, "hark", false)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -238,12 +238,12 @@ func historyWipe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func historyPath(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("history path", "", stderr)
+	fs := newSubFlags("history path", "", stderr)
 	cf := config.NewFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(cf, stderr)
+	cfg, err := loadConfig(cf, stderr, "hark", false)
 	if err != nil {
 		return err
 	}

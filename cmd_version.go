@@ -14,14 +14,15 @@ import (
 )
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("version", "", stderr)
+	fs := newFlags("version", stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	bi := buildinfo.Read()
 	fmt.Fprintf(stdout, "hark %s (%s)\n", buildinfo.Version(), bi.GoVersion)
 	fmt.Fprintf(stdout, "whisper.cpp %s (whisper.rn npm package; Hark's own cgo binding)\n", asr.Version())
-	fmt.Fprintf(stdout, "llama.cpp %s (github.com/ollama/ollama %s)\n", llm.Version(), orUnknown(bi.Modules["github.com/ollama/ollama"]))
+	fmt.Fprintf(stdout, "llama.cpp %s; Hark's own cgo binding\n", llm.Version())
+	fmt.Fprintf(stdout, "llama.cpp build: %s\n", llm.BuildOptions())
 	fmt.Fprintf(stdout, "fyne %s, malgo %s\n", orUnknown(bi.Modules["fyne.io/fyne/v2"]), orUnknown(bi.Modules["github.com/gen2brain/malgo"]))
 	fmt.Fprintf(stdout, "native code compiled for %s\n", cpucheck.CompiledISA())
 	keys := make([]string, 0, len(bi.Settings))

@@ -498,7 +498,7 @@ func (a *Assistant) stopTalking() {
 	a.recording, a.rec = false, nil
 	a.stopPartial()
 	if pcm.Duration() < a.cfg.MinUtterance+a.cfg.PreRoll {
-		a.publish(Event{Kind: EventIgnored, Reason: "too short: hold the button while you speak"})
+		a.publish(Event{Kind: EventIgnored, Ignored: IgnoredTooShort, Reason: string(IgnoredTooShort) + ": hold the button while you speak"})
 		a.refresh()
 		return
 	}

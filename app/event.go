@@ -58,6 +58,25 @@ const (
 	EventCleared    EventKind = "cleared"    // the conversation was wiped; Reason: "new", "idle", "restart"
 )
 
+// Ignored says why an utterance was not taken as a question (EventIgnored, and the
+// EventTurnDone of a turn that was dropped). Front ends switch on it; Reason keeps the words.
+type Ignored string
+
+const (
+	IgnoredNothing   Ignored = "nothing was heard" // silence, or only an annotation such as [BLANK_AUDIO]
+	IgnoredNotSpeech Ignored = "not speech"        // the hallucination guard dropped it (Reason says what)
+	IgnoredTooShort  Ignored = "too short"         // push-to-talk released too soon
+	IgnoredNoWake    Ignored = "no wake phrase"    // hands-free speech without the wake phrase
+	IgnoredWakeOnly  Ignored = "wake phrase"       // the wake phrase alone: the next utterance is the question
+	IgnoredNotReady  Ignored = "not ready"         // an engine was not loaded (Reason says which)
+)
+
+// Misheard reports whether the person spoke but was not understood (worth a "didn't catch
+// that"), as opposed to speech that was deliberately not for the assistant.
+func (r Ignored) Misheard() bool {
+	return r == IgnoredNothing || r == IgnoredNotSpeech || r == IgnoredTooShort
+}
+
 // Component names one of the engines the assistant loads.
 type Component string
 
@@ -141,7 +160,8 @@ type Event struct {
 	Turn        int // the turn it belongs to (0: none); front ends drop tokens of turns they dropped
 	State       State
 	Text        string
-	Reason      string
+	Reason      string  // why, in words (EventIgnored, EventTurnDone of an ignored turn, EventCleared)
+	Ignored     Ignored // EventIgnored, and EventTurnDone of an ignored turn: why, typed ("" otherwise)
 	Input       Input
 	Level       Level
 	Component   Component

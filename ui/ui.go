@@ -305,7 +305,7 @@ func (u *UI) apply(e app.Event) {
 		u.say(lang.L("Yes? I'm listening."))
 	case app.EventIgnored:
 		u.dropPartial()
-		if strings.HasPrefix(e.Reason, "nothing") || strings.HasPrefix(e.Reason, "too short") || strings.HasPrefix(e.Reason, "not speech") {
+		if e.Ignored.Misheard() {
 			u.say(lang.L("I didn't catch that."))
 		}
 	case app.EventTranscript:
@@ -347,7 +347,7 @@ func (u *UI) apply(e app.Event) {
 			u.chat.remove(ex.reply) // the error message explains
 		}
 		delete(u.turns, e.Turn)
-		if e.Timings != nil && !strings.HasPrefix(e.Reason, "ignored") {
+		if e.Timings != nil && e.Ignored == "" {
 			u.timings = append(u.timings, turnTiming{e.Turn, e.Input, *e.Timings, e.Interrupted, e.Err != nil})
 			if len(u.timings) > 50 {
 				u.timings = u.timings[len(u.timings)-50:]

@@ -404,6 +404,10 @@ func (c *Config) apply(st setting) *Problem {
 		} else {
 			shown = fmt.Sprintf("%q", shown)
 		}
+		if strings.HasPrefix(where, "--") && !strings.HasPrefix(where, "--set ") {
+			// A flag such as --max-tokens: name the flag the person typed, not the key.
+			return &Problem{Where: where, Key: s.key, Msg: fmt.Sprintf("%v (got %s)", err, shown)}
+		}
 		return &Problem{Where: where, Key: s.key, Msg: fmt.Sprintf("%s = %s: %v", s.key, shown, err)}
 	}
 	c.origins[s.key] = st.origin
