@@ -173,24 +173,40 @@ func (s *setup) loadDictation() (*dictationASR, *dictation.Dictation, func(), er
 		opts.Guard = &asr.Guard{Off: true}
 	}
 	t := &dictationASR{m: m, opts: opts}
-	closeAll := func() { m.Close() }
-	var det audio.Detector = audio.NewEnergyDetector(audio.EnergyConfig{})
-	if vp, err := s.modelPath(models.VAD, s.cfg.Models.VAD); err == nil {
-		v, err := vad.Load(vp)
-		if err != nil {
-			m.Close()
-			return nil, nil, nil, app.Explain(err, "The voice detection model could not be loaded",
-				"Choose a Silero VAD model (ggml-silero-*.bin) with --vad-model, or clear the setting to use simple energy detection.")
-		}
-		det = v
-		closeAll = func() { v.Close(); m.Close() }
-	} else if s.cfg.Models.VAD != "" {
+	det, closeDet, err := s.dictationDetector()
+	if err != nil {
 		m.Close()
 		return nil, nil, nil, err
 	}
+	closeAll := func() { closeDet(); m.Close() }
+	return t, dictation.New(t, det, s.dictationOptions()), closeAll, nil
+}
+
+// dictationDetector is the configured Silero model (or the downloaded default), else the
+// energy detector.
+func (s *setup) dictationDetector() (audio.Detector, func(), error) {
+	vp, err := s.modelPath(models.VAD, s.cfg.Models.VAD)
+	if err != nil {
+		if s.cfg.Models.VAD != "" {
+			return nil, nil, err
+		}
+		return audio.NewEnergyDetector(audio.EnergyConfig{}), func() {}, nil
+	}
+	v, err := vad.Load(vp)
+	if err != nil {
+		return nil, nil, app.Explain(err, "The voice detection model could not be loaded",
+			"Choose a Silero VAD model (ggml-silero-*.bin) with --vad-model, or clear the setting to use simple energy detection.")
+	}
+	return v, func() { v.Close() }, nil
+}
+
+// dictationOptions are the configured endpointer settings; windows are at most
+// dictation.MaxWindow whatever audio.max_utterance says.
+func (s *setup) dictationOptions() dictation.Options {
 	cfg := audio.DefaultEndpointerConfig()
 	cfg.Threshold = float32(s.cfg.Audio.VADThreshold)
 	cfg.TrailingSilence = s.cfg.Audio.TrailingSilence
 	cfg.PreRoll = s.cfg.Audio.PreRoll
-	return t, dictation.New(t, det, dictation.Options{Endpointer: cfg}), closeAll, nil
+	cfg.MaxUtterance = 0
+	return dictation.Options{Endpointer: cfg}
 }

@@ -154,6 +154,11 @@ func (o outputFlags) formats() []dictation.Format {
 	return f
 }
 
+// asked reports whether a transcript format or file was asked for.
+func (o outputFlags) asked() bool {
+	return *o.txt || *o.srt || *o.vtt || *o.out != "" || (o.json != nil && *o.json)
+}
+
 func (o outputFlags) check() error {
 	if *o.out == "" && len(o.formats()) > 1 {
 		return fmt.Errorf("%w: several output formats need --out FILE", errUsage)
@@ -211,4 +216,73 @@ func dictateWAV(ctx context.Context, path string, d *dictation.Dictation, show f
 	}
 	defer st.Close()
 	return dictateStream(ctx, d, st.Next, show)
+}
+
+// soundFile is a sound file opened for transcription: its first maxHead samples (all of a
+// shorter file) read, and the rest to stream.
+type soundFile struct {
+	head  []float32
+	rest  func() ([]float32, error) // nil: head is the whole file
+	close func()
+}
+
+// openSound reads a sound file's first window. A WAV file is then streamed chunk by chunk;
+// FLAC and MP3 are decoded whole (audio.ReadAudio) and handed out from memory.
+func openSound(path string, maxHead int) (soundFile, error) {
+	st, err := audio.OpenWAVStream(path)
+	if err != nil {
+		p, rerr := audio.ReadAudio(path) // FLAC, MP3, or the precise error
+		if rerr != nil {
+			return soundFile{}, rerr
+		}
+		f := soundFile{head: p.Samples, close: func() {}}
+		if len(p.Samples) > maxHead {
+			f.head, f.rest = p.Samples[:maxHead], fromMemory(p.Samples[maxHead:])
+		}
+		return f, nil
+	}
+	f := soundFile{close: func() { st.Close() }}
+	for len(f.head) <= maxHead {
+		c, err := st.Next()
+		if errors.Is(err, io.EOF) {
+			st.Close()
+			return f, nil
+		}
+		if err != nil {
+			st.Close()
+			return soundFile{}, fmt.Errorf("%s: %w", path, err)
+		}
+		f.head = append(f.head, c...)
+	}
+	f.rest = st.Next
+	return f, nil
+}
+
+// fromMemory hands out x in 10-second chunks, then io.EOF.
+func fromMemory(x []float32) func() ([]float32, error) {
+	return func() ([]float32, error) {
+		if len(x) == 0 {
+			return nil, io.EOF
+		}
+		n := min(len(x), 10*audio.SampleRate)
+		c := x[:n]
+		x = x[n:]
+		return c, nil
+	}
+}
+
+// all is the whole sound: the head first, then the rest.
+func (f soundFile) all() func() ([]float32, error) {
+	head := f.head
+	return func() ([]float32, error) {
+		if head != nil {
+			h := head
+			head = nil
+			return h, nil
+		}
+		if f.rest == nil {
+			return nil, io.EOF
+		}
+		return f.rest()
+	}
 }
