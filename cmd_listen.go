@@ -86,7 +86,15 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	logger := log.New(stderr, "hark listen: ", log.LstdFlags)
 	hist, closeHist := openTurnHistory(s, logger)
 	defer closeHist()
-	a := app.New(app.Options{Config: cfg, Loaders: s.loaders(), Sink: s.withEarcons(app.Tee(out, count, timingLog(logger.Printf))), History: hist, Logf: logger.Printf})
+	acts, err := openActions(s)
+	if err != nil {
+		logger.Printf("commands are off for this run: %v", err)
+	}
+	defer acts.Close()
+	opts := app.Options{Config: cfg, Loaders: s.loaders(), Sink: s.withVolume(s.withEarcons(app.Tee(out, count, timingLog(logger.Printf)))), History: hist, Logf: logger.Printf}
+	attach := acts.attach(&opts, s)
+	a := app.New(opts)
+	attach(a)
 	if err := a.Run(ctx); err != nil {
 		return err
 	}

@@ -67,13 +67,21 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	defer closeHist()
 	var w *ui.UI
 	sinks = append(sinks, timingLog(logger.Printf), app.SinkFunc(func(e app.Event) { w.Publish(e) }))
-	asst := app.New(app.Options{
+	acts, err := openActions(s)
+	if err != nil {
+		logger.Printf("commands are off for this run: %v", err)
+	}
+	defer acts.Close()
+	opts := app.Options{
 		Config:  s.assistantConfig(),
 		Loaders: s.loaders(),
-		Sink:    s.withEarcons(app.Tee(sinks...)),
+		Sink:    s.withVolume(s.withEarcons(app.Tee(sinks...))),
 		History: hist,
 		Logf:    logger.Printf,
-	})
+	}
+	attach := acts.attach(&opts, s)
+	asst := app.New(opts)
+	attach(asst)
 	store := &configStore{cur: s, apply: func(old, new *setup) {
 		asst.Configure(new.assistantConfig())
 		asst.Replace(changedLoaders(old, new))

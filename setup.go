@@ -53,7 +53,7 @@ func noGuardFlag(fs *flag.FlagSet) *bool {
 
 func newSetup(opts config.Options) (*setup, error) {
 	cfg, err := config.Load(opts)
-	s := &setup{cfg: cfg, echo: &echoLink{}}
+	s := &setup{cfg: cfg, echo: &echoLink{vol: newVolume()}}
 	var ce *config.Error
 	switch {
 	case errors.As(err, &ce):

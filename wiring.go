@@ -115,6 +115,7 @@ func (s *setup) assistantConfig() app.Config {
 		c.PreRoll = -1 // "0s": none (app.Config reads 0 as its default)
 	}
 	c.MaxUtterance = s.cfg.Audio.MaxUtterance
+	c.ConfirmTimeout = s.cfg.Actions.ConfirmTimeout
 	if s.mode() == ui.ModeKiosk {
 		c.IdleWipe, c.WipeHistory = s.cfg.Kiosk.IdleWipe, true
 	}

@@ -49,7 +49,11 @@ func (b *brain) NewChat(system string) (app.Chat, error) {
 		return nil, app.Explain(err, "The language model could not start a conversation",
 			"Shorten the system prompt in Settings, or raise performance.context_size.")
 	}
-	return &chat{c: c, gen: b.gen}, nil
+	ch := &chat{c: c, gen: b.gen}
+	if b.m.Info().TemplateFamily != "plain" {
+		return toolChat{ch}, nil // the chat layer can offer tools; a plain completion model just chats
+	}
+	return ch, nil
 }
 
 func (b *brain) Close() error { return b.m.Close() }
@@ -76,11 +80,16 @@ func (c *chat) forget() {
 // (the pipeline's own work: events, the window), so the pipeline's overhead is not hidden in
 // the engine's figure.
 func (c *chat) Send(ctx context.Context, user string, emit func(string) error) (app.Reply, error) {
+	return c.run(ctx, emit, func(emit func(string) error) (llm.Reply, error) { return c.c.Send(ctx, user, c.gen, emit) })
+}
+
+// run makes one llm call (a question, or tool results) and adapts its reply.
+func (c *chat) run(ctx context.Context, emit func(string) error, call func(emit func(string) error) (llm.Reply, error)) (app.Reply, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.forget()
 	var inEmit time.Duration
-	rep, err := c.c.Send(ctx, user, c.gen, func(p string) error {
+	rep, err := call(func(p string) error {
 		t := time.Now()
 		err := emit(p)
 		inEmit += time.Since(t)
@@ -90,6 +99,9 @@ func (c *chat) Send(ctx context.Context, user string, emit func(string) error) (
 	out := app.Reply{Text: strings.TrimSpace(rep.Text), Tokens: st.GeneratedTokens,
 		Compute: max(0, st.PromptEval+st.Generation-inEmit), Interrupted: rep.Interrupted || ctx.Err() != nil,
 		PromptTokens: st.PromptTokens, ReusedTokens: st.ReusedTokens}
+	for _, tc := range rep.ToolCalls {
+		out.ToolCalls = append(out.ToolCalls, app.ToolCall{ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
+	}
 	if errors.Is(err, llm.ErrPromptTooLong) {
 		err = app.Explain(err, "The question does not fit in the language model's context",
 			"Ask something shorter, start a new conversation (Ctrl+N), or raise performance.context_size.")

@@ -81,7 +81,7 @@ func (a *Assistant) canAnswerSpeech() (bool, string) {
 	if asr := a.comps[ComponentASR]; asr.cur == nil {
 		return false, a.why(asr)
 	}
-	if llm := a.comps[ComponentLLM]; llm.cur == nil || a.chat == nil {
+	if llm := a.comps[ComponentLLM]; (llm.cur == nil || a.chat == nil) && a.actor == nil {
 		return false, a.why(llm)
 	}
 	return true, ""
@@ -190,6 +190,9 @@ func (a *Assistant) ignore(t *turn, text string, why Ignored, reason string) {
 
 // think asks the language model, and speaks the reply as it streams when speech is on.
 func (a *Assistant) think(t *turn) {
+	if a.actor != nil && a.act(t) {
+		return
+	}
 	llm := a.comps[ComponentLLM]
 	if llm.cur == nil || a.chat == nil {
 		t.err = &UserError{Msg: "Cannot answer yet", Hint: a.why(llm)}
@@ -225,6 +228,8 @@ func (a *Assistant) think(t *turn) {
 	chatH, brainH := a.chat, llm.cur
 	chat := chatH.val.(Chat)
 	question := a.turnQuestion(t.transcript, t.lang)
+	tc, _ := chat.(ToolChat)
+	tools := a.offeredTools()
 	a.spawn([]*held{brainH, chatH}, func() func() {
 		if q != nil {
 			defer q.closeIn()
@@ -251,7 +256,13 @@ func (a *Assistant) think(t *turn) {
 			return nil
 		}
 		start := a.now()
-		rep, err := chat.Send(ctx, question, emit)
+		var rep Reply
+		var err error
+		if tc != nil && len(tools) > 0 {
+			rep, err = a.sendWithTools(ctx, t, tc, tools, question, emit)
+		} else {
+			rep, err = chat.Send(ctx, question, emit)
+		}
 		end := a.now()
 		if rep.Text == "" {
 			rep.Text = b.String()
