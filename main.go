@@ -35,6 +35,7 @@ func commands() []command {
 		{"version", "", "print Hark's version, the engines' versions, build flags and CPU features", runVersion},
 		{"devices", "[--json]", "list audio capture and playback devices", runDevices},
 		{"transcribe", "[--model NAME|PATH] [--lang CODE] [--json] [--live] [options] FILE", "transcribe a sound file (WAV, FLAC or MP3) with whisper.cpp", runTranscribe},
+		{"dictate", dictateArgs, "transcribe the microphone until Ctrl-C, cut at pauses, into text or subtitles", runDictate},
 		{"record", "[--device NAME] [--seconds N] OUT.wav", "record the microphone into a WAV file", runRecord},
 		{"vad", "[--vad-model NAME|PATH] [--energy] [--json] FILE", "print the speech segments (start and end in ms) of a sound file (WAV, FLAC or MP3)", runVAD},
 		{"licenses", "", "print the licences of the software Hark ships", runLicenses},
