@@ -214,7 +214,9 @@ func TestBadInput(t *testing.T) {
 			{"endless utterance", wyoming.CodeTooLong, func(c *client) { c.utterance(f16, 5, 0.1) }},
 			{"stop without audio", wyoming.CodeBadRequest, func(c *client) { c.send(wyoming.TypeAudioStop, nil, nil) }},
 			{"data not matching", wyoming.CodeBadRequest, func(c *client) { c.raw(`{"type":"audio-start","data":{"rate":"fast"}}` + "\n") }},
-			{"text too long", wyoming.CodeTooLong, func(c *client) { c.send(wyoming.TypeSynthesize, wyoming.Synthesize{Text: strings.Repeat("a", 101)}, nil) }},
+			{"text too long", wyoming.CodeTooLong, func(c *client) {
+				c.send(wyoming.TypeSynthesize, wyoming.Synthesize{Text: strings.Repeat("a", 101)}, nil)
+			}},
 			{"no text", wyoming.CodeBadRequest, func(c *client) { c.send(wyoming.TypeSynthesize, wyoming.Synthesize{}, nil) }},
 			{"chunk without start", wyoming.CodeBadRequest, func(c *client) { c.send(wyoming.TypeSynthesizeChunk, wyoming.SynthesizeChunk{Text: "x"}, nil) }},
 			{"streamed text without an end", wyoming.CodeTooLong, func(c *client) {
