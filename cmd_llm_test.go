@@ -22,8 +22,8 @@ func TestAsk(t *testing.T) {
 	model := testmodels.Shared(t, "stories260K.gguf")
 	base := []string{"ask", "--model", model, "--system", "", "--threads", "1", "--temp", "0", "--max-tokens", "40"}
 	code, out, errOut := runCLI(t, append(base, "Once upon a time")...)
-	if code != 0 || len(strings.Fields(out)) < 10 || !strings.HasSuffix(out, "\n") {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	if want := greedy(t, "ask") + "\n"; code != 0 || out != want {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want stories260K's greedy text %q", code, out, errOut, want)
 	}
 	code, js, errOut := runCLI(t, append(base, "--json", "Once upon a time")...)
 	if code != 0 {

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,13 +164,20 @@ func harkEnv(t *testing.T) []string {
 // startWindow starts `hark args...` and waits until its window is drawn.
 func startWindow(t *testing.T, name string, args ...string) *harkWindow {
 	t.Helper()
+	return startWindowEnv(t, name, nil, args...)
+}
+
+// startWindowEnv is startWindow with more environment variables (they win over harkEnv's).
+func startWindowEnv(t *testing.T, name string, env []string, args ...string) *harkWindow {
+	t.Helper()
 	testenv.Require(t)
+	testenv.Deadline(t, 10*time.Minute) // a window that hangs (a stuck engine, a lost event) fails here
 	dir := testenv.ArtifactDir(t, "e2e-"+name)
 	evPath := filepath.Join(dir, "events.jsonl")
 	_ = os.Remove(evPath)
 	w := &harkWindow{t: t, out: &syncBuffer{}, shots: dir, events: &eventLog{path: evPath}}
 	w.cmd = exec.Command(harkBinary(t), append(args, "--events", evPath)...)
-	w.cmd.Env = harkEnv(t)
+	w.cmd.Env = append(harkEnv(t), env...)
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
 	if err := w.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -222,6 +231,69 @@ func (w *harkWindow) shot(name string) string {
 	return p
 }
 
+// Where the conversation is drawn in the two window sizes: below the header, above the status
+// line and the controls (the Stop and microphone buttons, the entry), which change with the
+// state whatever the chat shows. Replies are left-aligned: replyDesktop leaves out the
+// question's bubble on the right.
+var (
+	chatDesktop  = image.Rect(0, 45, 480, 520)  // 480×720
+	replyDesktop = image.Rect(0, 45, 300, 520)  // 480×720
+	chatKiosk    = image.Rect(0, 60, 1280, 560) // fullscreen on 1280×800
+)
+
+// chatChanged fails the test unless the chat area r of screenshot after differs from before
+// in at least a line of text's worth of pixels: a pane that never repainted shows none.
+func chatChanged(t *testing.T, before, after string, r image.Rectangle) {
+	t.Helper()
+	a, b := readPNG(t, before), readPNG(t, after)
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			r0, g0, b0, _ := a.At(x, y).RGBA()
+			r1, g1, b1, _ := b.At(x, y).RGBA()
+			if absDiff(r0, r1)+absDiff(g0, g1)+absDiff(b0, b1) > 3*0x1800 {
+				n++
+			}
+		}
+	}
+	t.Logf("chat area %v: %d pixels changed from %s to %s", r, n, filepath.Base(before), filepath.Base(after))
+	if n < 400 {
+		t.Errorf("the chat area %v hardly changed (%d pixels) from %s to %s: the reply was not drawn", r, n, before, after)
+	}
+}
+
+func absDiff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+// tokens returns the text of the token events of turn in evs, joined.
+func tokens(evs []event, turn float64) string {
+	var b strings.Builder
+	for _, e := range evs {
+		if e.kind() == "token" && e.num("turn") == turn {
+			b.WriteString(e.str("text"))
+		}
+	}
+	return b.String()
+}
+
 // click moves the pointer onto the window at (x, y) and clicks (no window manager: focus
 // follows the pointer).
 func (w *harkWindow) click(x, y int) {
@@ -272,8 +344,9 @@ func (w *harkWindow) ready(d time.Duration) int {
 
 // typedTurnWithStop asks a typed question, presses Stop in the middle of the reply, and checks
 // that the reply stopped, was kept, and that a second question works.
-func typedTurnWithStop(t *testing.T, w *harkWindow, entry, stop [2]int) {
+func typedTurnWithStop(t *testing.T, w *harkWindow, entry, stop [2]int, chat image.Rectangle) {
 	i := w.ready(60 * time.Second)
+	before := w.shot("typed-0-ready")
 	w.typeQuestion(entry[0], entry[1], "Tell me a long story about a lighthouse")
 	tr, i := w.events.waitFor(t, i, 20*time.Second, "transcript", isKind("transcript"))
 	if tr.str("input") != "typed" || tr.str("text") != "Tell me a long story about a lighthouse" {
@@ -282,15 +355,19 @@ func typedTurnWithStop(t *testing.T, w *harkWindow, entry, stop [2]int) {
 	_, i = w.events.waitFor(t, i, 20*time.Second, "token", isKind("token"))
 	w.shot("typed-1-streaming")
 	w.click(stop[0], stop[1])
-	rep, _ := w.events.waitFor(t, i, 20*time.Second, "reply", isKind("reply"))
-	if !rep.flag("interrupted") || rep.str("text") == "" {
-		t.Errorf("after Stop the reply is %v, want interrupted with its partial text", rep)
+	rep, r := w.events.waitFor(t, i, 20*time.Second, "reply", isKind("reply"))
+	// The reply kept is exactly what was streamed before the Stop (the random model's words
+	// are gibberish, and where the Stop lands varies, so this is the text to compare with).
+	streamed := tokens(w.events.snapshot()[:r], rep.num("turn"))
+	if !rep.flag("interrupted") || rep.str("text") == "" || strings.TrimSpace(rep.str("text")) != strings.TrimSpace(streamed) {
+		t.Errorf("after Stop the reply is %v, want interrupted with the partial text streamed, %q", rep, streamed)
 	}
 	done, i := w.events.waitFor(t, i, 20*time.Second, "turn_done", isKind("turn_done"))
 	if !done.flag("interrupted") {
 		t.Errorf("turn_done = %v, want interrupted", done)
 	}
-	w.shot("typed-2-stopped")
+	stopped := w.shot("typed-2-stopped")
+	chatChanged(t, before, stopped, chat)
 	// A second question in the same conversation runs to its end.
 	w.typeQuestion(entry[0], entry[1], "Hi")
 	_, i = w.events.waitFor(t, i, 20*time.Second, "transcript", isKind("transcript"))
@@ -298,7 +375,7 @@ func typedTurnWithStop(t *testing.T, w *harkWindow, entry, stop [2]int) {
 	if done.flag("interrupted") || done.str("error") != "" {
 		t.Errorf("second turn = %v", done)
 	}
-	w.shot("typed-3-second-answer")
+	chatChanged(t, stopped, w.shot("typed-3-second-answer"), chat)
 }
 
 func TestE2EDesktopTypedAndStop(t *testing.T) {
@@ -306,7 +383,7 @@ func TestE2EDesktopTypedAndStop(t *testing.T) {
 		"--llm-model", slowModel(t))
 	w.shot("start")
 	// 480×720: the entry along the bottom, the Stop button left of the microphone.
-	typedTurnWithStop(t, w, [2]int{200, 697}, [2]int{82, 622})
+	typedTurnWithStop(t, w, [2]int{200, 697}, [2]int{82, 622}, chatDesktop)
 }
 
 func TestE2EKioskTypedAndStop(t *testing.T) {
@@ -315,7 +392,7 @@ func TestE2EKioskTypedAndStop(t *testing.T) {
 	w.shot("attract")
 	w.click(640, 400) // a tap dismisses the attract screen
 	// Fullscreen on the 1280×800 screen: the entry along the bottom, Stop left of the microphone.
-	typedTurnWithStop(t, w, [2]int{600, 777}, [2]int{212, 655})
+	typedTurnWithStop(t, w, [2]int{600, 777}, [2]int{212, 655}, chatKiosk)
 }
 
 // TestE2EKioskComesBackAfterACrash: the kiosk runs its window under a supervisor; when the
@@ -323,6 +400,7 @@ func TestE2EKioskTypedAndStop(t *testing.T) {
 // and stopping the supervisor stops it.
 func TestE2EKioskComesBackAfterACrash(t *testing.T) {
 	testenv.Require(t)
+	testenv.Deadline(t, 10*time.Minute)
 	dir := testenv.ArtifactDir(t, "e2e-kiosk-supervisor")
 	evPath := filepath.Join(dir, "events.jsonl")
 	_ = os.Remove(evPath)
@@ -337,6 +415,11 @@ func TestE2EKioskComesBackAfterACrash(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
+		// The window is the supervisor's child: killing the supervisor alone would leave it
+		// on the display, over the next test's window.
+		for _, pid := range childPIDs(cmd.Process.Pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 		_ = cmd.Process.Kill()
 		_ = os.WriteFile(filepath.Join(dir, "hark.log"), []byte(out.String()), 0o644)
 	})
@@ -360,17 +443,18 @@ func TestE2EKioskComesBackAfterACrash(t *testing.T) {
 	w.wid = strings.Fields(string(must(exec.Command("xdotool", "search", "--pid", strconv.Itoa(first), "--name", "^Hark$").Output())))[0]
 	w.ready(60 * time.Second)
 	w.shot("1-before-crash")
+	// Events from here on are the restarted window's: the first one was ready, and is killed.
+	w.events.poll(t)
+	killedAt := len(w.events.snapshot())
 	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	second := child(first)
 	w.wid = strings.Fields(string(must(exec.Command("xdotool", "search", "--pid", strconv.Itoa(second), "--name", "^Hark$").Output())))[0]
-	loads := 0
-	w.events.waitFor(t, 0, 60*time.Second, "a second start", func(e event) bool {
-		if e.kind() == "state" && e.str("state") == "loading" {
-			loads++
-		}
-		return loads == 2
+	_, i := w.events.waitFor(t, killedAt, 60*time.Second, "loading state (the restarted window)", isState("loading"))
+	w.events.waitFor(t, i, 60*time.Second, "the second start ready to type", func(e event) bool {
+		r, _ := e["readiness"].(map[string]any)
+		return e.kind() == "readiness" && r["type"] == true
 	})
 	w.shot("2-after-restart")
 	if !strings.Contains(out.String(), "starting it again") {

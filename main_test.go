@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -96,49 +95,32 @@ func harkBinary(t *testing.T) string {
 }
 
 // TestWindowOpens starts the real binary on the virtual display, as a person would, waits for
-// its window, and keeps a screenshot.
+// its window, types a question and finds the reply drawn in the chat (screenshots kept).
 func TestWindowOpens(t *testing.T) {
-	testenv.Require(t)
-	shots := testenv.ArtifactDir(t, "window")
-	cmd := exec.Command(harkBinary(t))
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	testenv.Deadline(t, 10*time.Minute)
+	w := startWindow(t, "window", storyArgs(t)...)
+	storyTurn(t, w)
+}
+
+// storyArgs start the window on stories260K, greedy, with no system prompt: its reply to
+// "Once upon a time" is known (storiesGreedy).
+func storyArgs(t *testing.T) []string {
+	return []string{"--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
+		"--llm-model", testmodels.Shared(t, "stories260K.gguf"),
+		"--set", "assistant.temperature=0", "--set", "assistant.system_prompt=", "--set", "assistant.max_tokens=40"}
+}
+
+// storyTurn types "Once upon a time" into the desktop window started with storyArgs: the reply
+// must be stories260K's greedy text, and the chat area must show it.
+func storyTurn(t *testing.T, w *harkWindow) {
+	t.Helper()
+	i := w.ready(60 * time.Second)
+	before := w.shot("story-0-ready")
+	w.typeQuestion(200, 697, "Once upon a time")
+	rep, i := w.events.waitFor(t, i, 60*time.Second, "reply", isKind("reply"))
+	if got, want := rep.str("text"), greedy(t, "window"); got != want {
+		t.Errorf("reply %q, want stories260K's greedy text %q", got, want)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	var wid string
-	for deadline := time.Now().Add(30 * time.Second); wid == "" && time.Now().Before(deadline); {
-		out, _ := exec.Command("xdotool", "search", "--pid", strconv.Itoa(cmd.Process.Pid), "--name", "^Hark$").Output()
-		wid = strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
-		if wid == "" {
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	if wid == "" {
-		t.Fatalf("no window titled Hark appeared; app output:\n%s", log.String())
-	}
-	shot := filepath.Join(shots, "hark-window.png")
-	// llvmpipe needs a moment for the first frames; poll until the window is drawn.
-	var colours int
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
-		if err := exec.Command("import", "-window", wid, shot).Run(); err != nil {
-			continue
-		}
-		out, err := exec.Command("convert", shot, "-format", "%k", "info:").Output()
-		if err != nil {
-			continue
-		}
-		colours, _ = strconv.Atoi(strings.TrimSpace(string(out)))
-		if colours > 20 {
-			break
-		}
-	}
-	if colours <= 20 {
-		t.Fatalf("window %s looks blank (%d colours); screenshot %s; app output:\n%s", wid, colours, shot, log.String())
-	}
-	t.Logf("window %s drawn with %d colours: %s", wid, colours, shot)
+	w.events.waitFor(t, i, 30*time.Second, "turn_done", isKind("turn_done"))
+	chatChanged(t, before, w.shot("story-1-reply"), replyDesktop)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,8 +44,8 @@ func (l *speechEvents) Publish(e app.Event) {
 	}
 }
 
-// wait returns the first event from index from on that matches, or fails after timeout.
-func (l *speechEvents) wait(t *testing.T, what string, timeout time.Duration, match func(app.Event) bool) app.Event {
+// wait returns the first event that matches, or fails after timeout.
+func (l *speechEvents) wait(t testing.TB, what string, timeout time.Duration, match func(app.Event) bool) app.Event {
 	t.Helper()
 	deadline := time.After(timeout)
 	for {
@@ -89,8 +90,18 @@ func (l *speechEvents) dump() string {
 }
 
 // startAssistant runs the real assistant (real engines on the shared test models, the virtual
-// microphone and speaker) hands-free with speech on.
-func startAssistant(t *testing.T, extra ...string) (*app.Assistant, *speechEvents, *setup) {
+// microphone and speaker) hands-free with speech on, until the test ends.
+func startAssistant(t testing.TB, extra ...string) (*app.Assistant, *speechEvents, *setup) {
+	t.Helper()
+	testenv.Deadline(t, 10*time.Minute) // a stuck engine or device fails the test, not the run
+	a, log, s, stop := launchAssistant(t, extra...)
+	t.Cleanup(stop)
+	return a, log, s
+}
+
+// launchAssistant is startAssistant with the stop left to the caller (a benchmark runs one
+// assistant at a time, each on the one virtual microphone).
+func launchAssistant(t testing.TB, extra ...string) (*app.Assistant, *speechEvents, *setup, func()) {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
@@ -129,22 +140,22 @@ func startAssistant(t *testing.T, extra ...string) (*app.Assistant, *speechEvent
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
+	stop := func() {
 		cancel()
 		select {
 		case <-done:
 		case <-time.After(20 * time.Second):
 			t.Error("the assistant did not stop")
 		}
-	})
+	}
 	log.wait(t, "readiness", 60*time.Second, func(e app.Event) bool {
 		return e.Kind == app.EventReadiness && e.Readiness.Voice && e.Readiness.Type
 	})
-	return a, log, s
+	return a, log, s, stop
 }
 
 // say writes text spoken by espeak-ng (16 kHz) to a WAV file and returns its path.
-func sayWAV(t *testing.T, text, voice string) string {
+func sayWAV(t testing.TB, text, voice string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "say.wav")
 	if out, err := exec.Command("sh", "-c", `espeak-ng -v "$1" --stdout "$2" | sox -t wav - -r 16000 "$3"`, "sh", voice, text, p).CombinedOutput(); err != nil {
@@ -154,7 +165,7 @@ func sayWAV(t *testing.T, text, voice string) string {
 }
 
 // playInto plays a WAV file into a sink (vmic_in: what the microphone hears) at gain dB.
-func playInto(t *testing.T, sink, wav string, gainDB float64) *exec.Cmd {
+func playInto(t testing.TB, sink, wav string, gainDB float64) *exec.Cmd {
 	t.Helper()
 	vol := int(65536 * math.Pow(10, gainDB/20))
 	cmd := exec.Command("paplay", "-d", sink, "--volume="+strconv.Itoa(vol), wav)
@@ -252,15 +263,24 @@ func (m *monitor) soundSpan(from time.Time, dbfs float64) (first, last time.Time
 	return first, last
 }
 
-func TestBargeInThroughMicrophone(t *testing.T) {
-	testenv.Require(t)
-	testenv.LockAudio(t)
-	question := sayWAV(t, "Stop. What is the weather like tomorrow?", "en-gb+f3")
-	a, log, s := startAssistant(t)
-	spk := recordSource(t, "vspeaker.monitor")
-	mic := recordSource(t, "vmic_in.monitor")
+// bargeIn is one barge-in timed at the devices.
+type bargeIn struct {
+	// latency as a person would time it: from the first sound of the question at the
+	// microphone to the start of the speaker's silence.
+	latency  time.Duration
+	stats    bargeStats
+	spk, mic []float32 // the speaker's and the microphone's monitors
+}
+
+// bargeInAtDevices asks the assistant for a story and, a second into its speech, in the middle
+// of a word, plays a question into the virtual microphone: the reply must stop, and the
+// question be transcribed as a new turn.
+func bargeInAtDevices(tb testing.TB, a *app.Assistant, log *speechEvents, s *setup, question string) bargeIn {
+	tb.Helper()
+	spk := recordSource(tb, "vspeaker.monitor")
+	mic := recordSource(tb, "vmic_in.monitor")
 	a.Ask("Tell me a story about a cat.")
-	log.wait(t, "speaking", 30*time.Second, func(e app.Event) bool { return e.Kind == app.EventState && e.State == app.StateSpeaking })
+	log.wait(tb, "speaking", 30*time.Second, func(e app.Event) bool { return e.Kind == app.EventState && e.State == app.StateSpeaking })
 	// Talk over it a second into its speech, in the middle of a word: the assistant's voice
 	// has been loud for the last 100 ms.
 	time.Sleep(time.Second)
@@ -268,48 +288,77 @@ func TestBargeInThroughMicrophone(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	asked := time.Now()
-	playInto(t, "vmic_in", question, 0)
-	ev := log.wait(t, "the interrupted reply", 20*time.Second, func(e app.Event) bool {
+	played := playInto(tb, "vmic_in", question, 0)
+	ev := log.wait(tb, "the interrupted reply", 20*time.Second, func(e app.Event) bool {
 		return e.Kind == app.EventTurnDone && e.Turn == 1
 	})
 	if !ev.Interrupted {
-		t.Errorf("turn 1 ended without being interrupted:\n%s", log.dump())
+		tb.Errorf("turn 1 ended without being interrupted:\n%s", log.dump())
 	}
-	log.wait(t, "the barge-in", time.Second, func(e app.Event) bool { return e.Kind == app.EventSpeech })
-	log.wait(t, "the new utterance transcribed", 30*time.Second, func(e app.Event) bool {
+	log.wait(tb, "the barge-in", time.Second, func(e app.Event) bool { return e.Kind == app.EventSpeech })
+	log.wait(tb, "the new utterance transcribed", 30*time.Second, func(e app.Event) bool {
 		return e.Kind == app.EventTranscript && e.Input == app.InputVoice && e.Turn >= 2
 	})
-	// The latency as a person would time it: from the first sound of the question at the
-	// microphone to the start of the speaker's silence (at least 300 ms: longer than a pause
-	// between words; the next reply needs a transcript and a language model first). Both are
-	// sink monitors of the one sound server, timed alike (monitor.read). The silence looked
-	// for starts after the decision, less the monitors' timing error: a pause in the reply
-	// before the decision is not the cut.
+	_ = played.Wait()
+	r := bargeIn{stats: s.echo.lastBarge()}
+	if r.stats.Decided.IsZero() || r.stats.Stopped.IsZero() {
+		tb.Fatalf("barge-in not timed: %+v", r.stats)
+	}
+	// The speaker's silence (at least 300 ms: longer than a pause between words; the next
+	// reply needs a transcript and a language model first), looked for from the stop: a pause
+	// in the reply before it is not the cut. Both monitors belong to the one sound server and
+	// are timed alike (monitor.read).
 	onset, _ := mic.soundSpan(asked, -50)
-	var heard time.Duration
-	b := s.echo.lastBarge()
-	from := onset
-	if d := b.Decided.Add(-50 * time.Millisecond); d.After(from) {
-		from = d
+	if quiet, ok := spk.silence(r.stats.Stopped, onset.Add(3*time.Second), 300*time.Millisecond, -50); !onset.IsZero() && ok {
+		r.latency = quiet.Add(-290 * time.Millisecond).Sub(onset)
 	}
-	if quiet, ok := spk.silence(from, onset.Add(3*time.Second), 300*time.Millisecond, -50); !onset.IsZero() && ok {
-		heard = quiet.Add(-290 * time.Millisecond).Sub(onset)
+	r.spk, r.mic = spk.stop(), mic.stop()
+	if r.latency <= 0 {
+		tb.Fatalf("no silence at the speaker after the stop (%s), with the question begun at the microphone (%s)",
+			r.stats.Stopped.Format("15:04:05.000"), onset.Format("15:04:05.000"))
 	}
-	keepWAV(t, "bargein", "speaker.wav", spk.stop())
-	keepWAV(t, "bargein", "microphone.wav", mic.stop())
+	return r
+}
+
+func TestBargeInThroughMicrophone(t *testing.T) {
+	testenv.Require(t)
+	testenv.LockAudio(t)
+	question := sayWAV(t, "Stop. What is the weather like tomorrow?", "en-gb+f3")
+	a, log, s := startAssistant(t)
+	r := bargeInAtDevices(t, a, log, s, question)
+	keepWAV(t, "bargein", "speaker.wav", r.spk)
+	keepWAV(t, "bargein", "microphone.wav", r.mic)
 	t.Logf("events:\n%s", log.dump())
-	if heard <= 0 {
-		t.Fatalf("no silence at the speaker after the question began at the microphone (%s)", onset.Format("15:04:05.000"))
+	// Figures for a person reading the log; BenchmarkBargeInAtDevices measures them.
+	t.Logf("barge-in at the devices: %v from the question's first sound at the microphone to silence at the speaker; "+
+		"the assistant's account: %v of the person's voice (in %d ms capture chunks) before the decision, %v from the decision to the player's return",
+		r.latency.Round(time.Millisecond), r.stats.Heard.Round(time.Millisecond), bargeInCapturePeriodMs,
+		r.stats.Stopped.Sub(r.stats.Decided).Round(time.Millisecond))
+}
+
+// BenchmarkBargeInAtDevices times barge-in end to end, as a person would: a fresh assistant
+// per run speaks a story, a question is played into the virtual microphone a second into it,
+// and the latency runs from the question's first sound at the microphone to silence at the
+// speaker, both on the sound server's monitors. Needs the test sound server; a few runs are
+// enough: go test -run '^$' -bench BargeInAtDevices -benchtime 7x .
+func BenchmarkBargeInAtDevices(b *testing.B) {
+	testenv.Require(b)
+	testenv.LockAudio(b)
+	question := sayWAV(b, "Stop. What is the weather like tomorrow?", "en-gb+f3")
+	var lat, heard, stop []float64
+	for range b.N {
+		a, log, s, done := launchAssistant(b)
+		r := bargeInAtDevices(b, a, log, s, question)
+		done()
+		lat = append(lat, float64(r.latency)/1e6)
+		heard = append(heard, float64(r.stats.Heard)/1e6)
+		stop = append(stop, float64(r.stats.Stopped.Sub(r.stats.Decided))/1e6)
 	}
-	t.Logf("barge-in latency at the devices: %v from the question's first sound at the microphone to silence at the speaker", heard.Round(time.Millisecond))
-	if b.Decided.IsZero() || b.Stopped.IsZero() {
-		t.Fatalf("barge-in not timed: %+v", b)
-	}
-	// The assistant's own account of it: the person's voice the decision took (whole capture
-	// chunks, from the one where the microphone woke up to the one that decided), then the
-	// cancel (audio/device.Player drops what the sound server holds: silence as it returns).
-	t.Logf("barge-in, the assistant's account: %v of the person's voice (in %d ms capture chunks) before the decision, %v from the decision to the player's return",
-		b.Heard.Round(time.Millisecond), bargeInCapturePeriodMs, b.Stopped.Sub(b.Decided).Round(time.Millisecond))
+	b.ReportMetric(percentile(lat, 0.5), "onset-to-silence-ms-median")
+	b.ReportMetric(slices.Min(lat), "onset-to-silence-ms-min")
+	b.ReportMetric(slices.Max(lat), "onset-to-silence-ms-max")
+	b.ReportMetric(percentile(heard, 0.5), "voice-before-decision-ms-median")
+	b.ReportMetric(percentile(stop, 0.5), "decision-to-return-ms-median")
 }
 
 // TestEchoDoesNotInterrupt routes the virtual speaker back into the virtual microphone (6 dB

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -317,6 +318,26 @@ func TestBenchMeasuresStagesAndOverhead(t *testing.T) {
 	if res.Turns != 3 {
 		t.Errorf("turns = %d", res.Turns)
 	}
+	// Three turns' medians may come from different turns; one turn's figures add up exactly.
+	one, err := bench(context.Background(), benchSetup{
+		loaders: app.Loaders{
+			Transcriber: func(context.Context, func(float64)) (app.Transcriber, error) {
+				return sleepyASR{20 * time.Millisecond}, nil
+			},
+			Brain: func(context.Context, func(float64)) (app.Brain, error) {
+				return sleepyBrain{30 * time.Millisecond}, nil
+			},
+		},
+		turns:  1,
+		submit: func(a *app.Assistant) { a.Submit(audio.PCM{Rate: audio.SampleRate, Samples: make([]float32, 16000)}) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOverhead(t, one.Stages)
+	if s := one.Stages["llm compute"]; s.Median != 30 {
+		t.Errorf("llm compute = %+v, want the engine's reported 30 ms", s)
+	}
 	for _, stage := range []string{"end of speech → transcript", "transcript → first token", "end of speech → last token",
 		"asr compute", "llm compute", "pipeline overhead (total − compute)"} {
 		if _, ok := res.Stages[stage]; !ok {
@@ -367,7 +388,8 @@ func TestPercentile(t *testing.T) {
 // measured and the overhead is reported.
 func TestBenchCommand(t *testing.T) {
 	var out, errOut strings.Builder
-	args := []string{"bench", "--json", "--turns", "2", "--no-guard", "--wav", testmodels.JFK(t),
+	// One turn: its medians are that turn's figures, which must add up (checkOverhead).
+	args := []string{"bench", "--json", "--turns", "1", "--no-guard", "--wav", testmodels.JFK(t),
 		"--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"), "--llm-model", testmodels.Shared(t, "stories260K.gguf"),
 		"--set", "history.enabled=false", "--models-dir", t.TempDir()}
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
@@ -381,11 +403,26 @@ func TestBenchCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out.String()), &res); err != nil {
 		t.Fatalf("bench --json: %v\n%s", err, out.String())
 	}
-	if res.Turns != 2 || res.Stages["speech (audio length)"].Median != 11000 ||
+	if res.Turns != 1 || res.Stages["speech (audio length)"].Median != 11000 ||
 		res.Stages["asr compute"].Median <= 0 || res.Stages["llm compute"].Median <= 0 {
 		t.Errorf("bench result = %+v", res)
 	}
-	if _, ok := res.Stages["pipeline overhead (total − compute)"]; !ok {
-		t.Errorf("no overhead in %+v", res.Stages)
+	checkOverhead(t, res.Stages)
+}
+
+// checkOverhead checks one turn's bench figures add up: the turn took at least the engines'
+// compute, and the overhead is what is left of it.
+func checkOverhead(t *testing.T, stages map[string]benchStats) {
+	t.Helper()
+	total, asr, llm := stages["end of speech → last token"], stages["asr compute"], stages["llm compute"]
+	over, ok := stages["pipeline overhead (total − compute)"]
+	if !ok {
+		t.Fatalf("no overhead in %+v", stages)
+	}
+	if total.Median < asr.Median+llm.Median {
+		t.Errorf("total %.3f ms < asr %.3f ms + llm %.3f ms compute", total.Median, asr.Median, llm.Median)
+	}
+	if want := total.Median - asr.Median - llm.Median; math.Abs(over.Median-want) > 1e-6 || over.Median < 0 {
+		t.Errorf("overhead %.6f ms, want total − asr − llm = %.6f ms (≥ 0)", over.Median, want)
 	}
 }

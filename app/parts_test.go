@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hark/internal/testenv"
 )
 
 func TestMatchWake(t *testing.T) {
@@ -30,6 +32,18 @@ func TestMatchWake(t *testing.T) {
 		{"no phrase configured", "  anything  ", "", true, "anything"},
 		{"one-word phrase", "Computer, lights on", "computer", true, "lights on"},
 		{"empty transcript", "", "hey hark", false, ""},
+		// Chinese has no spaces: characters are compared by their toneless pinyin.
+		{"chinese alone", "你好哈克", "你好哈克", true, ""},
+		{"chinese other characters, same sound", "你好哈客。", "你好哈克", true, ""},
+		{"chinese in one breath", "你好哈克，今天天气怎么样？", "你好哈克", true, "今天天气怎么样？"},
+		{"chinese homophones and a question", "你好哈客今天天气怎么样", "你好哈克", true, "今天天气怎么样"},
+		{"chinese after a filler", "嗯，你好哈克，开灯", "你好哈克", true, "开灯"},
+		{"chinese two-character phrase", "哈克，几点了", "哈克", true, "几点了"},
+		{"chinese other speech", "今天天气怎么样", "你好哈克", false, ""},
+		{"chinese half the phrase", "你好", "你好哈克", false, ""},
+		{"chinese phrase too late", "我说你好哈克", "你好哈克", false, ""},
+		{"chinese phrase, the name in latin letters", "你好 Hark，开灯", "你好哈克", true, "开灯"},
+		{"pinyin phrase, chinese speech", "ni hao ha ke 开灯", "你好哈克", true, "开灯"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,6 +124,7 @@ func TestJSONSinkOneLinePerEvent(t *testing.T) {
 }
 
 func TestPieceQueueKeepsOrderAndNeverBlocksTheProducer(t *testing.T) {
+	testenv.Deadline(t, 2*time.Minute) // a producer that blocks hangs here
 	q := newPieceQueue()
 	var want []string
 	for i := range 1000 { // far more than the channel holds, with nobody reading yet
@@ -130,13 +145,28 @@ func TestPieceQueueKeepsOrderAndNeverBlocksTheProducer(t *testing.T) {
 }
 
 func TestPieceQueueStopUnblocksEverything(t *testing.T) {
+	testenv.Deadline(t, 2*time.Minute) // a regression here hangs
 	q := newPieceQueue()
 	q.push("a")
 	q.stop()
+	want := []string{"a"}
 	for range 500 {
 		q.push("more") // must not block after stop
+		want = append(want, "more")
 	}
 	q.closeIn()
-	for range q.out {
+	// After stop the speaker's channel closes (the range ends) without waiting for a reader.
+	// What the queue had taken before it noticed the stop may still come out (the select
+	// that notices it is random), but only in order: a prefix of what was pushed.
+	var got []string
+	for p := range q.out {
+		got = append(got, p)
+	}
+	if len(got) > len(want) || !slices.Equal(got, want[:len(got)]) {
+		t.Errorf("after stop the queue gave %d pieces, not a prefix of what was pushed: %q", len(got), got[:min(len(got), 5)])
+	}
+	// The channel stays closed: a speaker reading again gets nothing, at once.
+	if p, ok := <-q.out; ok {
+		t.Errorf("a read after the close got %q", p)
 	}
 }

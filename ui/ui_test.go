@@ -191,12 +191,30 @@ func TestThrottledRepaint(t *testing.T) {
 	if scheduled != 1 {
 		t.Errorf("1000 tokens scheduled %d repaints before the first ran, want 1", scheduled)
 	}
-	if n := len(u.pending); n != 2000 && n > 1001+1000 {
-		t.Errorf("%d events pending", n)
+	// Tokens and levels alternate: a level collapses only onto a level right before it, so
+	// every one of the 2000 events waits for the repaint.
+	if n := len(u.pending); n != 2000 {
+		t.Errorf("%d events pending, want 2000 (1000 tokens and 1000 levels, alternating)", n)
 	}
 	u.flush()
 	if got := u.chat.bubbles[1].text; got != want.String() {
 		t.Errorf("reply has %d characters, want %d", len(got), want.Len())
+	}
+	// Back-to-back levels collapse into the latest: one token and 500 levels leave 2 events,
+	// and the meter shows the last level.
+	u.Publish(app.Event{Kind: app.EventToken, Turn: 1, Text: " end"})
+	for i := range 500 {
+		u.Publish(app.Event{Kind: app.EventLevel, Level: app.Level{RMS: -float64(i) / 10}})
+	}
+	if n := len(u.pending); n != 2 {
+		t.Errorf("a token and 500 back-to-back levels left %d events pending, want 2", n)
+	}
+	u.flush()
+	if v, _ := u.level.Get(); v != -49.9 {
+		t.Errorf("level after the repaint = %v, want the last one, -49.9", v)
+	}
+	if got := u.chat.bubbles[1].text; got != want.String()+" end" {
+		t.Errorf("reply ends %q, want the token before the levels", got[max(0, len(got)-10):])
 	}
 }
 

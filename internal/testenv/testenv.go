@@ -4,15 +4,34 @@
 // Tests that need them call Require, which fails (never skips) when the environment is missing,
 // so a green run always means the real device and window tests ran. Tests that use the shared
 // virtual audio devices hold LockAudio, so that test binaries running in parallel never mix
-// their sound.
+// their sound. Tests that could hang (on a channel, a device, a child process) call Deadline, so
+// a hang fails that test by name instead of surfacing at `go test`'s 40-minute timeout.
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
+	"time"
 )
+
+// Deadline fails the test binary, naming t and showing every goroutine, if t is still running
+// after d. d is a bound on a hang, far above any normal run, never a measure of speed: use
+// minutes. (A test cannot be failed from another goroutine and then stopped, so Deadline panics,
+// as `go test -timeout` does, but after this test's own bound.)
+func Deadline(t testing.TB, d time.Duration) {
+	t.Helper()
+	name := t.Name()
+	timer := time.AfterFunc(d, func() {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		panic(fmt.Sprintf("%s still running after %v: it hangs\n\n%s", name, d, buf))
+	})
+	t.Cleanup(func() { timer.Stop() })
+}
 
 // Require fails t unless the test display and sound server are configured.
 func Require(t testing.TB) {
