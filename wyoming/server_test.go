@@ -384,3 +384,16 @@ func TestListenURI(t *testing.T) {
 		}
 	}
 }
+
+// TestAnnounceRefusesLoopback: an announcement of a loopback-only server would send
+// multicast that points nowhere; it is refused before anything is sent.
+func TestAnnounceRefusesLoopback(t *testing.T) {
+	stop, err := wyoming.Announce("hark-test", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 10300})
+	if err == nil {
+		stop()
+		t.Fatal("Announce accepted a loopback address")
+	}
+	if !strings.Contains(err.Error(), "loopback") {
+		t.Errorf("error %q does not say why", err)
+	}
+}
