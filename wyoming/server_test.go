@@ -62,7 +62,7 @@ func start(t *testing.T, s *wyoming.Server) string {
 }
 
 type client struct {
-	t *testing.T
+	t testing.TB
 	c net.Conn
 	r *bufio.Reader
 }
@@ -395,5 +395,33 @@ func TestAnnounceRefusesLoopback(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "loopback") {
 		t.Errorf("error %q does not say why", err)
+	}
+}
+
+// BenchmarkRoundTrip is the protocol's own cost for an 11-second utterance (jfk.wav's length)
+// sent as 100 ms chunks of 16-bit audio, with a transcriber that answers at once: what the
+// Wyoming path adds to the engine's time (rate 48000 adds the resampler).
+func BenchmarkRoundTrip(b *testing.B) {
+	for _, rate := range []int{16000, 48000} {
+		b.Run(fmt.Sprint(rate), func(b *testing.B) {
+			ln, err := wyoming.Listen("tcp://127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go (&wyoming.Server{ASR: fakeASR{}}).Serve(ctx, ln)
+			conn, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close()
+			c := &client{b, conn, wyoming.NewReader(conn, wyoming.DefaultLimits())}
+			f := wyoming.AudioFormat{Rate: rate, Width: 2, Channels: 1}
+			for b.Loop() {
+				c.utterance(f, 11, 0.3)
+				c.transcript()
+			}
+		})
 	}
 }
