@@ -1,11 +1,13 @@
 package wyoming
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -127,6 +129,7 @@ type session struct {
 	lim  Limits
 	ctx  context.Context
 	name string
+	r    *bufio.Reader
 
 	// Speech recognition: the utterance so far, at 16 kHz mono.
 	language  string
@@ -152,6 +155,7 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	ss := &session{s: s, c: c, lim: s.limits(), ctx: ctx, name: c.RemoteAddr().String(),
 		maxPCM: int(orDefault(s.MaxUtterance, 30*time.Second) * audio.SampleRate / time.Second)}
 	r := NewReader(c, ss.lim)
+	ss.r = r
 	idle := orDefault(s.IdleTimeout, 10*time.Minute)
 	for {
 		c.SetReadDeadline(time.Now().Add(idle))
@@ -330,7 +334,9 @@ func (ss *session) stopAudio() error {
 	if ss.rs != nil {
 		ss.pcm = ss.rs.Flush(ss.pcm)
 	}
-	t, err := ss.s.ASR.Transcribe(ss.ctx, ss.pcm, ss.language)
+	ctx, stop := ss.watchHangUp()
+	t, err := ss.s.ASR.Transcribe(ctx, ss.pcm, ss.language)
+	stop()
 	if err != nil {
 		if ss.ctx.Err() != nil {
 			return ss.ctx.Err()
@@ -338,6 +344,26 @@ func (ss *session) stopAudio() error {
 		return ss.fail(CodeFailed, "speech recognition failed: %v", err)
 	}
 	return ss.send(NewEvent(TypeTranscript, t, nil))
+}
+
+// watchHangUp returns a context that is cancelled if the client hangs up while the engine
+// works, so a transcription nobody will read stops early. It peeks at the connection (taking
+// nothing from it); stop ends the watch before the session reads again.
+func (ss *session) watchHangUp() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ss.ctx)
+	done := make(chan struct{})
+	ss.c.SetReadDeadline(time.Time{})
+	go func() {
+		defer close(done)
+		if _, err := ss.r.Peek(1); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			cancel() // the client closed the connection or it broke
+		}
+	}()
+	return ctx, func() {
+		ss.c.SetReadDeadline(time.Now()) // wakes the peek
+		<-done
+		cancel()
+	}
 }
 
 func (ss *session) synthesize(sy Synthesize) error {

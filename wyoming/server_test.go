@@ -425,3 +425,31 @@ func BenchmarkRoundTrip(b *testing.B) {
 		})
 	}
 }
+
+// slowASR works until its context ends, and reports that it ended.
+type slowASR struct{ cancelled chan struct{} }
+
+func (a slowASR) Transcribe(ctx context.Context, pcm []float32, lang string) (wyoming.Transcript, error) {
+	select {
+	case <-ctx.Done():
+		close(a.cancelled)
+		return wyoming.Transcript{}, ctx.Err()
+	case <-time.After(time.Minute):
+		return wyoming.Transcript{Text: "nobody hung up"}, nil
+	}
+}
+
+// TestHangUpStopsTranscription: a client that leaves while its audio is transcribed does not
+// keep the engine busy.
+func TestHangUpStopsTranscription(t *testing.T) {
+	a := slowASR{make(chan struct{})}
+	c := dial(t, start(t, &wyoming.Server{ASR: a}))
+	c.utterance(wyoming.AudioFormat{Rate: 16000, Width: 2, Channels: 1}, 0.5, 0.1)
+	time.Sleep(100 * time.Millisecond) // let the transcription start
+	c.c.Close()
+	select {
+	case <-a.cancelled:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the transcription went on after the client hung up")
+	}
+}
