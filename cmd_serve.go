@@ -24,7 +24,7 @@ const serveArgs = "[--uri tcp://HOST:PORT] [--asr-model FILE] [--zeroconf NAME] 
 // systems (Home Assistant's Wyoming integration) on a TCP port. It is the only command that
 // listens on the network, and only where --uri says.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", serveArgs, stderr)
+	fs := newFlags("serve", stderr)
 	cf := config.NewFlags(fs)
 	cf.Bind("asr-model", "models.asr")
 	cf.Bind("models-dir", "models.dir")
@@ -46,10 +46,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *noASR && *noTTS {
 		return fmt.Errorf("%w: serve: with --no-asr and --no-tts there is nothing to serve", errUsage)
 	}
-	s, err := frontEndSetup(cf, *noGuard, stderr, "hark serve")
+	s, err := openSetup(cf, stderr, "hark serve", false)
 	if err != nil {
 		return err
 	}
+	s.noGuard = *noGuard
 	logger := log.New(stderr, "hark serve: ", log.LstdFlags)
 	srv := &wyoming.Server{MaxClients: *maxClients, MaxUtterance: time.Duration(*maxSeconds) * time.Second, Log: logger.Printf}
 	var served []string

@@ -47,6 +47,16 @@ func serveASR(tb testing.TB) (addr string, m *asr.Model, opts asr.Options) {
 	return ln.Addr().String(), m, opts
 }
 
+// readJFK reads jfk.wav as 16 kHz samples.
+func readJFK(tb testing.TB) []float32 {
+	tb.Helper()
+	p, err := audio.ReadWAV(testmodels.JFK(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return audio.Resample(p, audio.SampleRate).Samples
+}
+
 // wyomingTranscribe sends pcm (16 kHz) to a Wyoming server as rate Hz, channels-channel 16-bit
 // audio in 100 ms chunks, as Home Assistant does, and returns the transcript.
 func wyomingTranscribe(addr string, pcm []float32, rate, channels int) (string, error) {
@@ -103,10 +113,7 @@ func wyomingTranscribe(addr string, pcm []float32, rate, channels int) (string, 
 // engine unchanged), and a client sending 48 kHz stereo gets the resampled audio transcribed.
 func TestServeTranscribesLikeTheEngine(t *testing.T) {
 	addr, m, opts := serveASR(t)
-	pcm, err := readWAV16k(testmodels.JFK(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcm := readJFK(t)
 	res, err := m.Transcribe(context.Background(), pcm, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -194,10 +201,7 @@ func TestServeCommand(t *testing.T) {
 	if samples < 10000 {
 		t.Errorf("synthesize: %d samples of speech", samples)
 	}
-	pcm, err := readWAV16k(testmodels.JFK(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcm := readJFK(t)
 	if got, err := wyomingTranscribe(addr, pcm, 16000, 1); err != nil || got == "" {
 		t.Errorf("jfk.wav: transcript %q (%v)\n%s", got, err, stderr.String())
 	}
@@ -212,10 +216,7 @@ func TestServeCommand(t *testing.T) {
 // server on loopback (100 ms chunks, as Home Assistant sends them) with the engine call alone.
 func BenchmarkWyomingASR(b *testing.B) {
 	addr, m, opts := serveASR(b)
-	pcm, err := readWAV16k(testmodels.JFK(b))
-	if err != nil {
-		b.Fatal(err)
-	}
+	pcm := readJFK(b)
 	b.Run("engine", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := m.Transcribe(context.Background(), pcm, opts); err != nil {
