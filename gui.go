@@ -56,7 +56,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	var sinks []app.Sink
 	if *events != "" {
-		ef, err := os.OpenFile(*events, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		ef, err := openPrivateLog(*events)
 		if err != nil {
 			return fmt.Errorf("--events: %w", err)
 		}
