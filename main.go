@@ -45,6 +45,7 @@ func commands() []command {
 		{"voices", "[--lang L] [--variants]", "list the voices Hark can speak with", runVoices},
 		{"ask", `[--model PATH] [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--json] "question"`, "answer one question with the language model, streaming the reply", runAsk},
 		{"chat", "[--model PATH] [--system TEXT] [--stats]", "a text conversation with the language model (keeps the context between turns)", runChat},
+		{"doctor", doctorArgs, "check this computer for Hark (CPU, sound, models, disk, fonts, permissions, settings) and say how to fix each problem", runDoctor},
 		{"help", "[COMMAND]", "list the commands, or describe one", nil},
 	}
 }
