@@ -18,14 +18,17 @@ else
 endif
 
 NATIVE := $(shell scripts/native.sh dir $(ISA))
+LLAMA := $(shell scripts/native.sh llama-dir $(ISA))
 
-# Every cgo package sees the include shims (whisper.h, miniaudio, stb) and the static whisper.cpp
-# libraries; ggml in both engines is compiled -O3 for $(ISA). The flags are part of Go's cache key.
+# Every cgo package sees the include shims (whisper.h, miniaudio, stb), llama.cpp's headers and the
+# static libraries of both engines (whisper.cpp's ggml renamed wsp_ggml, llama.cpp's ggml as
+# libllama-ggml*.a); both are compiled -O3 for $(ISA). The flags are part of Go's cache key, and
+# the directories' names carry the engines' versions and build flags.
 export CGO_ENABLED := 1
-export CGO_CPPFLAGS := -I$(NATIVE)/include
+export CGO_CPPFLAGS := -I$(NATIVE)/include -I$(LLAMA)/include
 export CGO_CFLAGS := -O3 $(ISAFLAGS)
 export CGO_CXXFLAGS := -O3 $(ISAFLAGS)
-export CGO_LDFLAGS := -L$(NATIVE)/lib
+export CGO_LDFLAGS := -L$(NATIVE)/lib -L$(LLAMA)/lib
 # Fyne logs a locale error at start-up unless the locale names a language.
 export LANG ?= C.UTF-8
 export LANGUAGE ?= en
@@ -37,7 +40,7 @@ GOFLAGS_BUILD := -buildvcs=auto
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X hark/internal/buildinfo.version=$(VERSION)
 
-.PHONY: setup setup-test native build portable run test test-go vet bench fuzz clean env package
+.PHONY: setup setup-test native build portable run test test-go vet bench fuzz clean env package llama-server
 
 setup:
 	@scripts/setup.sh run
@@ -47,6 +50,12 @@ setup-test:
 
 native:
 	@scripts/native.sh build $(ISA)
+
+# llama-server: llama.cpp's own OpenAI-compatible server, from the same sources and build as the
+# llama.cpp Hark links (bin/llama-server).
+llama-server: setup native
+	@mkdir -p bin && install -m 0755 "$$(scripts/native.sh llama-tool llama-server $(ISA))" bin/llama-server
+	@echo "built bin/llama-server"
 
 build: setup native
 	$(GO) build $(GOFLAGS_BUILD) -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -79,7 +88,8 @@ bench: setup native
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./...
 
 # package: dist/Hark.tar.xz, a Linux bundle (the binary, a .desktop file, the icon, an install
-# Makefile) made by Fyne's packager, pinned. The packager rewrites FyneApp.toml (it counts
+# Makefile) made by Fyne's packager, pinned, and dist/DEPENDENCIES.txt (the Debian packages it
+# needs at run time, a CJK font among them). The packager rewrites FyneApp.toml (it counts
 # builds): the file is put back as it was.
 FYNE_TOOLS := fyne.io/tools/cmd/fyne@v1.7.4
 package: build
@@ -88,7 +98,8 @@ package: build
 	$(GO) run $(FYNE_TOOLS) package --os linux --executable $(BIN) --release; \
 	  status=$$?; mv dist/FyneApp.toml.orig FyneApp.toml; exit $$status
 	mv Hark.tar.xz dist/
-	@echo "packaged dist/Hark.tar.xz"
+	cp DEPENDENCIES.txt dist/
+	@echo "packaged dist/Hark.tar.xz (run-time packages: dist/DEPENDENCIES.txt)"
 
 # env prints the exports that make `go build`, `go test` and `go vet` work in a plain shell.
 env:

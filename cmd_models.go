@@ -95,7 +95,7 @@ func loadConfig(f *config.Flags, stderr io.Writer) (*config.Config, error) {
 
 // selections are the models in use: the configured ones, or the device class's defaults.
 func (e *modelsEnv) selections() []models.Selection {
-	return e.store.Select(e.manifest, e.cfg.DeviceClass(), map[models.Kind]string{
+	return e.store.Select(e.manifest, e.cfg.DeviceClass(), e.cfg.Assistant.Language, map[models.Kind]string{
 		models.ASR: e.cfg.Models.ASR, models.LLM: e.cfg.Models.LLM, models.VAD: e.cfg.Models.VAD})
 }
 
@@ -136,7 +136,7 @@ func modelsList(_ context.Context, args []string, stdout, stderr io.Writer) erro
 			r.Active = true
 		}
 		for _, cn := range models.ClassNames() {
-			if c, _ := e.manifest.Class(cn); c.Model(m.Kind) == m.Name {
+			if c, _ := e.manifest.Class(cn); c.For(e.cfg.Assistant.Language).Model(m.Kind) == m.Name {
 				r.DefaultOf = append(r.DefaultOf, cn)
 			}
 		}
@@ -150,7 +150,7 @@ func modelsList(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "Models folder: %s\n", e.store.Dir)
 	fmt.Fprintf(stdout, "Device class: %s (models.device_class %s, assistant.mode %s)\n\n", e.cfg.DeviceClass(), e.cfg.Models.DeviceClass, e.cfg.Assistant.Mode)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  NAME\tKIND\tSIZE\tRAM\tINSTALLED\tDEFAULT FOR\tCHECKSUM")
+	fmt.Fprintln(tw, "  NAME\tKIND\tSIZE\tRAM\tLANGUAGES\tINSTALLED\tDEFAULT FOR\tCHECKSUM")
 	for _, r := range rows {
 		mark := " "
 		if r.Active {
@@ -175,10 +175,11 @@ func modelsList(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		} else if r.SHA256 == "" {
 			sum = "unknown"
 		}
-		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%d MB\t%s\t%s\t%s\n", mark, r.Name, r.Kind, size, r.RAMMB, inst, strings.Join(r.DefaultOf, ", "), sum)
+		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%d MB\t%s\t%s\t%s\t%s\n", mark, r.Name, r.Kind, size, r.RAMMB, languagesOf(r.Entry, e.cfg.Assistant.Language), inst, strings.Join(r.DefaultOf, ", "), sum)
 	}
 	tw.Flush()
 	fmt.Fprintln(stdout, "\n* = active (set with models.asr / models.llm / models.vad, or the device class's default)")
+	fmt.Fprintf(stdout, "Defaults are for assistant.language %s; ! = does not handle it.\n", e.cfg.Assistant.Language)
 
 	// Active models that are local files or unknown names, and files in the folder that are
 	// not in the manifest.
@@ -202,6 +203,22 @@ func modelsList(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	return nil
+}
+
+// languagesOf is a model's languages for the list: "multilingual", or the codes; marked with
+// "!" when the model cannot handle lang, the configured spoken language.
+func languagesOf(m models.Entry, lang string) string {
+	s := strings.Join(m.Languages, " ")
+	if len(m.Languages) == 1 && m.Languages[0] == "multi" {
+		s = "multilingual"
+		if m.Kind == models.ASR {
+			s = "multilingual (99)"
+		}
+	}
+	if m.Kind != models.VAD && !m.Speaks(lang) {
+		s = "! " + s
+	}
+	return s
 }
 
 func modelsPull(ctx context.Context, args []string, stdout, stderr io.Writer) error {

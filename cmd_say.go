@@ -29,7 +29,7 @@ func speechVoice(cfg *config.Config) tts.Voice {
 }
 
 func runSay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("say", `[--voice V] [--lang L] [--rate WPM] [--pitch P] [--out FILE.wav] [-v] "text" (or text on stdin)`, stderr)
+	fs := newFlags("say", `[--voice V] [--lang L] [--rate WPM] [--pitch P] [--out FILE.wav] [--phonemes] [-v] "text" (or text on stdin)`, stderr)
 	cf := config.NewFlags(fs)
 	cf.Bind("voice", "speech.voice")
 	cf.Bind("rate", "speech.rate")
@@ -38,6 +38,7 @@ func runSay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	lang := fs.String("lang", "", "language of the text, when no voice is named; also picks the clean-up rules (default: assistant.language, or en)")
 	out := fs.String("out", "", "write a WAV file instead of playing")
 	earcon := fs.String("earcon", "", "play an earcon instead of text: listening, got-it or error")
+	phonemes := fs.Bool("phonemes", false, "print the phonemes the voice would say (espeak-ng's mnemonics, as `espeak-ng -x` prints them) instead of speaking")
 	verbose := fs.Bool("v", false, "print timings (time to first audio, real-time factor) to stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -68,6 +69,14 @@ func runSay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	v := speechVoice(cfg)
 	if *lang != "" {
 		v.Language = *lang
+	}
+	if *phonemes {
+		p, err := synth.Phonemes(text, v)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, p)
+		return nil
 	}
 	// Fail on a bad voice before opening the sound device.
 	if _, err := synth.Synthesize(ctx, "", v); err != nil {

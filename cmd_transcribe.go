@@ -31,6 +31,7 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	full := fs.Bool("full-window", false, "encode whisper's full 30-second window instead of the audio's length")
 	timestamps := fs.Bool("timestamps", false, "timestamped segments")
 	maxTokens := fs.Int("max-tokens", 0, "at most this many tokens per segment (0: no limit)")
+	traditional := fs.Bool("traditional", false, "write Chinese as whisper does (often Traditional) instead of Simplified")
 	noGuard := fs.Bool("no-guard", false, "keep text the hallucination guard would drop")
 	verbose := fs.Bool("verbose", false, "let whisper.cpp log to stderr")
 	live := fs.Bool("live", false, "feed the file in at real-time pace and show live partial transcripts (on stderr, or in the JSON)")
@@ -62,7 +63,7 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	o := asr.DefaultOptions()
 	o.Language, o.BeamSize, o.TemperatureFallback = *lang, *beam, *fallback
 	o.InitialPrompt, o.Translate, o.TrimAudioCtx = *prompt, *translate, !*full
-	o.Timestamps, o.MaxTokens = *timestamps, *maxTokens
+	o.Timestamps, o.MaxTokens, o.TraditionalChinese = *timestamps, *maxTokens, *traditional
 	if *noGuard {
 		o.Guard = &asr.Guard{Off: true}
 	}

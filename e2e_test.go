@@ -164,6 +164,12 @@ func harkEnv(t *testing.T) []string {
 // startWindow starts `hark args...` and waits until its window is drawn.
 func startWindow(t *testing.T, name string, args ...string) *harkWindow {
 	t.Helper()
+	return startWindowEnv(t, name, nil, args...)
+}
+
+// startWindowEnv is startWindow with more environment variables (they win over harkEnv's).
+func startWindowEnv(t *testing.T, name string, env []string, args ...string) *harkWindow {
+	t.Helper()
 	testenv.Require(t)
 	testenv.Deadline(t, 10*time.Minute) // a window that hangs (a stuck engine, a lost event) fails here
 	dir := testenv.ArtifactDir(t, "e2e-"+name)
@@ -171,7 +177,7 @@ func startWindow(t *testing.T, name string, args ...string) *harkWindow {
 	_ = os.Remove(evPath)
 	w := &harkWindow{t: t, out: &syncBuffer{}, shots: dir, events: &eventLog{path: evPath}}
 	w.cmd = exec.Command(harkBinary(t), append(args, "--events", evPath)...)
-	w.cmd.Env = harkEnv(t)
+	w.cmd.Env = append(harkEnv(t), env...)
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
 	if err := w.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -84,6 +84,8 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		Save:     store.save,
 		Devices:  captureDevices,
 		Setup:    firstRun{s: s, loaded: asst.Replace},
+
+		SystemLanguage: systemLanguage(),
 	})
 
 	runCtx, cancel := context.WithCancel(ctx)

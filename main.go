@@ -17,6 +17,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"hark/internal/localeinit"
 )
 
 // command is one `hark NAME` subcommand.
@@ -48,6 +50,15 @@ func commands() []command {
 		{"doctor", doctorArgs, "check this computer for Hark (CPU, sound, models, disk, fonts, permissions, settings) and say how to fix each problem", runDoctor},
 		{"help", "[COMMAND]", "list the commands, or describe one", nil},
 	}
+}
+
+// systemLanguage is the LANGUAGE the window's "system" language restores: the one Hark
+// started with, or the English that localeinit chose for a C locale.
+func systemLanguage() string {
+	if localeinit.Patched {
+		return "en"
+	}
+	return localeinit.Original
 }
 
 // errUsage marks an error caused by how the command was called (exit status 2).

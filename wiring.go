@@ -132,6 +132,7 @@ func (s *setup) settings() ui.Settings {
 		SystemPrompt:    c.Assistant.SystemPrompt,
 		TextSize:        c.UI.TextSize,
 		Theme:           c.UI.Theme,
+		UILanguage:      c.UI.Language,
 		Speak:           s.speak(),
 		IdleWipe:        c.Kiosk.IdleWipe,
 		AdminChord:      c.Kiosk.AdminChord,
@@ -163,6 +164,7 @@ func (s *setup) with(old, n ui.Settings) (*setup, []string) {
 	set(old.SystemPrompt != n.SystemPrompt, "assistant.system_prompt", func() { c.Assistant.SystemPrompt = n.SystemPrompt })
 	set(old.TextSize != n.TextSize, "ui.text_size", func() { c.UI.TextSize = n.TextSize })
 	set(old.Theme != n.Theme, "ui.theme", func() { c.UI.Theme = n.Theme })
+	set(old.UILanguage != n.UILanguage, "ui.language", func() { c.UI.Language = n.UILanguage })
 	set(old.Speak != n.Speak, "speech.enabled", func() { c.Speech.Enabled = n.Speak })
 	set(old.IdleWipe != n.IdleWipe, "kiosk.idle_wipe", func() { c.Kiosk.IdleWipe = n.IdleWipe })
 	return &next, keys
@@ -179,6 +181,12 @@ func (s *setup) assistantConfig() app.Config {
 	}
 	if p := s.cfg.Assistant.SystemPrompt; p != "" {
 		c.SystemPrompt = p
+	}
+	// A fixed language other than English is part of the system prompt; with auto each
+	// question carries its own (app.ReplyInstruction).
+	c.Language = s.cfg.Assistant.Language
+	if l := c.Language; l != "auto" && l != "en" && app.ReplyInstruction(l) != "" {
+		c.SystemPrompt += " " + app.ReplyInstruction(l)
 	}
 	c.Speak = s.speak()
 	c.PreRoll = s.cfg.Audio.PreRoll
@@ -208,7 +216,7 @@ func changedLoaders(old, new *setup) app.Loaders {
 	all := new.loaders()
 	o, n := old.cfg, new.cfg
 	var l app.Loaders
-	if o.Models.ASR != n.Models.ASR || o.Assistant.Language != n.Assistant.Language {
+	if o.Models.ASR != n.Models.ASR || o.Assistant.Language != n.Assistant.Language || o.Assistant.Chinese != n.Assistant.Chinese {
 		l.Transcriber = all.Transcriber
 	}
 	if o.Models.LLM != n.Models.LLM {
@@ -235,7 +243,7 @@ func (s *setup) modelPath(k models.Kind, ref string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		ref = class.Model(k)
+		ref = class.For(s.cfg.Assistant.Language).Model(k)
 	}
 	p, e, err := s.store.Resolve(s.manifest, ref, k)
 	switch {
@@ -265,6 +273,7 @@ func (s *setup) loadTranscriber() func(context.Context, func(float64)) (app.Tran
 	ref, threads := s.cfg.Models.ASR, s.threads()
 	opts := asr.DefaultOptions()
 	opts.Language = s.cfg.Assistant.Language
+	opts.TraditionalChinese = s.cfg.Assistant.Chinese == "traditional"
 	if s.noGuard {
 		opts.Guard = &asr.Guard{Off: true}
 	}
@@ -291,7 +300,7 @@ func (s *setup) loadTranscriber() func(context.Context, func(float64)) (app.Tran
 func (t transcriber) Transcribe(ctx context.Context, pcm audio.PCM) (app.Transcript, error) {
 	res, err := t.m.Transcribe(ctx, pcm.Samples, t.opts)
 	tm := res.Timings
-	return app.Transcript{Text: res.Text, Compute: tm.Mel + tm.Encode + tm.Decode, Dropped: res.Dropped}, err
+	return app.Transcript{Text: res.Text, Compute: tm.Mel + tm.Encode + tm.Decode, Dropped: res.Dropped, Language: res.Language}, err
 }
 
 func (t transcriber) Close() error { return t.m.Close() }
@@ -427,7 +436,7 @@ type firstRun struct {
 
 func (f firstRun) selections() []models.Selection {
 	c := f.s.cfg
-	sels := f.s.store.Select(f.s.manifest, c.DeviceClass(), map[models.Kind]string{
+	sels := f.s.store.Select(f.s.manifest, c.DeviceClass(), c.Assistant.Language, map[models.Kind]string{
 		models.ASR: c.Models.ASR, models.LLM: c.Models.LLM, models.VAD: c.Models.VAD})
 	var out []models.Selection
 	for _, sel := range sels {

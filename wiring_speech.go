@@ -248,6 +248,7 @@ func waitCancel(ctx context.Context, muted time.Time) error {
 // speaker adapts tts.Speaker to app.Speaker.
 type speaker struct {
 	sp     *tts.Speaker
+	voice  tts.Voice // the configured voice (speech.voice, rate, pitch)
 	link   *echoLink
 	synth  *tts.Espeak
 	player *device.Player
@@ -278,7 +279,7 @@ func (s *setup) loadSpeaker() func(context.Context) (app.Speaker, error) {
 				"Check that it is connected, or choose another one (audio.output_device; `hark devices` lists them).")
 		}
 		ep := &echoPlayer{p: p, link: link}
-		sp := &speaker{sp: tts.NewSpeaker(synth, ep, voice), link: link, synth: synth, player: p,
+		sp := &speaker{sp: tts.NewSpeaker(synth, ep, voice), voice: voice, link: link, synth: synth, player: p,
 			earcons: make(chan tts.Earcon, 1), done: make(chan struct{})}
 		go sp.playEarcons(ep)
 		link.mu.Lock()
@@ -304,7 +305,15 @@ func (s *speaker) playEarcons(p *echoPlayer) {
 
 func (s *speaker) Speak(ctx context.Context, pieces <-chan string) error {
 	s.link.unmute()
-	st, err := s.sp.Speak(ctx, pieces)
+	sp := s.sp
+	// Listening for any language, the reply is spoken in the question's language, unless
+	// speech.voice names a voice.
+	if lang := app.LanguageOf(ctx); lang != "" && s.voice.Name == "" && lang != sp.Voice.Language {
+		v := s.voice
+		v.Language = lang
+		sp = sp.WithVoice(v)
+	}
+	st, err := sp.Speak(ctx, pieces)
 	s.link.mu.Lock()
 	s.link.spoke = st
 	s.link.mu.Unlock()

@@ -20,6 +20,10 @@ type Config struct {
 	// BargeIn lets speech during a reply (hands-free) cancel it and start a new turn. Without
 	// it, speech that starts while the assistant is answering is ignored.
 	BargeIn bool
+	// Language is the spoken language (whisper's code); "auto" answers each question in the
+	// language it was asked in (the transcript's, or the typed text's script), telling the
+	// language model and the voice through the turn's context (LanguageOf).
+	Language string
 	// SystemPrompt tells the language model who it is.
 	SystemPrompt string
 	// Speak says replies aloud when a speech engine is loaded.

@@ -19,9 +19,10 @@ type Transcriber interface {
 
 // Transcript is what a [Transcriber] heard.
 type Transcript struct {
-	Text    string
-	Compute time.Duration // the engine's own time for this call (0: unknown, the call's wall time is used)
-	Dropped string        // why the engine discarded its text (hallucination guard), "" if kept
+	Text     string
+	Compute  time.Duration // the engine's own time for this call (0: unknown, the call's wall time is used)
+	Dropped  string        // why the engine discarded its text (hallucination guard), "" if kept
+	Language string        // the language heard (whisper's code; detected when listening for any), "" if unknown
 }
 
 // Brain starts conversations with a language model.

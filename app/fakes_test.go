@@ -109,12 +109,13 @@ type fakeASR struct {
 	block  chan struct{}               // non-nil: each call waits for a receive (or ctx)
 	panics bool
 	closed bool
+	lang   string // the language it says it heard
 }
 
 func (f *fakeASR) Transcribe(ctx context.Context, pcm audio.PCM) (Transcript, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, len(pcm.Samples))
-	text, block, panics := f.text, f.block, f.panics
+	text, block, panics, lang := f.text, f.block, f.panics, f.lang
 	f.mu.Unlock()
 	if panics {
 		panic("fake asr exploded")
@@ -127,10 +128,10 @@ func (f *fakeASR) Transcribe(ctx context.Context, pcm audio.PCM) (Transcript, er
 		}
 	}
 	if text == nil {
-		return Transcript{Text: "hello", Compute: time.Millisecond}, nil
+		return Transcript{Text: "hello", Compute: time.Millisecond, Language: lang}, nil
 	}
 	s, err := text(len(pcm.Samples))
-	return Transcript{Text: s, Compute: time.Millisecond}, err
+	return Transcript{Text: s, Compute: time.Millisecond, Language: lang}, err
 }
 
 func (f *fakeASR) Close() error {
@@ -177,6 +178,7 @@ type fakeChat struct {
 	brain  *fakeBrain
 	mu     sync.Mutex
 	asked  []string
+	langs  []string // LanguageOf each Send's context
 	resets int
 	closed bool
 }
@@ -184,6 +186,7 @@ type fakeChat struct {
 func (c *fakeChat) Send(ctx context.Context, user string, emit func(string) error) (Reply, error) {
 	c.mu.Lock()
 	c.asked = append(c.asked, user)
+	c.langs = append(c.langs, LanguageOf(ctx))
 	c.mu.Unlock()
 	c.brain.mu.Lock()
 	pieces, gate, ferr := c.brain.pieces, c.brain.gate, c.brain.err
@@ -332,6 +335,7 @@ func (s *fakeSeg) Reset() {
 type fakeSpeaker struct {
 	mu        sync.Mutex
 	said      []string
+	langs     []string // LanguageOf each Speak's context
 	hold      chan struct{}
 	cancelled int
 	err       error
@@ -344,6 +348,7 @@ func (s *fakeSpeaker) Speak(ctx context.Context, pieces <-chan string) error {
 	}
 	s.mu.Lock()
 	s.said = append(s.said, b.String())
+	s.langs = append(s.langs, LanguageOf(ctx))
 	hold, err := s.hold, s.err
 	s.mu.Unlock()
 	if hold != nil {

@@ -32,6 +32,18 @@ func TestMatchWake(t *testing.T) {
 		{"no phrase configured", "  anything  ", "", true, "anything"},
 		{"one-word phrase", "Computer, lights on", "computer", true, "lights on"},
 		{"empty transcript", "", "hey hark", false, ""},
+		// Chinese has no spaces: characters are compared by their toneless pinyin.
+		{"chinese alone", "你好哈克", "你好哈克", true, ""},
+		{"chinese other characters, same sound", "你好哈客。", "你好哈克", true, ""},
+		{"chinese in one breath", "你好哈克，今天天气怎么样？", "你好哈克", true, "今天天气怎么样？"},
+		{"chinese homophones and a question", "你好哈客今天天气怎么样", "你好哈克", true, "今天天气怎么样"},
+		{"chinese after a filler", "嗯，你好哈克，开灯", "你好哈克", true, "开灯"},
+		{"chinese two-character phrase", "哈克，几点了", "哈克", true, "几点了"},
+		{"chinese other speech", "今天天气怎么样", "你好哈克", false, ""},
+		{"chinese half the phrase", "你好", "你好哈克", false, ""},
+		{"chinese phrase too late", "我说你好哈克", "你好哈克", false, ""},
+		{"chinese phrase, the name in latin letters", "你好 Hark，开灯", "你好哈克", true, "开灯"},
+		{"pinyin phrase, chinese speech", "ni hao ha ke 开灯", "你好哈克", true, "开灯"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,6 +38,7 @@ type turn struct {
 
 	transcript string
 	reply      string
+	lang       string // the question's language ("" = unknown): the reply's and the voice's
 
 	begun       bool // the history has the question
 	speaking    bool // a Speaker was started for this turn
@@ -158,6 +159,7 @@ func (a *Assistant) transcribed(t *turn, res Transcript, err error, wall time.Du
 		text = rest
 	}
 	t.transcript = text
+	t.lang = res.Language
 	a.publish(Event{Kind: EventTranscript, Turn: t.id, Text: text, Input: InputVoice})
 	a.think(t)
 }
@@ -197,6 +199,13 @@ func (a *Assistant) think(t *turn) {
 	a.convActive = true
 	a.beginHistory(t)
 	a.setState(StateThinking, "")
+	if t.lang == "" {
+		t.lang = typedLanguage(t.transcript)
+	}
+	ctx := t.ctx
+	if a.cfg.Language == "auto" {
+		ctx = WithLanguage(ctx, t.lang)
+	}
 	var q *pieceQueue
 	if spk := a.comps[ComponentSpeech].cur; a.cfg.Speak && spk != nil {
 		q = newPieceQueue()
@@ -204,7 +213,7 @@ func (a *Assistant) think(t *turn) {
 		speaker := spk.val.(Speaker)
 		a.spawn([]*held{spk}, func() func() {
 			defer q.stop()
-			err := speaker.Speak(t.ctx, q.out)
+			err := speaker.Speak(ctx, q.out)
 			end := a.now()
 			return func() { a.spoken(t, err, end) }
 		}, func(err error) func() {
@@ -214,7 +223,7 @@ func (a *Assistant) think(t *turn) {
 	}
 	chatH, brainH := a.chat, llm.cur
 	chat := chatH.val.(Chat)
-	question := t.transcript
+	question := a.turnQuestion(t.transcript, t.lang)
 	a.spawn([]*held{brainH, chatH}, func() func() {
 		if q != nil {
 			defer q.closeIn()
@@ -241,7 +250,7 @@ func (a *Assistant) think(t *turn) {
 			return nil
 		}
 		start := a.now()
-		rep, err := chat.Send(t.ctx, question, emit)
+		rep, err := chat.Send(ctx, question, emit)
 		end := a.now()
 		if rep.Text == "" {
 			rep.Text = b.String()

@@ -11,7 +11,8 @@ import (
 
 // Guard is the hallucination guard: the explicit rule that decides which of whisper's segments
 // are kept. Whisper, asked to transcribe audio without speech, often "hears" something anyway:
-// the phrases its training subtitles ended with ("Thank you.", "Thanks for watching!",
+// the phrases its training subtitles ended with ("Thank you.", "Thanks for watching!", 谢谢观看,
+// 字幕由Amara.org社区提供,
 // "Subtitles by the Amara.org community"), a lone "you", or one phrase repeated until the token
 // limit. The rule, applied in this order:
 //
@@ -68,12 +69,18 @@ func DefaultGuard() *Guard {
 			"dont forget to subscribe", "subscribe to my channel", "see you next time",
 			"see you in the next video", "i'll see you next time", "ill see you next time",
 			"you you", "music", "silence", "applause", "laughter",
+			// Chinese, Simplified and Traditional: what whisper's Chinese subtitles ended with.
+			"谢谢观看", "謝謝觀看", "感谢观看", "感謝觀看", "谢谢收看", "謝謝收看", "谢谢大家", "謝謝大家",
+			"谢谢", "謝謝", "再见", "再見", "拜拜", "下次见", "下次見", "嗯", "啊", "好", "字幕", "中文字幕",
 		},
 		PhantomPrefixes: []string{
 			"subtitles by", "subtitle by", "subtitled by", "captions by", "captioning by",
 			"transcribed by", "transcription by", "translated by", "translation by",
 			"sous-titrage", "sous titres", "untertitel", "amaraorg", "amara org",
 			"copyright", "www", "http",
+			"字幕由", "字幕提供", "字幕by", "字幕志愿者", "字幕志願者", "中文字幕由", "本字幕", "由amara",
+			"请不吝点赞", "請不吝點贊", "请不吝點贊", "明镜与点点", "明鏡與點點", "点赞订阅", "點贊訂閱",
+			"订阅我的频道", "訂閱我的頻道", "优优独播剧场", "優優獨播劇場",
 		},
 	}
 }

@@ -45,6 +45,12 @@ func TestGuardRule(t *testing.T) {
 		{"phantom with no no-speech probability, confident", SegmentStats{"Thank you.", nan, -0.3}, ""},
 		{"phantom word inside a command", SegmentStats{"Thank you, now play some jazz", 0.4, -0.5}, ""},
 		{"empty", SegmentStats{"  ", 0.9, -3}, ""},
+		{"chinese subtitle credit", SegmentStats{"字幕由Amara.org社区提供", 0.3, -0.5}, "phantom"},
+		{"chinese subtitle credit, traditional", SegmentStats{"中文字幕由 Amara.org 社群提供", nan, -0.8}, "phantom"},
+		{"chinese thanks for watching", SegmentStats{"谢谢观看！", 0.4, -0.6}, "phantom"},
+		{"chinese channel plug", SegmentStats{"请不吝点赞 订阅 转发 打赏支持明镜与点点栏目", 0.3, -0.6}, "phantom"},
+		{"chinese real thanks", SegmentStats{"谢谢。", 0.02, -0.2}, ""},
+		{"chinese command", SegmentStats{"今天天气怎么样？", 0.3, -0.6}, ""},
 	}
 	for _, c := range cases {
 		got := g.Judge(c.s)

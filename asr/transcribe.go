@@ -30,6 +30,11 @@ type Options struct {
 	// InitialPrompt conditions the decoder on domain words ("Kiel, Rendsburg, Eckernförde"):
 	// whisper spells what it hears the way the prompt does.
 	InitialPrompt string
+	// TraditionalChinese keeps Chinese as whisper writes it. By default Chinese is Simplified:
+	// a Simplified initial prompt when the language is zh (and no InitialPrompt is given), and
+	// the text converted Traditional→Simplified (OpenCC) whenever zh was transcribed, since
+	// whisper often writes Traditional characters either way.
+	TraditionalChinese bool
 	// Threads for this call; 0 uses LoadOptions.Threads.
 	Threads int
 	// BeamSize 0 or 1 decodes greedily (fastest, deterministic); 2-8 runs beam search with that
@@ -282,7 +287,7 @@ func (m *Model) Transcribe(ctx context.Context, pcm []float32, opts Options) (Re
 		seg := Segment{
 			Start:        start,
 			End:          end,
-			Text:         C.GoString(C.whisper_full_get_segment_text_from_state(st.s, C.int(i))),
+			Text:         simplify(C.GoString(C.whisper_full_get_segment_text_from_state(st.s, C.int(i))), res.Language, opts.TraditionalChinese),
 			Tokens:       int(nText),
 			NoSpeechProb: float32(call.no_speech),
 		}
@@ -372,8 +377,8 @@ func (m *Model) params(opts Options, samples int) (*C.struct_whisper_full_params
 		p.language = cstr(languageCode(id))
 	}
 	p.translate = C.bool(opts.Translate && multi)
-	if opts.InitialPrompt != "" {
-		p.initial_prompt = cstr(opts.InitialPrompt)
+	if prompt := initialPrompt(opts, multi); prompt != "" {
+		p.initial_prompt = cstr(prompt)
 	}
 	if opts.TrimAudioCtx {
 		n := TrimmedAudioCtx(samples, m.info.AudioCtx)

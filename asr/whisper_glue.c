@@ -106,8 +106,43 @@ static float hark_asr_no_speech_prob(struct whisper_context *ctx, struct whisper
 	return (float) (exp((double) logits[nosp] - mx) / sum);
 }
 
+static bool hark_asr_stop_at_encoder(struct whisper_context *ctx, struct whisper_state *st, void *user) {
+	(void) ctx; (void) st; (void) user;
+	return false;
+}
+
+// hark_asr_prime_audio_ctx makes st's encoder length p->audio_ctx before a call that detects the
+// language. whisper.cpp 1.9.3 detects the language before it applies the call's audio_ctx to the
+// state, so on a reused state detection ran on the previous call's window (on a new one, on the
+// full 30 s). A call on 0.2 s of silence that stops at the encoder applies it, for the cost of a
+// tiny log-mel spectrogram.
+static void hark_asr_prime_audio_ctx(struct whisper_context *ctx, struct whisper_state *st, const struct whisper_full_params *p) {
+	static const float quiet[3200];
+	struct whisper_full_params q = *p;
+	q.language = "en";
+	q.detect_language = false;
+	q.initial_prompt = NULL;
+	q.prompt_tokens = NULL;
+	q.prompt_n_tokens = 0;
+	q.encoder_begin_callback = hark_asr_stop_at_encoder;
+	q.encoder_begin_callback_user_data = NULL;
+	q.abort_callback = NULL;
+	q.abort_callback_user_data = NULL;
+	hark_asr_log *prev = hark_asr_tls_log;
+	hark_asr_tls_log = NULL; // its "aborted" message is no one's business
+	whisper_full_with_state(ctx, st, q, quiet, 3200);
+	hark_asr_tls_log = prev;
+}
+
+static bool hark_asr_detects(const struct whisper_full_params *p) {
+	return p->language == NULL || p->language[0] == 0 || strcmp(p->language, "auto") == 0 || p->detect_language;
+}
+
 int hark_asr_full(struct whisper_context *ctx, struct whisper_state *st, struct whisper_full_params *p,
 		const float *pcm, int n, hark_asr_call *c) {
+	if (whisper_is_multilingual(ctx) && hark_asr_detects(p)) {
+		hark_asr_prime_audio_ctx(ctx, st, p);
+	}
 	hark_asr_log *prev = hark_asr_tls_log;
 	hark_asr_tls_log = &c->log;
 	__atomic_store_n(&c->phase, 0, __ATOMIC_RELAXED);

@@ -18,6 +18,11 @@ type Chat struct {
 
 	history []Message // every message since NewChat/Reset, system prompt excluded
 	first   int       // history[first:] is what the context window holds
+	// turnLens are the number of messages of each kept turn (history[first:] in order): a
+	// user's message and the reply (2), or tool results and the reply that followed them.
+	turnLens []int
+	// tools are the tools offered for the current turn; rendering includes them.
+	tools []Tool
 
 	// The conversation as tokens, in pieces that map onto messages: sys is the system
 	// prompt's text (and BOS), turns[i] the i-th kept turn (the user's message with its markup,
@@ -67,6 +72,7 @@ func (c *Chat) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.history, c.first, c.turns, c.prompt, c.pending, c.segmented = nil, 0, nil, "", "", true
+	c.turnLens, c.tools = nil, nil
 	c.sys = c.base
 }
 
@@ -103,11 +109,17 @@ func (c *Chat) window(extra ...Message) []Message {
 	return append(out, extra...)
 }
 
+// render formats msgs with the model's template and the tools of the current turn.
+func (c *Chat) render(msgs []Message, addAssistant bool) string {
+	return c.m.format.renderTools(msgs, addAssistant, c.tools)
+}
+
 func (c *Chat) reset() error {
 	c.history, c.first, c.turns, c.prompt, c.pending, c.segmented = nil, 0, nil, "", "", true
+	c.turnLens = nil
 	text := ""
 	if c.system != "" {
-		text = c.m.format.render(c.sysMsgs(), false)
+		text = c.render(c.sysMsgs(), false)
 	}
 	toks, err := c.m.tokenizeText(text, []string{c.system}, true, noToken)
 	if err != nil {
@@ -118,12 +130,13 @@ func (c *Chat) reset() error {
 	return nil
 }
 
-// turnPlan is the conversation as it will be for one Send: the segments (with the new user
-// message as the open last turn), and how many old turns were dropped to make room.
+// turnPlan is the conversation as it will be for one Send: the segments (with the new
+// messages as the open last turn), and how many old turns were dropped to make room.
 type turnPlan struct {
 	c         *Chat
-	user      Message
-	first     int // history index of the first kept message
+	msgs      []Message // the new messages: the user's, or tool results
+	first     int       // history index of the first kept message
+	lens      []int     // messages of each kept turn
 	sys       segment
 	turns     []segment // complete turns kept
 	open      segment   // the new user message and the opening of the reply
@@ -148,7 +161,7 @@ func (p *turnPlan) tokens() []token {
 func (p *turnPlan) window() []Message {
 	out := p.c.sysMsgs()
 	out = append(out, p.c.history[p.first:]...)
-	return append(out, p.user)
+	return append(out, p.msgs...)
 }
 
 // contents are the user-supplied strings of the kept window (see Model.tokenizeText).
@@ -168,8 +181,38 @@ func (p *turnPlan) contents() []string {
 func (c *Chat) Send(ctx context.Context, user string, g GenOptions, emit func(piece string) error) (Reply, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.send(ctx, []Message{{Role: RoleUser, Content: user}}, g, emit)
+}
+
+// SendToolResults answers the tool calls of the last reply with their results and streams
+// the reply the model writes after them, as Send does.
+func (c *Chat) SendToolResults(ctx context.Context, results []ToolResult, g GenOptions, emit func(piece string) error) (Reply, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(results) == 0 {
+		return Reply{}, fmt.Errorf("%w: no tool results", ErrBadOptions)
+	}
+	if n := len(c.history); n == 0 || len(c.history[n-1].ToolCalls) == 0 {
+		return Reply{}, fmt.Errorf("%w: the last reply made no tool call", ErrBadOptions)
+	}
+	msgs := make([]Message, len(results))
+	for i, r := range results {
+		msgs[i] = Message{Role: RoleTool, Content: r.Content, ToolCallID: r.CallID, ToolName: r.Name}
+	}
+	return c.send(ctx, msgs, g, emit)
+}
+
+func (c *Chat) send(ctx context.Context, msgs []Message, g GenOptions, emit func(piece string) error) (Reply, error) {
 	m := c.m
+	if len(g.Tools) > 0 && m.format.layer == nil {
+		return Reply{}, fmt.Errorf("%w: tools need a chat template (this model is driven as %s)", ErrBadOptions, m.format.name)
+	}
 	r := &run{m: m, g: g, emit: emit, stops: slices.Clone(m.stops)}
+	c.tools = g.Tools
+	// The grammar and markup do not depend on which old turns will be dropped.
+	if err := r.useChatLayer(c.window(msgs...)); err != nil {
+		return Reply{}, err
+	}
 	if err := r.prepare(); err != nil {
 		return Reply{}, err
 	}
@@ -179,7 +222,7 @@ func (c *Chat) Send(ctx context.Context, user string, g GenOptions, emit func(pi
 	}
 	defer m.release()
 
-	p, err := c.plan(Message{Role: RoleUser, Content: user})
+	p, err := c.plan(msgs)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -205,8 +248,8 @@ func (c *Chat) Send(ctx context.Context, user string, g GenOptions, emit func(pi
 
 // plan lays out the conversation with the new message, reusing the token segments of the
 // turns before it. Nothing in c changes until commit.
-func (c *Chat) plan(user Message) (*turnPlan, error) {
-	p := &turnPlan{c: c, user: user, first: c.first, sys: c.sys, turns: slices.Clone(c.turns), segmented: c.segmented}
+func (c *Chat) plan(msgs []Message) (*turnPlan, error) {
+	p := &turnPlan{c: c, msgs: msgs, first: c.first, lens: slices.Clone(c.turnLens), sys: c.sys, turns: slices.Clone(c.turns), segmented: c.segmented}
 	if c.segmented {
 		ok, err := p.extend()
 		if err != nil {
@@ -228,10 +271,10 @@ func (c *Chat) plan(user Message) (*turnPlan, error) {
 // markup) becomes the open turn. It reports false when the template's output is not an
 // extension of what was rendered before.
 func (p *turnPlan) extend() (bool, error) {
-	c, m, f := p.c, p.c.m, p.c.m.format
+	c, m := p.c, p.c.m
 	win := c.window()
 	if len(c.turns) == 0 {
-		x := f.render(append(win, p.user), true)
+		x := c.render(append(win, p.msgs...), true)
 		if !strings.HasPrefix(x, c.sys.text) {
 			return false, nil
 		}
@@ -240,8 +283,8 @@ func (p *turnPlan) extend() (bool, error) {
 	// Render the last reply as a marker to find where the reply ends and what follows it.
 	marked := slices.Clone(win)
 	marked[len(marked)-1].Content = replyMark
-	x := f.render(append(slices.Clone(marked), p.user), true)
-	y := f.render(marked, false)
+	x := c.render(append(slices.Clone(marked), p.msgs...), true)
+	y := c.render(marked, false)
 	i := strings.Index(x, replyMark)
 	if i < 0 || !strings.HasPrefix(x[:i], c.prompt) || !strings.HasPrefix(y, x[:i+len(replyMark)]) {
 		return false, nil
@@ -275,7 +318,10 @@ func (p *turnPlan) lastToken() token {
 }
 
 func (p *turnPlan) setOpen(text string, contents ...string) error {
-	toks, err := p.c.m.tokenizeText(text, append(contents, p.user.Content), false, p.lastToken())
+	for _, m := range p.msgs {
+		contents = append(contents, m.Content)
+	}
+	toks, err := p.c.m.tokenizeText(text, contents, false, p.lastToken())
 	if err != nil {
 		return err
 	}
@@ -286,16 +332,17 @@ func (p *turnPlan) setOpen(text string, contents ...string) error {
 // resegment renders the kept window from scratch, one segment per turn when every rendered
 // prefix extends the previous one (the usual case), else as one flat segment.
 func (p *turnPlan) resegment() error {
-	c, m, f := p.c, p.c.m, p.c.m.format
+	c, m := p.c, p.c.m
 	win := p.window()
 	sysN := len(c.sysMsgs())
 	contents := p.contents()
 	texts := []string{c.base.text}
 	prev := c.base.text
 	ok := true
-	body := win[sysN:]
-	for j := 0; j+1 < len(body); j += 2 {
-		r := f.render(win[:sysN+j+2], false)
+	end := sysN
+	for _, n := range p.lens {
+		end += n
+		r := c.render(win[:end], false)
 		if !strings.HasPrefix(r, prev) {
 			ok = false
 			break
@@ -303,7 +350,7 @@ func (p *turnPlan) resegment() error {
 		texts = append(texts, r[len(prev):])
 		prev = r
 	}
-	x := f.render(win, true)
+	x := c.render(win, true)
 	if ok && strings.HasPrefix(x, prev) {
 		p.segmented = true
 		p.sys = c.base
@@ -330,7 +377,7 @@ func (p *turnPlan) resegment() error {
 // fit drops the oldest turns until the prompt takes at most budget tokens (or only the new
 // message is left), shifting the KV cache where that keeps the rest valid.
 func (p *turnPlan) fit(budget int) error {
-	for len(p.tokens()) > budget && len(p.c.history)-p.first >= 2 {
+	for len(p.tokens()) > budget && len(p.lens) > 0 {
 		if p.segmented && len(p.turns) > 0 {
 			if err := p.dropOldest(); err != nil {
 				return err
@@ -338,7 +385,8 @@ func (p *turnPlan) fit(budget int) error {
 			continue
 		}
 		// Flat layout: drop a turn from the window and render it again.
-		p.first += 2
+		p.first += p.lens[0]
+		p.lens = p.lens[1:]
 		p.dropped++
 		if err := p.resegment(); err != nil {
 			return err
@@ -347,42 +395,63 @@ func (p *turnPlan) fit(budget int) error {
 	return nil
 }
 
-// dropOldest removes the oldest kept turn. When the remaining segments are exactly what the
-// template would render without that turn and the KV cache can shift, the turn's entries are
-// cut out of the cache and the later ones moved down (no re-evaluation); otherwise the
-// segments are rebuilt and the cache is re-evaluated from the first difference.
+// dropOldest removes the oldest kept turn. When the turn is in the KV cache right after the
+// system prompt and the cache can shift, its entries are cut out and the later ones moved down
+// (no re-evaluation), as llama.cpp's own context shift does: the kept segments stay as they
+// were evaluated, even where the template would now render the first kept turn a little
+// differently (plain text loses the space before it). Otherwise, when the remaining segments
+// are not exactly what the template renders without the turn, the segments are rebuilt and
+// the cache is evaluated again from the first difference.
 func (p *turnPlan) dropOldest() error {
 	m := p.c.m
 	drop := p.turns[0]
-	separable := p.separableWithout()
-	p.first += 2
+	exact := p.separableWithout()
+	p.first += p.lens[0]
+	p.lens = p.lens[1:]
 	p.dropped++
 	p.turns = p.turns[1:]
-	if !separable {
-		return p.resegment()
-	}
 	a := len(p.sys.toks)
 	b := a + len(drop.toks)
-	if m.x.canShift() && len(m.kv) >= b && slices.Equal(m.kv[:a], p.sys.toks) && slices.Equal(m.kv[a:b], drop.toks) {
-		if m.x.cut(a, b) {
-			m.kv = append(m.kv[:a], m.kv[b:]...)
-			p.shifted += len(m.kv) - a
-		} else {
-			m.truncateKV(a)
+	inCache := m.x.canShift() && len(m.kv) >= b && slices.Equal(m.kv[:a], p.sys.toks) && slices.Equal(m.kv[a:b], drop.toks)
+	if !exact && !p.closeToRendering() {
+		inCache = false // the rest would read as a different conversation (Gemma's folded system prompt)
+	}
+	switch {
+	case inCache && m.x.cut(a, b):
+		m.kv = append(m.kv[:a], m.kv[b:]...)
+		p.shifted += len(m.kv) - a
+	case inCache:
+		m.truncateKV(a)
+		if !exact {
+			return p.resegment()
 		}
+	case !exact:
+		return p.resegment()
 	}
 	return nil
+}
+
+// closeToRendering reports whether the segments differ from the template's rendering of the
+// window in whitespace only (plain text's joining spaces).
+func (p *turnPlan) closeToRendering() bool {
+	want := p.c.render(p.window(), true)
+	joined := p.sys.text
+	for _, t := range p.turns {
+		joined += t.text
+	}
+	squash := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	return squash(want) == squash(joined+p.open.text)
 }
 
 // separableWithout reports whether the segments without the oldest turn are exactly what the
 // template renders for the window without it.
 func (p *turnPlan) separableWithout() bool {
-	if !p.segmented || len(p.turns) == 0 {
+	if !p.segmented || len(p.turns) == 0 || len(p.lens) == 0 {
 		return false
 	}
 	win := p.window()
 	sysN := len(p.c.sysMsgs())
-	want := p.c.m.format.render(append(slices.Clone(win[:sysN]), win[sysN+2:]...), true)
+	want := p.c.render(append(slices.Clone(win[:sysN]), win[sysN+p.lens[0]:]...), true)
 	joined := p.sys.text
 	for _, t := range p.turns[1:] {
 		joined += t.text
@@ -394,7 +463,7 @@ func (p *turnPlan) separableWithout() bool {
 // by a KV shift if it can, returning the number of positions freed.
 func (p *turnPlan) makeRoom() (int, bool) {
 	m := p.c.m
-	if !m.x.canShift() || !p.separableWithout() {
+	if !m.x.canShift() || !p.segmented || len(p.turns) == 0 {
 		return 0, false
 	}
 	a := len(p.sys.toks)
@@ -415,9 +484,11 @@ func (c *Chat) commit(p *turnPlan, res genResult) {
 	c.first = p.first
 	c.sys = p.sys
 	c.segmented = p.segmented
-	c.prompt = c.m.format.render(p.window(), true)
-	reply := Message{Role: RoleAssistant, Content: res.reply.Text, Interrupted: res.reply.Interrupted}
-	c.history = append(c.history, p.user, reply)
+	c.prompt = c.render(p.window(), true)
+	reply := Message{Role: RoleAssistant, Content: res.reply.Text, Interrupted: res.reply.Interrupted, ToolCalls: res.reply.ToolCalls}
+	c.history = append(c.history, p.msgs...)
+	c.history = append(c.history, reply)
+	c.turnLens = append(p.lens, len(p.msgs)+1)
 	if p.segmented {
 		open := p.open
 		open.toks = append(slices.Clone(open.toks), res.gen...)

@@ -268,16 +268,31 @@ func TestCancelDuringPrompt(t *testing.T) {
 	}
 }
 
-// TestAbortLongBatch: a cancel while one long batch is being computed is picked up by the
-// abort callback. Timing decides whether the cancel lands inside the batch, so the test only
-// logs which happened; either way the request ends with context.Canceled and the cache is
-// consistent.
+// TestAbortLongBatch: a cancel that arrives while one long batch is being computed is picked
+// up by the abort callback inside llama_decode: the request ends with context.Canceled before
+// the batch is done, fewer tokens than the prompt's are evaluated, and the cache is consistent.
 func TestAbortLongBatch(t *testing.T) {
 	m := load(t, testmodels.LlamaCached(t, testmodels.Bench100M()), Options{BatchSize: 512, ContextSize: 1024})
-	prompt := strings.Repeat("the kitchen light is on and the world is yes ", 10)
+	prompt := strings.Repeat("the kitchen light is on and the world is yes ", 11) // about 480 tokens: one batch
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	defer cancel()
+	// Cancel once ggml has started computing the prompt's batch (it polls the abort flag
+	// between graph nodes), so the cancel lands inside llama_decode.
+	testHookDecode = func(x *cContext, n int) {
+		if n < 100 {
+			return
+		}
+		before := x.abortPolls()
+		go func() {
+			for x.abortPolls() == before {
+				time.Sleep(100 * time.Microsecond)
+			}
+			cancel()
+		}()
+	}
+	t.Cleanup(func() { testHookDecode = nil })
 	r, err := m.Complete(ctx, prompt, GenOptions{MaxTokens: 1}, nil)
+	testHookDecode = nil
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, reply %+v", err, r)
 	}
@@ -286,6 +301,13 @@ func TestAbortLongBatch(t *testing.T) {
 	m.exclusive(func() { kv, posMax = slices.Clone(m.kv), m.x.posMax() })
 	if posMax != len(kv)-1 {
 		t.Errorf("cache positions up to %d, bookkeeping says %d tokens", posMax, len(kv))
+	}
+	if r.Stats.PromptTokens < 400 {
+		t.Fatalf("the prompt has %d tokens; the test needs one long batch", r.Stats.PromptTokens)
+	}
+	// (llama.cpp's perf counters count a batch when it starts, so the cache is the witness.)
+	if len(kv) >= r.Stats.PromptTokens || r.Stats.EvaluatedTokens >= r.Stats.PromptTokens {
+		t.Errorf("after the cancel %d tokens are in the cache (%d evaluated); the prompt has %d: the batch was not cut short", len(kv), r.Stats.EvaluatedTokens, r.Stats.PromptTokens)
 	}
 	t.Logf("cancelled after %v with %d of %d prompt tokens evaluated", r.Stats.PromptEval, len(kv), r.Stats.PromptTokens)
 }
@@ -401,4 +423,35 @@ func (m *Model) detok(toks []token) string {
 		b = m.voc.piece(b, t)
 	}
 	return string(b)
+}
+
+// TestLongConversationShift: stories260K (plain text) in a 256-token context for 60 turns.
+// Once the window is full, every turn drops the oldest turns by shifting the KV cache and
+// evaluates only its own new tokens (the user's message and what joins it to the last reply),
+// never the kept conversation again.
+func TestLongConversationShift(t *testing.T) {
+	m := load(t, testmodels.Shared(t, "stories260K.gguf"), Options{ContextSize: 256})
+	c, err := m.NewChat("Lily and Tom play in the park.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, evaluated, fresh := 0, 0, 0
+	for i := range 60 {
+		msg := fmt.Sprintf("Then Lily saw a big dog number %d.", i)
+		r := send(t, c, msg, GenOptions{MaxTokens: 12, Temperature: 0.8, Seed: uint32(i + 1)})
+		if r.Stats.DroppedTurns == 0 {
+			continue
+		}
+		full++
+		n := len(m.testTokens(t, " "+msg, false))
+		if r.Stats.ShiftedTokens == 0 || r.Stats.EvaluatedTokens > n+3 {
+			t.Errorf("turn %d: %d tokens evaluated for a %d-token message (stats %+v)", i, r.Stats.EvaluatedTokens, n, r.Stats)
+		}
+		evaluated += r.Stats.EvaluatedTokens
+		fresh += n
+	}
+	if full < 20 {
+		t.Fatalf("only %d of 60 turns ran with a full window", full)
+	}
+	t.Logf("%d turns with a full window: %d tokens evaluated for %d new (ratio %.2f)", full, evaluated, fresh, float64(evaluated)/float64(fresh))
 }

@@ -2,9 +2,11 @@ package llm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 )
 
@@ -34,6 +36,15 @@ type GenOptions struct {
 	// IgnoreEOS keeps generating through the model's end-of-turn tokens (which, like every
 	// control token, are never picked): for benchmarks that need exactly MaxTokens tokens.
 	IgnoreEOS bool
+	// Tools are offered to the model this turn (Chat.Send, Chat.SendToolResults): they are
+	// rendered in the model family's own format, and a call is constrained to its schema by
+	// the grammar llama.cpp's chat layer makes (it starts when the model begins a call).
+	// Calls come back in Reply.ToolCalls; answer them with Chat.SendToolResults. Not with
+	// Grammar or JSONSchema.
+	Tools []Tool
+
+	// requireTool makes the model call a tool (the grammar is not lazy); for tests.
+	requireTool bool
 }
 
 // DefaultGenOptions returns settings suited to a spoken assistant: short, focused replies.
@@ -65,6 +76,12 @@ type Reply struct {
 	Stats       Stats
 	Interrupted bool
 	Stop        StopReason
+	// ToolCalls are the calls the model made (with GenOptions.Tools); their syntax is never
+	// part of Text.
+	ToolCalls []ToolCall
+	// Reasoning is the thinking text of a reasoning model (Qwen3 and the like): never emitted,
+	// never in Text.
+	Reasoning string
 }
 
 // Stats count the work of one reply.
@@ -112,6 +129,15 @@ type run struct {
 	// makeRoom frees KV positions when the context is full during generation (returns how
 	// many, or false when it cannot); nil = cannot.
 	makeRoom func() (int, bool)
+	// chat, when set, parses the reply with llama.cpp's chat layer (tool calls, thinking):
+	// only content reaches emit. preserved are the tokens of the format's markup (such as
+	// <tool_call>) that are part of the reply's text rather than the end of it.
+	chat      *chatRender
+	preserved map[token]bool
+	// raw is the reply's text as generated; emitted the content given to emit; reasoning and
+	// calls what the parser found.
+	raw, emitted, reasoning string
+	calls                   []ToolCall
 }
 
 // prepare checks the options and builds the sampler. The caller frees r.s.
@@ -126,6 +152,16 @@ func (r *run) prepare() error {
 		return fmt.Errorf("%w: RepeatPenalty must not be negative", ErrBadOptions)
 	case g.Grammar != "" && g.JSONSchema != "":
 		return fmt.Errorf("%w: give a grammar or a JSON schema, not both", ErrBadOptions)
+	case len(g.Tools) > 0 && (g.Grammar != "" || g.JSONSchema != ""):
+		return fmt.Errorf("%w: tools come with their own grammar; give no grammar or JSON schema with them", ErrBadOptions)
+	}
+	for _, t := range g.Tools {
+		if t.Name == "" {
+			return fmt.Errorf("%w: a tool without a name", ErrBadOptions)
+		}
+		if len(t.Parameters) > 0 && !json.Valid(t.Parameters) {
+			return fmt.Errorf("%w: the parameters of tool %q are not JSON", ErrBadOptions, t.Name)
+		}
 	}
 	grammar := g.Grammar
 	if g.JSONSchema != "" {
@@ -146,16 +182,27 @@ func (r *run) prepare() error {
 	if g.IgnoreEOS {
 		// Every control token would end the reply; IgnoreEOS promises MaxTokens tokens.
 		spec.ban = r.m.voc.filter(func(t token) bool { return r.m.voc.isControl(t) || r.m.voc.isEOG(t) })
-	} else if grammar != "" {
+	} else if grammar != "" || (r.chat != nil && len(g.Tools) > 0) {
 		// llama.cpp's grammar matches control tokens by their text ("<s>" fits a JSON
 		// string), but a control token is never content: it would end the reply mid-way.
-		spec.ban = append(spec.ban, r.m.voc.filter(func(t token) bool { return r.m.voc.isControl(t) && !r.m.voc.isEOG(t) })...)
+		// The markup of tool calls (preserved tokens such as <tool_call>) is allowed.
+		spec.ban = append(spec.ban, r.m.voc.filter(func(t token) bool {
+			return r.m.voc.isControl(t) && !r.m.voc.isEOG(t) && !r.preserved[t]
+		})...)
 	}
 	s, err := newSampler(r.m.voc, spec)
 	if err != nil {
 		return err
 	}
 	r.s = s
+	if r.chat != nil && r.chat.Grammar != "" && len(g.Tools) > 0 {
+		gs, err := r.chat.grammarSampler(r.m.voc)
+		if err != nil {
+			s.free()
+			return err
+		}
+		s.grammar = gs
+	}
 	r.stops = append(r.stops, g.Stop...)
 	return nil
 }
@@ -232,15 +279,22 @@ loop:
 			res.err, res.reply.Stop = fmt.Errorf("llm: sampling: %w", err), StopInterrupted
 			break
 		}
-		if m.voc.isEOG(tok) || m.voc.isControl(tok) {
+		if m.voc.isEOG(tok) || (m.voc.isControl(tok) && !r.preserved[tok]) {
 			// Control tokens other than end-of-turn ones (a model opening a new turn itself)
 			// end the reply too: their text is template markup, never part of an answer.
 			res.reply.Stop = StopEOS
 			break
 		}
 		nGen++
-		piece = m.voc.piece(piece[:0], tok)
+		if r.preserved[tok] {
+			piece = m.voc.pieceSpecial(piece[:0], tok)
+		} else {
+			piece = m.voc.piece(piece[:0], tok)
+		}
 		show, stopped := stream.push(piece)
+		if r.chat != nil {
+			show = r.contentDelta(show, true)
+		}
 		if err := emit(show); err != nil {
 			res.err, res.reply.Stop = err, StopInterrupted
 			break
@@ -279,13 +333,20 @@ loop:
 		pos++
 	}
 	if res.reply.Stop != StopInterrupted {
-		if err := emit(stream.finish()); err != nil {
+		rest := stream.finish()
+		if r.chat != nil {
+			rest = r.contentDelta(rest, false)
+		}
+		if err := emit(rest); err != nil {
 			res.err, res.reply.Stop = err, StopInterrupted
 		}
 	}
 	st.Generation = time.Since(t1)
 	st.GeneratedTokens = nGen
 	res.reply.Text = stream.shown()
+	if r.chat != nil {
+		res.reply.Text, res.reply.Reasoning, res.reply.ToolCalls = r.emitted, r.reasoning, r.calls
+	}
 	res.reply.Interrupted = res.reply.Stop == StopInterrupted
 
 	// Keep in the cache only the tokens inside the visible reply; the visible text after them
@@ -396,4 +457,74 @@ func (m *Model) truncateKV(n int) {
 		return
 	}
 	m.kv = m.kv[:min(n, len(m.kv))]
+}
+
+// useChatLayer renders the window (with the turn's tools) with llama.cpp's chat layer and,
+// when the format has tool calls or thinking to take apart, switches the run to parsing the
+// reply: the format's markup tokens become part of the reply's text, and prepare (called
+// after) adds the tool-call grammar (lazy, with its triggers) to the sampler.
+func (r *run) useChatLayer(win []Message) error {
+	f := r.m.format
+	if f.layer == nil {
+		return nil
+	}
+	g := r.g
+	cr, err := f.layer.applyChoice(toOAI(win), toOAITools(g.Tools), true, g.requireTool)
+	if err != nil {
+		if len(g.Tools) > 0 {
+			return err
+		}
+		return nil // rendering worked without the layer's extras; nothing to parse
+	}
+	if len(g.Tools) == 0 && !cr.SupportsThinking && cr.Parser == "" {
+		return nil
+	}
+	r.chat = &cr
+	r.preserved = map[token]bool{}
+	for _, s := range cr.PreservedTokens {
+		if toks, err := r.m.voc.tokenize(s, false, true); err == nil && len(toks) == 1 {
+			r.preserved[toks[0]] = true
+		}
+	}
+	for _, s := range cr.AdditionalStops {
+		if s = strings.TrimSpace(s); s != "" {
+			r.stops = append(r.stops, s)
+		}
+	}
+	return nil
+}
+
+// contentDelta feeds the reply's text to the chat layer's parser and returns the content that
+// has not been emitted yet. Text that does not parse (a model that writes a broken call) is
+// content: the reply is never lost.
+func (r *run) contentDelta(show string, partial bool) string {
+	r.raw += show
+	p, err := r.chat.parse(r.raw, partial)
+	if err != nil {
+		if partial {
+			return "" // wait for more text
+		}
+		p = parsedReply{Content: r.raw}
+	}
+	r.reasoning = p.Reasoning
+	if !partial {
+		r.calls = nil
+		for _, c := range p.ToolCalls {
+			args := json.RawMessage(c.Arguments)
+			if !json.Valid(args) {
+				args, _ = json.Marshal(c.Arguments)
+			}
+			r.calls = append(r.calls, ToolCall{ID: c.ID, Name: c.Name, Arguments: args})
+		}
+	}
+	if !strings.HasPrefix(p.Content, r.emitted) {
+		return "" // the parser changed its mind about text already shown; keep what was shown
+	}
+	d := p.Content[len(r.emitted):]
+	if partial {
+		// Trailing whitespace may turn out to precede a tool call; hold it back.
+		d = strings.TrimRight(d, " \n\t")
+	}
+	r.emitted += d
+	return d
 }

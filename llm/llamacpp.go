@@ -1,388 +1,50 @@
 package llm
 
-// This is the only file of package llm that talks to C. It reaches the parts of llama.cpp that
-// github.com/ollama/ollama/llama compiles and links but does not wrap (or wraps in a way Hark
-// cannot use): context creation with our own parameters and its llama_free, llama_decode with
-// every return code, the KV memory operations, the sampler chain API, chat templates, the abort
-// callback, perf counters, model metadata, the vocabulary's special tokens and the logger.
+// This is the only Go file of package llm that talks to C. It binds llama.cpp, built from the
+// sources in the npm package node-llama-cpp by scripts/native.sh (static libraries, headers on
+// CGO_CPPFLAGS, libraries on CGO_LDFLAGS; see the Makefile's env target). ggml's libraries are
+// installed as libllama-ggml*.a: whisper.cpp's (renamed wsp_ggml) are libggml*.a.
 //
-// The declarations below are copied by hand from the llama.h (and two typedefs from ggml.h)
-// vendored in github.com/ollama/ollama v0.17.4 (llama/llama.cpp/include/llama.h; llama.cpp and
-// ggml are MIT-licensed, copyright the ggml authors). Including the header itself would need the
-// module cache path in a #cgo directive, which cgo does not allow; the symbols resolve at link
-// time against ollama's cgo objects. Structs passed by value must match llama.h exactly:
-// checkLayout (run by Load) compares llama_context_params against ollama's own copy of it.
-// Enums are declared as int32_t, which is how the C ABI passes them.
-//
-// Handles obtained from ollama (only *llama.Model) are read from the first field of ollama's
-// struct, which holds the C pointer.
+// The C helpers (abort flag, logger, sampling with a grammar, model loading, JSON schemas) live
+// in llama_glue.c and llama_glue.cpp; none of them lets a C++ exception out.
 
 /*
-#include <stdint.h>
-#include <stdbool.h>
-#include <stddef.h>
+#cgo CXXFLAGS: -std=c++17
+#cgo LDFLAGS: -lllama-common -lllama-common-base -lcpp-httplib -lllama -lllama-ggml -lllama-ggml-cpu -lllama-ggml-base -lgomp -lstdc++ -lm -lpthread
 #include <stdlib.h>
-#include <string.h>
-#include <stdio.h>
-#include <math.h>
-#include <pthread.h>
-#include <unistd.h>
-
-struct llama_model;
-struct llama_context;
-struct llama_vocab;
-struct llama_sampler;
-struct ggml_tensor;
-typedef struct llama_memory_i * llama_memory_t;
-typedef int32_t llama_pos;
-typedef int32_t llama_token;
-typedef int32_t llama_seq_id;
-
-// ggml.h
-typedef bool (*ggml_abort_callback)(void * data);
-typedef void (*ggml_log_callback)(int32_t level, const char * text, void * user_data);
-typedef bool (*ggml_backend_sched_eval_callback)(struct ggml_tensor * t, bool ask, void * user_data);
-size_t  ggml_type_size(int32_t type);
-#define GGML_MAX_N_THREADS 512
-struct ggml_threadpool_params {
-	bool     cpumask[GGML_MAX_N_THREADS];
-	int      n_threads;
-	int32_t  prio;       // enum ggml_sched_priority
-	uint32_t poll;
-	bool     strict_cpu;
-	bool     paused;
-};
-struct ggml_threadpool;
-void ggml_threadpool_params_init(struct ggml_threadpool_params * p, int n_threads);
-struct ggml_threadpool * ggml_threadpool_new(struct ggml_threadpool_params * params);
-void ggml_threadpool_free(struct ggml_threadpool * threadpool);
-int64_t ggml_blck_size(int32_t type);
-const char * ggml_type_name(int32_t type);
-
-// build-info.cpp in ollama's llama package (a namespace-scope C++ variable: plain symbol name)
-extern char const * LLAMA_COMMIT;
-
-typedef struct llama_token_data { llama_token id; float logit; float p; } llama_token_data;
-typedef struct llama_token_data_array {
-	llama_token_data * data;
-	size_t size;
-	int64_t selected;
-	bool sorted;
-} llama_token_data_array;
-
-typedef struct llama_batch {
-	int32_t n_tokens;
-	llama_token  *  token;
-	float        *  embd;
-	llama_pos    *  pos;
-	int32_t      *  n_seq_id;
-	llama_seq_id ** seq_id;
-	int8_t       *  logits;
-} llama_batch;
-
-struct llama_context_params {
-	uint32_t n_ctx;
-	uint32_t n_batch;
-	uint32_t n_ubatch;
-	uint32_t n_seq_max;
-	int32_t  n_threads;
-	int32_t  n_threads_batch;
-	int32_t  rope_scaling_type;   // enum llama_rope_scaling_type
-	int32_t  pooling_type;        // enum llama_pooling_type
-	int32_t  attention_type;      // enum llama_attention_type
-	int32_t  flash_attn_type;     // enum llama_flash_attn_type
-	float    rope_freq_base;
-	float    rope_freq_scale;
-	float    yarn_ext_factor;
-	float    yarn_attn_factor;
-	float    yarn_beta_fast;
-	float    yarn_beta_slow;
-	uint32_t yarn_orig_ctx;
-	float    defrag_thold;
-	ggml_backend_sched_eval_callback cb_eval;
-	void * cb_eval_user_data;
-	int32_t type_k;               // enum ggml_type
-	int32_t type_v;               // enum ggml_type
-	ggml_abort_callback abort_callback;
-	void *              abort_callback_data;
-	bool embeddings;
-	bool offload_kqv;
-	bool no_perf;
-	bool op_offload;
-	bool swa_full;
-	bool kv_unified;
-};
-
-typedef struct llama_chat_message { const char * role; const char * content; } llama_chat_message;
-typedef struct llama_logit_bias { llama_token token; float bias; } llama_logit_bias;
-typedef struct llama_sampler_chain_params { bool no_perf; } llama_sampler_chain_params;
-
-struct llama_perf_context_data {
-	double t_start_ms;
-	double t_load_ms;
-	double t_p_eval_ms;
-	double t_eval_ms;
-	int32_t n_p_eval;
-	int32_t n_eval;
-	int32_t n_reused;
-};
-
-void llama_backend_init(void);
-void llama_log_set(ggml_log_callback log_callback, void * user_data);
-
-struct llama_context * llama_init_from_model(struct llama_model * model, struct llama_context_params params);
-void llama_free(struct llama_context * ctx);
-void llama_attach_threadpool(struct llama_context * ctx, struct ggml_threadpool * threadpool, struct ggml_threadpool * threadpool_batch);
-uint32_t llama_n_ctx(const struct llama_context * ctx);
-uint32_t llama_n_batch(const struct llama_context * ctx);
-uint32_t llama_n_ubatch(const struct llama_context * ctx);
-void llama_set_abort_callback(struct llama_context * ctx, ggml_abort_callback abort_callback, void * abort_callback_data);
-int32_t llama_decode(struct llama_context * ctx, struct llama_batch batch);
-float * llama_get_logits_ith(struct llama_context * ctx, int32_t i);
-struct llama_batch llama_batch_init(int32_t n_tokens, int32_t embd, int32_t n_seq_max);
-void llama_batch_free(struct llama_batch batch);
-
-llama_memory_t llama_get_memory(const struct llama_context * ctx);
-void llama_memory_clear(llama_memory_t mem, bool data);
-bool llama_memory_seq_rm(llama_memory_t mem, llama_seq_id seq_id, llama_pos p0, llama_pos p1);
-void llama_memory_seq_add(llama_memory_t mem, llama_seq_id seq_id, llama_pos p0, llama_pos p1, llama_pos delta);
-llama_pos llama_memory_seq_pos_max(llama_memory_t mem, llama_seq_id seq_id);
-bool llama_memory_can_shift(llama_memory_t mem);
-
-const struct llama_vocab * llama_model_get_vocab(const struct llama_model * model);
-int32_t llama_model_n_ctx_train(const struct llama_model * model);
-int32_t llama_model_n_embd(const struct llama_model * model);
-int32_t llama_model_n_layer(const struct llama_model * model);
-int32_t llama_model_n_head(const struct llama_model * model);
-int32_t llama_model_n_head_kv(const struct llama_model * model);
-int32_t llama_model_desc(const struct llama_model * model, char * buf, size_t buf_size);
-uint64_t llama_model_size(const struct llama_model * model);
-uint64_t llama_model_n_params(const struct llama_model * model);
-const char * llama_model_chat_template(const struct llama_model * model, const char * name);
-int32_t llama_model_meta_val_str(const struct llama_model * model, const char * key, char * buf, size_t buf_size);
-bool llama_model_has_encoder(const struct llama_model * model);
-bool llama_model_has_decoder(const struct llama_model * model);
-void llama_model_free(struct llama_model * model);
-
-int32_t llama_vocab_n_tokens(const struct llama_vocab * vocab);
-bool llama_vocab_is_eog(const struct llama_vocab * vocab, llama_token token);
-bool llama_vocab_is_control(const struct llama_vocab * vocab, llama_token token);
-int32_t llama_vocab_get_attr(const struct llama_vocab * vocab, llama_token token); // enum llama_token_attr
-llama_token llama_vocab_bos(const struct llama_vocab * vocab);
-bool llama_vocab_get_add_bos(const struct llama_vocab * vocab);
-const char * llama_vocab_get_text(const struct llama_vocab * vocab, llama_token token);
-int32_t llama_tokenize(const struct llama_vocab * vocab, const char * text, int32_t text_len,
-	llama_token * tokens, int32_t n_tokens_max, bool add_special, bool parse_special);
-int32_t llama_token_to_piece(const struct llama_vocab * vocab, llama_token token, char * buf,
-	int32_t length, int32_t lstrip, bool special);
-
-int32_t llama_chat_builtin_templates(const char ** output, size_t len);
-int32_t llama_chat_apply_template(const char * tmpl, const struct llama_chat_message * chat, size_t n_msg,
-	bool add_ass, char * buf, int32_t length);
-
-struct llama_sampler * llama_sampler_chain_init(struct llama_sampler_chain_params params);
-void llama_sampler_chain_add(struct llama_sampler * chain, struct llama_sampler * smpl);
-void llama_sampler_apply(struct llama_sampler * smpl, llama_token_data_array * cur_p);
-void llama_sampler_accept(struct llama_sampler * smpl, llama_token token);
-void llama_sampler_free(struct llama_sampler * smpl);
-struct llama_sampler * llama_sampler_init_greedy(void);
-struct llama_sampler * llama_sampler_init_dist(uint32_t seed);
-struct llama_sampler * llama_sampler_init_top_k(int32_t k);
-struct llama_sampler * llama_sampler_init_top_p(float p, size_t min_keep);
-struct llama_sampler * llama_sampler_init_min_p(float p, size_t min_keep);
-struct llama_sampler * llama_sampler_init_temp(float t);
-struct llama_sampler * llama_sampler_init_penalties(int32_t penalty_last_n, float penalty_repeat, float penalty_freq, float penalty_present);
-struct llama_sampler * llama_sampler_init_grammar(const struct llama_vocab * vocab, const char * grammar_str, const char * grammar_root);
-struct llama_sampler * llama_sampler_init_logit_bias(int32_t n_vocab, int32_t n_logit_bias, const llama_logit_bias * logit_bias);
-
-struct llama_perf_context_data llama_perf_context(const struct llama_context * ctx);
-void llama_perf_context_reset(struct llama_context * ctx);
-void llama_synchronize(struct llama_context * ctx);
-
-// ---- Hark's helpers (C, so that no Go callback runs on llama.cpp's threads) ----
-
-// The abort flag lives in C memory; Go sets it with an atomic store when the request's context
-// is done, and ggml's CPU backend polls it between graph nodes.
-static bool hark_abort_cb(void * data) {
-	return __atomic_load_n((int32_t *) data, __ATOMIC_RELAXED) != 0;
-}
-static void hark_install_abort(struct llama_context * ctx, int32_t * flag) {
-	llama_set_abort_callback(ctx, hark_abort_cb, flag);
-}
-
-// hark_threadpool_new makes a persistent ggml thread pool. Without one attached, ggml's CPU
-// backend creates and joins its worker threads on every decode, which costs tens of
-// microseconds per generated token. The params struct gets slack in case a newer ggml grows it.
-static struct ggml_threadpool * hark_threadpool_new(int n_threads) {
-	struct ggml_threadpool_params * p = calloc(1, sizeof(struct ggml_threadpool_params) + 256);
-	if (p == NULL) return NULL;
-	ggml_threadpool_params_init(p, n_threads);
-	struct ggml_threadpool * tp = ggml_threadpool_new(p);
-	free(p);
-	return tp;
-}
-
-// The logger is process-global in llama.cpp (and ggml). Hark keeps the most recent errors (to explain a failed load) and echoes everything to stderr only when asked to.
-#define HARK_LOG_KEEP 2048
-static pthread_mutex_t hark_log_mu = PTHREAD_MUTEX_INITIALIZER;
-static char hark_log_buf[HARK_LOG_KEEP];
-static size_t hark_log_len = 0;
-static int hark_log_echo = 0;
-static int hark_log_last_kept = 0;
-
-static void hark_log_cb(int32_t level, const char * text, void * user) {
-	(void) user;
-	if (text == NULL) return;
-	pthread_mutex_lock(&hark_log_mu);
-	if (hark_log_echo) fputs(text, stderr);
-	// levels (ggml.h): 1 debug, 2 info, 3 warn, 4 error, 5 continuation of the previous message
-	int keep = level == 4 || (level == 5 && hark_log_last_kept);
-	if (level != 5) hark_log_last_kept = keep;
-	if (keep) {
-		size_t n = strlen(text);
-		if (n >= HARK_LOG_KEEP) { text += n - (HARK_LOG_KEEP - 1); n = HARK_LOG_KEEP - 1; }
-		if (hark_log_len + n >= HARK_LOG_KEEP) {
-			size_t drop = hark_log_len + n - (HARK_LOG_KEEP - 1);
-			memmove(hark_log_buf, hark_log_buf + drop, hark_log_len - drop);
-			hark_log_len -= drop;
-		}
-		memcpy(hark_log_buf + hark_log_len, text, n);
-		hark_log_len += n;
-	}
-	pthread_mutex_unlock(&hark_log_mu);
-}
-static void hark_log_install(void) { llama_log_set(hark_log_cb, NULL); }
-static void hark_log_set_echo(int on) {
-	pthread_mutex_lock(&hark_log_mu);
-	hark_log_echo = on;
-	pthread_mutex_unlock(&hark_log_mu);
-}
-// hark_log_take copies the kept text into dst (cap bytes) and forgets it; returns the length.
-static size_t hark_log_take(char * dst, size_t cap) {
-	pthread_mutex_lock(&hark_log_mu);
-	size_t n = hark_log_len < cap ? hark_log_len : cap;
-	memcpy(dst, hark_log_buf + hark_log_len - n, n);
-	hark_log_len = 0;
-	pthread_mutex_unlock(&hark_log_mu);
-	return n;
-}
-
-// hark_sample picks the next token from the logits of output idx.
-//   chain:   penalties, top-k, top-p, min-p, temperature and the final picker (dist or greedy)
-//   grammar: NULL, or a grammar sampler kept outside the chain
-// With a grammar it samples unconstrained first and checks only the chosen token against the
-// grammar (cheap); only when that token is not allowed does it run the grammar over the whole
-// vocabulary and sample again (the strategy of llama.cpp's common_sampler). It never lets a
-// token the grammar rejects reach llama_sampler_accept, where llama.cpp would throw (a C++
-// exception that would kill the process). cur is a caller-owned buffer of n_vocab entries.
-// Returns the token, -1 when the grammar allows no token at all, -2 when there are no logits.
-static llama_token hark_sample(struct llama_context * ctx, struct llama_sampler * chain,
-		struct llama_sampler * grammar, int32_t idx, llama_token_data * cur, int32_t n_vocab) {
-	const float * logits = llama_get_logits_ith(ctx, idx);
-	if (logits == NULL) return -2;
-	for (llama_token t = 0; t < n_vocab; t++) {
-		cur[t].id = t; cur[t].logit = logits[t]; cur[t].p = 0.0f;
-	}
-	llama_token_data_array arr = { cur, (size_t) n_vocab, -1, false };
-	llama_sampler_apply(chain, &arr);
-	if (arr.selected < 0 || (size_t) arr.selected >= arr.size) return -2;
-	llama_token tok = arr.data[arr.selected].id;
-	if (grammar != NULL) {
-		llama_token_data one = { tok, 1.0f, 0.0f };
-		llama_token_data_array single = { &one, 1, -1, false };
-		llama_sampler_apply(grammar, &single);
-		if (!isfinite(one.logit)) {
-			for (llama_token t = 0; t < n_vocab; t++) {
-				cur[t].id = t; cur[t].logit = logits[t]; cur[t].p = 0.0f;
-			}
-			arr = (llama_token_data_array) { cur, (size_t) n_vocab, -1, false };
-			llama_sampler_apply(grammar, &arr);
-			int any = 0;
-			for (size_t i = 0; i < arr.size; i++) {
-				if (isfinite(arr.data[i].logit)) { any = 1; break; }
-			}
-			if (!any) return -1;
-			llama_sampler_apply(chain, &arr);
-			if (arr.selected < 0 || (size_t) arr.selected >= arr.size) return -2;
-			tok = arr.data[arr.selected].id;
-			if (!isfinite(arr.data[arr.selected].logit)) return -1;
-		}
-		llama_sampler_accept(grammar, tok);
-	}
-	llama_sampler_accept(chain, tok);
-	return tok;
-}
-
-// hark_grammar_init creates a grammar sampler. llama.cpp's grammar parser reports syntax errors
-// with fprintf(stderr) rather than its logger, so stderr (fd 2) is pointed at a temporary file
-// for the duration of the call and what was written is returned in errbuf (the reason shown to
-// the user); it is not echoed, unless hark_log_echo is on.
-static struct llama_sampler * hark_grammar_init(const struct llama_vocab * vocab, const char * grammar,
-		char * errbuf, size_t errcap) {
-	errbuf[0] = 0;
-	FILE * tmp = tmpfile();
-	int saved = -1;
-	fflush(stderr);
-	if (tmp != NULL) {
-		saved = dup(2);
-		if (saved < 0 || dup2(fileno(tmp), 2) < 0) {
-			if (saved >= 0) close(saved);
-			saved = -1;
-		}
-	}
-	struct llama_sampler * s = llama_sampler_init_grammar(vocab, grammar, "root");
-	if (saved >= 0) {
-		fflush(stderr);
-		dup2(saved, 2);
-		close(saved);
-		long n = ftell(tmp);
-		if (n > 0) {
-			rewind(tmp);
-			size_t got = fread(errbuf, 1, errcap - 1, tmp);
-			errbuf[got] = 0;
-			if (hark_log_echo) fwrite(errbuf, 1, got, stderr);
-		}
-	}
-	if (tmp != NULL) fclose(tmp);
-	return s;
-}
-
-// hark_batch_set fills entry i of a batch made by llama_batch_init(n, 0, 1).
-static void hark_batch_set(struct llama_batch * b, int32_t i, llama_token tok, llama_pos pos, bool logits) {
-	b->token[i] = tok;
-	b->pos[i] = pos;
-	b->n_seq_id[i] = 1;
-	b->seq_id[i][0] = 0;
-	b->logits[i] = logits;
-}
+#include "llama_glue.h"
+#include "ggml-cpu.h"
 */
 import "C"
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
+	"runtime/cgo"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
-
-	"github.com/ollama/ollama/llama"
-	"github.com/ollama/ollama/ml"
 )
 
 // token is a llama.cpp token id.
 type token = int32
 
-// Version is the commit of the llama.cpp sources compiled in.
-func Version() string { return C.GoString(C.LLAMA_COMMIT) }
+// Version names the llama.cpp compiled in: its release and where its sources came from.
+func Version() string {
+	return C.GoString(C.hark_llama_release()) + " (" + C.GoString(C.hark_llama_source()) + ")"
+}
+
+// BuildOptions are the options llama.cpp was compiled with (threading, weight repacking, ISA).
+func BuildOptions() string { return C.GoString(C.hark_llama_options()) }
 
 var backendOnce sync.Once
 
-// initBackend initialises llama.cpp once per process and routes its log through Hark's logger.
-// llama_backend_init is called directly rather than through ollama's BackendInit, which also
-// scans ollama's library folders for GPU backends and logs a banner through slog.
+// initBackend initialises llama.cpp once per process.
 func initBackend() {
 	backendOnce.Do(func() {
 		C.hark_log_install()
@@ -391,12 +53,10 @@ func initBackend() {
 }
 
 func init() {
-	// ollama's packages install a logger at init that prints to stderr whenever slog's default
-	// level allows; ours replaces it (silent unless SetVerboseLog(true)).
 	C.hark_log_install()
 }
 
-// SetVerboseLog makes llama.cpp's own log go to stderr (on) or nowhere (off, the default).
+// SetVerboseLog makes llama.cpp's own log go to stderr too (on), or not (off, the default).
 // llama.cpp's logger is process-wide, so this affects every model.
 func SetVerboseLog(on bool) {
 	v := C.int(0)
@@ -406,6 +66,52 @@ func SetVerboseLog(on bool) {
 	C.hark_log_set_echo(v)
 }
 
+// logger receives llama.cpp's log lines at debug level (see SetLogger).
+var (
+	logMu   sync.Mutex
+	logger  *slog.Logger
+	logLine strings.Builder
+)
+
+// SetLogger routes llama.cpp's own log (model loading, warnings, errors) to l, every line at
+// debug level, so that it shows only where l's handler lets debug records through. nil (the
+// default) drops it. llama.cpp's logger is process-wide.
+func SetLogger(l *slog.Logger) {
+	logMu.Lock()
+	logger = l
+	on := l != nil && l.Enabled(context.Background(), slog.LevelDebug)
+	logMu.Unlock()
+	v := C.int(0)
+	if on {
+		v = 1
+	}
+	C.hark_log_set_forward(v)
+}
+
+// harkLlamaLog receives a piece of a log line from llama_glue.c; pieces are joined into lines.
+//
+//export harkLlamaLog
+func harkLlamaLog(level C.int, text *C.char) {
+	s := C.GoString(text)
+	logMu.Lock()
+	defer logMu.Unlock()
+	if logger == nil {
+		return
+	}
+	logLine.WriteString(s)
+	for {
+		line, rest, ok := strings.Cut(logLine.String(), "\n")
+		if !ok {
+			return
+		}
+		if line = strings.TrimSpace(line); line != "" {
+			logger.Debug(line, "engine", "llama.cpp", "level", int(level))
+		}
+		logLine.Reset()
+		logLine.WriteString(rest)
+	}
+}
+
 // takeLog returns (and forgets) llama.cpp's recent warnings and errors, trimmed, one line each.
 func takeLog() string {
 	buf := make([]byte, C.HARK_LOG_KEEP)
@@ -413,28 +119,31 @@ func takeLog() string {
 	return strings.TrimSpace(string(buf[:n]))
 }
 
-// checkLayout verifies that the hand-declared llama_context_params has the size and field
-// offsets of the real one, using ollama's Go copy of the C struct (its only field) as the witness.
-func checkLayout() error {
-	var ours C.struct_llama_context_params
-	theirs := llama.NewContextParams(1234, 56, 1, 7, ml.FlashAttentionEnabled, "q8_0")
-	if unsafe.Sizeof(theirs) != unsafe.Sizeof(ours) {
-		return fmt.Errorf("llm: llama_context_params is %d bytes in the linked llama.cpp but %d as declared in llm: update llamacpp.go from llama.h", unsafe.Sizeof(theirs), unsafe.Sizeof(ours))
-	}
-	p := (*C.struct_llama_context_params)(unsafe.Pointer(&theirs))
-	const q8_0 = 8
-	if p.n_ctx != 1234 || p.n_ubatch != 56 || p.n_threads != 7 || p.n_threads_batch != 7 || p.flash_attn_type != 1 ||
-		p.type_k != q8_0 || p.type_v != q8_0 || !bool(p.embeddings) {
-		return errors.New("llm: llama_context_params fields are not where llamacpp.go declares them: update it from llama.h")
-	}
-	return nil
-}
-
 // ---- model ----
 
 type cModel = *C.struct_llama_model
 
-func modelHandle(m *llama.Model) cModel { return *(*cModel)(unsafe.Pointer(m)) }
+// loadModel maps a GGUF file; progress (may be nil) gets the fraction loaded.
+func loadModel(path string, progress func(float64)) (cModel, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var h cgo.Handle
+	if progress != nil {
+		h = cgo.NewHandle(progress)
+		defer h.Delete()
+	}
+	m := C.hark_model_load(cpath, C.uintptr_t(h))
+	if m == nil {
+		return nil, fmt.Errorf("llm: llama.cpp could not load %s%s", path, logSuffix())
+	}
+	return m, nil
+}
+
+//export harkLoadProgress
+func harkLoadProgress(h C.uintptr_t, p C.float) C.bool {
+	cgo.Handle(h).Value().(func(float64))(float64(p))
+	return true
+}
 
 func freeModel(m cModel) { C.llama_model_free(m) }
 
@@ -551,14 +260,19 @@ func (v vocab) tokenize(text string, addSpecial, parseSpecial bool) ([]token, er
 }
 
 // piece appends the text of t to buf. Control tokens (template markup, BOS/EOS) give no text.
-func (v vocab) piece(buf []byte, t token) []byte {
+func (v vocab) piece(buf []byte, t token) []byte { return v.pieceOf(buf, t, false) }
+
+// pieceSpecial appends the text of t to buf, the markup of control tokens included.
+func (v vocab) pieceSpecial(buf []byte, t token) []byte { return v.pieceOf(buf, t, true) }
+
+func (v vocab) pieceOf(buf []byte, t token, special bool) []byte {
 	var tmp [64]byte
-	n := C.llama_token_to_piece(v.c, C.llama_token(t), (*C.char)(unsafe.Pointer(&tmp[0])), C.int32_t(len(tmp)), 0, false)
+	n := C.llama_token_to_piece(v.c, C.llama_token(t), (*C.char)(unsafe.Pointer(&tmp[0])), C.int32_t(len(tmp)), 0, C.bool(special))
 	if n >= 0 {
 		return append(buf, tmp[:n]...)
 	}
 	big := make([]byte, -int(n))
-	n = C.llama_token_to_piece(v.c, C.llama_token(t), (*C.char)(unsafe.Pointer(&big[0])), C.int32_t(len(big)), 0, false)
+	n = C.llama_token_to_piece(v.c, C.llama_token(t), (*C.char)(unsafe.Pointer(&big[0])), C.int32_t(len(big)), 0, C.bool(special))
 	return append(buf, big[:max(0, int(n))]...)
 }
 
@@ -620,27 +334,25 @@ type contextParams struct {
 }
 
 func newContext(m cModel, p contextParams) (*cContext, error) {
-	if err := checkLayout(); err != nil {
-		return nil, err
-	}
-	// Start from ollama's params (llama_context_default_params plus its settings), then undo
-	// what does not fit Hark: embeddings=true would extract embeddings on every decode.
-	fa := ml.FlashAttentionAuto
-	switch p.flash {
-	case FlashAttentionOn:
-		fa = ml.FlashAttentionEnabled
-	case FlashAttentionOff:
-		fa = ml.FlashAttentionDisabled
-	}
-	base := llama.NewContextParams(p.nCtx, p.nBatch, 1, p.threads, fa, "")
-	cp := *(*C.struct_llama_context_params)(unsafe.Pointer(&base))
+	cp := C.llama_context_default_params()
+	cp.n_ctx = C.uint32_t(p.nCtx)
 	cp.n_batch = C.uint32_t(p.nBatch)
 	cp.n_ubatch = C.uint32_t(p.nBatch)
+	cp.n_seq_max = 1
+	cp.n_threads = C.int32_t(p.threads)
 	cp.n_threads_batch = C.int32_t(p.batchThreads)
+	switch p.flash {
+	case FlashAttentionOn:
+		cp.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_ENABLED
+	case FlashAttentionAuto:
+		cp.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_AUTO
+	default:
+		cp.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_DISABLED
+	}
 	cp.embeddings = false
 	cp.no_perf = false
-	abort := (*C.int32_t)(C.calloc(1, C.size_t(unsafe.Sizeof(C.int32_t(0)))))
-	cp.abort_callback = nil // installed below through the helper, which owns the C function pointer
+	abort := (*C.int32_t)(C.calloc(2, C.size_t(unsafe.Sizeof(C.int32_t(0))))) // flag, polls
+	cp.abort_callback = nil                                                   // installed below through the helper, which owns the C function pointer
 	c := C.llama_init_from_model(m, cp)
 	if c == nil {
 		C.free(unsafe.Pointer(abort))
@@ -700,9 +412,21 @@ func (x *cContext) setAbort(on bool) {
 	atomic.StoreInt32((*int32)(unsafe.Pointer(x.abort)), v)
 }
 
+// abortPolls counts how often ggml has polled the abort flag (it does so while computing).
+func (x *cContext) abortPolls() int32 {
+	return atomic.LoadInt32((*int32)(unsafe.Add(unsafe.Pointer(x.abort), unsafe.Sizeof(int32(0)))))
+}
+
+// testHookDecode, when set (by tests), is called before each llama_decode with the number of
+// tokens in the batch.
+var testHookDecode func(x *cContext, n int)
+
 // decode evaluates toks at positions pos, pos+1, ...; logits are computed for the last token only.
 // len(toks) must not exceed nBatch.
 func (x *cContext) decode(toks []token, pos int) error {
+	if testHookDecode != nil {
+		testHookDecode(x, len(toks))
+	}
 	for i, t := range toks {
 		C.hark_batch_set(&x.batch, C.int32_t(i), C.llama_token(t), C.llama_pos(pos+i), C.bool(i == len(toks)-1))
 	}
@@ -803,7 +527,7 @@ func newSampler(v vocab, s samplerSpec) (*sampler, error) {
 		add(C.llama_sampler_init_logit_bias(C.int32_t(v.size()), C.int32_t(len(bias)), &bias[0]))
 	}
 	if s.repeat > 0 && s.repeat != 1 {
-		add(C.llama_sampler_init_penalties(C.int32_t(s.repeatLastN), C.float(s.repeat), 0, 0))
+		add(C.llama_sampler_init_penalties(C.int32_t(v.size()), C.int32_t(s.repeatLastN), C.float(s.repeat), 0, 0))
 	}
 	if s.temp <= 0 {
 		add(C.llama_sampler_init_greedy())
@@ -871,20 +595,44 @@ func (x *cContext) sample(s *sampler) (token, error) {
 
 // ---- JSON schema ----
 
-// schemaToGrammar converts a JSON schema to GBNF with llama.cpp's converter (through ollama's
-// wrapper, which catches the C++ exceptions an invalid schema raises).
+// schemaToGrammar converts a JSON schema to GBNF with llama.cpp's converter (common's
+// json-schema-to-grammar; the glue catches the C++ exceptions an invalid schema raises).
 func schemaToGrammar(schema string) (string, error) {
-	g := llama.SchemaToGrammar([]byte(schema))
+	cs := C.CString(schema)
+	defer C.free(unsafe.Pointer(cs))
+	var cerr *C.char
+	g := C.hark_schema_to_grammar(cs, &cerr)
 	if g == nil {
-		return "", fmt.Errorf("%w: not a JSON schema llama.cpp can convert", ErrBadGrammar)
+		reason := "not a JSON schema llama.cpp can convert"
+		if cerr != nil {
+			reason += ": " + C.GoString(cerr)
+			C.free(unsafe.Pointer(cerr))
+		}
+		return "", fmt.Errorf("%w: %s", ErrBadGrammar, reason)
 	}
-	return string(g), nil
+	defer C.free(unsafe.Pointer(g))
+	return C.GoString(g), nil
 }
+
+// compiledArchs lists the architectures the compiled llama.cpp knows (llm_arch_name).
+var compiledArchs = sync.OnceValue(func() []string {
+	n := int(C.hark_arch_names(nil, 0))
+	if n <= 0 {
+		return nil
+	}
+	ptrs := make([]*C.char, n)
+	C.hark_arch_names((**C.char)(unsafe.Pointer(&ptrs[0])), C.int(n))
+	names := make([]string, n)
+	for i, p := range ptrs {
+		names[i] = C.GoString(p)
+	}
+	return names
+})
 
 // ---- ggml type table (for CheckFile's tensor sizes; a test compares ours with ggml's) ----
 
 func ggmlTypeSize(t int) (blockSize, typeSize int, name string) {
-	return int(C.ggml_blck_size(C.int32_t(t))), int(C.ggml_type_size(C.int32_t(t))), C.GoString(C.ggml_type_name(C.int32_t(t)))
+	return int(C.ggml_blck_size(uint32(t))), int(C.ggml_type_size(uint32(t))), C.GoString(C.ggml_type_name(uint32(t)))
 }
 
 // logSuffix formats llama.cpp's recent warnings and errors for an error message.

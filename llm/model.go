@@ -11,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/ollama/ollama/llama"
-
 	_ "hark/internal/cpucheck" // stop with a clear message on a CPU this build cannot run on
 )
 
@@ -20,10 +18,10 @@ import (
 type FlashAttention int
 
 const (
-	// FlashAttentionOff is the default: in the llama.cpp compiled in (ollama v0.17.4's), the
-	// CPU flash-attention kernel has no tiled path for prompts, and evaluating a prompt with it
-	// is 1.6 to 5 times slower (BenchmarkPromptEval), while generation runs at the same speed.
-	// The price of off is a larger compute buffer for long prompts.
+	// FlashAttentionOff is the default: in the llama.cpp Hark compiled before (ollama v0.17.4's),
+	// the CPU flash-attention kernel had no tiled path for prompts, and evaluating a prompt with
+	// it was 1.6 to 5 times slower (BenchmarkPromptEval), while generation ran at the same
+	// speed. The price of off is a larger compute buffer for long prompts.
 	FlashAttentionOff FlashAttention = iota
 	FlashAttentionOn
 	FlashAttentionAuto // llama.cpp decides (on, for the CPU backend)
@@ -37,8 +35,8 @@ const MaxBatchSize = 512
 // Options configure Load. The zero value picks sensible defaults.
 type Options struct {
 	// ContextSize is the context window in tokens: the whole conversation (system prompt,
-	// turns kept, the reply being written) must fit in it. 0 = 4096, or the model's training
-	// context if that is smaller. llama.cpp rounds it up to a multiple of 256 (Info.ContextSize
+	// turns kept, the reply being written) must fit in it. 0 = 4096. It is capped by the
+	// model's training context. llama.cpp rounds it up to a multiple of 256 (Info.ContextSize
 	// is the size in use).
 	ContextSize int
 	// Threads used while generating; 0 = the number of CPUs.
@@ -65,7 +63,6 @@ const DefaultContextSize = 4096
 // Model is a loaded GGUF model with one llama.cpp context (one KV cache). Its methods are safe
 // for concurrent use: requests that need the context take turns (see the package doc).
 type Model struct {
-	lm     *llama.Model
 	cm     cModel
 	x      *cContext
 	voc    vocab
@@ -102,9 +99,10 @@ func Load(path string, opts Options) (*Model, error) {
 	}
 	if opts.ContextSize == 0 {
 		opts.ContextSize = DefaultContextSize
-		if info.TrainContext > 0 && info.TrainContext < opts.ContextSize {
-			opts.ContextSize = info.TrainContext
-		}
+	}
+	// Positions past the training context are ones the model never saw.
+	if info.TrainContext > 0 && info.TrainContext < opts.ContextSize {
+		opts.ContextSize = info.TrainContext
 	}
 	if opts.ContextSize < 16 {
 		return nil, fmt.Errorf("llm: a context of %d tokens is too small", opts.ContextSize)
@@ -122,15 +120,11 @@ func Load(path string, opts Options) (*Model, error) {
 
 	initBackend()
 	takeLog()
-	params := llama.ModelParams{UseMmap: true}
-	if opts.Progress != nil {
-		params.Progress = func(p float32) { opts.Progress(float64(p)) }
-	}
-	lm, err := llama.LoadModelFromFile(path, params)
+	cm, err := loadModel(path, opts.Progress)
 	if err != nil {
-		return nil, fmt.Errorf("llm: llama.cpp could not load %s%s", path, logSuffix())
+		return nil, err
 	}
-	m := &Model{lm: lm, cm: modelHandle(lm), info: info, turn: make(chan struct{}, 1), closing: make(chan struct{})}
+	m := &Model{cm: cm, info: info, turn: make(chan struct{}, 1), closing: make(chan struct{})}
 	facts := readModelFacts(m.cm)
 	if !facts.hasDecoder || facts.hasEncoder {
 		freeModel(m.cm)
@@ -146,7 +140,7 @@ func Load(path string, opts Options) (*Model, error) {
 	if m.spacePrefix {
 		m.guard, _ = m.voc.tokenize("\n", false, false)
 	}
-	if m.format, err = chooseFormat(opts.ChatTemplate, facts.template); err != nil {
+	if m.format, err = chooseFormat(m.cm, opts.ChatTemplate, facts.template); err != nil {
 		m.x.free()
 		freeModel(m.cm)
 		return nil, fmt.Errorf("llm: %s: %w", path, err)
@@ -225,6 +219,7 @@ func (m *Model) Close() error {
 	m.abortMu.Unlock()
 	m.turn <- struct{}{} // wait for the request in progress; nobody gets the turn after this
 	m.x.free()
+	m.format.free()
 	freeModel(m.cm)
 	return nil
 }

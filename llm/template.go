@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ const (
 	RoleSystem    = "system"
 	RoleUser      = "user"
 	RoleAssistant = "assistant"
+	RoleTool      = "tool" // the result of a tool call (see Chat.SendToolResults)
 )
 
 // Message is one turn of a conversation.
@@ -20,6 +22,10 @@ type Message struct {
 	// Interrupted marks an assistant reply that was cut short (cancelled); Content is what had
 	// been shown until then.
 	Interrupted bool
+	// ToolCalls are the calls an assistant message made; ToolCallID and ToolName mark a
+	// RoleTool message as the result of one.
+	ToolCalls            []ToolCall
+	ToolCallID, ToolName string
 }
 
 // PlainFormat is the TemplateFamily of models chatted with as plain text completion.
@@ -27,8 +33,11 @@ const PlainFormat = "plain"
 
 // chatFormat renders conversations into the text the model reads.
 type chatFormat struct {
-	name string // "chatml", "llama2", ..., or PlainFormat
-	tmpl string // what llama_chat_apply_template gets; "" for plain
+	name string // "chatml", "llama3", ... (llama.cpp's name for the family), "jinja", or PlainFormat
+	// layer renders with llama.cpp's chat layer (the Jinja template); nil for plain text and
+	// for a built-in template name given as an override, which tmpl holds.
+	layer *chatLayer
+	tmpl  string
 }
 
 // replyMark stands in for a reply's text while rendering, to find where the reply sits in the
@@ -45,64 +54,153 @@ var probeChat = []Message{
 }
 
 // chooseFormat picks how to format chats: the override, else the model's own template, else
-// plain completion. A model template llama.cpp does not recognise also falls back to plain
-// (and says so in the family name); an override it does not recognise is an error.
-func chooseFormat(override, modelTemplate string) (chatFormat, error) {
-	switch strings.ToLower(strings.TrimSpace(override)) {
+// plain completion. Templates are rendered by llama.cpp's chat layer (Jinja, with llama.cpp's
+// fixes for templates that lack a system role and the like); a built-in name other than
+// chatml given as the override is rendered by llama_chat_apply_template. A model template that
+// does not render a chat falls back to plain (and says so in the family name); an override that
+// does not is an error.
+func chooseFormat(m cModel, override, modelTemplate string) (chatFormat, error) {
+	ov := strings.TrimSpace(override)
+	switch strings.ToLower(ov) {
 	case "plain", "none":
 		return chatFormat{name: PlainFormat}, nil
 	case "":
 		if strings.TrimSpace(modelTemplate) == "" {
 			return chatFormat{name: PlainFormat}, nil
 		}
-		f, ok := recogniseTemplate(modelTemplate)
-		if !ok {
-			return chatFormat{name: PlainFormat + " (the model's chat template is not one llama.cpp recognises)"}, nil
+		f, err := jinjaFormat(m, "", modelTemplate)
+		if err != nil {
+			return chatFormat{name: PlainFormat + " (the model's chat template does not render: " + err.Error() + ")"}, nil
 		}
 		return f, nil
 	}
-	f, ok := recogniseTemplate(override)
-	if !ok {
-		return chatFormat{}, fmt.Errorf("chat template %.40q is not one llama.cpp recognises; known names: %s", override, strings.Join(builtinTemplates(), ", "))
+	if ov != "chatml" && slices.Contains(builtinTemplates(), ov) {
+		f := chatFormat{name: ov, tmpl: ov}
+		if _, ok := applyTemplate(ov, probeChat, true); !ok {
+			return chatFormat{}, fmt.Errorf("llama.cpp cannot render chat template %q", ov)
+		}
+		return f, nil
+	}
+	f, err := jinjaFormat(m, override, override)
+	if err != nil {
+		return chatFormat{}, fmt.Errorf("chat template %.40q is not one llama.cpp can use (%v); known names: %s", override, err, strings.Join(builtinTemplates(), ", "))
 	}
 	return f, nil
 }
 
-// recogniseTemplate asks llama.cpp to render the probe chat with tmpl, and names the built-in
-// template that renders it the same way.
-func recogniseTemplate(tmpl string) (chatFormat, bool) {
-	out, ok := applyTemplate(tmpl, probeChat, true)
-	if !ok {
-		return chatFormat{}, false
+// jinjaFormat loads a template into llama.cpp's chat layer and checks that it renders a chat:
+// every message of probeChat must appear in the output.
+func jinjaFormat(m cModel, override, source string) (chatFormat, error) {
+	layer, err := newChatLayer(m, override)
+	if err != nil {
+		return chatFormat{}, err
+	}
+	f := chatFormat{name: "jinja", layer: layer}
+	out, err := f.renderErr(probeChat, true)
+	if err == nil {
+		for _, msg := range probeChat {
+			if !strings.Contains(out, msg.Content) {
+				err = fmt.Errorf("its output %.60q lacks the messages", out)
+				break
+			}
+		}
+	}
+	if err != nil {
+		layer.free()
+		return chatFormat{}, err
+	}
+	if name, ok := recogniseTemplate(source); ok {
+		f.name = name
+	}
+	return f, nil
+}
+
+// free releases the chat layer's templates.
+func (f *chatFormat) free() { f.layer.free() }
+
+// recogniseTemplate names the built-in llama.cpp template that renders the probe chat as tmpl
+// does (llama_chat_apply_template recognises Jinja templates by their markers).
+func recogniseTemplate(tmpl string) (string, bool) {
+	if _, ok := applyTemplate(tmpl, probeChat, true); !ok {
+		return "", false
 	}
 	// Contents with spaces around them tell apart the variants that strip messages.
 	padded := slices.Clone(probeChat)
 	for i := range padded {
 		padded[i].Content = " " + padded[i].Content + " "
 	}
-	out, _ = applyTemplate(tmpl, padded, true)
-	name := "custom"
+	out, _ := applyTemplate(tmpl, padded, true)
 	names := builtinTemplates()
 	if slices.Contains(names, tmpl) {
-		name = tmpl
-	} else {
-		for _, n := range names {
-			if o, ok := applyTemplate(n, padded, true); ok && o == out {
-				name = n
-				break
-			}
+		return tmpl, true
+	}
+	for _, n := range names {
+		if o, ok := applyTemplate(n, padded, true); ok && o == out {
+			return n, true
 		}
 	}
-	return chatFormat{name: name, tmpl: tmpl}, true
+	return "custom", true
 }
 
-// render formats msgs; addAssistant appends the opening of the assistant's reply.
-func (f chatFormat) render(msgs []Message, addAssistant bool) string {
-	if f.tmpl == "" {
-		return renderPlain(msgs)
+// toOAI converts messages to OpenAI's chat format for the chat layer.
+func toOAI(msgs []Message) []oaiMessage {
+	out := make([]oaiMessage, 0, len(msgs))
+	for _, m := range msgs {
+		o := oaiMessage{Role: m.Role, Content: m.Content, ToolCallID: m.ToolCallID, Name: m.ToolName}
+		for _, tc := range m.ToolCalls {
+			var c oaiToolCall
+			c.ID, c.Type = tc.ID, "function"
+			c.Function.Name, c.Function.Arguments = tc.Name, string(tc.Arguments)
+			o.ToolCalls = append(o.ToolCalls, c)
+		}
+		out = append(out, o)
 	}
-	out, ok := applyTemplate(f.tmpl, msgs, addAssistant)
-	if !ok { // recognised at load time, so this cannot happen; degrade rather than fail a turn
+	return out
+}
+
+// toOAITools converts tools to OpenAI's function tools for the chat layer.
+func toOAITools(tools []Tool) []oaiTool {
+	out := make([]oaiTool, 0, len(tools))
+	for _, t := range tools {
+		var o oaiTool
+		o.Type = "function"
+		o.Function.Name, o.Function.Description, o.Function.Parameters = t.Name, t.Description, t.Parameters
+		if len(o.Function.Parameters) == 0 {
+			o.Function.Parameters = json.RawMessage(`{"type":"object","properties":{}}`)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// renderErr formats msgs (with tools offered, if any); addAssistant appends the opening of
+// the assistant's reply.
+func (f chatFormat) renderErr(msgs []Message, addAssistant bool, tools ...Tool) (string, error) {
+	switch {
+	case f.layer != nil:
+		r, err := f.layer.apply(toOAI(msgs), toOAITools(tools), addAssistant)
+		return r.Prompt, err
+	case f.tmpl != "":
+		out, ok := applyTemplate(f.tmpl, msgs, addAssistant)
+		if !ok {
+			return "", fmt.Errorf("%w: llama.cpp does not know %q", errTemplate, f.tmpl)
+		}
+		return out, nil
+	}
+	return renderPlain(msgs), nil
+}
+
+// render formats msgs; addAssistant appends the opening of the assistant's reply. The format
+// rendered the probe chat at load time; should a conversation fail to render later, it is
+// rendered as plain text rather than failing the turn.
+func (f chatFormat) render(msgs []Message, addAssistant bool) string {
+	return f.renderTools(msgs, addAssistant, nil)
+}
+
+// renderTools is render with tools offered to the model.
+func (f chatFormat) renderTools(msgs []Message, addAssistant bool, tools []Tool) string {
+	out, err := f.renderErr(msgs, addAssistant, tools...)
+	if err != nil {
 		return renderPlain(msgs)
 	}
 	return out
@@ -140,7 +238,7 @@ func startsWithSpace(s string) bool { return s != "" && unicode.IsSpace(rune(s[0
 // the text that opens a user turn and the text that closes the assistant's (trimmed), when the
 // model writes them as plain text rather than as the special tokens that end generation.
 func (f chatFormat) stops() []string {
-	if f.tmpl == "" {
+	if f.layer == nil && f.tmpl == "" {
 		return nil
 	}
 	var out []string
@@ -151,12 +249,12 @@ func (f chatFormat) stops() []string {
 		}
 	}
 	// The text closing an assistant turn, and the text opening a user turn.
-	if x, ok := applyTemplate(f.tmpl, []Message{{Role: RoleUser, Content: "U"}, {Role: RoleAssistant, Content: replyMark}}, false); ok {
+	if x, err := f.renderErr([]Message{{Role: RoleUser, Content: "U"}, {Role: RoleAssistant, Content: replyMark}}, false); err == nil {
 		if i := strings.Index(x, replyMark); i >= 0 {
 			add(x[i+len(replyMark):])
 		}
 	}
-	if x, ok := applyTemplate(f.tmpl, []Message{{Role: RoleUser, Content: replyMark}}, false); ok {
+	if x, err := f.renderErr([]Message{{Role: RoleUser, Content: replyMark}}, false); err == nil {
 		if i := strings.Index(x, replyMark); i >= 0 {
 			add(x[:i])
 		}

@@ -50,6 +50,36 @@ type Class struct {
 	ASR         string `toml:"asr"`
 	LLM         string `toml:"llm"`
 	VAD         string `toml:"vad"`
+	// ASRMultilingual and LLMMultilingual replace ASR and LLM when the configured language is
+	// not English (English-only whisper models cannot hear anything else).
+	ASRMultilingual string `toml:"asr_multilingual" json:"asr_multilingual"`
+	LLMMultilingual string `toml:"llm_multilingual" json:"llm_multilingual"`
+}
+
+// For returns the class's defaults for a spoken language (whisper's code, or "auto"): the
+// multilingual models unless the language is English.
+func (c Class) For(lang string) Class {
+	if lang == "" || lang == "en" {
+		return c
+	}
+	if c.ASRMultilingual != "" {
+		c.ASR = c.ASRMultilingual
+	}
+	if c.LLMMultilingual != "" {
+		c.LLM = c.LLMMultilingual
+	}
+	return c
+}
+
+// Speaks reports whether a model handles a language (whisper's code): its languages list it,
+// or say "multi". "auto" needs a multilingual model.
+func (e Entry) Speaks(lang string) bool {
+	for _, l := range e.Languages {
+		if l == "multi" || (l == lang && lang != "auto") {
+			return true
+		}
+	}
+	return false
 }
 
 // Model returns the class's default model name for a kind.
@@ -185,6 +215,11 @@ func (m *Manifest) validate() error {
 			e, ok := m.Lookup(c.Model(k))
 			if !ok || e.Kind != k {
 				errs = append(errs, fmt.Errorf("device class %q: %s %q is not a %s in the manifest", name, k, c.Model(k), k.Describe()))
+			}
+			if multi := c.For("zh").Model(k); multi != c.Model(k) {
+				if e, ok := m.Lookup(multi); !ok || e.Kind != k || !e.Speaks("zh") {
+					errs = append(errs, fmt.Errorf("device class %q: multilingual %s %q is not a multilingual %s in the manifest", name, k, multi, k.Describe()))
+				}
 			}
 		}
 	}

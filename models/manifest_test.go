@@ -96,3 +96,29 @@ func TestSuggest(t *testing.T) {
 		t.Errorf("Suggest(nonsense) = %v, want none", got)
 	}
 }
+
+// TestClassForLanguage: for any language but English each device class's defaults are
+// multilingual models that handle it.
+func TestClassForLanguage(t *testing.T) {
+	m, err := LoadManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cn := range ClassNames() {
+		c, err := m.Class(cn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, lang := range []string{"en", "zh", "auto", "de"} {
+			for _, k := range []Kind{ASR, LLM} {
+				e, ok := m.Lookup(c.For(lang).Model(k))
+				if !ok {
+					t.Fatalf("%s/%s: %s %q not in the manifest", cn, lang, k, c.For(lang).Model(k))
+				}
+				if !e.Speaks(lang) {
+					t.Errorf("class %s, language %s: the default %s %s handles %v", cn, lang, k, e.Name, e.Languages)
+				}
+			}
+		}
+	}
+}

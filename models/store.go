@@ -354,7 +354,7 @@ type Selection struct {
 // configuration (models.asr, models.llm, models.vad; "" for the class default), class the
 // device class. The first-run window uses it to see what is missing: selections with an Entry
 // and !Installed can be downloaded with Pull; others need another file.
-func (s *Store) Select(m *Manifest, class string, configured map[Kind]string) []Selection {
+func (s *Store) Select(m *Manifest, class, lang string, configured map[Kind]string) []Selection {
 	var out []Selection
 	for _, k := range Kinds() {
 		sel := Selection{Kind: k, Ref: configured[k]}
@@ -365,7 +365,7 @@ func (s *Store) Select(m *Manifest, class string, configured map[Kind]string) []
 				out = append(out, sel)
 				continue
 			}
-			sel.Ref, sel.ByDefault = c.Model(k), true
+			sel.Ref, sel.ByDefault = c.For(lang).Model(k), true
 		}
 		sel.Path, sel.Entry, sel.Err = s.Resolve(m, sel.Ref, k)
 		sel.Installed = sel.Err == nil

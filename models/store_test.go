@@ -45,7 +45,7 @@ func TestResolveAndSelect(t *testing.T) {
 		}
 	}
 
-	sels := s.Select(m, ClassCar, map[Kind]string{LLM: local})
+	sels := s.Select(m, ClassCar, "en", map[Kind]string{LLM: local})
 	if len(sels) != 3 {
 		t.Fatalf("Select: %+v", sels)
 	}

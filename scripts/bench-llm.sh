@@ -4,13 +4,14 @@
 # times and the best run of each is kept (the one least disturbed by other load).
 #
 # usage: scripts/bench-llm.sh [LLAMA_BENCH] [THREADS] [ROUNDS] [FA]
-#   LLAMA_BENCH  default /tmp/ref/build/bin/llama-bench-app (../shared/bench/build-llama-ref.sh
-#                /tmp/ref/build app builds it: same ggml build settings as Hark's)
+#   LLAMA_BENCH  default /tmp/ref/build/bin/llama-bench (../shared/bench/build-llama-ref.sh
+#                /tmp/ref/build builds it: llama.cpp's default build, the same sources, options
+#                and ISA as Hark's own build of llama.cpp)
 #   FA           flash attention, on or off (default off, as Hark runs; llama-bench's own
 #                default, auto, means on for the CPU)
 # Needs the cgo environment (eval "$(make -s env)").
 set -euo pipefail
-BENCH="${1:-/tmp/ref/build/bin/llama-bench-app}"
+BENCH="${1:-/tmp/ref/build/bin/llama-bench}"
 THREADS="${2:-$(nproc)}"
 ROUNDS="${3:-8}"
 FA="${4:-off}"
@@ -29,7 +30,8 @@ for model in stories260K q4_0-100M; do
   : >/tmp/bench-llm-$model.txt
   for _ in $(seq "$ROUNDS"); do
     "$BENCH" -m "$file" -t "$THREADS" -p 512 -n 128 -b 512 -ub 512 -fa "$FA01" -r 1 -o csv 2>/dev/null |
-      awk -F, 'NR > 1 { gsub(/"/, ""); print ($(NF-7) > 0 ? "llama-bench-pp512" : "llama-bench-tg128"), $(NF-1) }' >>/tmp/bench-llm-$model.txt || true
+      awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { gsub(/"/, "", $i); col[$i] = i }; next }
+        { gsub(/"/, ""); print ($col["n_prompt"] > 0 ? "llama-bench-pp512" : "llama-bench-tg128"), $col["avg_ts"] }' >>/tmp/bench-llm-$model.txt || true
     "$TEST" -test.run '^$' -test.bench "(PromptEval|Generation|RawDecode)/$model" -test.benchtime 2x 2>/dev/null |
       awk '/^Benchmark/ { for (i = 1; i <= NF; i++) if ($i ~ /tok\/s$/ || $i ~ /us\/token$/) print $1 "-" $i, $(i-1) }' >>/tmp/bench-llm-$model.txt
   done

@@ -16,16 +16,17 @@ GO_VERSION=1.26.8
 GO_ZIP_SHA256=30c2b1bf7dcc88d3eb0a1364e47ddd9128edb3110a30e8a0ef61cd5856b31de7
 GO_HOME=${HARK_GO_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/hark/go$GO_VERSION}
 
-# Packages to build and run Hark (cgo: gcc; Fyne: GL/X11 headers; llama.cpp: two vendored headers
-# its Go module zip lacks; audio: PulseAudio client; speech output: espeak-ng and sonic, linked
-# statically, with their voice data; echo cancellation: SpeexDSP, linked statically).
-APT_RUN=(gcc g++ libc6-dev make pkg-config git curl ca-certificates unzip
+# Packages to build and run Hark (cgo: gcc; Fyne: GL/X11 headers; llama.cpp: cmake; audio:
+# PulseAudio client; speech output: espeak-ng and sonic, linked statically, with their voice
+# data; echo cancellation: SpeexDSP, linked statically; a CJK font, which Fyne falls back to for
+# Chinese, Japanese and Korean text: without one they are boxes).
+APT_RUN=(gcc g++ libc6-dev make cmake pkg-config git curl ca-certificates unzip fonts-wqy-microhei
   libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
-  nlohmann-json3-dev libstb-dev libpulse0 libasound2
+  libpulse0 libasound2
   libespeak-ng-dev libsonic-dev espeak-ng-data libspeexdsp-dev)
 # And to test it as a person would: a virtual display and sound server, speech, screenshots.
 APT_TEST=(xvfb xauth x11-utils xdotool imagemagick pulseaudio pulseaudio-utils sox espeak-ng
-  strace util-linux pocketsphinx-testdata)
+  strace util-linux pocketsphinx-testdata xclip)
 
 log() { echo "setup: $*" >&2; }
 
@@ -79,6 +80,7 @@ npm_sources() {
   want=$(sed -n '/"node_modules\/whisper.rn"/,/}/s/.*"version": "\([^"]*\)".*/\1/p' package-lock.json | head -1)
   have=$(sed -n 's/^ *"version": "\([^"]*\)".*/\1/p' node_modules/whisper.rn/package.json 2>/dev/null | head -1 || true)
   [ "$want" = "$have" ] && [ -f node_modules/whisper.rn/cpp/whisper.cpp ] && return 0
+  # llama.cpp's package is not installed: native.sh takes its sources with npm pack.
   log "npm ci (whisper.cpp sources from whisper.rn@$want)"
   npm ci --ignore-scripts --legacy-peer-deps --no-audit --no-fund --loglevel=error >/dev/null
 }

@@ -8,12 +8,13 @@ import (
 
 // ChunkerConfig sets where a Chunker may cut a stream that has no sentence end yet.
 type ChunkerConfig struct {
-	// FirstClause is the length (in characters) after which the first chunk may end at a clause
+	// FirstClause is the length (in characters; a Chinese character counts three) after which the first chunk may end at a clause
 	// boundary (comma, semicolon, colon, dash): a short first chunk starts the voice sooner.
 	FirstClause int
 	// Clause is the same for the chunks after the first.
 	Clause int
-	// Max is the length after which a chunk with no boundary at all is cut at the last space.
+	// Max is the length after which a chunk with no boundary at all is cut at the last space
+	// (or, in Chinese or Japanese, after the last character).
 	Max int
 }
 
@@ -149,14 +150,14 @@ func (c *Chunker) boundary(final bool) (int, bool) {
 	if c.emitted == 0 {
 		clause = c.cfg.FirstClause
 	}
-	lastSpace, runes := -1, 0
+	lastSpace, lastWide, runes := -1, -1, 0
 	for i := 0; i < len(p); {
 		r, size := utf8.DecodeRuneInString(p[i:])
 		if r == utf8.RuneError && !utf8.FullRuneInString(p[i:]) && !final {
 			return 0, false // a piece ended inside a character
 		}
 		next := i + size
-		runes++
+		runes += width(r)
 		d := noBoundary
 		end := next
 		switch {
@@ -178,6 +179,11 @@ func (c *Chunker) boundary(final bool) (int, bool) {
 			default:
 				d = isBoundary
 			}
+		case r == '，' || r == '；' || r == '：' || r == '、':
+			// Chinese clause marks take no space after them.
+			if runes >= clause {
+				d, end = isBoundary, skipClosers(p, next)
+			}
 		case r == ',' || r == ';' || r == ':' || r == '—' || r == '–':
 			if runes >= clause {
 				switch {
@@ -190,18 +196,39 @@ func (c *Chunker) boundary(final bool) (int, bool) {
 		case unicode.IsSpace(r):
 			lastSpace = i
 		}
+		if wide(r) {
+			lastWide = next // Chinese and Japanese may be cut after any character
+		}
 		switch d {
 		case isBoundary:
 			return end, true
 		case needMore:
 			return 0, false
 		}
-		if runes >= c.cfg.Max && lastSpace > 0 {
-			return lastSpace, true
+		if runes >= c.cfg.Max {
+			if cut := max(lastSpace, lastWide); cut > 0 {
+				return cut, true
+			}
 		}
 		i = next
 	}
 	return 0, false
+}
+
+// wide reports whether r is a character of a script written without spaces (Han, kana,
+// Hangul syllables) or their full-width punctuation.
+func wide(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) ||
+		(r >= 0x3000 && r <= 0x303F) || (r >= 0xFF00 && r <= 0xFF60)
+}
+
+// width is how much r counts towards a chunk's length limits: a Chinese character carries a
+// syllable, about what three Latin letters do, so clause limits fit both.
+func width(r rune) int {
+	if wide(r) {
+		return 3
+	}
+	return 1
 }
 
 // skipClosers returns the index after any closing quotes or brackets at i.

@@ -141,3 +141,30 @@ func TestChunkerRandomPieces(t *testing.T) {
 		t.Errorf("fenced code leaked into the chunks: %q", want)
 	}
 }
+
+func TestChunkerChinese(t *testing.T) {
+	cfg := ChunkerConfig{FirstClause: 24, Clause: 60, Max: 120}
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"sentence ends", "今天天气很好。我们去公园吧！好不好？", []string{"今天天气很好。", "我们去公园吧！", "好不好？"}},
+		// The first clause may end after 8 characters (24 / 3), the next ones after 20.
+		{"clause marks without spaces",
+			"今天北京的天气非常好，最高气温二十八度；明天会下雨：记得带伞、穿外套，出门注意安全。",
+			[]string{"今天北京的天气非常好，", "最高气温二十八度；明天会下雨：记得带伞、", "穿外套，出门注意安全。"}},
+		{"short first clause stays whole", "你好，哈克。", []string{"你好，哈克。"}},
+		{"length cut without spaces", strings.Repeat("很", 50), []string{strings.Repeat("很", 40), strings.Repeat("很", 10)}},
+		{"mixed with english", "我用 iPhone 打电话，然后发了一封很长的邮件给他。", []string{"我用 iPhone 打电话，", "然后发了一封很长的邮件给他。"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, size := range []int{0, 1, 3, 7} {
+				if got := chunkAll(cfg, tt.in, size); !reflect.DeepEqual(got, tt.want) {
+					t.Errorf("pieces of %d bytes: got %q, want %q", size, got, tt.want)
+				}
+			}
+		})
+	}
+}

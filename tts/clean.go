@@ -21,7 +21,8 @@ func Clean(text string) string { return CleanFor(text, "en") }
 // times ("07:05" → "7 oh 5"), dates ("2024-01-15" → "January 15th, 2024"), ranges, simple
 // fractions, maths symbols and a few abbreviations espeak-ng mispronounces ("vs." → "versus").
 // Numbers themselves, ordinals, "e.g." and the like are left to the synthesizer, which reads
-// them in the voice's language.
+// them in the voice's language. For Chinese ("zh", "yue") numbers, percentages, years, currency
+// and units are written out in Chinese words (cleanChinese).
 func CleanFor(text, lang string) string {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = decodeEntities(text)
@@ -36,9 +37,12 @@ func CleanFor(text, lang string) string {
 	}
 	text = strings.Join(out, " ")
 	text = cleanInline(text)
-	if isEnglish(lang) {
+	switch {
+	case isEnglish(lang):
 		text = cleanEnglish(text, strings.EqualFold(lang, "en-us"))
-	} else {
+	case isChinese(lang):
+		text = cleanChinese(text)
+	default:
 		text = cleanNeutral(text)
 	}
 	return tidy(text)

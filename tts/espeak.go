@@ -45,6 +45,31 @@ static const espeak_VOICE **hark_espeak_list(int variants) {
 	return espeak_ListVoices(&v);
 }
 
+// hark_espeak_phonemes returns the phonemes (espeak-ng's ASCII mnemonics) of text, clause by
+// clause separated by spaces, into out (at most n bytes); it returns the length written.
+static int hark_espeak_phonemes(const char *text, char *out, int n) {
+	const void *p = text;
+	int len = 0;
+	out[0] = 0;
+	while (p != NULL && len < n - 1) {
+		const char *ph = espeak_TextToPhonemes(&p, espeakCHARS_UTF8, espeakPHONEMES_SHOW);
+		if (ph == NULL) {
+			break;
+		}
+		int m = (int)strlen(ph);
+		if (len > 0 && len < n - 1 && m > 0) {
+			out[len++] = ' ';
+		}
+		if (m > n - 1 - len) {
+			m = n - 1 - len;
+		}
+		memcpy(out + len, ph, m);
+		len += m;
+		out[len] = 0;
+	}
+	return len;
+}
+
 static const espeak_VOICE *hark_voice_at(const espeak_VOICE **list, int i) { return list[i]; }
 */
 import "C"
@@ -146,23 +171,55 @@ func (e *Espeak) Synthesize(ctx context.Context, text string, v Voice) (audio.PC
 	if e.closed {
 		return audio.PCM{}, errors.New("tts: espeak-ng synthesizer is closed")
 	}
-	if err := selectVoice(v); err != nil {
-		return audio.PCM{}, err
-	}
-	ctext := C.CString(strings.ToValidUTF8(strings.ReplaceAll(text, "\x00", ""), ""))
-	defer C.free(unsafe.Pointer(ctext))
+	v = ResolveVoice(v)
 	job := &synthJob{ctx: ctx, samples: make([]float32, 0, 16*len(text)*engine.rate/1000)}
 	h := cgo.NewHandle(job)
 	defer h.Delete()
-	rc := C.hark_espeak_synth(ctext, C.uintptr_t(h))
-	if err := ctx.Err(); err != nil {
-		return audio.PCM{}, err
-	}
-	if rc != C.EE_OK {
-		return audio.PCM{}, fmt.Errorf("tts: espeak-ng synthesis failed (code %d)", int(rc))
+	for _, r := range voiceRuns(text, v) {
+		if err := selectVoice(r.voice); err != nil {
+			return audio.PCM{}, err
+		}
+		ctext := C.CString(strings.ToValidUTF8(strings.ReplaceAll(r.text, "\x00", ""), ""))
+		rc := C.hark_espeak_synth(ctext, C.uintptr_t(h))
+		C.free(unsafe.Pointer(ctext))
+		if err := ctx.Err(); err != nil {
+			return audio.PCM{}, err
+		}
+		if rc != C.EE_OK {
+			return audio.PCM{}, fmt.Errorf("tts: espeak-ng synthesis failed (code %d)", int(rc))
+		}
 	}
 	return audio.PCM{Rate: engine.rate, Samples: job.samples}, nil
 }
+
+// Phonemes returns what voice v would say for text, as espeak-ng's phoneme mnemonics (what
+// `espeak-ng -x` prints), a run at a time for text that mixes scripts: the check that a
+// voice reads a language, without listening.
+func (e *Espeak) Phonemes(text string, v Voice) (string, error) {
+	engine.mu.Lock()
+	defer engine.mu.Unlock()
+	if e.closed {
+		return "", errors.New("tts: espeak-ng synthesizer is closed")
+	}
+	v = ResolveVoice(v)
+	var out []string
+	buf := (*C.char)(C.malloc(C.size_t(phonemeBuf)))
+	defer C.free(unsafe.Pointer(buf))
+	for _, r := range voiceRuns(text, v) {
+		if err := selectVoice(r.voice); err != nil {
+			return "", err
+		}
+		ctext := C.CString(strings.ToValidUTF8(strings.ReplaceAll(r.text, "\x00", ""), ""))
+		n := C.hark_espeak_phonemes(ctext, buf, C.int(phonemeBuf))
+		C.free(unsafe.Pointer(ctext))
+		if p := strings.TrimSpace(C.GoStringN(buf, n)); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, " "), nil
+}
+
+const phonemeBuf = 64 << 10
 
 // selectVoice makes v the library's voice; engine.mu is held.
 func selectVoice(v Voice) error {

@@ -66,7 +66,14 @@ type Speaker struct {
 
 // NewSpeaker returns a Speaker that synthesizes with s in voice v and plays on p.
 func NewSpeaker(s Synthesizer, p Player, v Voice) *Speaker {
-	return &Speaker{synth: s, player: p, Voice: v, Ahead: 2}
+	return &Speaker{synth: s, player: p, Voice: ResolveVoice(v), Ahead: 2}
+}
+
+// WithVoice returns a copy of s that speaks with voice v (a reply in another language).
+func (s *Speaker) WithVoice(v Voice) *Speaker {
+	c := *s
+	c.Voice = ResolveVoice(v)
+	return &c
 }
 
 type textChunk struct {

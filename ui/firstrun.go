@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -63,10 +64,10 @@ func newFirstRun(u *UI, setup ModelSetup) *firstRun {
 		return nil
 	}
 	f := &firstRun{u: u, missing: missing}
-	title := widget.NewLabelWithStyle("Welcome to Hark", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(lang.L("Welcome to Hark"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameHeadingText
-	intro := widget.NewLabel("Hark understands speech and answers with models that run on this device, so nothing " +
-		"you say leaves it. It needs these before it can listen and answer:")
+	intro := widget.NewLabel(lang.L("Hark understands speech and answers with models that run on this device, so nothing " +
+		"you say leaves it. It needs these before it can listen and answer:"))
 	intro.Wrapping = fyne.TextWrapWord
 	f.list = widget.NewLabel(describeMissing(missing))
 	f.list.Wrapping = fyne.TextWrapWord
@@ -80,18 +81,18 @@ func newFirstRun(u *UI, setup ModelSetup) *firstRun {
 		total += m.Size
 		can = can || m.CanDownload
 	}
-	label := "Download them"
+	label := lang.L("Download them")
 	if total > 0 {
-		label = "Download (" + formatBytes(total) + ")"
+		label = lang.L("Download ({{.Size}})", map[string]any{"Size": formatBytes(total)})
 	}
 	f.get = widget.NewButtonWithIcon(label, theme.DownloadIcon(), func() { f.download(setup) })
 	f.get.Importance = widget.HighImportance
 	if !can {
 		f.get.Disable()
 	}
-	f.choose = widget.NewButtonWithIcon("Choose files…", theme.FolderOpenIcon(), func() { f.hide(); u.showSettings() })
-	f.later = widget.NewButton("Later", f.hide)
-	f.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
+	f.choose = widget.NewButtonWithIcon(lang.L("Choose files…"), theme.FolderOpenIcon(), func() { f.hide(); u.showSettings() })
+	f.later = widget.NewButton(lang.L("Later"), f.hide)
+	f.cancel = widget.NewButtonWithIcon(lang.L("Cancel"), theme.CancelIcon(), func() {
 		if f.stop != nil {
 			f.stop()
 		}
@@ -132,7 +133,7 @@ func (f *firstRun) download(setup ModelSetup) {
 	f.cancel.Show()
 	f.bar.SetValue(0)
 	f.bar.Show()
-	f.status.SetText("Starting…")
+	f.status.SetText(lang.L("Starting…"))
 	go func() {
 		var last time.Time
 		err := setup.Download(ctx, func(p DownloadProgress) {
@@ -175,9 +176,9 @@ func (f *firstRun) finished(err error, cancelled bool) {
 		f.hide()
 		return
 	case cancelled:
-		f.status.SetText("Download cancelled. What was fetched so far is kept and resumed next time.")
+		f.status.SetText(lang.L("Download cancelled. What was fetched so far is kept and resumed next time."))
 	default:
-		f.status.SetText("The download failed: " + err.Error())
+		f.status.SetText(lang.L("The download failed: ") + err.Error())
 	}
 	f.get.Show()
 	f.later.Show()

@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -52,11 +53,11 @@ func (a *attractLayer) CreateRenderer() fyne.WidgetRenderer {
 	disc := canvas.NewCircle(themeColor(colorListening))
 	icon := canvas.NewImageFromResource(theme.NewColoredResource(micIcon, theme.ColorNameForegroundOnPrimary))
 	icon.FillMode = canvas.ImageFillContain
-	title := canvas.NewText("Tap or speak", themeColor(theme.ColorNameForeground))
+	title := canvas.NewText(lang.L("Tap or speak"), themeColor(theme.ColorNameForeground))
 	title.TextSize = themeSize(theme.SizeNameText) * 3
 	title.TextStyle = fyne.TextStyle{Bold: true}
 	title.Alignment = fyne.TextAlignCenter
-	sub := canvas.NewText("Ask a question — I answer right here, and nothing you say leaves this device.",
+	sub := canvas.NewText(lang.L("Ask a question — I answer right here, and nothing you say leaves this device."),
 		themeColor(theme.ColorNamePlaceHolder))
 	sub.TextSize = themeSize(theme.SizeNameText) * 1.1
 	sub.Alignment = fyne.TextAlignCenter

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -46,6 +47,7 @@ type Settings struct {
 	SystemPrompt    string
 	TextSize        string // small, medium, large, huge
 	Theme           string // system, light, dark
+	UILanguage      string // the window's language: system, en or zh (UILanguages)
 	Speak           bool   // say replies aloud
 	IdleWipe        time.Duration
 	AdminChord      string // kiosk: the chord that quits, e.g. "ctrl+alt+shift+a" (set in the configuration file)
@@ -54,7 +56,7 @@ type Settings struct {
 // DefaultSettings are the settings of a first start in mode m: the car listens hands-free and
 // speaks; the kiosk listens hands-free and forgets after two minutes alone.
 func DefaultSettings(m Mode) Settings {
-	s := Settings{Mode: m, Language: "en", TrailingSilence: 600 * time.Millisecond, TextSize: "medium", Theme: "system",
+	s := Settings{Mode: m, Language: "en", TrailingSilence: 600 * time.Millisecond, TextSize: "medium", Theme: "system", UILanguage: "system",
 		AdminChord: "ctrl+alt+shift+a"}
 	switch m {
 	case ModeCar:
@@ -102,6 +104,7 @@ type settingsForm struct {
 	wake, silence, idle   *widget.Entry
 	prompt                *widget.Entry
 	handsFree, speak      *widget.Check
+	uiLang                *widget.Select
 	base                  Settings
 	onBrowse              func(target *widget.Entry)
 }
@@ -110,9 +113,9 @@ const defaultMicrophone = "System default"
 
 func newSettingsForm(s Settings, devices []string, onBrowse func(*widget.Entry)) *settingsForm {
 	f := &settingsForm{base: s, onBrowse: onBrowse}
-	f.mic = widget.NewSelect(append([]string{defaultMicrophone}, devices...), nil)
+	f.mic = widget.NewSelect(append([]string{lang.L(defaultMicrophone)}, devices...), nil)
 	if s.Microphone == "" {
-		f.mic.SetSelected(defaultMicrophone)
+		f.mic.SetSelected(lang.L(defaultMicrophone))
 	} else {
 		if !contains(f.mic.Options, s.Microphone) {
 			f.mic.Options = append(f.mic.Options, s.Microphone)
@@ -123,6 +126,13 @@ func newSettingsForm(s Settings, devices []string, onBrowse func(*widget.Entry))
 	f.mode.SetSelected(string(s.Mode))
 	f.lang = widget.NewSelect(languageChoices, nil)
 	f.lang.SetSelected(s.Language)
+	f.uiLang = widget.NewSelect(nil, nil)
+	for _, c := range UILanguages {
+		f.uiLang.Options = append(f.uiLang.Options, lang.L(languageNames[c]))
+		if c == s.UILanguage || (c == "system" && s.UILanguage == "") {
+			f.uiLang.SetSelected(lang.L(languageNames[c]))
+		}
+	}
 	f.size = widget.NewSelect([]string{"small", "medium", "large", "huge"}, nil)
 	f.size.SetSelected(s.TextSize)
 	f.look = widget.NewSelect([]string{"system", "light", "dark"}, nil)
@@ -133,23 +143,23 @@ func newSettingsForm(s Settings, devices []string, onBrowse func(*widget.Entry))
 		e.SetPlaceHolder(placeholder)
 		return e
 	}
-	f.asr = entry(s.ASRModel, "the device's default (hark models list)")
-	f.llm = entry(s.LLMModel, "the device's default (hark models list)")
-	f.vad = entry(s.VADModel, "the device's default, or energy detection")
-	f.wake = entry(s.WakePhrase, "none: every utterance is a question")
+	f.asr = entry(s.ASRModel, lang.L("the device's default (hark models list)"))
+	f.llm = entry(s.LLMModel, lang.L("the device's default (hark models list)"))
+	f.vad = entry(s.VADModel, lang.L("the device's default, or energy detection"))
+	f.wake = entry(s.WakePhrase, lang.L("none: every utterance is a question"))
 	f.silence = entry(strconv.FormatFloat(s.TrailingSilence.Seconds(), 'f', -1, 64), "0.6")
-	f.idle = entry(strconv.Itoa(int(s.IdleWipe/time.Second)), "0 = never")
+	f.idle = entry(strconv.Itoa(int(s.IdleWipe/time.Second)), lang.L("0 = never"))
 	f.prompt = widget.NewMultiLineEntry()
 	f.prompt.SetText(s.SystemPrompt)
-	f.prompt.SetPlaceHolder("Hark's default: short, speakable answers")
+	f.prompt.SetPlaceHolder(lang.L("Hark's default: short, speakable answers"))
 	f.prompt.SetMinRowsVisible(3)
 	f.prompt.Wrapping = fyne.TextWrapWord
-	f.handsFree = widget.NewCheck("Listen without a button press", nil)
+	f.handsFree = widget.NewCheck(lang.L("Listen without a button press"), nil)
 	f.handsFree.SetChecked(s.HandsFree)
-	f.speak = widget.NewCheck("Say replies aloud", nil)
+	f.speak = widget.NewCheck(lang.L("Say replies aloud"), nil)
 	f.speak.SetChecked(s.Speak)
 	withBrowse := func(e *widget.Entry) fyne.CanvasObject {
-		b := widget.NewButton("Choose…", func() {
+		b := widget.NewButton(lang.L("Choose…"), func() {
 			if f.onBrowse != nil {
 				f.onBrowse(e)
 			}
@@ -160,20 +170,21 @@ func newSettingsForm(s Settings, devices []string, onBrowse func(*widget.Entry))
 	llmRow := withBrowse(f.llm)
 	vadRow := withBrowse(f.vad)
 	f.form = widget.NewForm(
-		widget.NewFormItem("Microphone", f.mic),
-		widget.NewFormItem("Speech model", asrRow),
-		widget.NewFormItem("Language model", llmRow),
-		widget.NewFormItem("Voice detection", vadRow),
-		widget.NewFormItem("Language", f.lang),
-		widget.NewFormItem("Hands-free", f.handsFree),
-		widget.NewFormItem("Wake phrase", f.wake),
-		widget.NewFormItem("End of speech (s)", f.silence),
-		widget.NewFormItem("System prompt", f.prompt),
-		widget.NewFormItem("Speech output", f.speak),
-		widget.NewFormItem("Text size", f.size),
-		widget.NewFormItem("Theme", f.look),
-		widget.NewFormItem("Mode", f.mode),
-		widget.NewFormItem("Forget after (s)", f.idle),
+		widget.NewFormItem(lang.L("Microphone"), f.mic),
+		widget.NewFormItem(lang.L("Speech model"), asrRow),
+		widget.NewFormItem(lang.L("Language model"), llmRow),
+		widget.NewFormItem(lang.L("Voice detection"), vadRow),
+		widget.NewFormItem(lang.L("Language"), f.lang),
+		widget.NewFormItem(lang.L("Hands-free"), f.handsFree),
+		widget.NewFormItem(lang.L("Wake phrase"), f.wake),
+		widget.NewFormItem(lang.L("End of speech (s)"), f.silence),
+		widget.NewFormItem(lang.L("System prompt"), f.prompt),
+		widget.NewFormItem(lang.L("Speech output"), f.speak),
+		widget.NewFormItem(lang.L("Interface language"), f.uiLang),
+		widget.NewFormItem(lang.L("Text size"), f.size),
+		widget.NewFormItem(lang.L("Theme"), f.look),
+		widget.NewFormItem(lang.L("Mode"), f.mode),
+		widget.NewFormItem(lang.L("Forget after (s)"), f.idle),
 	)
 	return f
 }
@@ -182,7 +193,7 @@ func newSettingsForm(s Settings, devices []string, onBrowse func(*widget.Entry))
 func (f *settingsForm) read() (Settings, error) {
 	s := f.base
 	s.Microphone = f.mic.Selected
-	if s.Microphone == defaultMicrophone {
+	if s.Microphone == lang.L(defaultMicrophone) {
 		s.Microphone = ""
 	}
 	s.Mode = Mode(f.mode.Selected)
@@ -200,6 +211,11 @@ func (f *settingsForm) read() (Settings, error) {
 	s.SystemPrompt = strings.TrimSpace(f.prompt.Text)
 	s.TextSize = f.size.Selected
 	s.Theme = f.look.Selected
+	for _, c := range UILanguages {
+		if f.uiLang.Selected == lang.L(languageNames[c]) {
+			s.UILanguage = c
+		}
+	}
 	s.Speak = f.speak.Checked
 	idle, err := strconv.Atoi(strings.TrimSpace(f.idle.Text))
 	if err != nil {
@@ -256,7 +272,7 @@ func (u *UI) openSettingsDialog(devices []string) {
 	errLabel.Wrapping = fyne.TextWrapWord
 	content := container.NewBorder(nil, errLabel, nil, nil, container.NewVScroll(f.form))
 	var d *dialog.CustomDialog
-	save := widget.NewButton("Save", func() {
+	save := widget.NewButton(lang.L("Save"), func() {
 		s, err := f.read()
 		if err != nil {
 			errLabel.SetText(err.Error())
@@ -266,8 +282,8 @@ func (u *UI) openSettingsDialog(devices []string) {
 		u.saveSettings(s)
 	})
 	save.Importance = widget.HighImportance
-	cancel := widget.NewButton("Cancel", func() { d.Hide() })
-	d = dialog.NewCustomWithoutButtons("Settings", content, u.win)
+	cancel := widget.NewButton(lang.L("Cancel"), func() { d.Hide() })
+	d = dialog.NewCustomWithoutButtons(lang.L("Settings"), content, u.win)
 	d.SetButtons([]fyne.CanvasObject{cancel, save})
 	d.SetOnClosed(func() { u.settingsOpen, u.settingsForm = false, nil })
 	size := u.win.Canvas().Size()
@@ -280,7 +296,10 @@ func (u *UI) openSettingsDialog(devices []string) {
 func (u *UI) saveSettings(s Settings) {
 	old := u.settings
 	u.settings = s
-	if s.Mode != old.Mode || s.TextSize != old.TextSize || s.Theme != old.Theme {
+	if s.UILanguage != old.UILanguage {
+		SetLanguage(s.UILanguage, u.opt.SystemLanguage)
+	}
+	if s.Mode != old.Mode || s.TextSize != old.TextSize || s.Theme != old.Theme || s.UILanguage != old.UILanguage {
 		u.applyMode()
 	}
 	u.refreshStatus()

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -46,6 +47,9 @@ type Options struct {
 	Devices func() ([]string, error)
 	Now     func() time.Time // nil: time.Now (tests fix the clock for reproducible images)
 	Quit    func()           // the kiosk's admin chord; nil: quit the application
+	// SystemLanguage is the LANGUAGE the process started with ("" = none): the interface
+	// language "system" restores it.
+	SystemLanguage string
 }
 
 // Keyboard chords. In kiosk mode Ctrl+Alt+Shift+Q is the only way out and Ctrl+Alt+Shift+S the
@@ -169,6 +173,9 @@ type turnTiming struct {
 
 // New builds the window for the settings' mode. Call Window().ShowAndRun() to show it.
 func New(a fyne.App, ctl Controller, o Options) *UI {
+	if l := o.Settings.UILanguage; l != "" && l != "system" {
+		SetLanguage(l, o.SystemLanguage)
+	}
 	u := &UI{
 		fapp:     a,
 		ctl:      ctl,
@@ -295,11 +302,11 @@ func (u *UI) apply(e app.Event) {
 	case app.EventPartial:
 		u.livePartial(e.Text)
 	case app.EventWake:
-		u.say("Yes? I'm listening.")
+		u.say(lang.L("Yes? I'm listening."))
 	case app.EventIgnored:
 		u.dropPartial()
 		if strings.HasPrefix(e.Reason, "nothing") || strings.HasPrefix(e.Reason, "too short") || strings.HasPrefix(e.Reason, "not speech") {
-			u.say("I didn't catch that.")
+			u.say(lang.L("I didn't catch that."))
 		}
 	case app.EventTranscript:
 		u.hideAttract()
@@ -363,7 +370,7 @@ func (u *UI) apply(e app.Event) {
 	case app.EventCleared:
 		switch e.Reason {
 		case "restart":
-			u.chat.add(bubbleNote, "The assistant restarted after an error. This is a new conversation.", "")
+			u.chat.add(bubbleNote, lang.L("The assistant restarted after an error. This is a new conversation."), "")
 		default:
 			u.chat.clear()
 			clear(u.turns)
@@ -371,7 +378,7 @@ func (u *UI) apply(e app.Event) {
 			if u.settings.Mode == ModeKiosk {
 				u.showAttract()
 			} else if e.Reason == "new" {
-				u.chat.add(bubbleNote, "New conversation", "")
+				u.chat.add(bubbleNote, lang.L("New conversation"), "")
 			}
 		}
 	}
@@ -426,9 +433,9 @@ func (u *UI) updateControls() {
 
 func (u *UI) typePrompt() string {
 	if u.settings.Mode == ModeDesktop {
-		return "Type a question and press Enter"
+		return lang.L("Type a question and press Enter")
 	}
-	return "Type a question"
+	return lang.L("Type a question")
 }
 
 // refreshStatus words the status line for the state.
@@ -446,42 +453,42 @@ func (u *UI) statusText() string {
 		if u.stateText != "" {
 			return u.stateText
 		}
-		return "Getting ready…"
+		return lang.L("Getting ready…")
 	case app.StateIdle:
 		if !u.ready.Voice {
 			if u.ready.VoiceReason != "" {
 				return u.ready.VoiceReason
 			}
-			return "Type a question"
+			return lang.L("Type a question")
 		}
 		switch u.settings.Mode {
 		case ModeDesktop:
-			return "Hold the microphone or Space while you speak"
+			return lang.L("Hold the microphone or Space while you speak")
 		default:
-			return "Tap the microphone and speak"
+			return lang.L("Tap the microphone and speak")
 		}
 	case app.StateListening:
 		if u.settings.WakePhrase != "" {
-			return "Say “" + u.settings.WakePhrase + "” to ask something"
+			return lang.L("Say “{{.Phrase}}” to ask something", map[string]any{"Phrase": u.settings.WakePhrase})
 		}
-		return "Listening — just speak"
+		return lang.L("Listening — just speak")
 	case app.StateHearing:
 		if u.talking {
-			return "Listening… release or tap again when done"
+			return lang.L("Listening… release or tap again when done")
 		}
-		return "Listening…"
+		return lang.L("Listening…")
 	case app.StateTranscribing:
-		return "Transcribing…"
+		return lang.L("Transcribing…")
 	case app.StateThinking:
-		return "Thinking…"
+		return lang.L("Thinking…")
 	case app.StateSpeaking:
 		switch {
 		case u.settings.Mode == ModeDesktop:
-			return "Speaking — Esc or Stop to interrupt"
+			return lang.L("Speaking — Esc or Stop to interrupt")
 		case u.settings.HandsFree:
-			return "Speaking — tap Stop or just talk to interrupt"
+			return lang.L("Speaking — tap Stop or just talk to interrupt")
 		}
-		return "Speaking — tap Stop to interrupt"
+		return lang.L("Speaking — tap Stop to interrupt")
 	case app.StateError:
 		return u.stateText
 	}
@@ -717,8 +724,8 @@ func (u *UI) desktopLayout() fyne.CanvasObject {
 	title := widget.NewLabelWithStyle("Hark", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	settings := widget.NewButtonWithIcon("", theme.SettingsIcon(), u.showSettings)
 	debug := widget.NewButtonWithIcon("", theme.InfoIcon(), u.toggleDebug)
-	newBtn := widget.NewButtonWithIcon("New", theme.ContentAddIcon(), u.newConversation)
-	stop := widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), u.stopPressed)
+	newBtn := widget.NewButtonWithIcon(lang.L("New"), theme.ContentAddIcon(), u.newConversation)
+	stop := widget.NewButtonWithIcon(lang.L("Stop"), theme.MediaStopIcon(), u.stopPressed)
 	u.newBtn, u.stopBtn = newBtn, stop
 	newBtn.Importance, settings.Importance, debug.Importance = widget.LowImportance, widget.LowImportance, widget.LowImportance
 	top := container.NewVBox(container.NewBorder(nil, nil, title, container.NewHBox(newBtn, debug, settings)), u.banner)
@@ -732,13 +739,13 @@ func (u *UI) desktopLayout() fyne.CanvasObject {
 
 // kioskLayout: the desktop's parts, larger, without the settings, under an attract screen.
 func (u *UI) kioskLayout() fyne.CanvasObject {
-	title := widget.NewLabelWithStyle("Hark — ask me anything", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(lang.L("Hark — ask me anything"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameHeadingText
 	u.entry = newQuestionEntry(u)
-	u.sendBtn = widget.NewButtonWithIcon("Ask", theme.MailSendIcon(), func() { u.submit(u.entry.Text) })
+	u.sendBtn = widget.NewButtonWithIcon(lang.L("Ask"), theme.MailSendIcon(), func() { u.submit(u.entry.Text) })
 	u.sendBtn.Importance = widget.HighImportance
-	u.stopBtn = newBigButton(theme.MediaStopIcon(), "Stop", theme.ColorNameError, u.stopPressed)
-	u.newBtn = newBigButton(theme.ContentAddIcon(), "New", theme.ColorNameButton, u.newConversation)
+	u.stopBtn = newBigButton(theme.MediaStopIcon(), lang.L("Stop"), theme.ColorNameError, u.stopPressed)
+	u.newBtn = newBigButton(theme.ContentAddIcon(), lang.L("New"), theme.ColorNameButton, u.newConversation)
 	talk := container.NewGridWithColumns(3, container.NewCenter(u.stopBtn), u.mic, container.NewCenter(u.newBtn))
 	entryRow := container.NewBorder(nil, nil, nil, u.sendBtn, u.entry)
 	bottom := container.NewVBox(u.statusLabel, talk, container.NewPadded(entryRow), u.debugBox)
@@ -757,8 +764,8 @@ func (u *UI) carLayout() fyne.CanvasObject {
 	u.statusLabel.Alignment = fyne.TextAlignLeading
 	u.statusLabel.TextStyle = fyne.TextStyle{Bold: true}
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, settings, u.statusLabel), u.banner)
-	u.stopBtn = newBigButton(theme.MediaStopIcon(), "Stop", theme.ColorNameError, u.stopPressed)
-	u.newBtn = newBigButton(theme.ContentAddIcon(), "New", theme.ColorNameButton, u.newConversation)
+	u.stopBtn = newBigButton(theme.MediaStopIcon(), lang.L("Stop"), theme.ColorNameError, u.stopPressed)
+	u.newBtn = newBigButton(theme.ContentAddIcon(), lang.L("New"), theme.ColorNameButton, u.newConversation)
 	talk := container.NewGridWithColumns(3, container.NewCenter(u.stopBtn), u.mic, container.NewCenter(u.newBtn))
 	bottom := container.NewVBox(talk, u.debugBox)
 	return container.NewBorder(top, bottom, nil, nil, u.chat.scroll)
@@ -785,7 +792,7 @@ func (u *UI) rebuildBanner() {
 			} else {
 				bar = widget.NewProgressBarInfinite()
 			}
-			l := widget.NewLabel("Loading " + strings.ToLower(c.Title()) + "…")
+			l := widget.NewLabel(lang.L("Loading {{.What}}…", map[string]any{"What": strings.ToLower(lang.L(c.Title()))}))
 			u.banner.Add(container.NewBorder(nil, nil, l, nil, bar))
 		case app.PhaseFailed:
 			if c == app.ComponentVAD && !u.settings.HandsFree {
@@ -804,7 +811,7 @@ func (u *UI) failureCard(c app.Component, e app.Event) fyne.CanvasObject {
 	}
 	hint := e.Hint
 	if u.settings.Mode == ModeKiosk {
-		hint = "Please ask a member of staff."
+		hint = lang.L("Please ask a member of staff.")
 	}
 	if hint != "" {
 		msg += " — " + hint
@@ -819,7 +826,7 @@ func (u *UI) failureCard(c app.Component, e app.Event) fyne.CanvasObject {
 	if u.settings.Mode == ModeKiosk {
 		return text
 	}
-	return container.NewBorder(nil, nil, nil, container.NewCenter(widget.NewButton("Settings", u.showSettings)), text)
+	return container.NewBorder(nil, nil, nil, container.NewCenter(widget.NewButton(lang.L("Settings"), u.showSettings)), text)
 }
 
 func (u *UI) toggleDebug() {

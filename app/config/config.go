@@ -73,6 +73,7 @@ type Assistant struct {
 	FollowUp     time.Duration // follow_up: after a reply, speech without the wake phrase is heard for this long
 	SystemPrompt string        // system_prompt: instructions given to the language model
 	Language     string        // language: spoken language (whisper code) or "auto"
+	Chinese      string        // chinese: how Chinese is written: simplified | traditional
 	MaxTokens    int           // max_tokens: longest reply in tokens
 	Temperature  float64       // temperature: sampling temperature (0 = always the likeliest word)
 }
@@ -89,6 +90,7 @@ type Speech struct {
 type UI struct {
 	TextSize string // text_size: small | medium | large | huge
 	Theme    string // theme: system | light | dark
+	Language string // language: the window's language: system | en | zh
 }
 
 // Kiosk is the [kiosk] section.

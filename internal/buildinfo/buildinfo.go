@@ -32,7 +32,7 @@ func Read() Info {
 	info.GoVersion = bi.GoVersion
 	for _, d := range bi.Deps {
 		switch d.Path {
-		case "github.com/ollama/ollama", "github.com/ggerganov/whisper.cpp/bindings/go", "fyne.io/fyne/v2", "github.com/gen2brain/malgo":
+		case "github.com/ggerganov/whisper.cpp/bindings/go", "fyne.io/fyne/v2", "github.com/gen2brain/malgo":
 			info.Modules[d.Path] = d.Version
 		}
 	}

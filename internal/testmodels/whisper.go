@@ -16,6 +16,9 @@ type WhisperOptions struct {
 	// rest of the 51864 English-only ids with special and timestamp tokens.
 	Words []string
 	Seed  uint64
+	// Multilingual gives the model the 51,865-token vocabulary of whisper's multilingual
+	// models, with the 99 language tokens, so that whisper.cpp detects a language with it.
+	Multilingual bool
 }
 
 // TinyWhisper returns options for a model of state 64 and one layer: it loads, encodes and
@@ -35,12 +38,15 @@ func WriteWhisper(path string, o WhisperOptions) (err error) {
 		return fmt.Errorf("testmodels: bad whisper shape state=%d heads=%d layers=%d", o.State, o.Heads, o.Layers)
 	}
 	const (
-		nVocab  = 51864 // English-only layout, like tiny.en
 		audioCt = 1500
 		textCt  = 448
 		nMels   = 80
 		nFFT    = 201
 	)
+	nVocab := int32(51864) // English-only layout, like tiny.en
+	if o.Multilingual {
+		nVocab = 51865 // like tiny: whisper.cpp counts 99 languages
+	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x2545f4914f6cdd1d))
 	f, err := os.Create(path)
 	if err != nil {
