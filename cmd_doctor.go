@@ -42,7 +42,7 @@ type doctorCheck struct {
 const doctorArgs = "[--json] [--no-mic] [--mic-seconds S] [--config FILE] [--set KEY=VALUE]"
 
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("doctor", doctorArgs, stderr)
+	fs := newFlags("doctor", stderr)
 	cf := bindConfigFlags(fs, true)
 	asJSON := fs.Bool("json", false, "print the checks as a JSON list of {check, status, detail, fix}")
 	noMic := fs.Bool("no-mic", false, "skip the microphone level test (it records from the microphone)")

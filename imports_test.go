@@ -50,4 +50,16 @@ func TestImportRules(t *testing.T) {
 			t.Errorf("ui depends on %s: only main wires the engines", d)
 		}
 	}
+	// The action layer knows neither the language model nor the window nor the assistant:
+	// app declares what it needs (app.Actor) and main adapts it.
+	for _, d := range deps("./action") {
+		if strings.HasPrefix(d, "fyne.io/") || (strings.HasPrefix(d, "hark/") && d != "hark/action" && d != "hark/intent") {
+			t.Errorf("action depends on %s", d)
+		}
+	}
+	for _, d := range deps("./intent") {
+		if strings.HasPrefix(d, "hark/") && d != "hark/intent" {
+			t.Errorf("intent depends on %s", d)
+		}
+	}
 }

@@ -52,6 +52,9 @@ type Reply struct {
 	// of them were already evaluated (a language model's prefix cache), the rest were computed
 	// for this reply. Zero when the engine does not say.
 	PromptTokens, ReusedTokens int
+	// ToolCalls are the tools the model asked to run (ToolChat only); the assistant runs
+	// them and hands the results back.
+	ToolCalls []ToolCall
 }
 
 // Speaker speaks a reply while it is still being generated: pieces are the reply's tokens, in

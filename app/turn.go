@@ -46,7 +46,8 @@ type turn struct {
 	spoken      bool
 	finished    bool
 	ignored     bool
-	reason      string // why it was ignored
+	reason      string // why it was ignored, in words
+	why         Ignored
 	interrupted bool
 	err         error
 }
@@ -80,7 +81,7 @@ func (a *Assistant) canAnswerSpeech() (bool, string) {
 	if asr := a.comps[ComponentASR]; asr.cur == nil {
 		return false, a.why(asr)
 	}
-	if llm := a.comps[ComponentLLM]; llm.cur == nil || a.chat == nil {
+	if llm := a.comps[ComponentLLM]; (llm.cur == nil || a.chat == nil) && a.actor == nil {
 		return false, a.why(llm)
 	}
 	return true, ""
@@ -93,7 +94,7 @@ func (a *Assistant) beginVoiceTurn(pcm audio.PCM, heardAt time.Time, needWake bo
 	}
 	a.cancelTurn()
 	if ok, why := a.canAnswerSpeech(); !ok {
-		a.publish(Event{Kind: EventIgnored, Reason: why})
+		a.publish(Event{Kind: EventIgnored, Ignored: IgnoredNotReady, Reason: why})
 		a.refresh()
 		return
 	}
@@ -131,17 +132,17 @@ func (a *Assistant) transcribed(t *turn, res Transcript, err error, wall time.Du
 	}
 	text := strings.TrimSpace(res.Text)
 	if text == "" || nonSpeech(text) {
-		reason := "nothing was heard"
+		why, reason := IgnoredNothing, string(IgnoredNothing)
 		if res.Dropped != "" {
-			reason = "not speech: " + res.Dropped
+			why, reason = IgnoredNotSpeech, string(IgnoredNotSpeech)+": "+res.Dropped
 		}
-		a.ignore(t, text, reason)
+		a.ignore(t, text, why, reason)
 		return
 	}
 	if t.needWake {
 		ok, rest := MatchWake(text, a.cfg.WakePhrase, a.cfg.WakeSimilarity)
 		if !ok {
-			a.ignore(t, text, "no wake phrase")
+			a.ignore(t, text, IgnoredNoWake, string(IgnoredNoWake))
 			return
 		}
 		a.publish(Event{Kind: EventWake, Turn: t.id, Text: text})
@@ -152,7 +153,7 @@ func (a *Assistant) transcribed(t *turn, res Transcript, err error, wall time.Du
 				window = DefaultConfig().FollowUp
 			}
 			a.armedTo = t.transcribedAt.Add(window)
-			t.ignored, t.reason = true, "wake phrase"
+			t.ignored, t.why, t.reason = true, IgnoredWakeOnly, string(IgnoredWakeOnly)
 			a.finish(t)
 			return
 		}
@@ -181,14 +182,17 @@ func nonSpeech(text string) bool {
 	return true
 }
 
-func (a *Assistant) ignore(t *turn, text, reason string) {
-	t.ignored, t.reason = true, reason
-	a.publish(Event{Kind: EventIgnored, Turn: t.id, Text: text, Reason: reason})
+func (a *Assistant) ignore(t *turn, text string, why Ignored, reason string) {
+	t.ignored, t.why, t.reason = true, why, reason
+	a.publish(Event{Kind: EventIgnored, Turn: t.id, Text: text, Ignored: why, Reason: reason})
 	a.finish(t)
 }
 
 // think asks the language model, and speaks the reply as it streams when speech is on.
 func (a *Assistant) think(t *turn) {
+	if a.actor != nil && a.act(t) {
+		return
+	}
 	llm := a.comps[ComponentLLM]
 	if llm.cur == nil || a.chat == nil {
 		t.err = &UserError{Msg: "Cannot answer yet", Hint: a.why(llm)}
@@ -224,6 +228,8 @@ func (a *Assistant) think(t *turn) {
 	chatH, brainH := a.chat, llm.cur
 	chat := chatH.val.(Chat)
 	question := a.turnQuestion(t.transcript, t.lang)
+	tc, _ := chat.(ToolChat)
+	tools := a.offeredTools()
 	a.spawn([]*held{brainH, chatH}, func() func() {
 		if q != nil {
 			defer q.closeIn()
@@ -250,7 +256,13 @@ func (a *Assistant) think(t *turn) {
 			return nil
 		}
 		start := a.now()
-		rep, err := chat.Send(ctx, question, emit)
+		var rep Reply
+		var err error
+		if tc != nil && len(tools) > 0 {
+			rep, err = a.sendWithTools(ctx, t, tc, tools, question, emit)
+		} else {
+			rep, err = chat.Send(ctx, question, emit)
+		}
 		end := a.now()
 		if rep.Text == "" {
 			rep.Text = b.String()
@@ -318,7 +330,7 @@ func (a *Assistant) finish(t *turn) {
 	tm := t.timings()
 	e := Event{Kind: EventTurnDone, Turn: t.id, Input: t.input, Interrupted: t.interrupted, Timings: &tm, Err: t.err}
 	if t.ignored {
-		e.Reason = "ignored: " + t.reason
+		e.Ignored, e.Reason = t.why, "ignored: "+t.reason
 	}
 	a.publish(e)
 	if t.begun {
