@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hark/app"
 	"io"
 	"math"
 	"os"
@@ -159,6 +160,17 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	kn, prompt, err := askKnowledge(ctx, f.cfg, question, stderr)
+	if err != nil {
+		return err
+	}
+	if kn != nil && kn.DontKnow {
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(askJSON{Reply: app.DontKnow, Stop: "dont_know", Knowledge: kn})
+		}
+		_, err := fmt.Fprintln(stdout, app.DontKnow)
+		return err
+	}
 	m, loadTime, err := f.load()
 	if err != nil {
 		return err
@@ -175,9 +187,9 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *asJSON {
 		emit = nil
 	}
-	reply, err := chat.Send(ctx, question, g, emit)
+	reply, err := chat.Send(ctx, prompt, g, emit)
 	if *asJSON {
-		if jerr := writeAskJSON(stdout, m.Info(), loadTime, reply, err); jerr != nil {
+		if jerr := writeAskJSON(stdout, m.Info(), loadTime, reply, err, kn); jerr != nil {
 			return jerr
 		}
 	} else if reply.Text != "" || err == nil {
@@ -194,6 +206,8 @@ type askJSON struct {
 	Error       string    `json:"error,omitempty"`
 	Stats       statsJSON `json:"stats"`
 	Model       modelJSON `json:"model"`
+	// Knowledge is what the documents gave (absent without a knowledge index).
+	Knowledge *knowledgeJSON `json:"knowledge,omitempty"`
 }
 
 type statsJSON struct {
@@ -224,10 +238,10 @@ type modelJSON struct {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func writeAskJSON(w io.Writer, info llm.Info, load time.Duration, r llm.Reply, err error) error {
+func writeAskJSON(w io.Writer, info llm.Info, load time.Duration, r llm.Reply, err error, kn *knowledgeJSON) error {
 	s := r.Stats
 	out := askJSON{
-		Reply: r.Text, Stop: string(r.Stop), Interrupted: r.Interrupted,
+		Reply: r.Text, Stop: string(r.Stop), Interrupted: r.Interrupted, Knowledge: kn,
 		Stats: statsJSON{
 			PromptTokens: s.PromptTokens, ReusedTokens: s.ReusedTokens, EvaluatedTokens: s.EvaluatedTokens,
 			GeneratedTokens: s.GeneratedTokens, PromptEvalMs: ms(s.PromptEval), GenerationMs: ms(s.Generation),

@@ -91,7 +91,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		logger.Printf("commands are off for this run: %v", err)
 	}
 	defer acts.Close()
-	opts := app.Options{Config: cfg, Loaders: s.loaders(), Sink: s.withVolume(s.withEarcons(app.Tee(out, count, timingLog(logger.Printf)))), History: hist, Logf: logger.Printf}
+	opts := app.Options{Config: cfg, Loaders: s.loaders(), Sink: s.withVolume(s.withEarcons(app.Tee(out, count, timingLog(logger.Printf)))), History: hist, Logf: logger.Printf, Knowledge: openKnowledge(s.cfg, stderr)}
 	attach := acts.attach(&opts, s)
 	a := app.New(opts)
 	attach(a)

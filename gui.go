@@ -82,6 +82,8 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		Sink:    s.withVolume(s.withEarcons(app.Tee(sinks...))),
 		History: hist,
 		Logf:    logger.Printf,
+		// Knowledge: answers from the documents `hark knowledge add` indexed.
+		Knowledge: openKnowledge(s.cfg, stderr),
 	}
 	attach := acts.attach(&opts, s)
 	asst := app.New(opts)

@@ -42,6 +42,12 @@ func TestImportRules(t *testing.T) {
 			t.Errorf("app depends on %s", d)
 		}
 	}
+	// The knowledge store is a capability of its own: no engine, no front end, not app.
+	for _, d := range deps("./knowledge") {
+		if strings.HasPrefix(d, "hark/") && d != "hark/knowledge" {
+			t.Errorf("knowledge depends on %s", d)
+		}
+	}
 	for _, d := range deps("./ui") {
 		switch {
 		case d == "fyne.io/fyne/v2/app":

@@ -47,6 +47,7 @@ func commands() []command {
 		{"intents", `test [--json] "sentence"`, "show which sentence template a sentence matches, with its slots", runIntents},
 		{"tools", "[--json]", "list the tools Hark can run, with their risk (safe or confirm)", runTools},
 		{"timers", "[--all] [--json]", "list the running and paused timers and alarms", runTimers},
+		{"knowledge", `add|list|rm|rebuild|search "question"`, "index local documents that answers come from, and show what a question retrieves", runKnowledge},
 		{"say", `[--voice V] [--lang L] [--rate WPM] [--pitch P] [--out FILE.wav] [--phonemes] [-v] "text" (or text on stdin)`, "speak text aloud, or write it to a WAV file", runSay},
 		{"voices", "[--lang L] [--variants]", "list the voices Hark can speak with", runVoices},
 		{"ask", `[--model PATH] [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--json] "question"`, "answer one question with the language model, streaming the reply", runAsk},

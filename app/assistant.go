@@ -17,10 +17,12 @@ import (
 type Options struct {
 	Config  Config
 	Loaders Loaders
-	Sink    Sink             // nil: events are dropped
-	History History          // nil: turns are not stored
-	Actor   Actor            // nil: the assistant only talks
-	Now     func() time.Time // nil: time.Now (tests pass a fake clock)
+	Sink    Sink    // nil: events are dropped
+	History History // nil: turns are not stored
+	Actor   Actor   // nil: the assistant only talks
+	// Knowledge answers questions from local documents; its zero value turns it off.
+	Knowledge KnowledgeOptions
+	Now       func() time.Time // nil: time.Now (tests pass a fake clock)
 	// Logf, when set, receives diagnostics people do not see (a recovered panic's stack).
 	Logf func(format string, args ...any)
 }
@@ -39,6 +41,7 @@ type Assistant struct {
 	logf  func(string, ...any)
 	hist  History
 	actor Actor
+	know  KnowledgeOptions // read-only after New
 
 	// Everything below is owned by the Run goroutine.
 	ctx      context.Context
@@ -127,6 +130,7 @@ func New(o Options) *Assistant {
 		logf:    o.Logf,
 		hist:    o.History,
 		actor:   o.Actor,
+		know:    o.Knowledge,
 		cfg:     o.Config.withDefaults(),
 		loaders: o.Loaders,
 		comps:   map[Component]*component{},

@@ -176,8 +176,9 @@ type Event struct {
 	Interrupted bool
 	Readiness   Readiness
 	Timings     *Timings
-	Action      *Action // EventAction, EventConfirm
-	Alert       *Alert  // EventAlert
+	Action      *Action  // EventAction, EventConfirm
+	Alert       *Alert   // EventAlert
+	Sources     []string // on a reply: the documents (› heading, page) the answer came from
 }
 
 // Sink receives the assistant's events. Publish is called for one event at a time, in order,

@@ -14,11 +14,12 @@ import (
 // turn is one question and its answer, from the end of the utterance (or the typed question)
 // to the end of the spoken reply. The loop goroutine owns it.
 type turn struct {
-	id     int
-	conv   string
-	input  Input
-	ctx    context.Context
-	cancel context.CancelFunc
+	sources []string // documents the reply was answered from (knowledge)
+	id      int
+	conv    string
+	input   Input
+	ctx     context.Context
+	cancel  context.CancelFunc
 
 	needWake bool
 	heardAt  time.Time // speech began (voice) or the question was sent (typed)
@@ -256,12 +257,17 @@ func (a *Assistant) think(t *turn) {
 			return nil
 		}
 		start := a.now()
+		prompt, sources, dontKnow := a.consult(ctx, t.transcript, question)
 		var rep Reply
 		var err error
-		if tc != nil && len(tools) > 0 {
-			rep, err = a.sendWithTools(ctx, t, tc, tools, question, emit)
-		} else {
-			rep, err = chat.Send(ctx, question, emit)
+		switch {
+		case dontKnow:
+			err = emit(DontKnow)
+			rep = Reply{Text: DontKnow, Interrupted: err != nil}
+		case tc != nil && len(tools) > 0:
+			rep, err = a.sendWithTools(ctx, t, tc, tools, prompt, emit)
+		default:
+			rep, err = chat.Send(ctx, prompt, emit)
 		}
 		end := a.now()
 		if rep.Text == "" {
@@ -273,7 +279,7 @@ func (a *Assistant) think(t *turn) {
 		if rep.Compute == 0 {
 			rep.Compute = end.Sub(start)
 		}
-		return func() { a.generated(t, rep, err, first, end) }
+		return func() { t.sources = sources; a.generated(t, rep, err, first, end) }
 	}, func(err error) func() {
 		return func() { a.generated(t, Reply{}, err, time.Time{}, a.now()) }
 	})
@@ -297,7 +303,7 @@ func (a *Assistant) generated(t *turn, rep Reply, err error, first, end time.Tim
 		t.err = Explain(err, "The language model could not answer", "")
 		a.publish(Event{Kind: EventError, Turn: t.id, Err: t.err})
 	}
-	a.publish(Event{Kind: EventReply, Turn: t.id, Text: t.reply, Interrupted: t.interrupted})
+	a.publish(Event{Kind: EventReply, Turn: t.id, Text: t.reply, Interrupted: t.interrupted, Sources: t.sources})
 	if t == a.turn && t.speaking && !t.spoken && !t.interrupted {
 		a.setState(StateSpeaking, "")
 	}
