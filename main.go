@@ -54,6 +54,7 @@ func commands() []command {
 		{"ask", `[--model PATH] [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--json] "question"`, "answer one question with the language model, streaming the reply", runAsk},
 		{"chat", "[--model PATH] [--system TEXT] [--stats] [sampling flags]", "a text conversation with the language model (keeps the context between turns)", runChat},
 		{"serve", serveArgs, "serve speech recognition and speech output to Home Assistant and other Wyoming clients on a TCP port", runServe},
+		{"doctor", doctorArgs, "check this computer for Hark (CPU, sound, models, disk, fonts, permissions, settings) and say how to fix each problem", runDoctor},
 		{"help", "[COMMAND]", "list the commands, or describe one", nil},
 	}
 }

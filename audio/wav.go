@@ -265,9 +265,10 @@ func sample(b []byte, f WAVFormat) float32 {
 }
 
 // WriteWAV writes p as a 16-bit PCM mono WAV file at p's rate: the format every tool reads.
-// Samples beyond [-1, 1] are clipped.
+// Samples beyond [-1, 1] are clipped. A new file is readable by the user only.
 func WriteWAV(path string, p PCM) error {
-	f, err := os.Create(path)
+	// Recordings hold what a person said: private to the user (0600), as the history is.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("audio: %w", err)
 	}
