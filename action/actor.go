@@ -162,6 +162,10 @@ func (a *Actor) Match(lang, sentence string) Match {
 		lang = a.lang
 	}
 	r := a.set.Match(lang, sentence)
+	if r.Best == nil && r.Ambiguous == nil && lang != "" && lang != "auto" {
+		// Another language's templates next: a Chinese sentence on an English set-up.
+		r = a.set.Match("", sentence)
+	}
 	if len(r.Ambiguous) > 0 {
 		m := Match{Kind: Ambiguous}
 		var says []string

@@ -37,8 +37,12 @@ var calcWords = []struct{ words, op string }{
 	{"times", "*"}, {"over", "/"}, {"x", "*"}, {"add", "+"}, {"percent", "%"},
 }
 
+// zhCalcWords are the Chinese operators; at one position the first listed wins (加上 before 加).
+var zhCalcWords = strings.NewReplacer("加上", " + ", "加", " + ", "减去", " - ", "减", " - ", "乘以", " * ", "乘", " * ",
+	"除以", " / ", "的平方", " ^2 ", "的立方", " ^3 ", "的", " ^ ", "次方", " ", "等于", " ", "多少", " ")
+
 func calcTokens(s string) ([]string, error) {
-	s = " " + strings.ToLower(s) + " "
+	s = " " + zhCalcWords.Replace(strings.ToLower(s)) + " "
 	for _, w := range calcWords {
 		s = strings.ReplaceAll(s, " "+w.words+" ", " "+w.op+" ")
 	}

@@ -33,9 +33,18 @@ func (s *Set) Match(lang, sentence string) Result {
 	} else {
 		langs = []string{lang}
 	}
+	return s.match(langs, sentence)
+}
+
+func (s *Set) match(langs []string, sentence string) Result {
 	var found []Match
 	for _, l := range langs {
 		text := Normalize(l, sentence)
+		if unspaced[l] {
+			// Spaces mean nothing here: Normalize sets numbers apart, a recogniser puts spaces
+			// anywhere. Only Latin words and numbers side by side keep theirs ("iphone 15", "7 30").
+			text = joinUnspaced(text)
+		}
 		if text == "" {
 			continue
 		}

@@ -43,8 +43,8 @@ func Normalize(lang, s string) string {
 }
 
 // numberWords rewrites a language's spelled-out numbers as digits. Other languages add theirs
-// here (Chinese numerals are the next).
-var numberWords = map[string]func([]string) []string{"en": englishNumbers}
+// here.
+var numberWords = map[string]func([]string) []string{"en": englishNumbers, "zh": chineseNumbers}
 
 var enSmall = map[string]int{
 	"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,

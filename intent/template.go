@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -77,6 +78,7 @@ type compiledList struct {
 	values   map[string]any // normalized spoken form → value
 	rng      *Range
 	wildcard bool
+	unspaced bool // the language is written without spaces: wildcard text loses the ones Normalize put in
 }
 
 // ParseError says which file and sentence a template problem is in.
@@ -195,7 +197,7 @@ func (s *Set) Languages() []string {
 }
 
 func compileList(lang, name string, l List) (*compiledList, error) {
-	cl := &compiledList{name: name}
+	cl := &compiledList{name: name, unspaced: unspaced[lang]}
 	n := 0
 	if len(l.Values) > 0 {
 		n++
@@ -454,7 +456,11 @@ func validName(s string) bool {
 func (cl *compiledList) slotValue(text string) (any, bool) {
 	switch {
 	case cl.wildcard:
-		return strings.TrimSpace(text), strings.TrimSpace(text) != ""
+		text = strings.TrimSpace(text)
+		if cl.unspaced {
+			text = joinUnspaced(text)
+		}
+		return text, text != ""
 	case cl.rng != nil:
 		f, err := strconv.ParseFloat(text, 64)
 		if err != nil || f < cl.rng.From || f > cl.rng.To {
@@ -477,3 +483,22 @@ func (cl *compiledList) slotValue(text string) (any, bool) {
 		return v, ok
 	}
 }
+
+// joinUnspaced drops the spaces of a text in a language written without them ("买 3 瓶牛奶" →
+// "买3瓶牛奶"), keeping one between two Latin words or numbers ("iphone 15").
+func joinUnspaced(s string) string {
+	rs := []rune(s)
+	var b strings.Builder
+	for i, r := range rs {
+		if r == ' ' && i > 0 && i+1 < len(rs) && latin(rs[i-1]) && latin(rs[i+1]) {
+			b.WriteRune(r)
+			continue
+		}
+		if r != ' ' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func latin(r rune) bool { return r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) }
