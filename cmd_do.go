@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,18 @@ func openActionsCmd(name, synopsis string, args []string, stderr io.Writer, extr
 	if err := parseFlags(fs, args); err != nil {
 		return nil, nil, nil, err
 	}
+	// Flags may follow the sentence too (hark do "…" --dry-run): a dry run written last must
+	// not run the action. After "--" everything is the sentence.
+	words := fs.Args()
+	if !slices.Contains(args, "--") {
+		words = nil
+		for rest := fs.Args(); len(rest) > 0; rest = fs.Args() {
+			words = append(words, rest[0])
+			if err := parseFlags(fs, rest[1:]); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+	}
 	s, err := openSetup(cf, stderr, "hark "+name, false)
 	if err != nil {
 		return nil, nil, nil, err
@@ -41,7 +54,7 @@ func openActionsCmd(name, synopsis string, args []string, stderr io.Writer, extr
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return acts, s, fs.Args(), nil
+	return acts, s, words, nil
 }
 
 // sentenceArg joins the arguments into the sentence.
