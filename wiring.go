@@ -219,7 +219,7 @@ func changedLoaders(old, new *setup) app.Loaders {
 	if o.Models.ASR != n.Models.ASR || o.Assistant.Language != n.Assistant.Language || o.Assistant.Chinese != n.Assistant.Chinese {
 		l.Transcriber = all.Transcriber
 	}
-	if o.Models.LLM != n.Models.LLM {
+	if o.Models.LLM != n.Models.LLM || o.LLM != n.LLM {
 		l.Brain = all.Brain
 	}
 	if o.Models.VAD != n.Models.VAD || o.Audio.TrailingSilence != n.Audio.TrailingSilence {
@@ -315,6 +315,9 @@ type brain struct {
 }
 
 func (s *setup) loadBrain() func(context.Context, func(float64)) (app.Brain, error) {
+	if s.cfg.LLM.Backend == "openai" {
+		return s.loadRemoteBrain()
+	}
 	ref := s.cfg.Models.LLM
 	opts := llm.Options{ContextSize: s.cfg.Performance.ContextSize, Threads: s.threads()}
 	gen := llm.DefaultGenOptions()

@@ -52,6 +52,10 @@ type Reply struct {
 	// of them were already evaluated (a language model's prefix cache), the rest were computed
 	// for this reply. Zero when the engine does not say.
 	PromptTokens, ReusedTokens int
+	// Where names the machine that computed the reply ("" = this device), e.g. an edge server.
+	// Fallback, when not nil, is why the configured server did not answer and this device did.
+	Where    string
+	Fallback error
 }
 
 // Speaker speaks a reply while it is still being generated: pieces are the reply's tokens, in

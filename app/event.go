@@ -152,6 +152,7 @@ type Event struct {
 	Interrupted bool
 	Readiness   Readiness
 	Timings     *Timings
+	Where       string // EventReply: the machine that computed the reply ("" = this device)
 }
 
 // Sink receives the assistant's events. Publish is called for one event at a time, in order,
