@@ -1,14 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"hark/app"
 	"io"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,7 +34,10 @@ type llmFlags struct {
 	grammarFile, schemaFile string
 	verbose                 bool
 
-	cfg *config.Config // after resolve
+	maxTokens int // 0: assistant.max_tokens
+
+	setup *setup         // after resolve
+	cfg   *config.Config // setup.cfg
 }
 
 type stringList []string
@@ -44,7 +50,16 @@ func (f *llmFlags) register(fs *flag.FlagSet) {
 	f.cf = modelsFlags(fs) // --config, --set, --models-dir
 	f.cf.Bind("model", "models.llm")
 	f.cf.Bind("system", "assistant.system_prompt")
-	f.cf.Bind("max-tokens", "assistant.max_tokens")
+	// Not bound to assistant.max_tokens, whose floor suits spoken replies: one token is a
+	// valid answer to a yes/no or classification question.
+	fs.Func("max-tokens", "longest reply in tokens, any positive count (default: assistant.max_tokens)", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return errors.New("must be a positive whole number")
+		}
+		f.maxTokens = n
+		return nil
+	})
 	f.cf.Bind("temp", "assistant.temperature")
 	f.cf.Bind("threads", "performance.threads")
 	f.cf.Bind("ctx", "performance.context_size")
@@ -61,44 +76,20 @@ func (f *llmFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.verbose, "verbose", false, "show llama.cpp's log on stderr")
 }
 
-// resolve loads the configuration with the flags applied. A bad flag value is a usage error;
-// problems in the file or the environment are warnings (their keys keep their defaults).
+// resolve loads the configuration with the flags applied (see openSetup).
 func (f *llmFlags) resolve(stderr io.Writer) error {
-	cfg, err := config.Load(f.cf.Options())
-	var ce *config.Error
-	if errors.As(err, &ce) {
-		for _, p := range ce.Problems {
-			if strings.HasPrefix(p.Where, "--") {
-				return fmt.Errorf("%w: %s", errUsage, p)
-			}
-		}
-		fmt.Fprintf(stderr, "hark: warning: %v\n", err)
-	} else if err != nil {
+	s, err := openSetup(f.cf, stderr, "hark", false)
+	if err != nil {
 		return err
 	}
-	f.cfg = cfg
+	f.setup, f.cfg = s, s.cfg
 	return nil
 }
 
 // modelPath is the language model in use: --model (a manifest name or a .gguf path), else
 // models.llm from the configuration, else the device class's default from the manifest.
 func (f *llmFlags) modelPath() (string, error) {
-	m, err := models.LoadManifest()
-	if err != nil {
-		return "", err
-	}
-	dir := f.cfg.Models.Dir
-	if dir != "" {
-		if dir, err = models.ExpandPath(dir); err != nil {
-			return "", err
-		}
-	}
-	st, err := models.NewStore(dir)
-	if err != nil {
-		return "", err
-	}
-	env := &modelsEnv{f.cfg, m, st}
-	sel := env.selection(models.LLM)
+	sel := f.setup.selection(models.LLM)
 	if sel.Err != nil {
 		return "", fmt.Errorf("no language model: %w (choose one with --model PATH or models.llm)", sel.Err)
 	}
@@ -107,7 +98,7 @@ func (f *llmFlags) modelPath() (string, error) {
 
 func (f *llmFlags) genOptions() (llm.GenOptions, error) {
 	g := llm.GenOptions{
-		MaxTokens: f.cfg.Assistant.MaxTokens, Temperature: float32(f.cfg.Assistant.Temperature), TopK: f.topK,
+		MaxTokens: cmp.Or(f.maxTokens, f.cfg.Assistant.MaxTokens), Temperature: float32(f.cfg.Assistant.Temperature), TopK: f.topK,
 		TopP: float32(f.topP), MinP: float32(f.minP), RepeatPenalty: float32(f.rep), Seed: uint32(f.seed), Stop: f.stops,
 	}
 	read := func(path string) (string, error) {
@@ -137,15 +128,14 @@ func (f *llmFlags) load() (*llm.Model, time.Duration, error) {
 	llm.SetVerboseLog(f.verbose)
 	t0 := time.Now()
 	m, err := llm.Load(path, llm.Options{
-		ContextSize: f.cfg.Performance.ContextSize, Threads: f.cfg.Performance.Threads,
+		ContextSize: f.cfg.Performance.ContextSize, Threads: f.setup.threads(),
 		BatchSize: f.batch, ChatTemplate: f.template,
 	})
 	return m, time.Since(t0), err
 }
 
 func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const synopsis = `[--model PATH] [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--json] "question"`
-	fs := newFlags("ask", synopsis, stderr)
+	fs := newFlags("ask", stderr)
 	var f llmFlags
 	f.register(fs)
 	asJSON := fs.Bool("json", false, "print the reply and statistics as one JSON object instead of streaming text")
@@ -170,6 +160,17 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	kn, prompt, err := askKnowledge(ctx, f.cfg, question, stderr)
+	if err != nil {
+		return err
+	}
+	if kn != nil && kn.DontKnow {
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(askJSON{Reply: app.DontKnow, Stop: "dont_know", Knowledge: kn})
+		}
+		_, err := fmt.Fprintln(stdout, app.DontKnow)
+		return err
+	}
 	m, loadTime, err := f.load()
 	if err != nil {
 		return err
@@ -186,9 +187,9 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *asJSON {
 		emit = nil
 	}
-	reply, err := chat.Send(ctx, question, g, emit)
+	reply, err := chat.Send(ctx, prompt, g, emit)
 	if *asJSON {
-		if jerr := writeAskJSON(stdout, m.Info(), loadTime, reply, err); jerr != nil {
+		if jerr := writeAskJSON(stdout, m.Info(), loadTime, reply, err, kn); jerr != nil {
 			return jerr
 		}
 	} else if reply.Text != "" || err == nil {
@@ -205,6 +206,8 @@ type askJSON struct {
 	Error       string    `json:"error,omitempty"`
 	Stats       statsJSON `json:"stats"`
 	Model       modelJSON `json:"model"`
+	// Knowledge is what the documents gave (absent without a knowledge index).
+	Knowledge *knowledgeJSON `json:"knowledge,omitempty"`
 }
 
 type statsJSON struct {
@@ -235,10 +238,10 @@ type modelJSON struct {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func writeAskJSON(w io.Writer, info llm.Info, load time.Duration, r llm.Reply, err error) error {
+func writeAskJSON(w io.Writer, info llm.Info, load time.Duration, r llm.Reply, err error, kn *knowledgeJSON) error {
 	s := r.Stats
 	out := askJSON{
-		Reply: r.Text, Stop: string(r.Stop), Interrupted: r.Interrupted,
+		Reply: r.Text, Stop: string(r.Stop), Interrupted: r.Interrupted, Knowledge: kn,
 		Stats: statsJSON{
 			PromptTokens: s.PromptTokens, ReusedTokens: s.ReusedTokens, EvaluatedTokens: s.EvaluatedTokens,
 			GeneratedTokens: s.GeneratedTokens, PromptEvalMs: ms(s.PromptEval), GenerationMs: ms(s.Generation),

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"hark/app"
+	"hark/audio"
 )
 
 // runBench is `hark bench`: N spoken questions from a WAV file through the real pipeline
@@ -19,7 +19,7 @@ import (
 // median and 90th percentile and the pipeline's own overhead: the time of a turn that is not
 // the engines' compute.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "--wav FILE [--asr-model FILE] [--llm-model FILE] [--turns N] [--json]", stderr)
+	fs := newFlags("bench", stderr)
 	cf := bindConfigFlags(fs, false)
 	noGuard := noGuardFlag(fs)
 	wav := fs.String("wav", "", "the spoken question, a WAV `FILE`")
@@ -31,18 +31,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *wav == "" {
 		return fmt.Errorf("%w: bench needs --wav (and the models: --asr-model, --llm-model, or the configured ones)", errUsage)
 	}
-	s, err := newSetup(cf.Options())
+	s, err := openSetup(cf, stderr, "hark bench", true)
 	if err != nil {
 		return err
 	}
 	s.noGuard = *noGuard
-	if s.problems != nil {
-		return fmt.Errorf("%w: %v", errUsage, s.problems)
-	}
 	if *turns < 1 {
 		return fmt.Errorf("%w: bench: --turns must be at least 1", errUsage)
 	}
-	pcm, err := readWAV(*wav)
+	pcm, err := audio.ReadAudio(*wav)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
@@ -148,7 +145,7 @@ func bench(ctx context.Context, setup benchSetup) (benchResult, error) {
 		switch {
 		case done.Err != nil:
 			return benchResult{}, fmt.Errorf("bench: turn %d failed: %w", i, done.Err)
-		case strings.HasPrefix(done.Reason, "ignored"):
+		case done.Ignored != "":
 			return benchResult{}, fmt.Errorf("bench: turn %d was %s (the recogniser heard nothing in the WAV?)", i, done.Reason)
 		case done.Timings == nil:
 			return benchResult{}, errors.New("bench: a turn ended without timings")

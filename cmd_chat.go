@@ -19,7 +19,7 @@ func runChat(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // chatREPL is `hark chat`: a text conversation that keeps its context (and KV cache) between
 // turns. Lines starting with / are commands; Ctrl-C stops a reply (and the chat), Ctrl-D ends it.
 func chatREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("chat", "[--model PATH] [--system TEXT] [--stats] [sampling flags]", stderr)
+	fs := newFlags("chat", stderr)
 	var f llmFlags
 	f.register(fs)
 	stats := fs.Bool("stats", false, "after each reply, print token counts (evaluated vs reused) and speed to stderr")

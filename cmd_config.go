@@ -41,7 +41,7 @@ Each takes --config FILE; show and check also --set KEY=VALUE. Reference: docs/c
 // configFlags parses a config subcommand's flags and returns the Load options and the
 // remaining arguments.
 func configFlags(name, synopsis string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (config.Options, []string, error) {
-	fs := newFlags("config "+name, synopsis, stderr)
+	fs := newSubFlags("config "+name, synopsis, stderr)
 	cf := config.NewFlags(fs)
 	if extra != nil {
 		extra(fs)

@@ -10,7 +10,7 @@ import (
 )
 
 func runDevices(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("devices", "[--json]", stderr)
+	fs := newFlags("devices", stderr)
 	asJSON := fs.Bool("json", false, "print a JSON list of {\"kind\", \"name\", \"id\", \"default\"} objects")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -16,7 +16,7 @@ import (
 
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sub := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"list": historyList, "show": historyShow, "export": historyExport, "wipe": historyWipe, "path": historyPath,
+		"list": historyList, "show": historyShow, "actions": historyActions, "export": historyExport, "wipe": historyWipe, "path": historyPath,
 	}
 	if len(args) == 0 || sub[args[0]] == nil {
 		fmt.Fprint(stderr, historyUsage)
@@ -29,7 +29,8 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 const historyUsage = `usage: hark history list [--limit N]          conversations, most recent first
-       hark history show ID                   one conversation, turn by turn
+       hark history show ID                   one conversation, turn by turn, and its actions
+       hark history actions [--limit N]       the audit trail of actions (commands and tool calls)
        hark history export [--out FILE] [--since DURATION]   everything as JSON
        hark history wipe [--yes]              delete the whole history and shrink the file
        hark history path                      the database file
@@ -39,7 +40,7 @@ The history stays on this device; history.enabled = false stops Hark from record
 
 // openHistory opens the configured history database (applying its retention).
 func openHistory(args []string, name, synopsis string, stderr io.Writer, extra func(*flag.FlagSet)) (*history.Store, *config.Config, []string, error) {
-	fs := newFlags("history "+name, synopsis, stderr)
+	fs := newSubFlags("history "+name, synopsis, stderr)
 	cf := config.NewFlags(fs)
 	if extra != nil {
 		extra(fs)
@@ -47,7 +48,7 @@ func openHistory(args []string, name, synopsis string, stderr io.Writer, extra f
 	if err := parseFlags(fs, args); err != nil {
 		return nil, nil, nil, err
 	}
-	cfg, err := loadConfig(cf, stderr)
+	cfg, err := loadConfig(cf, stderr, "hark", false)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -172,6 +173,58 @@ func historyShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fmt.Fprintf(stdout, "  (%.1f s of audio stored)\n", t.AudioSeconds)
 		}
 	}
+	acts, err := s.Actions(ctx, c.ID, 0)
+	if err != nil {
+		return err
+	}
+	if len(acts) > 0 {
+		fmt.Fprintln(stdout, "\nActions:")
+		printActions(stdout, acts)
+	}
+	return nil
+}
+
+// printActions lists audit rows, oldest first.
+func printActions(w io.Writer, acts []history.Action) {
+	for i := len(acts) - 1; i >= 0; i-- {
+		a := acts[i]
+		state := "done"
+		switch {
+		case a.Error != "":
+			state = "failed: " + a.Error
+		case a.Confirmed == "no" || a.Confirmed == "timeout" || a.Confirmed == "dropped":
+			state = "not run (confirmation: " + a.Confirmed + ")"
+		case !a.Done:
+			state = "not done"
+		}
+		conf := ""
+		if a.Confirmed == "yes" {
+			conf = ", confirmed"
+		}
+		fmt.Fprintf(w, "  [%s] %s %s %s (%s%s, %.1f ms) %s\n", a.At.Local().Format("2006-01-02 15:04:05"), quoteShort(a.Input, 50), a.Tool, a.Args,
+			a.Source, conf, float64(a.Duration.Microseconds())/1000, state)
+		if a.Result != "" && a.Error == "" {
+			fmt.Fprintf(w, "      → %s\n", a.Result)
+		}
+	}
+}
+
+func historyActions(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var limit *int
+	s, _, _, err := openHistory(args, "actions", "[--limit N]", stderr, func(fs *flag.FlagSet) { limit = fs.Int("limit", 50, "show at most `N` actions (0: all)") })
+	if err != nil {
+		return noHistory(err, stdout)
+	}
+	defer s.Close()
+	acts, err := s.Actions(ctx, 0, *limit)
+	if err != nil {
+		return err
+	}
+	if len(acts) == 0 {
+		fmt.Fprintln(stdout, "No actions recorded.")
+		return nil
+	}
+	printActions(stdout, acts)
 	return nil
 }
 
@@ -238,12 +291,12 @@ func historyWipe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func historyPath(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("history path", "", stderr)
+	fs := newSubFlags("history path", "", stderr)
 	cf := config.NewFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(cf, stderr)
+	cfg, err := loadConfig(cf, stderr, "hark", false)
 	if err != nil {
 		return err
 	}

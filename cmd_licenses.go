@@ -16,7 +16,7 @@ import (
 var licenseFiles embed.FS
 
 func runLicenses(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlags("licenses", "", stderr)
+	fset := newFlags("licenses", stderr)
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}

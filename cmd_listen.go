@@ -8,7 +8,6 @@ import (
 	"log"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -18,9 +17,10 @@ import (
 // runListen is `hark listen`: the assistant without a window, hands-free on the microphone,
 // printing its events as JSON lines on stdout (for screenless head units, scripts and tests).
 func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("listen", "[OPTIONS]", stderr)
+	fs := newFlags("listen", stderr)
 	cf := bindConfigFlags(fs, false)
 	noGuard := noGuardFlag(fs)
+	verbose := verboseFlag(fs)
 	levels := fs.Bool("levels", false, "also print the microphone's level, several times a second")
 	turns := fs.Int("turns", 0, "exit after `N` answered questions (0: run until interrupted)")
 	partials := fs.Bool("partials", true, "print live transcripts while someone speaks")
@@ -30,10 +30,12 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: listen: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	s, err := frontEndSetup(cf, *noGuard, stderr, "hark listen")
+	setVerbose(*verbose, stderr, "hark listen")
+	s, err := openSetup(cf, stderr, "hark listen", false)
 	if err != nil {
 		return err
 	}
+	s.noGuard = *noGuard
 	cfg := s.assistantConfig()
 	cfg.HandsFree = true
 	if !*partials {
@@ -43,6 +45,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var answered atomic.Int64
+	var micReported atomic.Bool
 	// Without a window nobody can pick another model: once every engine has loaded or failed,
 	// say everything that is wrong (not only what failed first) and stop. A missing
 	// microphone is retried instead (it may be plugged in), and without a speaker the replies
@@ -53,10 +56,17 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := app.NewJSONSink(stdout, *levels)
 	count := app.SinkFunc(func(e app.Event) {
 		switch {
-		case e.Kind == app.EventTurnDone && !strings.HasPrefix(e.Reason, "ignored") && e.Err == nil:
+		case e.Kind == app.EventTurnDone && e.Ignored == "" && e.Err == nil:
 			if n := answered.Add(1); *turns > 0 && n >= int64(*turns) {
 				cancel(nil)
 			}
+		case e.Kind == app.EventComponent && e.Component == app.ComponentMicrophone && e.Phase == app.PhaseFailed:
+			// One line, once: the assistant keeps retrying (it may be plugged in).
+			if !micReported.Swap(true) {
+				fmt.Fprintf(stderr, "hark listen: %s: %v (retrying; --verbose shows the sound system's messages)\n", app.Message(e.Err), errors.Unwrap(e.Err))
+			}
+		case e.Kind == app.EventComponent && e.Component == app.ComponentMicrophone && e.Phase == app.PhaseReady:
+			micReported.Store(false)
 		case e.Kind == app.EventComponent && e.Component != app.ComponentMicrophone && e.Component != app.ComponentSpeech:
 			mu.Lock()
 			defer mu.Unlock()
@@ -76,7 +86,15 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	logger := log.New(stderr, "hark listen: ", log.LstdFlags)
 	hist, closeHist := openTurnHistory(s, logger)
 	defer closeHist()
-	a := app.New(app.Options{Config: cfg, Loaders: s.loaders(), Sink: s.withEarcons(app.Tee(out, count, timingLog(logger.Printf))), History: hist, Logf: logger.Printf})
+	acts, err := openActions(s)
+	if err != nil {
+		logger.Printf("commands are off for this run: %v", err)
+	}
+	defer acts.Close()
+	opts := app.Options{Config: cfg, Loaders: s.loaders(), Sink: s.withVolume(s.withEarcons(app.Tee(out, count, timingLog(logger.Printf)))), History: hist, Logf: logger.Printf, Knowledge: openKnowledge(s.cfg, stderr)}
+	attach := acts.attach(&opts, s)
+	a := app.New(opts)
+	attach(a)
 	if err := a.Run(ctx); err != nil {
 		return err
 	}

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"hark/app/config"
 	"hark/asr"
 	"hark/audio/vad"
 	"hark/internal/buildinfo"
@@ -45,69 +42,6 @@ const modelsUsage = `usage: hark models list [--json]            the manifest, w
 Each takes --models-dir DIR, --config FILE and --set KEY=VALUE (models.asr, models.mirror, ...).
 `
 
-// modelsEnv is what every models subcommand needs: the configuration, manifest and store.
-type modelsEnv struct {
-	cfg      *config.Config
-	manifest *models.Manifest
-	store    *models.Store
-}
-
-// modelsFlags adds the flags every models subcommand takes: --config, --set and --models-dir.
-func modelsFlags(fs *flag.FlagSet) *config.Flags {
-	cf := config.NewFlags(fs)
-	cf.Bind("models-dir", "models.dir")
-	return cf
-}
-
-func newModelsEnv(f *config.Flags, stderr io.Writer) (*modelsEnv, error) {
-	cfg, err := loadConfig(f, stderr)
-	if err != nil {
-		return nil, err
-	}
-	m, err := models.LoadManifest()
-	if err != nil {
-		return nil, err
-	}
-	dir := cfg.Models.Dir
-	if dir != "" {
-		if dir, err = models.ExpandPath(dir); err != nil {
-			return nil, err
-		}
-	}
-	st, err := models.NewStore(dir)
-	if err != nil {
-		return nil, err
-	}
-	return &modelsEnv{cfg, m, st}, nil
-}
-
-// loadConfig loads the configuration; problems in it are reported on stderr but do not stop
-// commands that can work with the rest (the bad keys keep their defaults).
-func loadConfig(f *config.Flags, stderr io.Writer) (*config.Config, error) {
-	cfg, err := config.Load(f.Options())
-	var ce *config.Error
-	if errors.As(err, &ce) {
-		fmt.Fprintf(stderr, "hark: warning: %v\n", err)
-		return cfg, nil
-	}
-	return cfg, err
-}
-
-// selections are the models in use: the configured ones, or the device class's defaults.
-func (e *modelsEnv) selections() []models.Selection {
-	return e.store.Select(e.manifest, e.cfg.DeviceClass(), e.cfg.Assistant.Language, map[models.Kind]string{
-		models.ASR: e.cfg.Models.ASR, models.LLM: e.cfg.Models.LLM, models.VAD: e.cfg.Models.VAD})
-}
-
-func (e *modelsEnv) selection(k models.Kind) models.Selection {
-	for _, s := range e.selections() {
-		if s.Kind == k {
-			return s
-		}
-	}
-	return models.Selection{}
-}
-
 type listedModel struct {
 	models.Entry
 	Installed bool     `json:"installed"`
@@ -118,13 +52,13 @@ type listedModel struct {
 }
 
 func modelsList(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("models list", "[--json]", stderr)
+	fs := newSubFlags("models list", "[--json]", stderr)
 	cf := modelsFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	e, err := newModelsEnv(cf, stderr)
+	e, err := openSetup(cf, stderr, "hark", false)
 	if err != nil {
 		return err
 	}
@@ -222,14 +156,14 @@ func languagesOf(m models.Entry, lang string) string {
 }
 
 func modelsPull(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("models pull", "NAME... | --class CLASS", stderr)
+	fs := newSubFlags("models pull", "NAME... | --class CLASS", stderr)
 	cf := modelsFlags(fs)
 	class := fs.String("class", "", "download the default models of a device `class` (laptop, kiosk, car); with no names, the configured class")
 	force := fs.Bool("force", false, "download again even if installed")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	e, err := newModelsEnv(cf, stderr)
+	e, err := openSetup(cf, stderr, "hark", false)
 	if err != nil {
 		return err
 	}
@@ -292,13 +226,13 @@ func entryNames(es []models.Entry) []string {
 }
 
 func modelsVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("models verify", "[NAME|FILE...]", stderr)
+	fs := newSubFlags("models verify", "[NAME|FILE...]", stderr)
 	cf := modelsFlags(fs)
 	noHash := fs.Bool("no-hash", false, "check headers only, not checksums (fast)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	e, err := newModelsEnv(cf, stderr)
+	e, err := openSetup(cf, stderr, "hark", false)
 	if err != nil {
 		return err
 	}
@@ -400,7 +334,7 @@ func modelCheckers() models.Checkers {
 }
 
 func modelsRemove(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("models rm", "NAME...", stderr)
+	fs := newSubFlags("models rm", "NAME...", stderr)
 	cf := modelsFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -408,7 +342,7 @@ func modelsRemove(_ context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() == 0 {
 		return fmt.Errorf("%w: name the models to delete (`hark models list` shows them)", errUsage)
 	}
-	e, err := newModelsEnv(cf, stderr)
+	e, err := openSetup(cf, stderr, "hark", false)
 	if err != nil {
 		return err
 	}
@@ -437,12 +371,12 @@ func modelsRemove(_ context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func modelsPath(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("models path", "[NAME]", stderr)
+	fs := newSubFlags("models path", "[NAME]", stderr)
 	cf := modelsFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	e, err := newModelsEnv(cf, stderr)
+	e, err := openSetup(cf, stderr, "hark", false)
 	if err != nil {
 		return err
 	}

@@ -11,15 +11,14 @@ import (
 )
 
 func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const synopsis = "[--device NAME] [--seconds N] OUT.wav"
-	fs := newFlags("record", synopsis, stderr)
+	fs := newFlags("record", stderr)
 	dev := fs.String("device", "", "microphone: a name or ID from `hark devices`, or a unique part of one (default: the system's default)")
 	seconds := fs.Float64("seconds", 0, "how long to record (default: until Ctrl-C)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || *seconds < 0 {
-		return fmt.Errorf("%w: record needs one output file: hark record %s", errUsage, synopsis)
+		return fmt.Errorf("%w: record needs one output file: %s", errUsage, usage("record"))
 	}
 	out := fs.Arg(0)
 	c, err := device.OpenCapture(device.CaptureOptions{Device: *dev})

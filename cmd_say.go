@@ -29,7 +29,7 @@ func speechVoice(cfg *config.Config) tts.Voice {
 }
 
 func runSay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("say", `[--voice V] [--lang L] [--rate WPM] [--pitch P] [--out FILE.wav] [--phonemes] [-v] "text" (or text on stdin)`, stderr)
+	fs := newFlags("say", stderr)
 	cf := config.NewFlags(fs)
 	cf.Bind("voice", "speech.voice")
 	cf.Bind("rate", "speech.rate")
@@ -43,7 +43,7 @@ func runSay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(cf, stderr)
+	cfg, err := loadConfig(cf, stderr, "hark", false)
 	if err != nil {
 		return err
 	}

@@ -2,28 +2,28 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"hark/app/config"
 	"hark/asr"
+	"hark/audio"
+	"hark/models"
 )
 
-const transcribeArgs = "[--model PATH] [--lang CODE] [--json] [--live] [options] FILE.wav"
-
+// runTranscribe is `hark transcribe`: the configured speech model (or --model: a manifest name
+// or a file) on a sound file.
 func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("transcribe", transcribeArgs, stderr)
-	model := fs.String("model", "", "whisper.cpp model file (ggml-*.bin); default $HARK_ASR_MODEL, else "+defaultASRModel())
-	lang := fs.String("lang", "auto", "spoken language: a code (en, de, ...) or auto")
+	fs := newFlags("transcribe", stderr)
+	cf := modelsFlags(fs)
+	cf.Bind("model", "models.asr")
+	cf.Bind("threads", "performance.threads")
+	lang := fs.String("lang", "", "spoken language: a code (en, de, ...) or auto (default: assistant.language when configured, else auto)")
 	asJSON := fs.Bool("json", false, "print text, segments, language and timings as JSON")
-	threads := fs.Int("threads", 0, "threads (0: min(4, CPUs))")
 	beam := fs.Int("beam", 0, "beam search width (0 or 1: greedy)")
 	fallback := fs.Bool("fallback", false, "re-decode at higher temperatures when decoding fails")
 	prompt := fs.String("prompt", "", "initial prompt: words to spell the way you want (names, places)")
@@ -39,23 +39,27 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: transcribe needs one WAV file: hark transcribe %s", errUsage, transcribeArgs)
+		return fmt.Errorf("%w: transcribe needs one sound file: %s", errUsage, usage("transcribe"))
 	}
-	path := *model
-	if path == "" {
-		path = os.Getenv("HARK_ASR_MODEL")
-	}
-	if path == "" {
-		path = defaultASRModel()
-		if _, err := os.Stat(path); err != nil {
-			return fmt.Errorf("no speech model: pass --model PATH or set HARK_ASR_MODEL (nothing at %s)", path)
-		}
-	}
-	pcm, err := readWAV16k(fs.Arg(0))
+	s, err := openSetup(cf, stderr, "hark transcribe", false)
 	if err != nil {
 		return err
 	}
-	m, err := asr.Load(path, asr.LoadOptions{Threads: *threads, Verbose: *verbose, MaxConcurrent: 1})
+	path, err := s.modelPath(models.ASR, s.cfg.Models.ASR)
+	if err != nil {
+		return err
+	}
+	if *lang == "" {
+		*lang = "auto"
+		if s.cfg.Origin("assistant.language").Source != config.FromDefault {
+			*lang = s.cfg.Assistant.Language
+		}
+	}
+	pcm, err := audio.ReadAudio(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	m, err := asr.Load(path, asr.LoadOptions{Threads: s.threads(), Verbose: *verbose, MaxConcurrent: 1})
 	if err != nil {
 		return err
 	}
@@ -70,19 +74,19 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var res asr.Result
 	var partials []partialJSON
 	if *live {
-		res, partials, err = transcribeLive(ctx, m, pcm, o, func(p asr.Partial) {
+		res, partials, err = transcribeLive(ctx, m, pcm.Samples, o, func(p asr.Partial) {
 			if !*asJSON {
 				fmt.Fprintf(stderr, "… %s\n", p.Text)
 			}
 		})
 	} else {
-		res, err = m.Transcribe(ctx, pcm, o)
+		res, err = m.Transcribe(ctx, pcm.Samples, o)
 	}
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return writeTranscriptJSON(stdout, m.Info(), pcm, res, partials)
+		return writeTranscriptJSON(stdout, m.Info(), pcm.Samples, res, partials)
 	}
 	fmt.Fprintln(stdout, res.Text)
 	if res.Dropped != "" {
@@ -120,16 +124,6 @@ func transcribeLive(ctx context.Context, m *asr.Model, pcm []float32, o asr.Opti
 	}
 	res, err := u.Finish(ctx, nil)
 	return res, partials, err
-}
-
-// defaultASRModel is where `hark models` installs the default English model.
-func defaultASRModel() string {
-	dir := os.Getenv("XDG_DATA_HOME")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".local", "share")
-	}
-	return filepath.Join(dir, "hark", "models", "ggml-base.en.bin")
 }
 
 // transcriptJSON is `hark transcribe --json`'s output: times in seconds, timings in milliseconds.
@@ -188,71 +182,4 @@ func writeTranscriptJSON(w io.Writer, info asr.Info, pcm []float32, res asr.Resu
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(j)
-}
-
-// readWAV16k reads a 16 kHz WAV file (16-bit integer or 32-bit float PCM; channels are mixed
-// down) as float32 samples. It is a stop-gap until audio.ReadWAV, which also converts other
-// rates, is available to this command.
-func readWAV16k(path string) ([]float32, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	bad := func(why string) error { return fmt.Errorf("%s: %s", path, why) }
-	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
-		return nil, bad("not a WAV file")
-	}
-	var format, channels, bits uint16
-	var rate uint32
-	var data []byte
-	for i := 12; i+8 <= len(b); {
-		id, n := string(b[i:i+4]), int(binary.LittleEndian.Uint32(b[i+4:]))
-		if n < 0 {
-			break
-		}
-		body := b[i+8 : min(len(b), i+8+n)]
-		switch id {
-		case "fmt ":
-			if len(body) < 16 {
-				return nil, bad("damaged fmt chunk")
-			}
-			format, channels = binary.LittleEndian.Uint16(body), binary.LittleEndian.Uint16(body[2:])
-			rate, bits = binary.LittleEndian.Uint32(body[4:]), binary.LittleEndian.Uint16(body[14:])
-			if format == 0xfffe && len(body) >= 26 { // WAVE_FORMAT_EXTENSIBLE: the sub-format
-				format = binary.LittleEndian.Uint16(body[24:])
-			}
-		case "data":
-			data = body
-		}
-		i += 8 + n + n%2
-	}
-	switch {
-	case channels == 0:
-		return nil, bad("no fmt chunk")
-	case data == nil:
-		return nil, bad("no audio data")
-	case rate != 16000:
-		return nil, bad(fmt.Sprintf("%d Hz audio; this command reads 16 kHz WAV for now (convert: sox IN.wav -r 16000 OUT.wav)", rate))
-	case !(format == 1 && bits == 16) && !(format == 3 && bits == 32):
-		return nil, bad(fmt.Sprintf("unsupported sample format (%d-bit, format %d): use 16-bit or float WAV", bits, format))
-	}
-	size := int(bits / 8)
-	frames := len(data) / size / int(channels)
-	if frames == 0 {
-		return nil, errors.New(path + ": the recording is empty")
-	}
-	pcm := make([]float32, frames)
-	for f := range frames {
-		var sum float32
-		for c := range int(channels) {
-			at := data[(f*int(channels)+c)*size:]
-			if bits == 16 {
-				sum += float32(int16(binary.LittleEndian.Uint16(at))) / 32768
-			} else {
-				sum += math.Float32frombits(binary.LittleEndian.Uint32(at))
-			}
-		}
-		pcm[f] = sum / float32(channels)
-	}
-	return pcm, nil
 }

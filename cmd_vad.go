@@ -3,31 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
+	"hark/app"
+	"hark/app/config"
 	"hark/audio"
 	"hark/audio/vad"
+	"hark/models"
 )
-
-// vadModelName is the Silero VAD model Hark looks for in its models folder.
-const vadModelName = "ggml-silero-v6.2.0.bin"
-
-// userModelPath is where an installed model lives: $XDG_DATA_HOME/hark/models/NAME (by default
-// ~/.local/share/hark/models/NAME).
-func userModelPath(name string) string {
-	dir := os.Getenv("XDG_DATA_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		dir = filepath.Join(home, ".local", "share")
-	}
-	return filepath.Join(dir, "hark", "models", name)
-}
 
 // segment is one utterance `hark vad` prints.
 type segment struct {
@@ -35,51 +20,63 @@ type segment struct {
 	EndMs   int64 `json:"end_ms"`
 }
 
+// runVAD is `hark vad`: the configured voice activity detector (or --vad-model; the energy
+// detector when none is installed) behind the endpointer the assistant uses, on a sound file.
 func runVAD(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const synopsis = "[--vad-model PATH] [--json] FILE.wav"
-	fs := newFlags("vad", synopsis, stderr)
+	fs := newFlags("vad", stderr)
+	cf := modelsFlags(fs)
+	cf.Bind("vad-model", "models.vad")
 	def := audio.DefaultEndpointerConfig()
-	model := fs.String("vad-model", "", "Silero VAD model (default: "+userModelPath(vadModelName)+" when installed, else the energy detector)")
 	energy := fs.Bool("energy", false, "use the energy detector even when a VAD model is available")
 	asJSON := fs.Bool("json", false, "print a JSON list of {\"start_ms\", \"end_ms\"} objects")
-	threshold := fs.Float64("threshold", float64(def.Threshold), "speech probability threshold")
-	silence := fs.Duration("silence", def.TrailingSilence, "silence that ends an utterance")
+	threshold := fs.Float64("threshold", float64(def.Threshold), "speech probability threshold (default: audio.vad_threshold when configured)")
+	silence := fs.Duration("silence", def.TrailingSilence, "silence that ends an utterance (default: audio.trailing_silence when configured)")
 	minSpeech := fs.Duration("min-speech", def.MinSpeech, "shorter sounds are ignored")
-	maxUtt := fs.Duration("max-utterance", def.MaxUtterance, "longer speech is split at its quietest point")
+	maxUtt := fs.Duration("max-utterance", def.MaxUtterance, "longer speech is split at its quietest point (default: audio.max_utterance when configured)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: vad needs one WAV file: hark vad %s", errUsage, synopsis)
+		return fmt.Errorf("%w: vad needs one sound file: %s", errUsage, usage("vad"))
 	}
-	pcm, err := audio.ReadWAV(fs.Arg(0))
+	s, err := openSetup(cf, stderr, "hark vad", false)
 	if err != nil {
 		return err
 	}
-	var det audio.Detector
-	switch {
-	case *energy:
-		det = audio.NewEnergyDetector(audio.EnergyConfig{})
-	case *model != "":
-		s, err := vad.Load(*model)
-		if err != nil {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	configured := func(flag, key string) bool {
+		return !given[flag] && s.cfg.Origin(key).Source != config.FromDefault
+	}
+	if configured("threshold", "audio.vad_threshold") {
+		*threshold = s.cfg.Audio.VADThreshold
+	}
+	if configured("silence", "audio.trailing_silence") {
+		*silence = s.cfg.Audio.TrailingSilence
+	}
+	if configured("max-utterance", "audio.max_utterance") && s.cfg.Audio.MaxUtterance > 0 {
+		*maxUtt = s.cfg.Audio.MaxUtterance
+	}
+	pcm, err := audio.ReadAudio(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	var det audio.Detector = audio.NewEnergyDetector(audio.EnergyConfig{})
+	if !*energy {
+		path, err := s.modelPath(models.VAD, s.cfg.Models.VAD)
+		switch {
+		case err != nil && s.cfg.Models.VAD != "":
 			return err
+		case err != nil:
+			fmt.Fprintf(stderr, "hark vad: %s; using the energy detector (--vad-model NAME|PATH to choose one)\n", app.Message(err))
+		default:
+			d, err := vad.Load(path)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			det = d
 		}
-		defer s.Close()
-		det = s
-	default:
-		p := userModelPath(vadModelName)
-		if _, err := os.Stat(p); err != nil {
-			fmt.Fprintf(stderr, "hark vad: no VAD model at %s; using the energy detector (--vad-model PATH to choose one)\n", p)
-			det = audio.NewEnergyDetector(audio.EnergyConfig{})
-			break
-		}
-		s, err := vad.Load(p)
-		if err != nil {
-			return err
-		}
-		defer s.Close()
-		det = s
 	}
 	cfg := audio.EndpointerConfig{
 		Threshold:       float32(*threshold),

@@ -14,7 +14,7 @@ import (
 )
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("version", "", stderr)
+	fs := newFlags("version", stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 func runVoices(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("voices", "[--lang L] [--variants]", stderr)
+	fs := newFlags("voices", stderr)
 	lang := fs.String("lang", "", "only voices for this language (e.g. en, en-us, de)")
 	variants := fs.Bool("variants", false, "list the variants instead (add one to a voice: --voice en-us+f3)")
 	if err := parseFlags(fs, args); err != nil {

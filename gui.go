@@ -26,9 +26,10 @@ const appID = "org.hark.assistant"
 const supervisedEnv = "HARK_SUPERVISED"
 
 func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := newFlags("", "[WINDOW OPTIONS]", stderr)
+	fs := newSubFlags("", "[WINDOW OPTIONS]", stderr)
 	cf := bindConfigFlags(fs, true)
 	noGuard := noGuardFlag(fs)
+	verbose := verboseFlag(fs)
 	events := fs.String("events", "", "append the assistant's events to `FILE` as JSON lines (for logs and tests)")
 	noSupervise := fs.Bool("no-supervise", false, "kiosk: run the window in this process instead of under a supervisor that restarts it after a crash")
 	if err := parseFlags(fs, args); err != nil {
@@ -37,10 +38,12 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q (`hark help` lists the commands)", errUsage, fs.Arg(0))
 	}
-	s, err := frontEndSetup(cf, *noGuard, stderr, "hark")
+	setVerbose(*verbose, stderr, "hark")
+	s, err := openSetup(cf, stderr, "hark", false)
 	if err != nil {
 		return err
 	}
+	s.noGuard = *noGuard
 	if _, err := ui.ParseChord(s.cfg.Kiosk.AdminChord); err != nil {
 		return fmt.Errorf("kiosk.admin_chord: %w", err)
 	}
@@ -64,13 +67,23 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	defer closeHist()
 	var w *ui.UI
 	sinks = append(sinks, timingLog(logger.Printf), app.SinkFunc(func(e app.Event) { w.Publish(e) }))
-	asst := app.New(app.Options{
+	acts, err := openActions(s)
+	if err != nil {
+		logger.Printf("commands are off for this run: %v", err)
+	}
+	defer acts.Close()
+	opts := app.Options{
 		Config:  s.assistantConfig(),
 		Loaders: s.loaders(),
-		Sink:    s.withEarcons(app.Tee(sinks...)),
+		Sink:    s.withVolume(s.withEarcons(app.Tee(sinks...))),
 		History: hist,
 		Logf:    logger.Printf,
-	})
+		// Knowledge: answers from the documents `hark knowledge add` indexed.
+		Knowledge: openKnowledge(s.cfg, stderr),
+	}
+	attach := acts.attach(&opts, s)
+	asst := app.New(opts)
+	attach(asst)
 	store := &configStore{cur: s, apply: func(old, new *setup) {
 		asst.Configure(new.assistantConfig())
 		asst.Replace(changedLoaders(old, new))

@@ -42,12 +42,30 @@ func TestImportRules(t *testing.T) {
 			t.Errorf("app depends on %s", d)
 		}
 	}
+	// The knowledge store is a capability of its own: no engine, no front end, not app.
+	for _, d := range deps("./knowledge") {
+		if strings.HasPrefix(d, "hark/") && d != "hark/knowledge" {
+			t.Errorf("knowledge depends on %s", d)
+		}
+	}
 	for _, d := range deps("./ui") {
 		switch {
 		case d == "fyne.io/fyne/v2/app":
 			t.Errorf("ui imports fyne.io/fyne/v2/app: its tests would need a display")
 		case strings.HasPrefix(d, "hark/") && d != "hark/app" && d != "hark/audio" && d != "hark/ui" && !helper(d):
 			t.Errorf("ui depends on %s: only main wires the engines", d)
+		}
+	}
+	// The action layer knows neither the language model nor the window nor the assistant:
+	// app declares what it needs (app.Actor) and main adapts it.
+	for _, d := range deps("./action") {
+		if strings.HasPrefix(d, "fyne.io/") || (strings.HasPrefix(d, "hark/") && d != "hark/action" && d != "hark/intent") {
+			t.Errorf("action depends on %s", d)
+		}
+	}
+	for _, d := range deps("./intent") {
+		if strings.HasPrefix(d, "hark/") && d != "hark/intent" {
+			t.Errorf("intent depends on %s", d)
 		}
 	}
 }

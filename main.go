@@ -34,19 +34,24 @@ func commands() []command {
 	return []command{
 		{"version", "", "print Hark's version, the engines' versions, build flags and CPU features", runVersion},
 		{"devices", "[--json]", "list audio capture and playback devices", runDevices},
-		{"transcribe", transcribeArgs, "transcribe a WAV file with whisper.cpp", runTranscribe},
+		{"transcribe", "[--model NAME|PATH] [--lang CODE] [--json] [--live] [options] FILE", "transcribe a sound file (WAV, FLAC or MP3) with whisper.cpp", runTranscribe},
 		{"record", "[--device NAME] [--seconds N] OUT.wav", "record the microphone into a WAV file", runRecord},
-		{"vad", "[--vad-model PATH] [--json] FILE.wav", "print the speech segments (start and end in ms) of a WAV file", runVAD},
+		{"vad", "[--vad-model NAME|PATH] [--energy] [--json] FILE", "print the speech segments (start and end in ms) of a sound file (WAV, FLAC or MP3)", runVAD},
 		{"licenses", "", "print the licences of the software Hark ships", runLicenses},
 		{"listen", "[--asr-model FILE] [--llm-model FILE] [--vad-model FILE] [--device NAME] [--turns N]", "run the assistant hands-free without a window, printing events as JSON lines", runListen},
 		{"bench", "--wav FILE [--asr-model FILE] [--llm-model FILE] [--turns N] [--json]", "time N turns from a WAV file through the pipeline: per-stage median and p90, pipeline overhead", runBench},
 		{"models", "list|pull|verify|rm|path", "list, download, check and delete speech and language models", runModels},
 		{"config", "show|path|check|set|unset|example|init", "show and change the configuration (~/.config/hark/config.toml)", runConfig},
-		{"history", "list|show|export|wipe|path", "read, export or wipe the conversation history kept on this device", runHistory},
-		{"say", `[--voice V] [--out FILE.wav] "text"`, "speak text aloud, or write it to a WAV file", runSay},
+		{"history", "list|show|actions|export|wipe|path", "read, export or wipe the conversation history kept on this device", runHistory},
+		{"do", `[--dry-run] [--json] [--yes] "sentence"`, "run a command (set a timer, add a note, ...) from a sentence, through Hark's sentence templates", runDo},
+		{"intents", `test [--json] "sentence"`, "show which sentence template a sentence matches, with its slots", runIntents},
+		{"tools", "[--json]", "list the tools Hark can run, with their risk (safe or confirm)", runTools},
+		{"timers", "[--all] [--json]", "list the running and paused timers and alarms", runTimers},
+		{"knowledge", `add|list|rm|rebuild|search "question"`, "index local documents that answers come from, and show what a question retrieves", runKnowledge},
+		{"say", `[--voice V] [--lang L] [--rate WPM] [--pitch P] [--out FILE.wav] [--phonemes] [-v] "text" (or text on stdin)`, "speak text aloud, or write it to a WAV file", runSay},
 		{"voices", "[--lang L] [--variants]", "list the voices Hark can speak with", runVoices},
 		{"ask", `[--model PATH] [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--json] "question"`, "answer one question with the language model, streaming the reply", runAsk},
-		{"chat", "[--model PATH] [--system TEXT] [--stats]", "a text conversation with the language model (keeps the context between turns)", runChat},
+		{"chat", "[--model PATH] [--system TEXT] [--stats] [sampling flags]", "a text conversation with the language model (keeps the context between turns)", runChat},
 		{"help", "[COMMAND]", "list the commands, or describe one", nil},
 	}
 }
@@ -127,8 +132,27 @@ func runHelp(args []string, w io.Writer) error {
 	return nil
 }
 
-// newFlags returns a flag set for a subcommand that reports errors instead of exiting.
-func newFlags(name, args string, stderr io.Writer) *flag.FlagSet {
+// synopsis is the argument synopsis of the command name, from commands().
+func synopsis(name string) string {
+	for _, c := range commands() {
+		if c.name == name {
+			return c.args
+		}
+	}
+	panic("no command " + name)
+}
+
+// usage is the usage line of the command name.
+func usage(name string) string { return "hark " + name + " " + synopsis(name) }
+
+// newFlags returns the flag set of the command name, with its usage line from commands().
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	return newSubFlags(name, synopsis(name), stderr)
+}
+
+// newSubFlags returns a flag set for a command that is not in commands() (models list, the
+// window's options, ...) that reports errors instead of exiting.
+func newSubFlags(name, args string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {

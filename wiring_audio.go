@@ -86,9 +86,6 @@ func (s *setup) loadSegmenter() func(context.Context) (app.Segmenter, error) {
 	}
 }
 
-// readWAV reads a WAV file as 16 kHz mono.
-func readWAV(path string) (audio.PCM, error) { return audio.ReadWAV(path) }
-
 // captureDevices lists the microphones' names for the settings dialog.
 func captureDevices() ([]string, error) {
 	infos, err := device.List()

@@ -34,6 +34,7 @@ type echoLink struct {
 	earcon chan tts.Earcon // to the speaker's earcon player (nil: no speaker)
 	spoke  tts.SpeakStats  // the last reply's speech
 	trace  *echoTrace      // set before the microphone opens: records what the gate sees (tests)
+	vol    *volume         // speech and earcon volume ("set the volume to 40")
 }
 
 // echoTrace records what the barge-in gate gets, lined up sample for sample, and its
@@ -157,7 +158,7 @@ type echoPlayer struct {
 var _ tts.QueuePlayer = (*echoPlayer)(nil)
 
 func (e *echoPlayer) Play(ctx context.Context, pcm audio.PCM) error {
-	pcm = audio.Resample(pcm, audio.SampleRate)
+	pcm = e.link.vol.apply(audio.Resample(pcm, audio.SampleRate))
 	pctx, id, muted := e.start(ctx)
 	if pctx == nil {
 		return waitCancel(ctx, muted)
@@ -167,7 +168,7 @@ func (e *echoPlayer) Play(ctx context.Context, pcm audio.PCM) error {
 }
 
 func (e *echoPlayer) Enqueue(ctx context.Context, pcm audio.PCM) <-chan error {
-	pcm = audio.Resample(pcm, audio.SampleRate)
+	pcm = e.link.vol.apply(audio.Resample(pcm, audio.SampleRate))
 	out := make(chan error, 1)
 	pctx, id, muted := e.start(ctx)
 	if pctx == nil {
@@ -364,6 +365,9 @@ func earconFor(e app.Event, handsFree bool, hearing *bool) (tts.Earcon, bool) {
 		}
 	case app.EventError:
 		return tts.EarconError, true
+	}
+	if ec, ok := earconForAlert(e); ok {
+		return ec, true
 	}
 	return 0, false
 }

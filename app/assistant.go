@@ -17,9 +17,12 @@ import (
 type Options struct {
 	Config  Config
 	Loaders Loaders
-	Sink    Sink             // nil: events are dropped
-	History History          // nil: turns are not stored
-	Now     func() time.Time // nil: time.Now (tests pass a fake clock)
+	Sink    Sink    // nil: events are dropped
+	History History // nil: turns are not stored
+	Actor   Actor   // nil: the assistant only talks
+	// Knowledge answers questions from local documents; its zero value turns it off.
+	Knowledge KnowledgeOptions
+	Now       func() time.Time // nil: time.Now (tests pass a fake clock)
 	// Logf, when set, receives diagnostics people do not see (a recovered panic's stack).
 	Logf func(format string, args ...any)
 }
@@ -37,6 +40,8 @@ type Assistant struct {
 	now   func() time.Time
 	logf  func(string, ...any)
 	hist  History
+	actor Actor
+	know  KnowledgeOptions // read-only after New
 
 	// Everything below is owned by the Run goroutine.
 	ctx      context.Context
@@ -60,9 +65,11 @@ type Assistant struct {
 	convActive bool // a turn happened since the conversation began
 	turn       *turn
 	turnN      int
-	followTo   time.Time // follow-up window: utterances starting before this need no wake phrase
-	armedTo    time.Time // the wake phrase alone was said: the next utterance is a question
-	activity   time.Time // last thing anyone did (idle wipe)
+	pending    *pendingConfirm // a confirmation question waiting for an answer
+	held       []Alert         // alerts that came while speech output was still loading
+	followTo   time.Time       // follow-up window: utterances starting before this need no wake phrase
+	armedTo    time.Time       // the wake phrase alone was said: the next utterance is a question
+	activity   time.Time       // last thing anyone did (idle wipe)
 
 	// Microphone input.
 	micGen      int
@@ -122,6 +129,8 @@ func New(o Options) *Assistant {
 		now:     o.Now,
 		logf:    o.Logf,
 		hist:    o.History,
+		actor:   o.Actor,
+		know:    o.Knowledge,
 		cfg:     o.Config.withDefaults(),
 		loaders: o.Loaders,
 		comps:   map[Component]*component{},
@@ -498,7 +507,7 @@ func (a *Assistant) stopTalking() {
 	a.recording, a.rec = false, nil
 	a.stopPartial()
 	if pcm.Duration() < a.cfg.MinUtterance+a.cfg.PreRoll {
-		a.publish(Event{Kind: EventIgnored, Reason: "too short: hold the button while you speak"})
+		a.publish(Event{Kind: EventIgnored, Ignored: IgnoredTooShort, Reason: string(IgnoredTooShort) + ": hold the button while you speak"})
 		a.refresh()
 		return
 	}
@@ -510,7 +519,7 @@ func (a *Assistant) ask(text string) {
 	if a.closing || text == "" {
 		return
 	}
-	if !a.ready.Type {
+	if !a.ready.Type && a.actor == nil {
 		a.publish(Event{Kind: EventError, Err: &UserError{Msg: "Cannot answer yet", Hint: a.ready.TypeReason}})
 		return
 	}
@@ -526,6 +535,9 @@ func (a *Assistant) ask(text string) {
 // clear starts a new conversation.
 func (a *Assistant) clear(reason string) {
 	a.cancelTurn()
+	if a.pending != nil {
+		a.declined(nil, ConfirmDropped)
+	}
 	if a.chat != nil {
 		a.chat.val.(Chat).Reset()
 	}
@@ -563,6 +575,7 @@ func (a *Assistant) onTick() {
 		a.micRetryAt = time.Time{}
 		a.loadAgain(ComponentMicrophone, true)
 	}
+	a.checkConfirmTimeout(now)
 	a.maybePartial()
 }
 
@@ -588,6 +601,8 @@ func (a *Assistant) refresh() {
 	switch {
 	case a.recording || (a.hearing && !a.hearIgnored):
 		a.setState(StateHearing, "")
+	case a.pending != nil:
+		a.setState(StateConfirming, a.pending.action.Question)
 	case r.Voice && a.cfg.HandsFree:
 		a.setState(StateListening, "")
 	case r.Voice || r.Type:

@@ -103,8 +103,8 @@ func TestPushToTalkTooShortIsIgnored(t *testing.T) {
 	r.a.ToggleTalking()
 	r.a.ToggleTalking()
 	e, _ := r.rec.next(t, i, EventIgnored)
-	if !strings.Contains(e.Reason, "too short") {
-		t.Errorf("ignored reason = %q", e.Reason)
+	if e.Ignored != IgnoredTooShort || !strings.Contains(e.Reason, "too short") {
+		t.Errorf("ignored reason = %q (%q)", e.Ignored, e.Reason)
 	}
 	if len(r.asr.callList()) != 0 {
 		t.Errorf("asr was called %d times for a tap", len(r.asr.callList()))
@@ -138,12 +138,12 @@ func TestNothingHeard(t *testing.T) {
 			r.asr.set(func(int) (string, error) { return text, nil })
 			r.say(300 * time.Millisecond)
 			e, _ := r.rec.next(t, i, EventIgnored)
-			if e.Reason != "nothing was heard" {
-				t.Errorf("reason = %q", e.Reason)
+			if e.Ignored != IgnoredNothing || e.Reason != "nothing was heard" {
+				t.Errorf("reason = %q (%q)", e.Ignored, e.Reason)
 			}
 			d, _ := r.rec.next(t, i, EventTurnDone)
-			if !strings.HasPrefix(d.Reason, "ignored") {
-				t.Errorf("turn_done reason = %q", d.Reason)
+			if d.Ignored != IgnoredNothing || !strings.HasPrefix(d.Reason, "ignored") {
+				t.Errorf("turn_done reason = %q (%q)", d.Ignored, d.Reason)
 			}
 			if n := len(r.brain.chat(0).askedList()); n != 0 {
 				t.Errorf("the language model was asked %d times", n)
@@ -165,7 +165,7 @@ func TestWakePhrase(t *testing.T) {
 	// 1. No wake phrase: ignored, the model is not asked.
 	answer("what time is it")
 	e, i := r.rec.next(t, i, EventIgnored)
-	if e.Reason != "no wake phrase" || e.Text != "what time is it" {
+	if e.Ignored != IgnoredNoWake || e.Reason != "no wake phrase" || e.Text != "what time is it" {
 		t.Errorf("ignored = %q (%q)", e.Reason, e.Text)
 	}
 	_, i = r.rec.next(t, i, EventTurnDone)
@@ -174,7 +174,9 @@ func TestWakePhrase(t *testing.T) {
 	// 2. The wake phrase alone arms the assistant; the next utterance is answered.
 	answer("Hey, Hark.")
 	_, i = r.rec.next(t, i, EventWake)
-	_, i = r.rec.next(t, i, EventTurnDone)
+	if e, i = r.rec.next(t, i, EventTurnDone); e.Ignored != IgnoredWakeOnly {
+		t.Errorf("the wake phrase alone: turn_done ignored = %q, want %q", e.Ignored, IgnoredWakeOnly)
+	}
 	r.sync(t) // the loop has finished the turn (follow-up window set) before the clock moves
 	r.clock.advance(3 * time.Second)
 	answer("what time is it")
@@ -199,8 +201,8 @@ func TestWakePhrase(t *testing.T) {
 	r.clock.advance(9 * time.Second)
 	answer("and the day after")
 	e, i = r.rec.next(t, i, EventIgnored)
-	if e.Reason != "no wake phrase" {
-		t.Errorf("after the window: ignored reason %q", e.Reason)
+	if e.Ignored != IgnoredNoWake {
+		t.Errorf("after the window: ignored reason %q", e.Ignored)
 	}
 	_, i = r.rec.next(t, i, EventTurnDone)
 	r.sync(t) // the loop has finished the turn (follow-up window set) before the clock moves

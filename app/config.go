@@ -43,6 +43,9 @@ type Config struct {
 	MaxUtterance time.Duration
 	// MinUtterance drops push-to-talk utterances shorter than this (a tap on the button).
 	MinUtterance time.Duration
+	// ConfirmTimeout is how long a confirmation question ("Delete all 4 notes?") waits for a
+	// yes; then nothing is done.
+	ConfirmTimeout time.Duration
 }
 
 // DefaultConfig is the desktop default: push-to-talk, no wake phrase, text replies.

@@ -11,7 +11,13 @@
 // actions reach the assistant through its methods: [Assistant.StartTalking] and
 // [Assistant.StopTalking] (push-to-talk), [Assistant.Ask] (a typed question), [Assistant.Stop]
 // (cancel whatever is happening), [Assistant.NewConversation], [Assistant.Configure] and
-// [Assistant.Replace] (new settings, other models). The window (package ui), `hark listen`
+// [Assistant.Replace] (new settings, other models), [Assistant.Confirm] and [Assistant.Tap]
+// (the action cards' buttons). With an [Actor] (package action, adapted by main), a sentence
+// that matches a local intent template runs its tool at once, without the language model; a
+// tool that must be confirmed waits, in [StateConfirming], for a spoken or tapped yes; every
+// call is an [EventAction] and an audit record ([ActionAuditor]). Otherwise a [ToolChat] may
+// call the tools, at most [MaxToolRounds] rounds, each call checked before it runs.
+// [Assistant.Alert] announces a timer that came due. The window (package ui), `hark listen`
 // (JSON lines) and the tests all use this one API.
 //
 // # Concurrency properties

@@ -52,6 +52,9 @@ type Reply struct {
 	// of them were already evaluated (a language model's prefix cache), the rest were computed
 	// for this reply. Zero when the engine does not say.
 	PromptTokens, ReusedTokens int
+	// ToolCalls are the tools the model asked to run (ToolChat only); the assistant runs
+	// them and hands the results back.
+	ToolCalls []ToolCall
 	// Where names the machine that computed the reply ("" = this device), e.g. an edge server.
 	// Fallback, when not nil, is why the configured server did not answer and this device did.
 	Where    string

@@ -22,9 +22,10 @@ const (
 	StateThinking                  // the language model is answering
 	StateSpeaking                  // the answer is being spoken
 	StateError                     // nothing can be asked: an engine the assistant needs failed
+	StateConfirming                // a question ("Delete all notes?") waits for a yes or a no
 )
 
-var stateNames = [...]string{"loading", "idle", "listening", "hearing", "transcribing", "thinking", "speaking", "error"}
+var stateNames = [...]string{"loading", "idle", "listening", "hearing", "transcribing", "thinking", "speaking", "error", "confirming"}
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {
@@ -56,7 +57,29 @@ const (
 	EventTurnDone   EventKind = "turn_done"  // the turn is over (spoken too); Timings, Interrupted
 	EventError      EventKind = "error"      // Err (and Hint): something failed; the assistant carries on
 	EventCleared    EventKind = "cleared"    // the conversation was wiped; Reason: "new", "idle", "restart"
+	EventAction     EventKind = "action"     // Action: a tool ran (or was refused: Action.Error); Text: what was said
+	EventConfirm    EventKind = "confirm"    // Action: a question waits for a yes (Confirmed "pending"), or was answered
+	EventAlert      EventKind = "alert"      // Alert: a timer or alarm came due; Text: what is said
 )
+
+// Ignored says why an utterance was not taken as a question (EventIgnored, and the
+// EventTurnDone of a turn that was dropped). Front ends switch on it; Reason keeps the words.
+type Ignored string
+
+const (
+	IgnoredNothing   Ignored = "nothing was heard" // silence, or only an annotation such as [BLANK_AUDIO]
+	IgnoredNotSpeech Ignored = "not speech"        // the hallucination guard dropped it (Reason says what)
+	IgnoredTooShort  Ignored = "too short"         // push-to-talk released too soon
+	IgnoredNoWake    Ignored = "no wake phrase"    // hands-free speech without the wake phrase
+	IgnoredWakeOnly  Ignored = "wake phrase"       // the wake phrase alone: the next utterance is the question
+	IgnoredNotReady  Ignored = "not ready"         // an engine was not loaded (Reason says which)
+)
+
+// Misheard reports whether the person spoke but was not understood (worth a "didn't catch
+// that"), as opposed to speech that was deliberately not for the assistant.
+func (r Ignored) Misheard() bool {
+	return r == IgnoredNothing || r == IgnoredNotSpeech || r == IgnoredTooShort
+}
 
 // Component names one of the engines the assistant loads.
 type Component string
@@ -141,7 +164,8 @@ type Event struct {
 	Turn        int // the turn it belongs to (0: none); front ends drop tokens of turns they dropped
 	State       State
 	Text        string
-	Reason      string
+	Reason      string  // why, in words (EventIgnored, EventTurnDone of an ignored turn, EventCleared)
+	Ignored     Ignored // EventIgnored, and EventTurnDone of an ignored turn: why, typed ("" otherwise)
 	Input       Input
 	Level       Level
 	Component   Component
@@ -152,7 +176,10 @@ type Event struct {
 	Interrupted bool
 	Readiness   Readiness
 	Timings     *Timings
-	Where       string // EventReply: the machine that computed the reply ("" = this device)
+	Action      *Action  // EventAction, EventConfirm
+	Alert       *Alert   // EventAlert
+	Sources     []string // on a reply: the documents (› heading, page) the answer came from
+	Where       string   // EventReply: the machine that computed the reply ("" = this device)
 }
 
 // Sink receives the assistant's events. Publish is called for one event at a time, in order,
@@ -234,6 +261,14 @@ type jsonEvent struct {
 	Interrupted bool         `json:"interrupted,omitempty"`
 	Readiness   *Readiness   `json:"readiness,omitempty"`
 	Timings     *jsonTimings `json:"timings_ms,omitempty"`
+	Action      *jsonAction  `json:"action,omitempty"`
+	Alert       *Alert       `json:"alert,omitempty"`
+}
+
+type jsonAction struct {
+	*Action
+	DurationMS float64 `json:"duration_ms,omitempty"`
+	Deadline   string  `json:"deadline,omitempty"`
 }
 
 type jsonTimings struct {
@@ -279,6 +314,13 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	if e.Err != nil {
 		j.Error = e.Err.Error()
 	}
+	if e.Action != nil {
+		j.Action = &jsonAction{Action: e.Action, DurationMS: ms(e.Action.Duration)}
+		if !e.Action.Deadline.IsZero() {
+			j.Action.Deadline = e.Action.Deadline.Format(time.RFC3339Nano)
+		}
+	}
+	j.Alert = e.Alert
 	if t := e.Timings; t != nil {
 		j.Timings = &jsonTimings{ms(t.Speech), ms(t.Transcribe), ms(t.FirstToken), ms(t.Generate), ms(t.Total),
 			ms(t.Spoken), ms(t.ASRCompute), ms(t.LLMCompute), ms(t.Overhead), t.Tokens, t.PromptTokens, t.ReusedTokens}

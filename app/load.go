@@ -151,6 +151,9 @@ func (a *Assistant) setPhase(comp *component, p Phase, err error) {
 		e.Text = Message(err)
 	}
 	a.publish(e)
+	if comp.name == ComponentSpeech && p != PhaseLoading {
+		a.releaseAlerts()
+	}
 }
 
 // retire takes comp's value out of use and closes it once its users are done.

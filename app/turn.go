@@ -14,11 +14,12 @@ import (
 // turn is one question and its answer, from the end of the utterance (or the typed question)
 // to the end of the spoken reply. The loop goroutine owns it.
 type turn struct {
-	id     int
-	conv   string
-	input  Input
-	ctx    context.Context
-	cancel context.CancelFunc
+	sources []string // documents the reply was answered from (knowledge)
+	id      int
+	conv    string
+	input   Input
+	ctx     context.Context
+	cancel  context.CancelFunc
 
 	needWake bool
 	heardAt  time.Time // speech began (voice) or the question was sent (typed)
@@ -46,7 +47,8 @@ type turn struct {
 	spoken      bool
 	finished    bool
 	ignored     bool
-	reason      string // why it was ignored
+	reason      string // why it was ignored, in words
+	why         Ignored
 	interrupted bool
 	err         error
 }
@@ -80,7 +82,7 @@ func (a *Assistant) canAnswerSpeech() (bool, string) {
 	if asr := a.comps[ComponentASR]; asr.cur == nil {
 		return false, a.why(asr)
 	}
-	if llm := a.comps[ComponentLLM]; llm.cur == nil || a.chat == nil {
+	if llm := a.comps[ComponentLLM]; (llm.cur == nil || a.chat == nil) && a.actor == nil {
 		return false, a.why(llm)
 	}
 	return true, ""
@@ -93,7 +95,7 @@ func (a *Assistant) beginVoiceTurn(pcm audio.PCM, heardAt time.Time, needWake bo
 	}
 	a.cancelTurn()
 	if ok, why := a.canAnswerSpeech(); !ok {
-		a.publish(Event{Kind: EventIgnored, Reason: why})
+		a.publish(Event{Kind: EventIgnored, Ignored: IgnoredNotReady, Reason: why})
 		a.refresh()
 		return
 	}
@@ -131,17 +133,17 @@ func (a *Assistant) transcribed(t *turn, res Transcript, err error, wall time.Du
 	}
 	text := strings.TrimSpace(res.Text)
 	if text == "" || nonSpeech(text) {
-		reason := "nothing was heard"
+		why, reason := IgnoredNothing, string(IgnoredNothing)
 		if res.Dropped != "" {
-			reason = "not speech: " + res.Dropped
+			why, reason = IgnoredNotSpeech, string(IgnoredNotSpeech)+": "+res.Dropped
 		}
-		a.ignore(t, text, reason)
+		a.ignore(t, text, why, reason)
 		return
 	}
 	if t.needWake {
 		ok, rest := MatchWake(text, a.cfg.WakePhrase, a.cfg.WakeSimilarity)
 		if !ok {
-			a.ignore(t, text, "no wake phrase")
+			a.ignore(t, text, IgnoredNoWake, string(IgnoredNoWake))
 			return
 		}
 		a.publish(Event{Kind: EventWake, Turn: t.id, Text: text})
@@ -152,7 +154,7 @@ func (a *Assistant) transcribed(t *turn, res Transcript, err error, wall time.Du
 				window = DefaultConfig().FollowUp
 			}
 			a.armedTo = t.transcribedAt.Add(window)
-			t.ignored, t.reason = true, "wake phrase"
+			t.ignored, t.why, t.reason = true, IgnoredWakeOnly, string(IgnoredWakeOnly)
 			a.finish(t)
 			return
 		}
@@ -181,14 +183,17 @@ func nonSpeech(text string) bool {
 	return true
 }
 
-func (a *Assistant) ignore(t *turn, text, reason string) {
-	t.ignored, t.reason = true, reason
-	a.publish(Event{Kind: EventIgnored, Turn: t.id, Text: text, Reason: reason})
+func (a *Assistant) ignore(t *turn, text string, why Ignored, reason string) {
+	t.ignored, t.why, t.reason = true, why, reason
+	a.publish(Event{Kind: EventIgnored, Turn: t.id, Text: text, Ignored: why, Reason: reason})
 	a.finish(t)
 }
 
 // think asks the language model, and speaks the reply as it streams when speech is on.
 func (a *Assistant) think(t *turn) {
+	if a.actor != nil && a.act(t) {
+		return
+	}
 	llm := a.comps[ComponentLLM]
 	if llm.cur == nil || a.chat == nil {
 		t.err = &UserError{Msg: "Cannot answer yet", Hint: a.why(llm)}
@@ -224,6 +229,8 @@ func (a *Assistant) think(t *turn) {
 	chatH, brainH := a.chat, llm.cur
 	chat := chatH.val.(Chat)
 	question := a.turnQuestion(t.transcript, t.lang)
+	tc, _ := chat.(ToolChat)
+	tools := a.offeredTools()
 	a.spawn([]*held{brainH, chatH}, func() func() {
 		if q != nil {
 			defer q.closeIn()
@@ -250,7 +257,18 @@ func (a *Assistant) think(t *turn) {
 			return nil
 		}
 		start := a.now()
-		rep, err := chat.Send(ctx, question, emit)
+		prompt, sources, dontKnow := a.consult(ctx, t.transcript, question)
+		var rep Reply
+		var err error
+		switch {
+		case dontKnow:
+			err = emit(DontKnow)
+			rep = Reply{Text: DontKnow, Interrupted: err != nil}
+		case tc != nil && len(tools) > 0:
+			rep, err = a.sendWithTools(ctx, t, tc, tools, prompt, emit)
+		default:
+			rep, err = chat.Send(ctx, prompt, emit)
+		}
 		end := a.now()
 		if rep.Text == "" {
 			rep.Text = b.String()
@@ -261,7 +279,7 @@ func (a *Assistant) think(t *turn) {
 		if rep.Compute == 0 {
 			rep.Compute = end.Sub(start)
 		}
-		return func() { a.generated(t, rep, err, first, end) }
+		return func() { t.sources = sources; a.generated(t, rep, err, first, end) }
 	}, func(err error) func() {
 		return func() { a.generated(t, Reply{}, err, time.Time{}, a.now()) }
 	})
@@ -289,7 +307,7 @@ func (a *Assistant) generated(t *turn, rep Reply, err error, first, end time.Tim
 		a.publish(Event{Kind: EventError, Turn: t.id, Err: Explain(rep.Fallback,
 			"The language model server did not answer; this reply was computed on this device", "Hark tries the server again later.")})
 	}
-	a.publish(Event{Kind: EventReply, Turn: t.id, Text: t.reply, Interrupted: t.interrupted, Where: rep.Where})
+	a.publish(Event{Kind: EventReply, Turn: t.id, Text: t.reply, Interrupted: t.interrupted, Sources: t.sources, Where: rep.Where})
 	if t == a.turn && t.speaking && !t.spoken && !t.interrupted {
 		a.setState(StateSpeaking, "")
 	}
@@ -322,7 +340,7 @@ func (a *Assistant) finish(t *turn) {
 	tm := t.timings()
 	e := Event{Kind: EventTurnDone, Turn: t.id, Input: t.input, Interrupted: t.interrupted, Timings: &tm, Err: t.err}
 	if t.ignored {
-		e.Reason = "ignored: " + t.reason
+		e.Ignored, e.Reason = t.why, "ignored: "+t.reason
 	}
 	a.publish(e)
 	if t.begun {

@@ -9,7 +9,8 @@
 // a [Detector] (Silero, or [NewEnergyDetector] when no model is installed); [Endpointer.Push]
 // returns SpeechStarted and SpeechEnded events, the latter with the whole utterance, ready for
 // speech recognition, and [Endpointer.Current] gives the utterance so far for partial
-// transcripts. [ReadWAV] reads any PCM or float WAV file as 16 kHz mono; [Resample] and the
+// transcripts. [ReadWAV] reads any PCM or float WAV file as 16 kHz mono, [ReadAudio] also FLAC and
+// MP3 (mewkiz/flac, go-mp3); [Resample] and the
 // streaming [Resampler] convert rates (windowed sinc; quality figures in resample.go).
 //
 // # Concurrency

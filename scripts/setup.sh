@@ -24,9 +24,10 @@ APT_RUN=(gcc g++ libc6-dev make cmake pkg-config git curl ca-certificates unzip 
   libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   libpulse0 libasound2
   libespeak-ng-dev libsonic-dev espeak-ng-data libspeexdsp-dev)
-# And to test it as a person would: a virtual display and sound server, speech, screenshots.
+# And to test it as a person would: a virtual display and sound server, speech, screenshots, an
+# MP3 encoder (lame) for the audio decoding tests.
 APT_TEST=(xvfb xauth x11-utils xdotool imagemagick pulseaudio pulseaudio-utils sox espeak-ng
-  strace util-linux pocketsphinx-testdata xclip)
+  strace util-linux pocketsphinx-testdata xclip lame)
 
 log() { echo "setup: $*" >&2; }
 

@@ -13,6 +13,7 @@ const (
 	EarconListening Earcon = iota // the microphone is open: two rising notes
 	EarconGotIt                   // the question was heard: one short falling step
 	EarconError                   // something went wrong: two low falling notes
+	EarconTimer                   // a timer or alarm came due: a bright rising bell, three notes
 )
 
 func (e Earcon) String() string {
@@ -23,6 +24,8 @@ func (e Earcon) String() string {
 		return "got it"
 	case EarconError:
 		return "error"
+	case EarconTimer:
+		return "timer"
 	}
 	return "unknown earcon"
 }
@@ -35,9 +38,10 @@ type note struct {
 }
 
 var earconNotes = map[Earcon][]note{
-	EarconListening: {{880, 70, 0.15}, {1318.5, 110, 0.15}}, // A5 then E6
-	EarconGotIt:     {{1318.5, 60, 0.1}, {987.8, 90, 0.1}},  // E6 then B5
-	EarconError:     {{440, 140, 0.35}, {349.2, 200, 0.35}}, // A4 then F4: lower, rougher
+	EarconListening: {{880, 70, 0.15}, {1318.5, 110, 0.15}},                 // A5 then E6
+	EarconGotIt:     {{1318.5, 60, 0.1}, {987.8, 90, 0.1}},                  // E6 then B5
+	EarconError:     {{440, 140, 0.35}, {349.2, 200, 0.35}},                 // A4 then F4: lower, rougher
+	EarconTimer:     {{1568, 150, 0.2}, {1568, 150, 0.2}, {2093, 300, 0.2}}, // G6 G6 C7: a bell that asks for attention
 }
 
 // earconPeak is the earcons' peak level, -12 dBFS: clearly audible, below speech.

@@ -19,6 +19,7 @@ const (
 	bubbleAssistant                   // left, grey
 	bubbleNote                        // centre, small: "new conversation", "restarted"
 	bubbleError                       // left, error colour: what failed and what to do
+	bubbleCard                        // left, grey, with controls below the text: an action, a confirmation
 )
 
 // bubble is one message in the chat. Its text changes while a reply streams or a live
@@ -33,15 +34,25 @@ type bubble struct {
 	rt      *widget.RichText
 	bg      *canvas.Rectangle
 	row     *fyne.Container
+	extra   fyne.CanvasObject // bubbleCard: the card's controls under the text
 }
 
 func newBubble(kind bubbleKind, text, meta string, large bool) *bubble {
-	b := &bubble{kind: kind, text: text, meta: meta, large: large}
+	return newCard(kind, text, meta, large, nil)
+}
+
+// newCard is a bubble with controls under its text (extra may be nil).
+func newCard(kind bubbleKind, text, meta string, large bool, extra fyne.CanvasObject) *bubble {
+	b := &bubble{kind: kind, text: text, meta: meta, large: large, extra: extra}
 	b.rt = widget.NewRichText()
 	b.rt.Wrapping = fyne.TextWrapWord
 	b.bg = canvas.NewRectangle(themeColor(b.bgColor()))
 	b.bg.CornerRadius = 14
-	inner := container.New(layout.NewCustomPaddedLayout(2, 2, 6, 6), b.rt)
+	var body fyne.CanvasObject = b.rt
+	if extra != nil {
+		body = container.NewVBox(b.rt, extra)
+	}
+	inner := container.New(layout.NewCustomPaddedLayout(2, 2, 6, 6), body)
 	b.row = container.New(&bubbleLayout{b: b}, container.NewStack(b.bg, inner))
 	b.render()
 	return b
@@ -51,7 +62,7 @@ func (b *bubble) bgColor() fyne.ThemeColorName {
 	switch b.kind {
 	case bubbleUser:
 		return colorUserBubble
-	case bubbleAssistant, bubbleError:
+	case bubbleAssistant, bubbleError, bubbleCard:
 		return colorAssistantBubble
 	}
 	return theme.ColorNameBackground
@@ -123,6 +134,9 @@ func (b *bubble) naturalWidth() float32 {
 	}
 	if b.meta != "" {
 		w = max(w, fyne.MeasureText(b.meta, themeSize(theme.SizeNameCaptionText), fyne.TextStyle{}).Width)
+	}
+	if b.extra != nil {
+		w = max(w, b.extra.MinSize().Width)
 	}
 	return w + 2*theme.InnerPadding() + 12 + 4
 }
@@ -222,10 +236,15 @@ func (l *chatLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 
 // add appends a message; in lastOnly mode a new question clears the previous exchange.
 func (c *chatView) add(kind bubbleKind, text, meta string) *bubble {
+	return c.addCard(kind, text, meta, nil)
+}
+
+// addCard appends a message with controls under its text.
+func (c *chatView) addCard(kind bubbleKind, text, meta string, extra fyne.CanvasObject) *bubble {
 	if c.lastOnly && kind == bubbleUser {
 		c.clear()
 	}
-	b := newBubble(kind, text, meta, c.large && kind == bubbleAssistant)
+	b := newCard(kind, text, meta, c.large && (kind == bubbleAssistant || kind == bubbleCard), extra)
 	b.avail = c.scroll.Size().Width - theme.ScrollBarSize()
 	c.bubbles = append(c.bubbles, b)
 	c.box.Add(b.row)
@@ -289,7 +308,7 @@ func (c *chatView) commit(stick bool) {
 func (c *chatView) texts() []string {
 	var out []string
 	for _, b := range c.bubbles {
-		k := [...]string{"user", "assistant", "note", "error"}[b.kind]
+		k := [...]string{"user", "assistant", "note", "error", "card"}[b.kind]
 		out = append(out, k+": "+b.text)
 	}
 	return out

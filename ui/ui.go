@@ -141,6 +141,9 @@ type UI struct {
 	adminChord   *desktop.CustomShortcut
 	first        *firstRun // the first-run screen, while it is needed
 	firstDone    bool
+	timers       map[int64]*timerCard // timer cards with a live countdown
+	ticking      bool                 // the countdown ticker runs
+	confirm      *confirmCard         // the confirmation question waiting for an answer
 
 	// Widgets, rebuilt when the mode changes.
 	chat        *chatView
@@ -186,6 +189,7 @@ func New(a fyne.App, ctl Controller, o Options) *UI {
 		level:    binding.NewFloat(),
 		comps:    map[app.Component]app.Event{},
 		turns:    map[int]*exchange{},
+		timers:   map[int64]*timerCard{},
 		state:    app.StateLoading,
 	}
 	if u.settings.Mode == "" {
@@ -265,7 +269,7 @@ func (u *UI) flush() {
 	stick := u.chat.atBottom()
 	for _, e := range evs {
 		u.apply(e)
-		if e.Kind == app.EventTranscript || e.Kind == app.EventSpeech || e.Kind == app.EventCleared {
+		if e.Kind == app.EventTranscript || e.Kind == app.EventSpeech || e.Kind == app.EventCleared || e.Kind == app.EventConfirm || e.Kind == app.EventAlert {
 			stick = true // a new question: show it and its answer, wherever the person had scrolled
 		}
 	}
@@ -305,7 +309,7 @@ func (u *UI) apply(e app.Event) {
 		u.say(lang.L("Yes? I'm listening."))
 	case app.EventIgnored:
 		u.dropPartial()
-		if strings.HasPrefix(e.Reason, "nothing") || strings.HasPrefix(e.Reason, "too short") || strings.HasPrefix(e.Reason, "not speech") {
+		if e.Ignored.Misheard() {
 			u.say(lang.L("I didn't catch that."))
 		}
 	case app.EventTranscript:
@@ -347,7 +351,7 @@ func (u *UI) apply(e app.Event) {
 			u.chat.remove(ex.reply) // the error message explains
 		}
 		delete(u.turns, e.Turn)
-		if e.Timings != nil && !strings.HasPrefix(e.Reason, "ignored") {
+		if e.Timings != nil && e.Ignored == "" {
 			u.timings = append(u.timings, turnTiming{e.Turn, e.Input, *e.Timings, e.Interrupted, e.Err != nil})
 			if len(u.timings) > 50 {
 				u.timings = u.timings[len(u.timings)-50:]
@@ -367,6 +371,8 @@ func (u *UI) apply(e app.Event) {
 		} else {
 			u.chat.add(bubbleError, msg, u.now().Format("15:04"))
 		}
+	case app.EventAction, app.EventConfirm, app.EventAlert:
+		u.actionEvent(e)
 	case app.EventCleared:
 		switch e.Reason {
 		case "restart":

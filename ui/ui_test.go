@@ -314,7 +314,11 @@ func TestErrorsAndNotes(t *testing.T) {
 	if got := u.chat.texts(); !slices.Equal(got, []string{"error: Could not transcribe what you said"}) {
 		t.Errorf("chat = %q", got)
 	}
-	u.send(app.Event{Kind: app.EventIgnored, Reason: "nothing was heard"})
+	u.send(app.Event{Kind: app.EventIgnored, Ignored: app.IgnoredNoWake, Reason: "no wake phrase"})
+	if s := status(u); s == "I didn't catch that." {
+		t.Errorf("speech without the wake phrase: status = %q", s)
+	}
+	u.send(app.Event{Kind: app.EventIgnored, Ignored: app.IgnoredNothing, Reason: "nothing was heard"})
 	if s := status(u); s != "I didn't catch that." {
 		t.Errorf("status = %q", s)
 	}

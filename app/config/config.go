@@ -39,6 +39,7 @@ type Config struct {
 	UI          UI
 	Kiosk       Kiosk
 	History     History
+	Actions     Actions
 	Performance Performance
 	LLM         LLM
 
@@ -106,6 +107,42 @@ type History struct {
 	RetentionDays int    // retention_days: delete turns older than this (0 = keep until wiped)
 	StoreAudio    bool   // store_audio: keep the recorded audio of each turn too
 	Path          string // path: database file ("" = ~/.local/share/hark/history.db)
+}
+
+// Actions is the [actions] section.
+type Actions struct {
+	Enabled        bool          // enabled: run commands (timers, notes, ...) and offer tools to the language model
+	Tools          string        // tools: comma-separated tools to enable ("" = the device class's set, "all")
+	ModelTools     bool          // model_tools: let the language model call the enabled tools
+	ConfirmTimeout time.Duration // confirm_timeout: how long a confirmation question waits for a yes
+	Templates      string        // templates: folder of your own sentence templates ("" = ~/.config/hark/intents)
+	Store          string        // store: timers and notes database ("" = ~/.local/share/hark/actions.db)
+}
+
+// ActionsStorePath is the timers and notes database: actions.store or
+// ~/.local/share/hark/actions.db.
+func (c *Config) ActionsStorePath() (string, error) {
+	if c.Actions.Store != "" {
+		return expandHome(c.Actions.Store)
+	}
+	d, err := DataDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "actions.db"), nil
+}
+
+// TemplatesDir is the folder of the person's own sentence templates: actions.templates, or
+// intents/ beside the configuration file.
+func (c *Config) TemplatesDir() (string, error) {
+	if c.Actions.Templates != "" {
+		return expandHome(c.Actions.Templates)
+	}
+	d, err := xdgDir("XDG_CONFIG_HOME", ".config")
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "intents"), nil
 }
 
 // Performance is the [performance] section.
@@ -416,6 +453,10 @@ func (c *Config) apply(st setting) *Problem {
 			shown = literalOf(st.value)
 		} else {
 			shown = fmt.Sprintf("%q", shown)
+		}
+		if strings.HasPrefix(where, "--") && !strings.HasPrefix(where, "--set ") {
+			// A flag such as --max-tokens: name the flag the person typed, not the key.
+			return &Problem{Where: where, Key: s.key, Msg: fmt.Sprintf("%v (got %s)", err, shown)}
 		}
 		return &Problem{Where: where, Key: s.key, Msg: fmt.Sprintf("%s = %s: %v", s.key, shown, err)}
 	}

@@ -67,7 +67,7 @@ type Store struct {
 // ErrNotFound is returned for a conversation or turn that does not exist.
 var ErrNotFound = errors.New("history: not found")
 
-const schemaVersion = 1
+const schemaVersion = 2
 
 const schemaSQL = `
 CREATE TABLE IF NOT EXISTS conversations (
@@ -96,6 +96,25 @@ CREATE TABLE IF NOT EXISTS turns (
 );
 CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns(conversation_id, id);
 CREATE INDEX IF NOT EXISTS turns_by_start ON turns(started_at);
+` + actionsSQL
+
+// actionsSQL is the audit trail of actions (format 2).
+const actionsSQL = `
+CREATE TABLE IF NOT EXISTS actions (
+	id              INTEGER PRIMARY KEY,
+	conversation_id INTEGER REFERENCES conversations(id) ON DELETE CASCADE,
+	at              INTEGER NOT NULL,        -- Unix milliseconds
+	input           TEXT NOT NULL DEFAULT '',-- what the person said or typed
+	tool            TEXT NOT NULL,
+	args            TEXT NOT NULL DEFAULT '{}',
+	source          TEXT NOT NULL DEFAULT '',-- intent, model
+	confirmed       TEXT NOT NULL DEFAULT '',-- '' (not asked), yes, no, timeout, dropped
+	done            INTEGER NOT NULL DEFAULT 0,
+	result          TEXT NOT NULL DEFAULT '',
+	error           TEXT NOT NULL DEFAULT '',
+	duration_ms     REAL
+);
+CREATE INDEX IF NOT EXISTS actions_by_time ON actions(at);
 `
 
 // Open opens (creating if needed) the history database at path. The folder is created private
@@ -155,6 +174,15 @@ func (s *Store) init() error {
 		return fmt.Errorf("the history was written by a newer Hark (format %d, this one reads %d); update Hark", v, schemaVersion)
 	}
 	if v == schemaVersion {
+		return nil
+	}
+	if v == 1 {
+		// Format 1 had no audit trail: add it.
+		for _, st := range []string{actionsSQL, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)} {
+			if _, err := s.db.Exec(st); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	// auto_vacuum must be chosen before the first table exists.
@@ -333,6 +361,9 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("history: apply retention: %w", err)
 	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM actions WHERE at < ?`, ms(cutoff)); err != nil {
+		return 0, fmt.Errorf("history: apply retention: %w", err)
+	}
 	n, _ := res.RowsAffected()
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM conversations WHERE started_at < ? AND id NOT IN (SELECT conversation_id FROM turns)`, ms(cutoff)); err != nil {
 		return n, fmt.Errorf("history: apply retention: %w", err)
@@ -353,7 +384,7 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 // rebuilds the database without it and the write-ahead log is truncated. The kiosk's idle
 // wipe and `hark history wipe` both use it.
 func (s *Store) Wipe(ctx context.Context) error {
-	for _, q := range []string{`DELETE FROM turns`, `DELETE FROM conversations`} {
+	for _, q := range []string{`DELETE FROM actions`, `DELETE FROM turns`, `DELETE FROM conversations`} {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("history: wipe: %w", err)
 		}

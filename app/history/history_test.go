@@ -411,3 +411,43 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestActionsAudit(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "h.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := s.StartConversation(ctx, "desktop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.UnixMilli(time.Now().UnixMilli())
+	want := Action{Conversation: c, At: at, Input: "clear my notes", Tool: "note_clear", Args: `{}`, Source: "intent",
+		Confirmed: "no", Result: "not run", Duration: 1500 * time.Microsecond}
+	if _, err := s.AddAction(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddAction(ctx, Action{At: at.Add(time.Second), Tool: "timer_start", Args: `{"seconds":5}`, Done: true, Error: ""}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Actions(ctx, c, 0)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Actions(conversation) = %v, %v", got, err)
+	}
+	want.ID = got[0].ID
+	if got[0] != want {
+		t.Errorf("Actions = %+v\nwant %+v", got[0], want)
+	}
+	if all, _ := s.Actions(ctx, 0, 0); len(all) != 2 || all[0].Tool != "timer_start" {
+		t.Errorf("all actions, newest first = %+v", all)
+	}
+	if err := s.Wipe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := s.Actions(ctx, 0, 0); len(all) != 0 {
+		t.Errorf("after wipe: %d actions", len(all))
+	}
+}

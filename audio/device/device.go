@@ -94,6 +94,7 @@ var (
 // the end of the device's buffer: on the shared two-core test machine (load average 10),
 // playback through a 100 ms buffer had audible gaps in most runs without it.
 func newContext() (*malgo.AllocatedContext, error) {
+	quietALSA()
 	actx, err := malgo.InitContext(nil, malgo.ContextConfig{ThreadPriority: malgo.ThreadPriorityRealtime}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("audio: no sound system available (PulseAudio or ALSA): %w", err)

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"testing"
+)
+
+// TestDoCommands runs the action commands in order on fresh settings and data, as a person
+// would at a terminal.
+func TestDoCommands(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	t.Setenv("XDG_DATA_HOME", dir)
+	t.Setenv("HARK_CONFIG", "")
+	steps := []struct {
+		name string
+		step cliStep
+	}{
+		{"a sum", cliStep{[]string{"do", "what is 12 times 7"}, 0, []string{"That's 84."}, nil}},
+		{"a timer", cliStep{[]string{"do", "set a pasta timer for 10 minutes"}, 0, []string{"Timer set for 10 minutes."}, []string{"hark timers"}}},
+		{"timers lists it", cliStep{[]string{"timers"}, 0, []string{"running", "pasta timer", "left"}, nil}},
+		{"a note", cliStep{[]string{"do", "remind me to buy milk"}, 0, []string{"Noted: buy milk."}, nil}},
+		{"dry run of a confirm tool", cliStep{[]string{"do", "--dry-run", "clear my notes"}, 0, []string{"would run note_clear {} (confirm)", "Delete all 1 note?"}, nil}},
+		{"the note is still there", cliStep{[]string{"do", "read my notes"}, 0, []string{"You have 1 note: buy milk."}, nil}},
+		{"confirmed with --yes", cliStep{[]string{"do", "--yes", "clear my notes"}, 0, []string{"Deleted 1 note."}, nil}},
+		{"json", cliStep{[]string{"do", "--json", "convert 5 miles to kilometres"}, 0, []string{`"tool": "convert_units"`, `"ran": true`, `"say": "5 miles is 8.047 kilometres."`}, nil}},
+		{"no template", cliStep{[]string{"do", "tell me a joke"}, 1, nil, []string{"I can't do that yet"}}},
+		{"no sentence", cliStep{[]string{"do"}, 2, nil, []string{"do needs a sentence"}}},
+		{"intents test", cliStep{[]string{"intents", "test", "wake me up at 7:30 am"}, 0, []string{"intent:   alarm_set", "hour = 7", "minute = 30", "period = am"}, nil}},
+		{"intents test, no match", cliStep{[]string{"intents", "test", "why is the sky blue"}, 0, []string{"no match"}, nil}},
+		{"tools", cliStep{[]string{"tools"}, 0, []string{"timer_start", "note_clear             confirm"}, nil}},
+		{"cancel", cliStep{[]string{"do", "cancel the pasta timer"}, 0, []string{"Cancelled the pasta timer."}, nil}},
+		{"no timers left", cliStep{[]string{"timers"}, 0, []string{"No timers."}, nil}},
+		{"the audit trail", cliStep{[]string{"history", "actions"}, 0, []string{"timer_start", "note_clear {} (intent, confirmed", "calculate"}, nil}},
+		{"wipe removes it", cliStep{[]string{"history", "wipe", "--yes"}, 0, nil, nil}},
+		{"nothing left", cliStep{[]string{"history", "actions"}, 0, []string{"No actions recorded."}, nil}},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) { s.step.check(t) })
+	}
+}

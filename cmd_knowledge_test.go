@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"hark/internal/testmodels"
+)
+
+// TestKnowledgeCommand runs `hark knowledge` as a person would: add the shipped corpus, list,
+// search (text and JSON), remove a document, and ask for one not indexed.
+func TestKnowledgeCommand(t *testing.T) {
+	index := filepath.Join(t.TempDir(), "k.db")
+	hark := func(args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		rc := run(context.Background(), append([]string{"knowledge"}, args...), &out, &errb)
+		return out.String(), errb.String(), rc
+	}
+	out, errs, rc := hark("add", "--index", index, "knowledge/testdata/corpus")
+	if rc != 0 || !strings.Contains(out, "5 indexed") {
+		t.Fatalf("add: rc %d\n%s%s", rc, out, errs)
+	}
+	out, _, rc = hark("list", "--index", index)
+	if rc != 0 || strings.Count(out, "\n") != 5 || !strings.Contains(out, "pump-manual.md") {
+		t.Errorf("list: rc %d\n%s", rc, out)
+	}
+	out, _, rc = hark("search", "--index", index, "where is the nearest pharmacy?")
+	if rc != 0 || !strings.HasPrefix(out, "1. harbourview-guide.md › ") || !strings.Contains(out, "Pharmacy and first aid") || !strings.Contains(out, "(relevant)") {
+		t.Errorf("search: rc %d\n%s", rc, out)
+	}
+	out, _, rc = hark("search", "--index", index, "--json", "洗手间在哪里")
+	var res struct {
+		Passages []struct {
+			Heading  string
+			Relevant bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); rc != 0 || err != nil || len(res.Passages) == 0 || !strings.HasSuffix(res.Passages[0].Heading, "洗手间") || !res.Passages[0].Relevant {
+		t.Errorf("search --json: rc %d %v\n%s", rc, err, out)
+	}
+	abs, _ := filepath.Abs("knowledge/testdata/corpus/pump-manual.md")
+	if out, _, rc = hark("rm", "--index", index, abs); rc != 0 {
+		t.Errorf("rm: rc %d %s", rc, out)
+	}
+	out, _, _ = hark("search", "--index", index, "error E42")
+	if strings.Contains(out, "pump-manual.md") {
+		t.Errorf("removed document still found:\n%s", out)
+	}
+	if _, errs, rc = hark("rm", "--index", index, "nope.md"); rc == 0 || !strings.Contains(errs, "not in the knowledge index") {
+		t.Errorf("rm of what is not indexed: rc %d %q", rc, errs)
+	}
+}
+
+// TestAskFromKnowledge: with documents indexed (the default index in Hark's data folder),
+// `hark ask --json` shows what was retrieved and sends the passages to the model; in kiosk
+// mode a question they do not cover gets "I don't know" without loading the model at all.
+func TestAskFromKnowledge(t *testing.T) {
+	isolate(t)
+	if code, out, errs := runCLI(t, "knowledge", "add", "knowledge/testdata/corpus"); code != 0 {
+		t.Fatalf("add: %d %s %s", code, out, errs)
+	}
+	type askOut struct {
+		Reply     string
+		Stop      string
+		Knowledge *struct {
+			Passages []struct {
+				Source string
+				Score  float64
+			}
+			Prompt   string
+			DontKnow bool `json:"dont_know"`
+		}
+	}
+	decode := func(js string) askOut {
+		var r askOut
+		if err := json.Unmarshal([]byte(js), &r); err != nil {
+			t.Fatalf("%v: %s", err, js)
+		}
+		return r
+	}
+	code, js, errs := runCLI(t, "ask", "--set", "assistant.mode=kiosk", "--model", "/nonexistent.gguf", "--json", "Who won the football world cup?")
+	if r := decode(js); code != 0 || r.Knowledge == nil || !r.Knowledge.DontKnow || !strings.HasPrefix(r.Reply, "I don't know") {
+		t.Errorf("kiosk, not covered: exit %d %+v %s", code, r, errs)
+	}
+	model := testmodels.Shared(t, "stories260K.gguf")
+	code, js, errs = runCLI(t, "ask", "--model", model, "--system", "", "--threads", "1", "--max-tokens", "16", "--json", "Where is the nearest pharmacy?")
+	r := decode(js)
+	if code != 0 || r.Knowledge == nil || len(r.Knowledge.Passages) == 0 ||
+		!strings.Contains(r.Knowledge.Passages[0].Source, "Pharmacy and first aid") ||
+		!strings.Contains(r.Knowledge.Prompt, "Pier Road Pharmacy") || !strings.HasSuffix(r.Knowledge.Prompt, "Where is the nearest pharmacy?") {
+		t.Errorf("covered: exit %d %+v %s", code, r, errs)
+	}
+}

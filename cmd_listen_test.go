@@ -1,0 +1,38 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"hark/internal/testmodels"
+)
+
+// TestListenWithoutSoundServer: with no sound server, `hark listen` says so in one line, not in
+// libasound's ~200 lines of probing (those go to --verbose).
+func TestListenWithoutSoundServer(t *testing.T) {
+	t.Setenv("PULSE_SERVER", "unix:"+t.TempDir()+"/no-such-server")
+	home := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", home)
+	t.Setenv("HARK_CONFIG", "")
+	ctx, cancel := context.WithCancel(context.Background()) // as Ctrl-C does
+	defer time.AfterFunc(6*time.Second, cancel).Stop()
+	var out, errOut bytes.Buffer
+	run(ctx, []string{"listen", "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
+		"--llm-model", testmodels.Shared(t, "stories260K.gguf"), "--partials=false"}, &out, &errOut)
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(errOut.String()), "\n") {
+		if !strings.Contains(l, "Fyne error") && !strings.HasPrefix(strings.TrimSpace(l), "Cause:") && !strings.HasPrefix(strings.TrimSpace(l), "At:") {
+			lines = append(lines, l) // Fyne's complaint about a C locale is not ours
+		}
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], "microphone could not be opened") {
+		t.Errorf("stderr has %d lines, want one saying the microphone could not be opened:\n%s", len(lines), errOut.String())
+	}
+	if strings.Contains(errOut.String(), "ALSA") {
+		t.Errorf("libasound's messages reached stderr:\n%s", errOut.String())
+	}
+}

@@ -1,0 +1,30 @@
+package testmodels
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TrainedWhisperFile is the test-grade whisper model Hark trains itself
+// (scripts/train-whisper, `make test-model`), relative to the module root. It knows a closed set
+// of English and Chinese sentences spoken by espeak-ng (the wake phrase, the built-in skills'
+// commands, a few questions) and writes "[BLANK_AUDIO]" for noise and silence, which the
+// hallucination guard drops. testdata/README.md beside it gives its provenance and accuracy.
+// It is a test asset: it hears nothing else and is never offered to users.
+const TrainedWhisperFile = "internal/testmodels/testdata/whisper-hark-test.bin"
+
+// TrainedWhisper returns the absolute path of the trained test model, failing the test if it
+// is missing (it is committed with the project).
+func TrainedWhisper(t testing.TB) string {
+	t.Helper()
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(root, TrainedWhisperFile)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("trained test whisper model: %v (make test-model rebuilds it)", err)
+	}
+	return p
+}

@@ -1,0 +1,191 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+)
+
+// Query tunes a retrieval.
+type Query struct {
+	// K is the most passages returned; 0 means 3.
+	K int
+	// MinCoverage is the relevance threshold: the share (0–1) of the question's weight, its
+	// terms weighted by how rare they are in the documents, that a passage must contain. A
+	// question whose key words the documents never use matches nothing; 0 means 0.45, a
+	// negative value turns the threshold off (search shows everything it found).
+	MinCoverage float64
+	// MaxRunes bounds the passages' text together, however long each is (about a third of a
+	// token per rune for English, one token per Chinese character); 0 means 1200.
+	MaxRunes int
+}
+
+// Hit is a retrieved passage.
+type Hit struct {
+	Path      string  `json:"path"`
+	Doc       string  `json:"doc"`     // the file's base name, for showing the source
+	Heading   string  `json:"heading"` // heading path joined with " > ", "" if none
+	Page      int     `json:"page,omitempty"`
+	Text      string  `json:"text"`     // cut to the budget; Truncated says so
+	Score     float64 `json:"score"`    // BM25, higher is better
+	Coverage  float64 `json:"coverage"` // share of the question's weight the passage holds
+	Relevant  bool    `json:"relevant"` // Coverage reached the threshold
+	Truncated bool    `json:"truncated,omitempty"`
+}
+
+// Source is how the passage is shown under a reply: document, heading, page.
+func (h Hit) Source() string {
+	s := h.Doc
+	if h.Heading != "" {
+		s += " › " + h.Heading
+	}
+	if h.Page > 0 {
+		s += fmt.Sprintf(" (p. %d)", h.Page)
+	}
+	return s
+}
+
+// Search returns the best passages for a question, best first, with their scores, relevant or
+// not (Relevant says which), within the budget. Retrieve keeps only the relevant ones.
+func (s *Store) Search(ctx context.Context, question string, q Query) ([]Hit, error) {
+	if q.K <= 0 {
+		q.K = 3
+	}
+	if q.MinCoverage == 0 {
+		q.MinCoverage = 0.45
+	}
+	if q.MaxRunes <= 0 {
+		q.MaxRunes = 1200
+	}
+	qt := queryTerms(question)
+	if len(qt) == 0 {
+		return nil, nil
+	}
+	idf, common, err := s.idf(ctx, qt)
+	if err != nil {
+		return nil, err
+	}
+	var total float64
+	var quoted []string
+	for _, t := range qt {
+		total += idf[t]
+		// Terms in most passages barely move BM25 but make FTS5 score nearly every row; they
+		// still count for coverage.
+		if !common[t] {
+			quoted = append(quoted, `"`+t+`"`)
+		}
+	}
+	if total == 0 {
+		return nil, nil
+	}
+	if len(quoted) == 0 { // every term is common: search them all
+		for _, t := range qt {
+			quoted = append(quoted, `"`+t+`"`)
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT p.text, p.heading, p.page, d.path, f.terms, -f.rank AS score
+		FROM (SELECT rowid, terms, rank FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ?) AS f
+		JOIN passages AS p ON p.id = f.rowid JOIN docs AS d ON d.id = p.doc_id
+		ORDER BY f.rank`, strings.Join(quoted, " OR "), q.K*4)
+	if err != nil {
+		return nil, fmt.Errorf("knowledge: search: %w", err)
+	}
+	defer rows.Close()
+	var hits []Hit
+	for rows.Next() {
+		var h Hit
+		var ts string
+		if err := rows.Scan(&h.Text, &h.Heading, &h.Page, &h.Path, &ts, &h.Score); err != nil {
+			return nil, fmt.Errorf("knowledge: search: %w", err)
+		}
+		have := map[string]bool{}
+		for _, t := range strings.Fields(ts) {
+			have[t] = true
+		}
+		var got float64
+		for _, t := range qt {
+			if have[t] {
+				got += idf[t]
+			}
+		}
+		if total > 0 {
+			h.Coverage = got / total
+		}
+		h.Relevant = q.MinCoverage < 0 || h.Coverage >= q.MinCoverage
+		h.Doc = filepath.Base(h.Path)
+		hits = append(hits, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("knowledge: search: %w", err)
+	}
+	// BM25 ranks; among the few best, a passage holding more of the question goes first, so a
+	// long passage repeating one word does not bury the one that answers.
+	for i := 1; i < len(hits); i++ {
+		for j := i; j > 0 && rank(hits[j]) > rank(hits[j-1]); j-- {
+			hits[j], hits[j-1] = hits[j-1], hits[j]
+		}
+	}
+	if len(hits) > q.K {
+		hits = hits[:q.K]
+	}
+	budget := q.MaxRunes
+	for i := range hits {
+		if budget <= 0 {
+			hits = hits[:i]
+			break
+		}
+		if utf8.RuneCountInString(hits[i].Text) > budget {
+			hits[i].Text = truncateRunes(hits[i].Text, budget) + "…"
+			hits[i].Truncated = true
+		}
+		budget -= utf8.RuneCountInString(hits[i].Text)
+	}
+	return hits, nil
+}
+
+func rank(h Hit) float64 { return h.Score * (0.5 + h.Coverage) }
+
+// Retrieve returns only the relevant passages of Search: none when the documents do not say.
+func (s *Store) Retrieve(ctx context.Context, question string, q Query) ([]Hit, error) {
+	hits, err := s.Search(ctx, question, q)
+	if err != nil {
+		return nil, err
+	}
+	out := hits[:0]
+	for _, h := range hits {
+		if h.Relevant {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// idf weighs each term by its rarity among passages (BM25's idf); a word no passage has gets
+// the highest weight, so a question about something the documents never mention falls under
+// the threshold. A Chinese bigram no passage has weighs nothing: most bigrams of a question
+// straddle two words (多少钱 gives 多少 and 少钱) and say nothing about relevance.
+func (s *Store) idf(ctx context.Context, qt []string) (weights map[string]float64, common map[string]bool, err error) {
+	var n float64
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM passages").Scan(&n); err != nil {
+		return nil, nil, fmt.Errorf("knowledge: %w", err)
+	}
+	out := map[string]float64{}
+	common = map[string]bool{}
+	for _, t := range qt {
+		var df float64
+		if err := s.db.QueryRowContext(ctx, "SELECT doc FROM fts_vocab WHERE term = ?", t).Scan(&df); err != nil {
+			df = 0
+		}
+		if df == 0 && strings.ContainsFunc(t, isCJK) && utf8.RuneCountInString(t) > 1 {
+			out[t] = 0
+			continue
+		}
+		out[t] = math.Log(1 + (n-df+0.5)/(df+0.5))
+		common[t] = df > n/2 && n > 20
+	}
+	return out, common, nil
+}

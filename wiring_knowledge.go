@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+
+	"hark/app"
+	"hark/app/config"
+	"hark/knowledge"
+)
+
+// knowledgePath is the knowledge index `hark knowledge` manages.
+func knowledgePath() (string, error) {
+	dir, err := config.DataDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "knowledge.db"), nil
+}
+
+// storeKnowledge adapts the knowledge store to app.Knowledge.
+type storeKnowledge struct{ st *knowledge.Store }
+
+func (k storeKnowledge) Retrieve(ctx context.Context, question string) ([]app.Passage, error) {
+	hits, err := k.st.Retrieve(ctx, question, knowledge.Query{})
+	if err != nil {
+		return nil, err
+	}
+	ps := make([]app.Passage, len(hits))
+	for i, h := range hits {
+		ps[i] = app.Passage{Source: h.Source(), Text: h.Text, Score: h.Score}
+	}
+	return ps, nil
+}
+
+// openKnowledge opens the knowledge index when documents were added (`hark knowledge add`);
+// without one the assistant answers as before. In kiosk mode it never guesses: a question the
+// documents do not cover gets app.DontKnow. The store stays open for the process's life.
+func openKnowledge(cfg *config.Config, logw io.Writer) app.KnowledgeOptions {
+	path, err := knowledgePath()
+	if err != nil {
+		return app.KnowledgeOptions{}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return app.KnowledgeOptions{}
+	}
+	st, err := knowledge.Open(context.Background(), path)
+	if err != nil {
+		io.WriteString(logw, "hark: knowledge index unusable, answering without it: "+err.Error()+"\n")
+		return app.KnowledgeOptions{}
+	}
+	if r := st.Recovered(); r != "" {
+		io.WriteString(logw, "hark: "+r+"\n")
+	}
+	return app.KnowledgeOptions{Knowledge: storeKnowledge{st}, NeverGuess: cfg.Assistant.Mode == "kiosk"}
+}
+
+// knowledgeJSON is the retrieval `hark ask --json` shows.
+type knowledgeJSON struct {
+	Passages []app.Passage `json:"passages"`
+	Prompt   string        `json:"prompt,omitempty"`    // what was sent to the model, when passages were found
+	DontKnow bool          `json:"dont_know,omitempty"` // nothing relevant and the mode never guesses
+}
+
+// askKnowledge retrieves passages for `hark ask`: it returns the retrieval (nil without an
+// index) and the prompt to send.
+func askKnowledge(ctx context.Context, cfg *config.Config, question string, stderr io.Writer) (*knowledgeJSON, string, error) {
+	k := openKnowledge(cfg, stderr)
+	if k.Knowledge == nil {
+		return nil, question, nil
+	}
+	ps, err := k.Knowledge.Retrieve(ctx, question)
+	if err != nil {
+		return nil, "", err
+	}
+	kn := &knowledgeJSON{Passages: ps}
+	if len(ps) == 0 {
+		kn.Passages = []app.Passage{}
+		kn.DontKnow = k.NeverGuess
+		return kn, question, nil
+	}
+	kn.Prompt = app.KnowledgePrompt(question, ps)
+	return kn, kn.Prompt, nil
+}
