@@ -117,30 +117,80 @@ func (b *remoteBrain) Close() error {
 // remoteChat is one conversation on the server, with its local twin for the turns the server
 // does not answer. Each side keeps the turns it answered.
 type remoteChat struct {
-	b     *remoteBrain
-	r     *remotellm.Chat
-	local app.Chat
+	b         *remoteBrain
+	r         *remotellm.Chat
+	local     app.Chat
+	lastLocal bool // the local model answered the last turn (its tool calls are its own)
 }
 
+var _ app.ToolChat = (*remoteChat)(nil)
+
 func (c *remoteChat) Send(ctx context.Context, user string, emit func(string) error) (app.Reply, error) {
+	return c.SendTools(ctx, user, nil, emit)
+}
+
+func (c *remoteChat) SendTools(ctx context.Context, user string, tools []app.Tool, emit func(string) error) (app.Reply, error) {
+	return c.answer(ctx, func() (remotellm.Reply, error) { return c.r.Send(ctx, user, remoteTools(tools), emit) },
+		func(local app.Chat) (app.Reply, error) {
+			if tc, ok := local.(app.ToolChat); ok && len(tools) > 0 {
+				return tc.SendTools(ctx, user, tools, emit)
+			}
+			return local.Send(ctx, user, emit)
+		})
+}
+
+// SendToolResults goes to the side that made the calls: the server, or the local model when
+// it answered the turn instead.
+func (c *remoteChat) SendToolResults(ctx context.Context, results []app.ToolResult, tools []app.Tool, emit func(string) error) (app.Reply, error) {
+	if c.lastLocal {
+		tc, ok := c.local.(app.ToolChat)
+		if !ok {
+			return app.Reply{}, errors.New("the local model made no tool call")
+		}
+		return tc.SendToolResults(ctx, results, tools, emit)
+	}
+	rr := make([]remotellm.ToolResult, len(results))
+	for i, r := range results {
+		rr[i] = remotellm.ToolResult{CallID: r.CallID, Name: r.Name, Content: r.Content}
+	}
+	return c.answer(ctx, func() (remotellm.Reply, error) { return c.r.SendToolResults(ctx, rr, remoteTools(tools), emit) }, nil)
+}
+
+func remoteTools(tools []app.Tool) []remotellm.Tool {
+	out := make([]remotellm.Tool, len(tools))
+	for i, t := range tools {
+		out[i] = remotellm.Tool{Name: t.Name, Description: t.Description, Parameters: t.Parameters}
+	}
+	return out
+}
+
+// answer asks the server, or the local model (onLocal, when there is one) when the server is
+// backing off or fails this turn.
+func (c *remoteChat) answer(ctx context.Context, remote func() (remotellm.Reply, error), onLocal func(app.Chat) (app.Reply, error)) (app.Reply, error) {
 	why := c.b.usable()
 	if why == nil {
-		rep, err := c.r.Send(ctx, user, nil, emit)
+		rep, err := remote()
 		if !errors.Is(err, remotellm.ErrUnavailable) {
 			c.b.result(nil)
+			c.lastLocal = false
 			st := rep.Server
-			return app.Reply{Text: strings.TrimSpace(rep.Text), Tokens: rep.Tokens, Compute: st.Prompt + st.Generation,
+			out := app.Reply{Text: strings.TrimSpace(rep.Text), Tokens: rep.Tokens, Compute: st.Prompt + st.Generation,
 				Interrupted: rep.Interrupted || ctx.Err() != nil, PromptTokens: st.PromptTokens + st.CachedTokens,
-				ReusedTokens: st.CachedTokens, Where: c.b.client.Name()}, err
+				ReusedTokens: st.CachedTokens, Where: c.b.client.Name()}
+			for _, tc := range rep.ToolCalls {
+				out.ToolCalls = append(out.ToolCalls, app.ToolCall{ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
+			}
+			return out, err
 		}
 		c.b.result(err)
 		why = err
 	}
-	if c.local == nil {
+	if c.local == nil || onLocal == nil {
 		return app.Reply{}, app.Explain(why, "The language model server did not answer",
 			"Check that the server ("+c.b.client.Name()+") is running, or install a local model to answer when it is not.")
 	}
-	rep, err := c.local.Send(ctx, user, emit)
+	c.lastLocal = true
+	rep, err := onLocal(c.local)
 	rep.Fallback = why
 	return rep, err
 }
