@@ -239,8 +239,12 @@ func (c *Client) stream(ctx context.Context, system string, conv []message, tool
 	for s.Next() {
 		watchdog.Reset(c.opts.FirstToken)
 		ch := s.Current()
-		if t, ok := ch.JSON.ExtraFields["timings"]; ok && t.Valid() {
-			rep.Server = parseTimings(t.Raw())
+		// llama-server's own measurements come with the last chunk, outside the OpenAI schema.
+		if raw := ch.RawJSON(); strings.Contains(raw, `"timings"`) {
+			var x struct{ Timings json.RawMessage }
+			if json.Unmarshal([]byte(raw), &x) == nil && len(x.Timings) > 0 {
+				rep.Server = parseTimings(string(x.Timings))
+			}
 		}
 		if ch.Usage.CompletionTokens > 0 {
 			rep.Tokens = int(ch.Usage.CompletionTokens)
