@@ -42,3 +42,32 @@ func median(d []time.Duration) time.Duration {
 	}
 	return s[len(s)/2]
 }
+
+// BenchmarkCancel: from cancelling a turn's context (a stop or barge-in) mid-reply to Send's
+// return, with the connection closed. Reported as cancel-ms (median); the issue asks ≤ 100 ms.
+func BenchmarkCancel(b *testing.B) {
+	srv := startLlamaServer(b)
+	c := newTestClient(b, srv.Endpoint, Options{MaxTokens: 1500})
+	var took []time.Duration
+	for b.Loop() {
+		ch := c.NewChat("")
+		ctx, cancel := context.WithCancel(context.Background())
+		var at time.Time
+		n := 0
+		_, err := ch.Send(ctx, "Tell a long story", nil, func(string) error {
+			if n++; n == 3 {
+				at = time.Now()
+				go cancel()
+			}
+			return nil
+		})
+		if err == nil {
+			b.Fatal("the reply ended before the cancel")
+		}
+		took = append(took, time.Since(at))
+		cancel()
+	}
+	if len(took) > 0 {
+		b.ReportMetric(float64(median(took))/float64(time.Millisecond), "cancel-ms")
+	}
+}
