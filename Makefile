@@ -40,7 +40,7 @@ GOFLAGS_BUILD := -buildvcs=auto
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X hark/internal/buildinfo.version=$(VERSION)
 
-.PHONY: setup setup-test native build portable run test test-go vet bench clean env package llama-server test-model test-model-eval
+.PHONY: setup setup-test native build portable run test test-go vet bench fuzz clean env package llama-server test-model test-model-eval
 
 setup:
 	@scripts/setup.sh run
@@ -79,6 +79,10 @@ test: setup-test build vet
 # (eval "$$(make -s env)"; scripts/testenv/start.sh).
 test-go: setup native
 	$(GO) test $(TESTFLAGS) ./...
+
+# fuzz: every fuzz target for FUZZTIME (default 30s) each; see scripts/fuzz.sh.
+fuzz: setup native
+	@scripts/fuzz.sh
 
 bench: setup native
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./...

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,9 @@ func TestRecordCommand(t *testing.T) {
 	}
 	if rec.Duration() != 2*time.Second {
 		t.Errorf("recorded %v, want 2s", rec.Duration())
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the recording's mode is %v (%v), want 0600: it holds what a person said", fi.Mode().Perm(), err)
 	}
 	if l := audio.MeasureLevel(rec.Samples); l.RMS < -12 || l.Peak < -7 {
 		t.Errorf("the tone (RMS -9 dBFS, peak -6) was recorded at %+v", l)

@@ -12,6 +12,7 @@ import (
 	"hark/app/config"
 	"hark/asr"
 	"hark/audio"
+	"hark/dictation"
 	"hark/models"
 )
 
@@ -35,11 +36,18 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	noGuard := fs.Bool("no-guard", false, "keep text the hallucination guard would drop")
 	verbose := fs.Bool("verbose", false, "let whisper.cpp log to stderr")
 	live := fs.Bool("live", false, "feed the file in at real-time pace and show live partial transcripts (on stderr, or in the JSON)")
+	outs := bindOutputFlags(fs, "")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("%w: transcribe needs one sound file: %s", errUsage, usage("transcribe"))
+	}
+	if err := outs.check(); err != nil {
+		return err
+	}
+	if (*live || *asJSON) && outs.asked() {
+		return fmt.Errorf("%w: --live and --json print to standard output; they do not combine with --txt, --srt, --vtt or --out", errUsage)
 	}
 	s, err := openSetup(cf, stderr, "hark transcribe", false)
 	if err != nil {
@@ -55,10 +63,20 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 			*lang = s.cfg.Assistant.Language
 		}
 	}
-	pcm, err := audio.ReadAudio(fs.Arg(0))
-	if err != nil {
+	// A file longer than whisper's window (or one asked for as subtitles) is transcribed as a
+	// dictation: streamed, cut at pauses, window by window.
+	var snd soundFile
+	if *live {
+		p, err := audio.ReadAudio(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		snd = soundFile{head: p.Samples, close: func() {}}
+	} else if snd, err = openSound(fs.Arg(0), int(dictation.MaxWindow.Seconds())*audio.SampleRate); err != nil {
 		return err
 	}
+	defer snd.close()
+	pcm := audio.PCM{Rate: audio.SampleRate, Samples: snd.head}
 	m, err := asr.Load(path, asr.LoadOptions{Threads: s.threads(), Verbose: *verbose, MaxConcurrent: 1})
 	if err != nil {
 		return err
@@ -70,6 +88,9 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	o.Timestamps, o.MaxTokens, o.TraditionalChinese = *timestamps, *maxTokens, *traditional
 	if *noGuard {
 		o.Guard = &asr.Guard{Off: true}
+	}
+	if snd.rest != nil || outs.asked() {
+		return transcribeLong(ctx, s, m, o, *prompt, snd, outs, *asJSON, stdout, stderr)
 	}
 	var res asr.Result
 	var partials []partialJSON
@@ -86,11 +107,58 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	if *asJSON {
-		return writeTranscriptJSON(stdout, m.Info(), pcm.Samples, res, partials)
+		return writeTranscriptJSON(stdout, m.Info(), pcm.Duration().Seconds(), res, partials)
 	}
 	fmt.Fprintln(stdout, res.Text)
 	if res.Dropped != "" {
 		fmt.Fprintf(stderr, "hark: dropped by the hallucination guard: %s\n", res.Dropped)
+	}
+	return nil
+}
+
+// transcribeLong transcribes a sound file of any length as a dictation (package dictation):
+// cut at pauses by the configured voice activity detector, window by window with the text
+// before as the prompt. Without an output format each segment is printed as it is heard.
+func transcribeLong(ctx context.Context, s *setup, m *asr.Model, o asr.Options, prompt string, snd soundFile, outs outputFlags, asJSON bool, stdout, stderr io.Writer) error {
+	o.InitialPrompt = ""
+	t := &dictationASR{m: m, opts: o, prompt: prompt}
+	det, closeDet, err := s.dictationDetector()
+	if err != nil {
+		return err
+	}
+	defer closeDet()
+	d := dictation.New(t, det, s.dictationOptions())
+	show := func([]dictation.Segment) {}
+	if !asJSON && !outs.asked() {
+		show = func(segs []dictation.Segment) {
+			for _, g := range segs {
+				fmt.Fprintln(stdout, g.Text)
+			}
+		}
+	}
+	segs, heard, err := dictateStream(ctx, d, snd.all(), show)
+	if err != nil {
+		return err
+	}
+	dropped := strings.Join(t.dropped, "; ")
+	switch {
+	case asJSON:
+		res := asr.Result{Text: dictation.Text(segs), Language: t.language, Timings: t.timings, Dropped: dropped}
+		for _, g := range segs {
+			res.Segments = append(res.Segments, asr.Segment{Start: g.Start, End: g.End, Text: g.Text, NoSpeechProb: -1})
+		}
+		return writeTranscriptJSON(stdout, m.Info(), heard.Seconds(), res, nil)
+	case outs.asked():
+		written, err := outs.write(stdout, segs, t.language)
+		if err != nil {
+			return err
+		}
+		if len(written) > 0 {
+			fmt.Fprintf(stderr, "hark transcribe: %s of audio, %d segments in %d windows: %s\n", heard.Round(time.Second), len(segs), d.Windows(), strings.Join(written, ", "))
+		}
+	}
+	if dropped != "" && !asJSON {
+		fmt.Fprintf(stderr, "hark: dropped by the hallucination guard: %s\n", dropped)
 	}
 	return nil
 }
@@ -166,7 +234,7 @@ type segmentJSON struct {
 	Dropped      string  `json:"dropped,omitempty"`
 }
 
-func writeTranscriptJSON(w io.Writer, info asr.Info, pcm []float32, res asr.Result, partials []partialJSON) error {
+func writeTranscriptJSON(w io.Writer, info asr.Info, audioSeconds float64, res asr.Result, partials []partialJSON) error {
 	ms := func(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) / 1000 }
 	var j transcriptJSON
 	j.Text, j.Language, j.Dropped, j.AudioCtx = res.Text, res.Language, res.Dropped, res.AudioCtx
@@ -175,7 +243,7 @@ func writeTranscriptJSON(w io.Writer, info asr.Info, pcm []float32, res asr.Resu
 		j.Segments = append(j.Segments, segmentJSON{s.Start.Seconds(), s.End.Seconds(), strings.TrimSpace(s.Text), s.NoSpeechProb, s.AvgLogProb, s.Dropped})
 	}
 	j.Timings.Mel, j.Timings.Encode, j.Timings.Decode, j.Timings.Total = ms(res.Timings.Mel), ms(res.Timings.Encode), ms(res.Timings.Decode), ms(res.Timings.Total)
-	j.AudioSeconds = float64(len(pcm)) / 16000
+	j.AudioSeconds = audioSeconds
 	j.Partials = partials
 	j.Model.Path, j.Model.Type, j.Model.WeightType, j.Model.MemoryBytes = info.Path, info.Type, info.WeightType, info.MemoryBytes
 	enc := json.NewEncoder(w)

@@ -16,6 +16,7 @@ import (
 
 	"hark/app"
 	"hark/assets"
+	"hark/internal/display"
 	"hark/ui"
 )
 
@@ -47,6 +48,9 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	if _, err := ui.ParseChord(s.cfg.Kiosk.AdminChord); err != nil {
 		return fmt.Errorf("kiosk.admin_chord: %w", err)
 	}
+	if err := waitForDisplay(ctx, s.mode(), stderr); err != nil {
+		return err
+	}
 	if s.mode() == ui.ModeKiosk && !*noSupervise && os.Getenv(supervisedEnv) == "" {
 		return superviseKiosk(ctx, args, stderr)
 	}
@@ -55,7 +59,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	var sinks []app.Sink
 	if *events != "" {
-		ef, err := os.OpenFile(*events, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		ef, err := openPrivateLog(*events)
 		if err != nil {
 			return fmt.Errorf("--events: %w", err)
 		}
@@ -158,4 +162,19 @@ func superviseKiosk(ctx context.Context, args []string, stderr io.Writer) error 
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}
+}
+
+// waitForDisplay stops the window from starting where GLFW would panic: on a desktop it says in
+// one line what is missing and where to go instead; a kiosk or a car unit, often started before
+// the compositor, waits for the display instead.
+func waitForDisplay(ctx context.Context, mode ui.Mode, stderr io.Writer) error {
+	if mode == ui.ModeDesktop {
+		if err := display.Check(os.Getenv); err != nil {
+			return fmt.Errorf("%w; Hark's window needs one: `hark listen` runs the assistant without a window", err)
+		}
+		return nil
+	}
+	return display.Wait(ctx, os.Getenv, 2*time.Second, func(err error) {
+		fmt.Fprintf(stderr, "hark: %v; waiting for it (checking every 2 s)\n", err)
+	})
 }

@@ -48,6 +48,13 @@ func TestImportRules(t *testing.T) {
 			t.Errorf("knowledge depends on %s", d)
 		}
 	}
+	// Dictation is a pipeline of its own over a transcriber it declares: no language model, no
+	// window, not the assistant.
+	for _, d := range deps("./dictation") {
+		if strings.HasPrefix(d, "fyne.io/") || d == "hark/llm" || d == "hark/ui" || d == "hark/app" || d == "hark/asr" {
+			t.Errorf("dictation depends on %s", d)
+		}
+	}
 	for _, d := range deps("./ui") {
 		switch {
 		case d == "fyne.io/fyne/v2/app":

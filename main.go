@@ -35,6 +35,7 @@ func commands() []command {
 		{"version", "", "print Hark's version, the engines' versions, build flags and CPU features", runVersion},
 		{"devices", "[--json]", "list audio capture and playback devices", runDevices},
 		{"transcribe", "[--model NAME|PATH] [--lang CODE] [--json] [--live] [options] FILE", "transcribe a sound file (WAV, FLAC or MP3) with whisper.cpp", runTranscribe},
+		{"dictate", dictateArgs, "transcribe the microphone until Ctrl-C, cut at pauses, into text or subtitles", runDictate},
 		{"record", "[--device NAME] [--seconds N] OUT.wav", "record the microphone into a WAV file", runRecord},
 		{"vad", "[--vad-model NAME|PATH] [--energy] [--json] FILE", "print the speech segments (start and end in ms) of a sound file (WAV, FLAC or MP3)", runVAD},
 		{"licenses", "", "print the licences of the software Hark ships", runLicenses},
@@ -52,6 +53,8 @@ func commands() []command {
 		{"voices", "[--lang L] [--variants]", "list the voices Hark can speak with", runVoices},
 		{"ask", `[--model PATH] [--system TEXT] [--max-tokens N] [--temp T] [--seed S] [--json] "question"`, "answer one question with the language model, streaming the reply", runAsk},
 		{"chat", "[--model PATH] [--system TEXT] [--stats] [sampling flags]", "a text conversation with the language model (keeps the context between turns)", runChat},
+		{"serve", serveArgs, "serve speech recognition and speech output to Home Assistant and other Wyoming clients on a TCP port", runServe},
+		{"doctor", doctorArgs, "check this computer for Hark (CPU, sound, models, disk, fonts, permissions, settings) and say how to fix each problem", runDoctor},
 		{"help", "[COMMAND]", "list the commands, or describe one", nil},
 	}
 }

@@ -523,6 +523,10 @@ func (a *Assistant) ask(text string) {
 		a.publish(Event{Kind: EventError, Err: &UserError{Msg: "Cannot answer yet", Hint: a.ready.TypeReason}})
 		return
 	}
+	if err := CheckQuestion(text); err != nil {
+		a.publish(Event{Kind: EventError, Err: err})
+		return
+	}
 	a.cancelTurn()
 	t := a.newTurn(InputTyped)
 	now := a.now()

@@ -65,24 +65,38 @@ func DecodeWAV(r io.Reader) (PCM, error) {
 // back to fill it in) extends to the end of the stream; any other data chunk that is longer than
 // the stream is an error wrapping ErrTruncatedWAV.
 func DecodeWAVFormat(r io.Reader) (PCM, WAVFormat, error) {
+	f, blockAlign, size, err := readWAVHeader(r)
+	if err != nil {
+		return PCM{}, WAVFormat{}, err
+	}
+	samples, err := readData(r, size, f, blockAlign)
+	if err != nil {
+		return PCM{}, WAVFormat{}, err
+	}
+	return PCM{Rate: f.Rate, Samples: samples}, f, nil
+}
+
+// readWAVHeader reads a WAV stream up to the start of its data chunk and returns the format,
+// the block size and the data chunk's declared size.
+func readWAVHeader(r io.Reader) (WAVFormat, int, uint32, error) {
 	var hdr [12]byte
 	if n, err := io.ReadFull(r, hdr[:]); err != nil {
 		if n == 0 {
-			return PCM{}, WAVFormat{}, fmt.Errorf("audio: %w: the file is empty", ErrNotWAV)
+			return WAVFormat{}, 0, 0, fmt.Errorf("audio: %w: the file is empty", ErrNotWAV)
 		}
 		if n < 4 || string(hdr[:4]) != "RIFF" {
-			return PCM{}, WAVFormat{}, fmt.Errorf("audio: %w: no RIFF header", ErrNotWAV)
+			return WAVFormat{}, 0, 0, fmt.Errorf("audio: %w: no RIFF header", ErrNotWAV)
 		}
-		return PCM{}, WAVFormat{}, fmt.Errorf("audio: %w: the RIFF header is cut short", ErrTruncatedWAV)
+		return WAVFormat{}, 0, 0, fmt.Errorf("audio: %w: the RIFF header is cut short", ErrTruncatedWAV)
 	}
 	if string(hdr[:4]) != "RIFF" {
 		if string(hdr[:4]) == "RF64" {
-			return PCM{}, WAVFormat{}, fmt.Errorf("audio: %w: RF64 (WAV over 4 GB) is not supported", ErrUnsupportedWAV)
+			return WAVFormat{}, 0, 0, fmt.Errorf("audio: %w: RF64 (WAV over 4 GB) is not supported", ErrUnsupportedWAV)
 		}
-		return PCM{}, WAVFormat{}, fmt.Errorf("audio: %w: no RIFF header", ErrNotWAV)
+		return WAVFormat{}, 0, 0, fmt.Errorf("audio: %w: no RIFF header", ErrNotWAV)
 	}
 	if string(hdr[8:12]) != "WAVE" {
-		return PCM{}, WAVFormat{}, fmt.Errorf("audio: %w: a RIFF file of type %q, not WAVE", ErrNotWAV, printable(hdr[8:12]))
+		return WAVFormat{}, 0, 0, fmt.Errorf("audio: %w: a RIFF file of type %q, not WAVE", ErrNotWAV, printable(hdr[8:12]))
 	}
 	var (
 		f          WAVFormat
@@ -95,45 +109,41 @@ func DecodeWAVFormat(r io.Reader) (PCM, WAVFormat, error) {
 		if err != nil {
 			if n == 0 {
 				if !haveFmt {
-					return PCM{}, WAVFormat{}, fmt.Errorf("audio: %w: no format (fmt) chunk", ErrTruncatedWAV)
+					return WAVFormat{}, 0, 0, fmt.Errorf("audio: %w: no format (fmt) chunk", ErrTruncatedWAV)
 				}
-				return PCM{}, WAVFormat{}, fmt.Errorf("audio: %w: no data chunk", ErrTruncatedWAV)
+				return WAVFormat{}, 0, 0, fmt.Errorf("audio: %w: no data chunk", ErrTruncatedWAV)
 			}
-			return PCM{}, WAVFormat{}, fmt.Errorf("audio: %w: a chunk header is cut short", ErrTruncatedWAV)
+			return WAVFormat{}, 0, 0, fmt.Errorf("audio: %w: a chunk header is cut short", ErrTruncatedWAV)
 		}
 		id := string(ch[:4])
 		size := binary.LittleEndian.Uint32(ch[4:])
 		switch id {
 		case "fmt ":
 			if haveFmt {
-				return PCM{}, WAVFormat{}, fmt.Errorf("audio: %w: two format chunks", ErrUnsupportedWAV)
+				return WAVFormat{}, 0, 0, fmt.Errorf("audio: %w: two format chunks", ErrUnsupportedWAV)
 			}
 			if size < 16 || size > 1024 {
-				return PCM{}, WAVFormat{}, fmt.Errorf("audio: %w: format chunk of %d bytes", ErrUnsupportedWAV, size)
+				return WAVFormat{}, 0, 0, fmt.Errorf("audio: %w: format chunk of %d bytes", ErrUnsupportedWAV, size)
 			}
 			buf := make([]byte, size+size&1)
 			if _, err := io.ReadFull(r, buf); err != nil {
-				return PCM{}, WAVFormat{}, fmt.Errorf("audio: %w: the format chunk is cut short", ErrTruncatedWAV)
+				return WAVFormat{}, 0, 0, fmt.Errorf("audio: %w: the format chunk is cut short", ErrTruncatedWAV)
 			}
 			f, blockAlign, err = parseFmt(buf[:size])
 			if err != nil {
-				return PCM{}, WAVFormat{}, err
+				return WAVFormat{}, 0, 0, err
 			}
 			haveFmt = true
 		case "data":
 			if !haveFmt {
-				return PCM{}, WAVFormat{}, fmt.Errorf("audio: %w: the data chunk comes before the format chunk", ErrUnsupportedWAV)
+				return WAVFormat{}, 0, 0, fmt.Errorf("audio: %w: the data chunk comes before the format chunk", ErrUnsupportedWAV)
 			}
-			samples, err := readData(r, size, f, blockAlign)
-			if err != nil {
-				return PCM{}, WAVFormat{}, err
-			}
-			return PCM{Rate: f.Rate, Samples: samples}, f, nil
+			return f, blockAlign, size, nil
 		default:
 			// LIST, fact, cue and the like: skip, with the pad byte of odd sizes.
 			skip := int64(size) + int64(size&1)
 			if _, err := io.CopyN(io.Discard, r, skip); err != nil {
-				return PCM{}, WAVFormat{}, fmt.Errorf("audio: %w: chunk %q is cut short", ErrTruncatedWAV, printable(ch[:4]))
+				return WAVFormat{}, 0, 0, fmt.Errorf("audio: %w: chunk %q is cut short", ErrTruncatedWAV, printable(ch[:4]))
 			}
 		}
 	}
@@ -255,9 +265,10 @@ func sample(b []byte, f WAVFormat) float32 {
 }
 
 // WriteWAV writes p as a 16-bit PCM mono WAV file at p's rate: the format every tool reads.
-// Samples beyond [-1, 1] are clipped.
+// Samples beyond [-1, 1] are clipped. A new file is readable by the user only.
 func WriteWAV(path string, p PCM) error {
-	f, err := os.Create(path)
+	// Recordings hold what a person said: private to the user (0600), as the history is.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("audio: %w", err)
 	}

@@ -252,6 +252,9 @@ func TestWAVRoundTrip(t *testing.T) {
 	if err := WriteWAV(p, in); err != nil {
 		t.Fatal(err)
 	}
+	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v (%v), want 0600", fi.Mode().Perm(), err)
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		t.Fatal(err)

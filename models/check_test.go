@@ -15,7 +15,7 @@ import (
 	"hark/internal/testmodels"
 )
 
-func readFile(t *testing.T, path string) []byte {
+func readFile(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -41,7 +41,7 @@ func patchU32(b []byte, off int, v uint32) []byte {
 
 // goodFiles returns valid models of each format: written by the test writers, and the shared
 // real Silero VAD.
-func goodFiles(t *testing.T) (gguf, whisper, silero []byte) {
+func goodFiles(t testing.TB) (gguf, whisper, silero []byte) {
 	t.Helper()
 	return readFile(t, testmodels.Llama(t, testmodels.TinyLlama())),
 		readFile(t, testmodels.Whisper(t, testmodels.TinyWhisper())),

@@ -553,6 +553,10 @@ func (u *UI) submit(text string) {
 	if text == "" || !u.ready.Type {
 		return
 	}
+	if err := app.CheckQuestion(text); err != nil {
+		u.refuse(err) // the text stays in the entry, to be shortened
+		return
+	}
 	u.hideAttract()
 	u.entry.SetText("")
 	u.ctl.Ask(text)
@@ -619,6 +623,15 @@ func (u *UI) shortcut(s fyne.Shortcut) bool {
 	return true
 }
 
+// refuse shows why a typed or pasted question was not taken.
+func (u *UI) refuse(err error) {
+	msg := app.Message(err)
+	if h := app.Hint(err); h != "" {
+		msg += "\n" + h
+	}
+	u.chat.add(bubbleError, msg, u.now().Format("15:04"))
+}
+
 // questionEntry is the text entry; it hands Esc and Hark's chords to the window, which would
 // not see them while the entry has the focus.
 type questionEntry struct {
@@ -644,6 +657,13 @@ func (e *questionEntry) TypedKey(k *fyne.KeyEvent) {
 func (e *questionEntry) TypedShortcut(s fyne.Shortcut) {
 	if e.u.shortcut(s) {
 		return
+	}
+	// A pasted book is refused before the entry lays it out (10 MB would stall the window).
+	if p, ok := s.(*fyne.ShortcutPaste); ok && p.Clipboard != nil {
+		if err := app.CheckQuestion(e.Text + p.Clipboard.Content()); err != nil {
+			e.u.refuse(err)
+			return
+		}
 	}
 	e.Entry.TypedShortcut(s)
 }

@@ -566,3 +566,36 @@ func waitFor(t *testing.T, drain func(), what string, cond func() bool) {
 		}
 	}
 }
+
+// TestLongPasteRefused: 10 MB pasted into the entry is refused with a message and never reaches
+// the entry or the assistant; a question typed past the limit is refused when sent and stays
+// in the entry to be shortened.
+func TestLongPasteRefused(t *testing.T) {
+	u, ctl := newTestUI(t, ModeDesktop)
+	u.send(ready(false)...)
+	cb := test.NewClipboard()
+	cb.SetContent(strings.Repeat("x", 10<<20))
+	u.entry.TypedShortcut(&fyne.ShortcutPaste{Clipboard: cb})
+	if len(u.entry.Text) != 0 {
+		t.Errorf("the entry took %d bytes", len(u.entry.Text))
+	}
+	texts := u.chat.texts()
+	if len(texts) == 0 || !strings.HasPrefix(texts[len(texts)-1], "error: This text is too long to ask (10485760 characters)") {
+		t.Errorf("chat %q", texts)
+	}
+	cb.SetContent("a short question")
+	u.entry.TypedShortcut(&fyne.ShortcutPaste{Clipboard: cb})
+	if u.entry.Text != "a short question" {
+		t.Errorf("a short paste gave %q", u.entry.Text)
+	}
+	ctl.take()
+	long := strings.Repeat("y", app.MaxQuestionRunes+1)
+	u.entry.SetText(long)
+	u.submit(u.entry.Text)
+	if u.entry.Text != long || len(ctl.take()) != 0 {
+		t.Errorf("a question over the limit was sent or lost")
+	}
+	if n := len(u.chat.texts()); n != len(texts)+1 {
+		t.Errorf("%d chat lines, want %d", n, len(texts)+1)
+	}
+}

@@ -133,6 +133,15 @@ func Open(path string, opts Options) (*Store, error) {
 	} else {
 		f.Close()
 	}
+	// A database made by an older Hark, or copied in, may be readable by others: what a
+	// person said is theirs alone.
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return nil, fmt.Errorf("history: making %s private: %w", p, err)
+			}
+		}
+	}
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "secure_delete(ON)"} {
 		q.Add("_pragma", p)

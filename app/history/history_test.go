@@ -89,7 +89,7 @@ func TestTurnLifecycle(t *testing.T) {
 	if _, err := s.Conversation(ctx, 999); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing conversation: %v", err)
 	}
-	for _, p := range []string{path, filepath.Dir(path)} {
+	for _, p := range []string{path, path + "-wal", path + "-shm", filepath.Dir(path)} {
 		fi, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
@@ -449,5 +449,36 @@ func TestActionsAudit(t *testing.T) {
 	}
 	if all, _ := s.Actions(ctx, 0, 0); len(all) != 0 {
 		t.Errorf("after wipe: %d actions", len(all))
+	}
+}
+
+// TestLooseHistoryMadePrivate: a database another program left readable by others (0644, with
+// its -wal file) is made private when Hark opens it.
+func TestLooseHistoryMadePrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, _ := s.StartConversation(ctx, "")
+	_, _ = s.StartTurn(ctx, conv, TurnStart{})
+	must(t, s.Close())
+	if f, err := os.OpenFile(path+"-wal", os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644); err == nil {
+		f.Close() // an empty log, as a crash can leave
+	}
+	must(t, os.Chmod(path, 0o644))
+	must(t, os.Chmod(path+"-wal", 0o644))
+	s = open(t, path, Options{})
+	if n, err := s.Conversations(ctx, ListOptions{}); err != nil || len(n) != 1 {
+		t.Errorf("after the change of mode: %d conversations, %v", len(n), err)
+	}
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s has mode %v after opening, want 0600", p, perm)
+		}
 	}
 }

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"hark/app"
+	"hark/asr"
+	"hark/audio"
+	"hark/audio/device"
+	"hark/audio/vad"
+	"hark/dictation"
+	"hark/models"
+)
+
+const dictateArgs = "[--out FILE] [--srt|--vtt|--txt|--json] [--seconds N] [--device NAME] [--asr-model FILE] [--vad-model FILE]"
+
+// runDictate is `hark dictate`: the microphone transcribed until Ctrl-C (or --seconds), cut at
+// pauses as it goes, the running transcript printed, the whole one written at the end.
+func runDictate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("dictate", stderr)
+	cf := bindConfigFlags(fs, false)
+	noGuard := noGuardFlag(fs)
+	seconds := fs.Float64("seconds", 0, "stop after `N` seconds (default: at Ctrl-C)")
+	prompt := fs.String("prompt", "", "words to spell the way you want (names, places, medicines)")
+	outs := bindOutputFlags(fs, "write the transcript as JSON (whisper-cli's layout)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 || *seconds < 0 {
+		return fmt.Errorf("%w: %s", errUsage, usage("dictate"))
+	}
+	if err := outs.check(); err != nil {
+		return err
+	}
+	s, err := openSetup(cf, stderr, "hark dictate", false)
+	if err != nil {
+		return err
+	}
+	s.noGuard = *noGuard
+	t, d, closeAll, err := s.loadDictation()
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	t.prompt = *prompt
+	c, err := device.OpenCapture(device.CaptureOptions{Device: s.cfg.Audio.InputDevice})
+	if err != nil {
+		return app.Explain(err, "The microphone could not be opened",
+			"Check that a microphone is connected, or choose another one with --device (`hark devices` lists them).")
+	}
+	defer c.Close()
+	until := "press Ctrl-C to stop"
+	if *seconds > 0 {
+		until = fmt.Sprintf("for %g s", *seconds)
+	}
+	fmt.Fprintf(stderr, "● recording from %q, %s\n", c.Device().Name, until)
+	err = dictateFrom(ctx, c, time.Duration(*seconds*float64(time.Second)), func() string { return t.language }, d, outs, stdout, stderr)
+	if o := c.Overruns(); o > 0 {
+		fmt.Fprintf(stderr, "hark dictate: %.2f s of sound was dropped because the machine was too busy\n", float64(o)/audio.SampleRate)
+	}
+	return err
+}
+
+// reader is the microphone as dictation reads it (a *device.Capture).
+type reader interface {
+	Read(ctx context.Context, p []float32) (int, error)
+}
+
+// dictateFrom transcribes src until ctx is done, limit (0: none) of audio was read, or src
+// fails. The transcript is written after every window when it goes to files, so whatever
+// happens later, what was said so far is on disk.
+func dictateFrom(ctx context.Context, src reader, limit time.Duration, language func() string, d *dictation.Dictation, outs outputFlags, stdout, stderr io.Writer) error {
+	// The microphone is read on its own goroutine, into a queue of a minute, so that a window
+	// being transcribed does not stop the recording.
+	type chunk struct {
+		x   []float32
+		err error
+	}
+	q := make(chan chunk, 600)
+	go func() {
+		defer close(q)
+		want := int64(limit) * audio.SampleRate / int64(time.Second)
+		var got int64
+		for limit == 0 || got < want {
+			buf := make([]float32, audio.SampleRate/10)
+			n, err := src.Read(ctx, buf)
+			if limit > 0 {
+				n = int(min(int64(n), want-got))
+			}
+			got += int64(n)
+			q <- chunk{buf[:n], err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	next := func() ([]float32, error) {
+		c, ok := <-q
+		if !ok {
+			return nil, io.EOF
+		}
+		return c.x, c.err
+	}
+	toFiles := *outs.out != ""
+	live := stderr
+	if toFiles {
+		live = stdout
+	}
+	var sofar []dictation.Segment
+	show := func(segs []dictation.Segment) {
+		for _, s := range segs {
+			fmt.Fprintf(live, "[%s] %s\n", dictationClock(s.Start), s.Text)
+		}
+		if toFiles {
+			sofar = append(sofar, segs...)
+			if _, err := outs.write(stdout, sofar, language()); err != nil {
+				fmt.Fprintf(stderr, "hark dictate: %v\n", err)
+			}
+		}
+	}
+	// Ctrl-C stops the recording, not the transcription of what was already said.
+	segs, heard, err := dictateStream(context.WithoutCancel(ctx), d, next, show)
+	stopped := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	if stopped {
+		err = nil
+	}
+	written, werr := outs.write(stdout, segs, language())
+	if werr != nil {
+		return errors.Join(err, werr)
+	}
+	where := ""
+	if len(written) > 0 {
+		where = ": " + strings.Join(written, ", ")
+	}
+	fmt.Fprintf(stderr, "■ %s of audio, %d segments%s\n", heard.Round(100*time.Millisecond), len(segs), where)
+	if err != nil {
+		kept := "nothing had been said yet"
+		if len(segs) > 0 {
+			kept = "what was said until then is kept" + where
+		}
+		return &app.UserError{Msg: fmt.Sprintf("The microphone stopped after %s; %s", heard.Round(time.Second), kept),
+			Hint: "Check that the microphone is still connected, then run `hark dictate` again.", Err: err}
+	}
+	return nil
+}
+
+func dictationClock(d time.Duration) string {
+	s := int(d.Seconds())
+	return fmt.Sprintf("%02d:%02d:%02d", s/3600, s/60%60, s%60)
+}
+
+// loadDictation loads the configured speech model and voice activity detector (Silero when one
+// is configured or downloaded, the energy detector otherwise) for long-form transcription.
+func (s *setup) loadDictation() (*dictationASR, *dictation.Dictation, func(), error) {
+	path, err := s.modelPath(models.ASR, s.cfg.Models.ASR)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, err := asr.Load(path, asr.LoadOptions{Threads: s.threads(), MaxConcurrent: 1})
+	if err != nil {
+		return nil, nil, nil, app.Explain(err, "The speech model could not be loaded",
+			"It must be a whisper.cpp model (ggml .bin); choose another one with --asr-model.")
+	}
+	opts := asr.DefaultOptions()
+	opts.Language = s.cfg.Assistant.Language
+	opts.TraditionalChinese = s.cfg.Assistant.Chinese == "traditional"
+	if s.noGuard {
+		opts.Guard = &asr.Guard{Off: true}
+	}
+	t := &dictationASR{m: m, opts: opts}
+	det, closeDet, err := s.dictationDetector()
+	if err != nil {
+		m.Close()
+		return nil, nil, nil, err
+	}
+	closeAll := func() { closeDet(); m.Close() }
+	return t, dictation.New(t, det, s.dictationOptions()), closeAll, nil
+}
+
+// dictationDetector is the configured Silero model (or the downloaded default), else the
+// energy detector.
+func (s *setup) dictationDetector() (audio.Detector, func(), error) {
+	vp, err := s.modelPath(models.VAD, s.cfg.Models.VAD)
+	if err != nil {
+		if s.cfg.Models.VAD != "" {
+			return nil, nil, err
+		}
+		return audio.NewEnergyDetector(audio.EnergyConfig{}), func() {}, nil
+	}
+	v, err := vad.Load(vp)
+	if err != nil {
+		return nil, nil, app.Explain(err, "The voice detection model could not be loaded",
+			"Choose a Silero VAD model (ggml-silero-*.bin) with --vad-model, or clear the setting to use simple energy detection.")
+	}
+	return v, func() { v.Close() }, nil
+}
+
+// dictationOptions are the configured endpointer settings; windows are at most
+// dictation.MaxWindow whatever audio.max_utterance says.
+func (s *setup) dictationOptions() dictation.Options {
+	cfg := audio.DefaultEndpointerConfig()
+	cfg.Threshold = float32(s.cfg.Audio.VADThreshold)
+	cfg.TrailingSilence = s.cfg.Audio.TrailingSilence
+	cfg.PreRoll = s.cfg.Audio.PreRoll
+	cfg.MaxUtterance = 0
+	return dictation.Options{Endpointer: cfg}
+}

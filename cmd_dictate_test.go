@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hark/app"
+	"hark/audio"
+	"hark/dictation"
+)
+
+// speechLike is n bursts of a warbling tone (400 ms) with pause ms of near-silence before
+// each: what the energy detector takes for sentences.
+func speechLike(n int, pause time.Duration) (pcm []float32) {
+	r := rand.New(rand.NewPCG(5, 6))
+	room := func(n int) {
+		for range n {
+			pcm = append(pcm, float32(r.NormFloat64()*0.0005))
+		}
+	}
+	for i := range n {
+		room(int(pause.Seconds() * audio.SampleRate))
+		for k := range 6400 {
+			f := 200 + 30*float64(i%5) + 50*math.Sin(float64(k)/300)
+			pcm = append(pcm, float32(0.3*math.Sin(2*math.Pi*f*float64(k)/audio.SampleRate)))
+		}
+	}
+	room(audio.SampleRate)
+	return pcm
+}
+
+// counter is a fake transcriber: window k is heard as "sentence k".
+type counter struct{ n int }
+
+func (c *counter) Transcribe(_ context.Context, pcm audio.PCM, _ string) ([]dictation.Segment, error) {
+	c.n++
+	return []dictation.Segment{{Start: 100 * time.Millisecond, End: pcm.Duration(), Text: fmt.Sprintf("sentence %d", c.n)}}, nil
+}
+
+// mic plays pcm in 100 ms reads, then fails as an unplugged device does (or blocks until ctx
+// is done, when fail is nil).
+type mic struct {
+	pcm  []float32
+	fail error
+}
+
+func (m *mic) Read(ctx context.Context, p []float32) (int, error) {
+	if len(m.pcm) == 0 {
+		if m.fail != nil {
+			return 0, m.fail
+		}
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}
+	n := copy(p, m.pcm)
+	m.pcm = m.pcm[n:]
+	return n, nil
+}
+
+func dictateOutputs(t *testing.T, args ...string) outputFlags {
+	t.Helper()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	o := bindOutputFlags(fs, "json")
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// TestDictateDeviceLost: the microphone goes away after three sentences; the three are in the
+// file (0600), and the person is told what happened and that they are kept.
+func TestDictateDeviceLost(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "visit.srt")
+	d := dictation.New(&counter{}, audio.NewEnergyDetector(audio.EnergyConfig{}), dictation.Options{})
+	lost := errors.New("device: capture device lost")
+	var stdout, stderr strings.Builder
+	err := dictateFrom(context.Background(), &mic{pcm: speechLike(3, 2*time.Second), fail: lost}, 0,
+		func() string { return "en" }, d, dictateOutputs(t, "--out", out), &stdout, &stderr)
+	var ue *app.UserError
+	if !errors.As(err, &ue) || !errors.Is(err, lost) || !strings.Contains(ue.Msg, "kept") || !strings.Contains(ue.Msg, out) {
+		t.Fatalf("error %v", err)
+	}
+	b, rerr := os.ReadFile(out)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if got := strings.Count(string(b), "sentence "); got != 3 || !strings.Contains(string(b), "3\n00:00:") {
+		t.Errorf("srt after the loss:\n%s", b)
+	}
+	if fi, _ := os.Stat(out); fi.Mode().Perm() != 0o600 {
+		t.Errorf("transcript mode %v, want 0600", fi.Mode().Perm())
+	}
+	if !strings.Contains(stdout.String(), "] sentence 3") {
+		t.Errorf("running transcript: %q", stdout.String())
+	}
+}
+
+// TestDictateStops: --seconds ends the recording; Ctrl-C (ctx) ends it without an error and the
+// utterance in progress is still transcribed.
+func TestDictateStops(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		limit  time.Duration
+		cancel bool
+		want   int
+	}{
+		{"seconds", 5 * time.Second, false, 2}, // sentences end at 2.4 s and 4.8 s
+		{"ctrl-c", 0, true, 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			d := dictation.New(&counter{}, audio.NewEnergyDetector(audio.EnergyConfig{}), dictation.Options{})
+			m := &mic{pcm: speechLike(4, 2*time.Second)}
+			if c.cancel {
+				m.pcm = m.pcm[:len(m.pcm)-audio.SampleRate] // still speaking when stopped
+				go func() {
+					for len(m.pcm) > 0 {
+						time.Sleep(10 * time.Millisecond)
+					}
+					cancel()
+				}()
+			}
+			var stdout, stderr strings.Builder
+			if err := dictateFrom(ctx, m, c.limit, func() string { return "" }, d, dictateOutputs(t, "--txt"), &stdout, &stderr); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Count(stdout.String(), "sentence "); got != c.want {
+				t.Errorf("%d sentences in %q, want %d", got, stdout.String(), c.want)
+			}
+		})
+	}
+}
+
+func TestOutputPaths(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want map[dictation.Format]string
+	}{
+		{nil, map[dictation.Format]string{dictation.TXT: ""}},
+		{[]string{"--out", "a.vtt"}, map[dictation.Format]string{dictation.VTT: "a.vtt"}},
+		{[]string{"--out", "a.json"}, map[dictation.Format]string{dictation.JSON: "a.json"}},
+		{[]string{"--srt", "--out", "notes"}, map[dictation.Format]string{dictation.SRT: "notes"}},
+		{[]string{"--srt", "--txt", "--out", "x/visit.wav"}, map[dictation.Format]string{dictation.SRT: "x/visit.srt", dictation.TXT: "x/visit.txt"}},
+	} {
+		got := dictateOutputs(t, c.args...).paths()
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%q: %v, want %v", c.args, got, c.want)
+		}
+	}
+	if err := dictateOutputs(t, "--srt", "--vtt").check(); err == nil {
+		t.Error("two formats to standard output accepted")
+	}
+}

@@ -1,0 +1,160 @@
+package dictation
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var sample = []Segment{
+	{Start: 300 * time.Millisecond, End: 2100 * time.Millisecond, Text: "The patient reports a headache."},
+	{Start: 2100 * time.Millisecond, End: 5 * time.Second, Text: "It started\n\nthree days ago --> worse at night."},
+	{Start: 59*time.Minute + 59*time.Second + 999*time.Millisecond, End: time.Hour + 1500*time.Millisecond, Text: "  No fever. "},
+	{Start: 2*time.Hour + 3*time.Minute, End: 2*time.Hour + 3*time.Minute + 4*time.Second, Text: "肚子疼"},
+}
+
+type cue struct {
+	from, to time.Duration
+	text     string
+}
+
+// parseCues reads SRT (numbered, ',' before milliseconds) or WebVTT (header, '.'), strictly:
+// every cue is a timing line and one text line, then a blank line.
+func parseCues(t *testing.T, data string, vtt bool) []cue {
+	t.Helper()
+	sep := ","
+	if vtt {
+		sep = `\.`
+		if !strings.HasPrefix(data, "WEBVTT\n\n") {
+			t.Fatalf("no WEBVTT header: %q", data[:min(20, len(data))])
+		}
+		data = strings.TrimPrefix(data, "WEBVTT\n\n")
+	}
+	ts := `(\d{2}):(\d{2}):(\d{2})` + sep + `(\d{3})`
+	timing := regexp.MustCompile(`^` + ts + ` --> ` + ts + `$`)
+	sc := bufio.NewScanner(strings.NewReader(data))
+	var cues []cue
+	for n := 1; sc.Scan(); n++ {
+		if !vtt {
+			if sc.Text() != fmt.Sprint(n) {
+				t.Fatalf("cue %d numbered %q", n, sc.Text())
+			}
+			sc.Scan()
+		}
+		m := timing.FindStringSubmatch(sc.Text())
+		if m == nil {
+			t.Fatalf("cue %d: bad timing line %q", n, sc.Text())
+		}
+		d := func(h, mi, s, ms string) time.Duration {
+			var a, b, c, e int
+			fmt.Sscan(h, &a)
+			fmt.Sscan(mi, &b)
+			fmt.Sscan(s, &c)
+			fmt.Sscan(ms, &e)
+			if b > 59 || c > 59 {
+				t.Fatalf("cue %d: minutes or seconds over 59 in %q", n, sc.Text())
+			}
+			return time.Duration(a)*time.Hour + time.Duration(b)*time.Minute + time.Duration(c)*time.Second + time.Duration(e)*time.Millisecond
+		}
+		c := cue{from: d(m[1], m[2], m[3], m[4]), to: d(m[5], m[6], m[7], m[8])}
+		if !sc.Scan() || sc.Text() == "" || strings.Contains(sc.Text(), "-->") {
+			t.Fatalf("cue %d: bad text line %q", n, sc.Text())
+		}
+		c.text = sc.Text()
+		if !sc.Scan() || sc.Text() != "" {
+			t.Fatalf("cue %d: not ended by a blank line: %q", n, sc.Text())
+		}
+		cues = append(cues, c)
+	}
+	return cues
+}
+
+func checkCues(t *testing.T, cues []cue) {
+	t.Helper()
+	if len(cues) != len(sample) {
+		t.Fatalf("%d cues, want %d", len(cues), len(sample))
+	}
+	for i, c := range cues {
+		if c.from != sample[i].Start.Truncate(time.Millisecond) || c.to != sample[i].End.Truncate(time.Millisecond) {
+			t.Errorf("cue %d: %v --> %v, want %v --> %v", i, c.from, c.to, sample[i].Start, sample[i].End)
+		}
+		if c.to < c.from || (i > 0 && c.from < cues[i-1].to) {
+			t.Errorf("cue %d: times not monotonic", i)
+		}
+		if want := strings.Join(strings.Fields(strings.ReplaceAll(sample[i].Text, "-->", "->")), " "); c.text != want {
+			t.Errorf("cue %d: text %q, want %q", i, c.text, want)
+		}
+	}
+}
+
+func TestWriteSRT(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, SRT, sample, "en"); err != nil {
+		t.Fatal(err)
+	}
+	checkCues(t, parseCues(t, b.String(), false))
+}
+
+func TestWriteVTT(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, VTT, sample, "en"); err != nil {
+		t.Fatal(err)
+	}
+	checkCues(t, parseCues(t, b.String(), true))
+}
+
+func TestWriteTXT(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, TXT, sample, ""); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != len(sample) || lines[1] != "It started three days ago -> worse at night." || lines[2] != "No fever." {
+		t.Errorf("txt: %q", b.String())
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, JSON, sample, "en"); err != nil {
+		t.Fatal(err)
+	}
+	var got jsonTranscript
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Result.Language != "en" || len(got.Transcription) != len(sample) {
+		t.Fatalf("json: %s", b.String())
+	}
+	for i, s := range got.Transcription {
+		if s.Text != sample[i].Text || s.Offsets.From != sample[i].Start.Milliseconds() || s.Offsets.To != sample[i].End.Milliseconds() ||
+			s.Timestamps.From != stamp(sample[i].Start, ',') {
+			t.Errorf("segment %d: %+v", i, s)
+		}
+	}
+	b.Reset()
+	if err := WriteJSON(&b, nil, ""); err != nil || !strings.Contains(b.String(), `"transcription": []`) {
+		t.Errorf("empty transcript: %s %v", b.String(), err)
+	}
+}
+
+func TestStamp(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "00:00:00,000"},
+		{-time.Second, "00:00:00,000"},
+		{61*time.Second + 5*time.Millisecond, "00:01:01,005"},
+		{100*time.Hour + 999999*time.Microsecond, "100:00:00,999"},
+	} {
+		if got := stamp(tt.d, ','); got != tt.want {
+			t.Errorf("stamp(%v) = %s, want %s", tt.d, got, tt.want)
+		}
+	}
+}

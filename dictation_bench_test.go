@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"hark/asr"
+	"hark/audio"
+	"hark/audio/vad"
+	"hark/dictation"
+	"hark/internal/testmodels"
+)
+
+// dictationSentences are what the long synthetic dictations say, in turn.
+var dictationSentences = []string{
+	"The patient has had a cough for three days.",
+	"She reports no fever and no shortness of breath.",
+	"We checked the pumps in greenhouse number two.",
+	"The night shift replaced the filter on line four.",
+	"Next meeting is on Tuesday at nine.",
+	"Anna will send the budget before Friday.",
+}
+
+// spokenSpan is where one sentence lies in a synthetic dictation.
+type spokenSpan struct {
+	text       string
+	start, end time.Duration
+}
+
+// writeDictationWAV writes a 16-bit 16 kHz WAV file of the sentences (espeak-ng) in turn with
+// pauses of 1-2.5 s and faint room noise between them, until it lasts length, streaming it
+// to disk so that an hour costs no memory. It returns where each sentence was said.
+func writeDictationWAV(tb testing.TB, path string, length time.Duration) []spokenSpan {
+	tb.Helper()
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		tb.Fatalf("espeak-ng is needed (make setup-test installs it): %v", err)
+	}
+	var voiced [][]float32
+	for _, s := range dictationSentences {
+		tmp := filepath.Join(tb.TempDir(), "s.wav")
+		if out, err := exec.Command("espeak-ng", "-w", tmp, "-v", "en-us", s).CombinedOutput(); err != nil {
+			tb.Fatalf("espeak-ng: %v %s", err, out)
+		}
+		p, err := audio.ReadWAV(tmp)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		voiced = append(voiced, p.Samples)
+	}
+	total := int(length.Seconds() * audio.SampleRate)
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	hdr := make([]byte, 44)
+	copy(hdr, "RIFF")
+	binary.LittleEndian.PutUint32(hdr[4:], uint32(36+2*total))
+	copy(hdr[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(hdr[16:], 16)
+	binary.LittleEndian.PutUint16(hdr[20:], 1)
+	binary.LittleEndian.PutUint16(hdr[22:], 1)
+	binary.LittleEndian.PutUint32(hdr[24:], audio.SampleRate)
+	binary.LittleEndian.PutUint32(hdr[28:], 2*audio.SampleRate)
+	binary.LittleEndian.PutUint16(hdr[32:], 2)
+	binary.LittleEndian.PutUint16(hdr[34:], 16)
+	copy(hdr[36:], "data")
+	binary.LittleEndian.PutUint32(hdr[40:], uint32(2*total))
+	w.Write(hdr)
+	r := rand.New(rand.NewPCG(9, 10))
+	n := 0
+	put := func(x float32) {
+		if n < total {
+			binary.Write(w, binary.LittleEndian, int16(max(-32768, min(32767, math.Round(float64(x)*32767)))))
+			n++
+		}
+	}
+	var spans []spokenSpan
+	at := func() time.Duration { return time.Duration(n) * time.Second / audio.SampleRate }
+	for i := 0; n < total; i++ {
+		for range (1000 + 500*(i%4)) * audio.SampleRate / 1000 {
+			put(float32(r.NormFloat64() * 0.0005))
+		}
+		s := voiced[i%len(voiced)]
+		if n+len(s) > total {
+			break
+		}
+		start := at()
+		for _, x := range s {
+			put(x)
+		}
+		spans = append(spans, spokenSpan{dictationSentences[i%len(voiced)], start, at()})
+	}
+	for n < total {
+		put(float32(r.NormFloat64() * 0.0005))
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return spans
+}
+
+// peakRSS is the process's peak resident memory (VmHWM) in MiB; resetPeakRSS starts a new
+// peak (Linux).
+func peakRSS() float64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// nothingHeard is a transcriber that hears nothing, instantly: the streaming path alone.
+type nothingHeard struct{ windows int }
+
+func (n *nothingHeard) Transcribe(context.Context, audio.PCM, string) ([]dictation.Segment, error) {
+	n.windows++
+	return nil, nil
+}
+
+// BenchmarkDictateHour streams a one-hour 16 kHz WAV file (115 MB; loaded whole it would be
+// 230 MB of float32) through the reader, the endpointer and Silero, with a transcriber that
+// costs nothing: peak RSS must stay far below the file's size. Reports peak RSS in MiB
+// and the real-time factor of the cutting alone.
+func BenchmarkDictateHour(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "hour.wav")
+	writeDictationWAV(b, path, time.Hour)
+	det, err := vad.Load(testmodels.Shared(b, "ggml-silero-v6.2.0.bin"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer det.Close()
+	before := peakRSS()
+	resetPeakRSS()
+	b.ResetTimer()
+	for range b.N {
+		t := &nothingHeard{}
+		start := time.Now()
+		_, heard, err := dictateWAV(context.Background(), path, dictation.New(t, det, dictation.Options{}), func([]dictation.Segment) {})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds()/heard.Seconds(), "rtf")
+		b.ReportMetric(float64(t.windows), "windows")
+	}
+	b.ReportMetric(peakRSS(), "peak-rss-MiB")
+	b.ReportMetric(before, "rss-before-MiB")
+}
+
+// BenchmarkDictateModel transcribes a 5-minute synthetic dictation with the whole chain: the
+// WAV stream, Silero, and whisper (HARK_BENCH_ASR_MODEL, default the random test model, which
+// always decodes to its token limit: its real-time factor is an upper bound on the chain's
+// overhead, not a figure for a real model). Reports the real-time factor and peak RSS.
+func BenchmarkDictateModel(b *testing.B) {
+	model := os.Getenv("HARK_BENCH_ASR_MODEL")
+	if model == "" {
+		model = testmodels.Shared(b, "whisper-tiny-random.en.bin")
+	}
+	path := filepath.Join(b.TempDir(), "five.wav")
+	writeDictationWAV(b, path, 5*time.Minute)
+	m, err := asr.Load(model, asr.LoadOptions{Threads: 2, MaxConcurrent: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	det, err := vad.Load(testmodels.Shared(b, "ggml-silero-v6.2.0.bin"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer det.Close()
+	resetPeakRSS()
+	b.ResetTimer()
+	for range b.N {
+		o := asr.DefaultOptions()
+		o.Language = "en"
+		t := &dictationASR{m: m, opts: o}
+		start := time.Now()
+		segs, heard, err := dictateWAV(context.Background(), path, dictation.New(t, det, dictation.Options{}), func([]dictation.Segment) {})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds()/heard.Seconds(), "rtf")
+		b.ReportMetric(float64(len(segs)), "segments")
+	}
+	b.ReportMetric(peakRSS(), "peak-rss-MiB")
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# fuzz.sh: run every Go fuzz target (func FuzzX in a _test.go file) for FUZZTIME each
+# (default 30s), one after another, and stop at the first failure. A failing input is saved
+# by Go under the package's testdata/fuzz/FuzzX/; `go test ./pkg -run FuzzX` replays it.
+# Needs the cgo environment for the engine packages: run it through `make fuzz`, or after
+# eval "$(make -s env)". The seed inputs alone run in every `go test` (scripts/test.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUZZTIME=${FUZZTIME:-30s}
+total=0
+while IFS=: read -r file _ decl; do
+	name=$(sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/' <<<"$decl")
+	pkg=./$(dirname "$file")
+	echo "== $pkg $name ($FUZZTIME)"
+	start=$(date +%s)
+	go test "$pkg" -run '^$' -fuzz "^$name\$" -fuzztime "$FUZZTIME" ${FUZZFLAGS:-} 2>&1 | grep -E '^(fuzz: elapsed: [0-9]+s, execs|--- FAIL|.*Failing input|ok|FAIL|PASS)' | tail -3
+	total=$((total + $(date +%s) - start))
+done < <(git grep -n -E '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' -- '*_test.go' | sed 's#^\./##')
+echo "fuzz: every target passed, ${total}s in all"
