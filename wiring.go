@@ -141,7 +141,7 @@ func changedLoaders(old, new *setup) app.Loaders {
 	if o.Models.ASR != n.Models.ASR || o.Assistant.Language != n.Assistant.Language || o.Assistant.Chinese != n.Assistant.Chinese {
 		l.Transcriber = all.Transcriber
 	}
-	if o.Models.LLM != n.Models.LLM {
+	if o.Models.LLM != n.Models.LLM || o.LLM != n.LLM {
 		l.Brain = all.Brain
 	}
 	if o.Models.VAD != n.Models.VAD || o.Audio.TrailingSilence != n.Audio.TrailingSilence {

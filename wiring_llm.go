@@ -23,6 +23,9 @@ type brain struct {
 }
 
 func (s *setup) loadBrain() func(context.Context, func(float64)) (app.Brain, error) {
+	if s.cfg.LLM.Backend == "openai" {
+		return s.loadRemoteBrain()
+	}
 	ref := s.cfg.Models.LLM
 	opts := llm.Options{ContextSize: s.cfg.Performance.ContextSize, Threads: s.threads()}
 	gen := llm.DefaultGenOptions()

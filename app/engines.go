@@ -55,6 +55,10 @@ type Reply struct {
 	// ToolCalls are the tools the model asked to run (ToolChat only); the assistant runs
 	// them and hands the results back.
 	ToolCalls []ToolCall
+	// Where names the machine that computed the reply ("" = this device), e.g. an edge server.
+	// Fallback, when not nil, is why the configured server did not answer and this device did.
+	Where    string
+	Fallback error
 }
 
 // Speaker speaks a reply while it is still being generated: pieces are the reply's tokens, in

@@ -179,6 +179,7 @@ type Event struct {
 	Action      *Action  // EventAction, EventConfirm
 	Alert       *Alert   // EventAlert
 	Sources     []string // on a reply: the documents (› heading, page) the answer came from
+	Where       string   // EventReply: the machine that computed the reply ("" = this device)
 }
 
 // Sink receives the assistant's events. Publish is called for one event at a time, in order,

@@ -303,7 +303,11 @@ func (a *Assistant) generated(t *turn, rep Reply, err error, first, end time.Tim
 		t.err = Explain(err, "The language model could not answer", "")
 		a.publish(Event{Kind: EventError, Turn: t.id, Err: t.err})
 	}
-	a.publish(Event{Kind: EventReply, Turn: t.id, Text: t.reply, Interrupted: t.interrupted, Sources: t.sources})
+	if rep.Fallback != nil && t.err == nil {
+		a.publish(Event{Kind: EventError, Turn: t.id, Err: Explain(rep.Fallback,
+			"The language model server did not answer; this reply was computed on this device", "Hark tries the server again later.")})
+	}
+	a.publish(Event{Kind: EventReply, Turn: t.id, Text: t.reply, Interrupted: t.interrupted, Sources: t.sources, Where: rep.Where})
 	if t == a.turn && t.speaking && !t.spoken && !t.interrupted {
 		a.setState(StateSpeaking, "")
 	}

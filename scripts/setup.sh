@@ -98,3 +98,9 @@ esac
 GO=$(go_path)
 npm_sources
 "$GO" mod download
+if [ "${1:-run}" = test ]; then
+  # The remote language-model tests run against llama.cpp's own llama-server, built from the
+  # same llama.cpp tree Hark links (remotellm, internal/testserver); in CI they fail without it.
+  mkdir -p "$ROOT/bin"
+  install -m 0755 "$("$ROOT/scripts/native.sh" llama-tool llama-server "${ISA:-x86-64-v3}")" "$ROOT/bin/llama-server"
+fi

@@ -41,6 +41,7 @@ type Config struct {
 	History     History
 	Actions     Actions
 	Performance Performance
+	LLM         LLM
 
 	path    string
 	origins map[string]Origin
@@ -148,6 +149,18 @@ func (c *Config) TemplatesDir() (string, error) {
 type Performance struct {
 	Threads     int // threads: CPU threads for the engines (0 = choose automatically)
 	ContextSize int // context_size: language model context in tokens
+}
+
+// LLM is the [llm] section: where replies are computed.
+type LLM struct {
+	Backend       string        // backend: local | openai
+	Endpoint      string        // endpoint: the OpenAI-compatible server's base URL
+	Model         string        // model: the model name the server knows
+	Name          string        // name: what the window calls the server ("" = the endpoint's host)
+	APIKeyFile    string        // api_key_file: file holding the API key ("" = none)
+	FirstToken    time.Duration // first_token_timeout: longest wait for the first piece of a reply
+	AllowInternet bool          // allow_internet: accept servers outside loopback and the private LAN
+	CAFile        string        // ca_file: PEM certificates trusted for https
 }
 
 // Source is where a value came from.

@@ -174,6 +174,25 @@ func schema() []spec {
 		{key: "performance.context_size", kind: kindInt, def: int64(4096), min: 512, max: 131072,
 			field: func(c *Config) any { return &c.Performance.ContextSize },
 			doc:   "Language model context in tokens: how much of the conversation it remembers. More needs more memory."},
+
+		{key: "llm.backend", kind: kindChoice, def: "local", choices: []string{"local", "openai"},
+			field: func(c *Config) any { return &c.LLM.Backend },
+			doc:   "Where replies are computed. local: the language model on this device (models.llm). openai: a server with the OpenAI-compatible chat API on the local network (llama.cpp's llama-server, vLLM, ollama); when it is unreachable or slow the local model answers, if one is installed."},
+		{key: "llm.endpoint", kind: kindURL, def: "", field: func(c *Config) any { return &c.LLM.Endpoint },
+			doc: "Base URL of the server's API, e.g. http://192.168.1.20:8080/v1. Only loopback and private LAN addresses are accepted unless allow_internet is true."},
+		{key: "llm.model", kind: kindString, def: "", field: func(c *Config) any { return &c.LLM.Model },
+			doc: "Model name the server knows (llama-server ignores it; vLLM and ollama need it)."},
+		{key: "llm.name", kind: kindString, def: "", field: func(c *Config) any { return &c.LLM.Name },
+			doc: "Name shown for answers computed on the server, e.g. edge-1. Empty: the endpoint's host."},
+		{key: "llm.api_key_file", kind: kindString, def: "", field: func(c *Config) any { return &c.LLM.APIKeyFile },
+			doc: "File whose first line is the server's API key. It must not be readable by others (chmod 600). The key itself is never written to the configuration, logs or `hark config show`. Empty: no key."},
+		{key: "llm.first_token_timeout", kind: kindDuration, def: 4 * time.Second, min: 0.1, max: 120,
+			field: func(c *Config) any { return &c.LLM.FirstToken },
+			doc:   "Longest wait for the first piece of a reply (and for each next one) before the local model answers instead. Hark tries the server again later."},
+		{key: "llm.allow_internet", kind: kindBool, def: false, field: func(c *Config) any { return &c.LLM.AllowInternet },
+			doc: "Accept an endpoint outside loopback and the private LAN ranges. Conversations then leave the building."},
+		{key: "llm.ca_file", kind: kindString, def: "", field: func(c *Config) any { return &c.LLM.CAFile },
+			doc: "PEM file of certificate authorities trusted for an https endpoint, besides the system's (a server with its own CA)."},
 	}
 }
 
