@@ -197,7 +197,7 @@ WV="$(sed -n '/whisper_version(void) {/,/}/s/.*return "\([^"]*\)".*/\1/p' "$SRC/
 TMP="$DIR.tmp.$$"
 rm -rf "$TMP"
 trap 'rm -rf "$TMP"' EXIT
-mkdir -p "$TMP/include" "$TMP/whisper" "$TMP/lib" "$TMP/obj"
+mkdir -p "$TMP/include/miniaudio" "$TMP/whisper" "$TMP/lib" "$TMP/obj"
 cp -r "$ROOT/native/include/." "$TMP/include/"
 MA="$(cd "$ROOT" && go list -m -f '{{.Dir}}' github.com/gen2brain/malgo)/miniaudio.h"
 install -m 0644 "$MA" "$TMP/include/miniaudio/miniaudio_malgo.h"
