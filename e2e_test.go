@@ -323,7 +323,7 @@ func (w *harkWindow) typeQuestion(x, y int, q string) {
 func slowModel(t *testing.T) string {
 	t.Helper()
 	o := testmodels.TinyLlama()
-	o.Embd, o.FF, o.Layers, o.Heads, o.HeadsKV, o.ContextLength = 768, 3072, 10, 12, 12, 2048
+	o.Embd, o.FF, o.Layers, o.Heads, o.HeadsKV, o.ContextLength = 768, 3072, 10, 12, 12, 4096
 	o.WeightType, o.MinVocab, o.Name = testmodels.TypeQ4_0, 8000, "hark-e2e-slow-random"
 	p := filepath.Join(t.TempDir(), "slow.gguf")
 	if err := testmodels.WriteLlama(p, o); err != nil {

@@ -270,6 +270,11 @@ func (c *Client) stream(ctx context.Context, system string, conv []message, tool
 				}
 			}
 			if d.Content != "" {
+				if ctx.Err() != nil {
+					// A stop: nothing more reaches the speaker, not even a piece already read.
+					rep.Text, rep.Interrupted = text.String(), true
+					return rep, ctx.Err()
+				}
 				if rep.FirstPiece == 0 {
 					rep.FirstPiece = time.Since(start)
 				}

@@ -67,7 +67,10 @@ func Start(t testing.TB, extra ...string) *Server {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	args := append([]string{"-m", model, "--host", "127.0.0.1", "--port", fmt.Sprint(port),
-		"-c", "2048", "-t", "1", "--chat-template", "chatml", "--no-webui", "--seed", "1"}, extra...)
+		"-c", "2048", "-t", "1", "--chat-template", "chatml", "--no-webui", "--seed", "1",
+		// On 2 cores llama-server's default is one HTTP thread, which a kept-alive connection
+		// holds: a second client is then turned away with a closed connection.
+		"--threads-http", "4"}, extra...)
 	cmd := exec.Command(bin, args...)
 	logf, err := os.Create(filepath.Join(t.TempDir(), "llama-server.log"))
 	if err != nil {
@@ -80,9 +83,11 @@ func Start(t testing.TB, extra ...string) *Server {
 	s := &Server{cmd: cmd, Endpoint: fmt.Sprintf("http://127.0.0.1:%d/v1", port), done: make(chan struct{})}
 	go func() { cmd.Wait(); close(s.done) }()
 	t.Cleanup(func() { s.Stop(); logf.Close() })
+	// The health checks must not keep a connection open on the server (see --threads-http).
+	health := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/health", port))
+		resp, err := health.Get(fmt.Sprintf("http://127.0.0.1:%d/health", port))
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
