@@ -149,24 +149,39 @@ func TestPhrasings(t *testing.T) {
 			t.Errorf("Match(%q) = %v %s (template %q), want %s", c.say, m.Kind, m.Tool, m.Template, c.tool)
 			continue
 		}
-		if c.args != "" {
-			var got, want any
-			json.Unmarshal(m.Args, &got)
-			json.Unmarshal([]byte(c.args), &want)
-			g, _ := json.Marshal(got)
-			w, _ := json.Marshal(want)
-			if string(g) != string(w) {
-				t.Errorf("Match(%q) args = %s, want %s", c.say, g, w)
-			}
+		if g, w, ok := sameJSON(m.Args, c.args); c.args != "" && !ok {
+			t.Errorf("Match(%q) args = %s, want %s", c.say, g, w)
 		}
 	}
+	tools := make([]string, len(cases))
+	for i, c := range cases {
+		tools[i] = c.tool
+	}
+	checkFivePerTool(t, a, tools, "")
+}
+
+// sameJSON compares two JSON documents by value (key order and spacing aside), and returns
+// both in one canonical form for the message.
+func sameJSON(got json.RawMessage, want string) (g, w string, ok bool) {
+	var gv, wv any
+	json.Unmarshal(got, &gv)
+	json.Unmarshal([]byte(want), &wv)
+	gb, _ := json.Marshal(gv)
+	wb, _ := json.Marshal(wv)
+	return string(gb), string(wb), string(gb) == string(wb)
+}
+
+// checkFivePerTool fails for each built-in tool that fewer than five of the tested phrasings
+// (one tool name per phrasing) reach; kind names the phrasings in the message ("Chinese ").
+func checkFivePerTool(t *testing.T, a *Actor, tools []string, kind string) {
+	t.Helper()
 	perTool := map[string]int{}
-	for _, c := range cases {
-		perTool[c.tool]++
+	for _, tool := range tools {
+		perTool[tool]++
 	}
 	for _, tool := range a.Tools() {
 		if perTool[tool.Name] < 5 {
-			t.Errorf("tool %s: %d phrasings tested, want at least 5", tool.Name, perTool[tool.Name])
+			t.Errorf("tool %s: %d %sphrasings tested, want at least 5", tool.Name, perTool[tool.Name], kind)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package action
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"testing"
 )
@@ -122,9 +121,9 @@ func TestPhrasingsChinese(t *testing.T) {
 		{"你有哪些功能", ToolHelp, ""},
 		{"帮助", ToolHelp, ""},
 	}
-	perTool := map[string]int{}
-	for _, c := range cases {
-		perTool[c.tool]++
+	tools := make([]string, len(cases))
+	for i, c := range cases {
+		tools[i] = c.tool
 		// The actor is set up for English: a Chinese sentence finds the Chinese templates next.
 		for _, lang := range []string{"zh", "en"} {
 			m := a.Match(lang, c.say)
@@ -135,23 +134,12 @@ func TestPhrasingsChinese(t *testing.T) {
 			if m.Language != "zh" {
 				t.Errorf("Match(%s, %q): language %q, want zh", lang, c.say, m.Language)
 			}
-			if c.args != "" {
-				var got, want any
-				json.Unmarshal(m.Args, &got)
-				json.Unmarshal([]byte(c.args), &want)
-				g, _ := json.Marshal(got)
-				w, _ := json.Marshal(want)
-				if string(g) != string(w) {
-					t.Errorf("Match(%s, %q) args = %s, want %s", lang, c.say, g, w)
-				}
+			if g, w, ok := sameJSON(m.Args, c.args); c.args != "" && !ok {
+				t.Errorf("Match(%s, %q) args = %s, want %s", lang, c.say, g, w)
 			}
 		}
 	}
-	for _, tool := range a.Tools() {
-		if perTool[tool.Name] < 5 {
-			t.Errorf("tool %s: %d Chinese phrasings tested, want at least 5", tool.Name, perTool[tool.Name])
-		}
-	}
+	checkFivePerTool(t, a, tools, "Chinese ")
 }
 
 // TestNoMatchChinese: questions and chatter in Chinese go to the language model, not act;
