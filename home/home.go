@@ -1,0 +1,93 @@
+// Package home is Hark's connector layer: the devices and sensors that other systems already
+// run (Home Assistant in homes, MQTT brokers in workshops and greenhouses), seen through one
+// model, so that intents, tools, confirmation, the audit trail and the settings window treat a
+// Home Assistant light and an MQTT pump the same way. Each system is a [Backend] in a
+// subpackage; this package imports neither the language model nor the window.
+package home
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Source names the system an entity comes from.
+type Source string
+
+// The systems Hark connects to.
+const (
+	SourceHomeAssistant Source = "home_assistant"
+	SourceMQTT          Source = "mqtt"
+)
+
+// Kind is what an entity is, named as Home Assistant names its domains ("light", "switch",
+// "cover", "climate", "lock", "alarm_control_panel", "sensor", "binary_sensor", ...).
+type Kind string
+
+// Entity is one device or sensor Hark may control or read.
+type Entity struct {
+	ID       string   // the backend's own id: "light.kitchen", or an MQTT device's configured name
+	Name     string   // the friendly name people say
+	Aliases  []string // other names people say
+	Area     string   // "kitchen", "greenhouse two"
+	Kind     Kind
+	Source   Source
+	Unit     string // a sensor's unit ("°C", "%")
+	Confirm  bool   // changing it needs a yes first (locks, alarm panels, pumps marked so)
+	ReadOnly bool   // a sensor: it can be read, not commanded
+}
+
+// State is an entity's current value.
+type State struct {
+	Value      string         // "on", "off", "open", "21.5"
+	Unit       string         // the value's unit, if any
+	Attributes map[string]any // the backend's extra detail (brightness, position, ...)
+	Updated    time.Time      // when the device last reported it (zero: unknown)
+	Stale      bool           // older than the entity's stale_after
+}
+
+// Op is what a command asks for.
+type Op int
+
+// The operations a backend may support; one that does not returns [ErrUnsupported].
+const (
+	TurnOn Op = iota + 1
+	TurnOff
+	Toggle
+	SetBrightness  // Command.Level, 0..100 percent
+	SetColor       // Command.Color, a colour name or #rrggbb
+	SetPosition    // Command.Level, 0 (closed) .. 100 (open)
+	SetTemperature // Command.Temperature, in the entity's unit
+)
+
+// Command is one change to an entity.
+type Command struct {
+	Op          Op
+	Level       int
+	Color       string
+	Temperature float64
+}
+
+// Backend is one connected system.
+type Backend interface {
+	Source() Source
+	// Entities lists what this system exposes to Hark (already filtered by its allow-list).
+	Entities(ctx context.Context) ([]Entity, error)
+	// State reads one entity's current state.
+	State(ctx context.Context, id string) (State, error)
+	// Do sends one command; it returns once the system has accepted it.
+	Do(ctx context.Context, id string, c Command) error
+	// Check says whether the system is reachable and accepts Hark's credentials (doctor,
+	// the settings window's test button).
+	Check(ctx context.Context) error
+}
+
+var (
+	// ErrUnreachable wraps a backend's failure to reach its server, so that Hark can say
+	// "I can't reach Home Assistant" rather than a network error.
+	ErrUnreachable = errors.New("the server cannot be reached")
+	// ErrUnsupported is returned for a command the entity or its system cannot do.
+	ErrUnsupported = errors.New("that device cannot do that")
+	// ErrUnknownEntity is returned for an id the backend does not expose.
+	ErrUnknownEntity = errors.New("no such device")
+)
