@@ -13,6 +13,10 @@ type EndpointerConfig struct {
 	PreRoll         time.Duration // audio kept before the speech onset, so first syllables are not cut (default 300 ms)
 	MinSpeech       time.Duration // shorter bursts are ignored: clicks, knocks (default 150 ms)
 	MaxUtterance    time.Duration // longer speech is split at the quietest point (default 30 s)
+	// PauseSilence, when > 0 and shorter than TrailingSilence, is the silence after which the
+	// endpointer reports SpeechPaused: the utterance may be over, and work on it can start
+	// while the rest of the trailing silence elapses (speculative end of turn). 0: never.
+	PauseSilence time.Duration
 }
 
 // DefaultEndpointerConfig returns the defaults.
@@ -32,6 +36,10 @@ type EndpointKind int
 const (
 	SpeechStarted EndpointKind = iota + 1 // speech began (reported once MinSpeech of it was heard)
 	SpeechEnded                           // the utterance is complete
+	// SpeechPaused: PauseSilence of silence after speech; the utterance ends here if the
+	// silence lasts TrailingSilence. Reported once per pause.
+	SpeechPaused
+	SpeechResumed // speech went on after a SpeechPaused: the utterance is not over
 )
 
 func (k EndpointKind) String() string {
@@ -40,6 +48,10 @@ func (k EndpointKind) String() string {
 		return "speech started"
 	case SpeechEnded:
 		return "speech ended"
+	case SpeechPaused:
+		return "speech paused"
+	case SpeechResumed:
+		return "speech resumed"
 	}
 	return fmt.Sprintf("EndpointKind(%d)", int(k))
 }
@@ -56,6 +68,10 @@ type EndpointEvent struct {
 	// Utterance (SpeechEnded only) is the whole utterance: PreRoll before Start (less when the
 	// previous utterance ended closer than that), the speech, and the trailing silence that
 	// ended it. Consecutive utterances never overlap.
+	//
+	// For SpeechPaused, Utterance is the utterance as SpeechEnded will deliver it if the
+	// silence holds: the audio so far, and zeros for the rest of the trailing silence (same
+	// length, same speech); End is where the speech faded.
 	Utterance PCM
 	// UtteranceStart is the stream time of Utterance's first sample (of the utterance to come,
 	// for SpeechStarted).
@@ -83,6 +99,8 @@ type Endpointer struct {
 	negThr float32
 	// Durations in samples.
 	preRoll, trailing, minSpeech, maxUtt int64
+	pause                                int64 // PauseSilence in samples; 0: off
+	paused                               bool  // SpeechPaused reported for the current silence
 
 	buf      []float32 // audio from stream position bufStart to the newest sample
 	bufStart int64
@@ -127,6 +145,11 @@ func NewEndpointer(d Detector, cfg EndpointerConfig) *Endpointer {
 		minSpeech: samplesOf(cfg.MinSpeech),
 		maxUtt:    samplesOf(cfg.MaxUtterance),
 	}
+	if cfg.PauseSilence < 0 || cfg.PauseSilence >= cfg.TrailingSilence {
+		cfg.PauseSilence = 0
+		e.cfg.PauseSilence = 0
+	}
+	e.pause = samplesOf(cfg.PauseSilence)
 	e.Reset()
 	return e
 }
@@ -146,6 +169,7 @@ func (e *Endpointer) Reset() {
 	e.buf = e.buf[:0]
 	e.bufStart, e.pos = 0, 0
 	e.state = epIdle
+	e.paused = false
 	e.onset, e.uttStart, e.lastSpeech, e.lastEnd = 0, 0, 0, 0
 	e.energy = e.energy[:0]
 }
@@ -225,11 +249,19 @@ func (e *Endpointer) step(events []EndpointEvent, frame []float32, n int) ([]End
 		if p >= e.cfg.Threshold {
 			e.lastSpeech = e.pos
 			e.speechEnd = -1
+			if e.paused {
+				e.paused = false
+				events = append(events, EndpointEvent{Kind: SpeechResumed, Start: streamTime(e.onset), UtteranceStart: streamTime(e.uttStart)})
+			}
 		} else if p < e.negThr {
 			if e.speechEnd < 0 {
 				e.speechEnd = e.refineEnd(e.pos)
 			}
 			if e.pos-e.speechEnd < e.trailing {
+				if e.state == epSpeech && e.pause > 0 && !e.paused && e.pos-e.speechEnd >= e.pause {
+					e.paused = true
+					events = append(events, e.pausedAt())
+				}
 				break
 			}
 			if e.state == epSpeech {
@@ -270,6 +302,7 @@ func (e *Endpointer) end(stop, speechEnd int64, split bool) EndpointEvent {
 		Split:          split,
 	}
 	e.lastEnd = stop
+	e.paused = false
 	e.state = epIdle
 	if split {
 		// Keep the energies of the frames after the split for the next search.
@@ -322,6 +355,27 @@ func (e *Endpointer) refineEnd(stop int64) int64 {
 		}
 	}
 	return max(from, e.onset+step)
+}
+
+// pausedAt is the SpeechPaused event for the silence in progress: the utterance padded with
+// zeros to where SpeechEnded will cut it (the first frame boundary TrailingSilence after the
+// speech faded).
+func (e *Endpointer) pausedAt() EndpointEvent {
+	f := int64(e.frame)
+	stop := e.pos
+	for stop-e.speechEnd < e.trailing {
+		stop += f
+	}
+	a, b := e.uttStart-e.bufStart, e.pos-e.bufStart
+	u := make([]float32, stop-e.uttStart)
+	copy(u, e.buf[a:b])
+	return EndpointEvent{
+		Kind:           SpeechPaused,
+		Start:          streamTime(e.onset),
+		End:            streamTime(e.speechEnd),
+		Utterance:      PCM{Rate: SampleRate, Samples: u},
+		UtteranceStart: streamTime(e.uttStart),
+	}
 }
 
 // quietest picks where to split an over-long utterance: the middle of the quietest stretch of

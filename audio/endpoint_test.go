@@ -282,3 +282,59 @@ func BenchmarkEndpointerEnergy(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/(60*float64(b.N)), "rtf")
 }
+
+// TestEndpointerPause: with PauseSilence, a pause reports SpeechPaused (once) with the
+// utterance as SpeechEnded would deliver it, padded with zeros; speech after it reports
+// SpeechResumed and the utterance goes on; a pause that lasts ends the utterance, whose audio
+// matches the padded one wherever the stream had sound.
+func TestEndpointerPause(t *testing.T) {
+	cfg := audio.DefaultEndpointerConfig()
+	cfg.PauseSilence = 200 * ms
+	tests := []struct {
+		name   string
+		bursts []speechtest.Segment
+		want   []audio.EndpointKind
+	}{
+		{"one phrase", []speechtest.Segment{seg(500*ms, 1500*ms)},
+			[]audio.EndpointKind{audio.SpeechStarted, audio.SpeechPaused, audio.SpeechEnded}},
+		{"a 400 ms pause inside", []speechtest.Segment{seg(500*ms, 1500*ms), seg(1900*ms, 2500*ms)},
+			[]audio.EndpointKind{audio.SpeechStarted, audio.SpeechPaused, audio.SpeechResumed, audio.SpeechPaused, audio.SpeechEnded}},
+		{"a 150 ms pause inside", []speechtest.Segment{seg(500*ms, 1500*ms), seg(1650*ms, 2500*ms)},
+			[]audio.EndpointKind{audio.SpeechStarted, audio.SpeechPaused, audio.SpeechEnded}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ep := audio.NewEndpointer(&levelDetector{}, cfg)
+			evs, err := ep.Push(script(4*time.Second, tc.bursts...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kinds []audio.EndpointKind
+			var paused, ended *audio.EndpointEvent
+			for i, e := range evs {
+				kinds = append(kinds, e.Kind)
+				switch e.Kind {
+				case audio.SpeechPaused:
+					paused = &evs[i]
+				case audio.SpeechEnded:
+					ended = &evs[i]
+				}
+			}
+			if fmt.Sprint(kinds) != fmt.Sprint(tc.want) {
+				t.Fatalf("events %v, want %v", kinds, tc.want)
+			}
+			p, u := paused.Utterance.Samples, ended.Utterance.Samples
+			if len(p) != len(u) || paused.End != ended.End || paused.UtteranceStart != ended.UtteranceStart {
+				t.Fatalf("paused: %d samples, speech to %v, from %v; ended: %d samples, speech to %v, from %v",
+					len(p), paused.End, paused.UtteranceStart, len(u), ended.End, ended.UtteranceStart)
+			}
+			// The padding starts PauseSilence after the speech faded; before it, the audio is the same.
+			heard := int((paused.End - paused.UtteranceStart + cfg.PauseSilence) * audio.SampleRate / time.Second)
+			for i := range p {
+				if i < heard && p[i] != u[i] || i >= heard+160 && p[i] != 0 {
+					t.Fatalf("sample %d (of %d, %d heard): paused %v, ended %v", i, len(p), heard, p[i], u[i])
+				}
+			}
+		})
+	}
+}
