@@ -455,3 +455,48 @@ func TestLongConversationShift(t *testing.T) {
 	}
 	t.Logf("%d turns with a full window: %d tokens evaluated for %d new (ratio %.2f)", full, evaluated, fresh, float64(evaluated)/float64(fresh))
 }
+
+// TestPrefill: a Send after a Prefill of the same message evaluates only the prompt's last
+// token and writes the same reply as without it; a Prefill of a message that is not sent
+// (the person went on speaking) leaves the conversation as it was, and the Send of another
+// message evaluates everything after the conversation so far.
+func TestPrefill(t *testing.T) {
+	m := chatML(t, Options{})
+	const system = "You are a kitchen light switch."
+	ref, err := m.NewChat(system)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want1 := send(t, ref, "turn on the light", GenOptions{MaxTokens: 8})
+	want2 := send(t, ref, "and off", GenOptions{MaxTokens: 8})
+
+	c, err := m.NewChat(system)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Prefill(context.Background(), "turn on the light", GenOptions{MaxTokens: 8})
+	if err != nil || n == 0 {
+		t.Fatalf("Prefill = %d, %v; want some tokens evaluated", n, err)
+	}
+	if len(c.Messages()) != 1 {
+		t.Errorf("Prefill changed the conversation: %v", c.Messages())
+	}
+	r1 := send(t, c, "turn on the light", GenOptions{MaxTokens: 8})
+	if r1.Stats.EvaluatedTokens != 1 || r1.Text != want1.Text {
+		t.Errorf("after Prefill: %d tokens evaluated, reply %q; want 1 and %q", r1.Stats.EvaluatedTokens, r1.Text, want1.Text)
+	}
+	// A speculative start that is dropped: the message said is another.
+	if _, err := c.Prefill(context.Background(), "and of", GenOptions{MaxTokens: 8}); err != nil {
+		t.Fatal(err)
+	}
+	r2 := send(t, c, "and off", GenOptions{MaxTokens: 8})
+	if r2.Text != want2.Text || r2.Stats.PromptTokens != want2.Stats.PromptTokens {
+		t.Errorf("after a dropped Prefill: reply %q with %d prompt tokens; want %q with %d", r2.Text, r2.Stats.PromptTokens, want2.Text, want2.Stats.PromptTokens)
+	}
+	if got := c.Messages(); len(got) != 5 {
+		t.Errorf("conversation has %d messages, want 5: %v", len(got), got)
+	}
+	if _, err := c.Prefill(context.Background(), "x", GenOptions{Tools: []Tool{{Name: "t"}}}); !errors.Is(err, ErrBadOptions) {
+		t.Errorf("Prefill with tools: %v, want ErrBadOptions", err)
+	}
+}
