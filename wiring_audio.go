@@ -44,6 +44,10 @@ func (s *segmenter) Push(x []float32) ([]app.Boundary, error) {
 			out = append(out, app.Boundary{})
 		case audio.SpeechEnded:
 			out = append(out, app.Boundary{End: true, Utterance: e.Utterance})
+		case audio.SpeechPaused:
+			out = append(out, app.Boundary{Paused: true, Utterance: e.Utterance})
+		case audio.SpeechResumed:
+			out = append(out, app.Boundary{Resumed: true})
 		}
 	}
 	return out, err
@@ -68,6 +72,7 @@ func (s *setup) loadSegmenter() func(context.Context) (app.Segmenter, error) {
 	cfg.Threshold = float32(s.cfg.Audio.VADThreshold)
 	cfg.TrailingSilence = s.cfg.Audio.TrailingSilence
 	cfg.PreRoll = s.cfg.Audio.PreRoll
+	cfg.PauseSilence = s.cfg.Audio.SpeculativeSilence
 	cfg.MaxUtterance = s.cfg.Audio.MaxUtterance
 	return func(context.Context) (app.Segmenter, error) {
 		path, err := s.modelPath(models.VAD, ref)

@@ -112,6 +112,15 @@ func (c *chat) run(ctx context.Context, emit func(string) error, call func(emit 
 	return out, err
 }
 
+// Prefill evaluates the turn's prompt ahead of Send (speculative end of turn).
+func (c *chat) Prefill(ctx context.Context, user string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.forget()
+	_, err := c.c.Prefill(ctx, user, c.gen)
+	return err
+}
+
 func (c *chat) Reset() {
 	c.pending.Store(true)
 	go func() {

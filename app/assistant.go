@@ -87,6 +87,8 @@ type Assistant struct {
 	chunks      int                // microphone chunks taken (tests wait on it)
 	partial     context.CancelFunc // live transcript in flight
 	partialAt   time.Time
+	spec        *speculation // a speculative start on the utterance in progress (speculate.go)
+	specN       specCounters
 	micRetryAt  time.Time
 	micBackoff  time.Duration
 }

@@ -90,8 +90,12 @@ type Segmenter interface {
 
 // Boundary is the start or the end of an utterance.
 type Boundary struct {
-	End       bool      // false: speech started; true: speech ended
-	Utterance audio.PCM // End only: the whole utterance
+	End       bool      // false: speech started (unless Paused or Resumed); true: speech ended
+	Utterance audio.PCM // End and Paused: the whole utterance
+	// Paused: a short silence after speech; the utterance ends if it lasts (a segmenter that
+	// reports pauses makes speculative end of turn possible). Utterance is the utterance as it
+	// will end then. Resumed: speech went on after a pause.
+	Paused, Resumed bool
 }
 
 // History stores the turns (app/history adapted). Begin is called when a question is known

@@ -179,6 +179,7 @@ type fakeChat struct {
 	mu     sync.Mutex
 	asked  []string
 	langs  []string // LanguageOf each Send's context
+	primed []string // Prefill's messages
 	resets int
 	closed bool
 }
@@ -209,6 +210,13 @@ func (c *fakeChat) Send(ctx context.Context, user string, emit func(string) erro
 		text.WriteString(p)
 	}
 	return Reply{Text: text.String(), Tokens: len(pieces), Compute: 2 * time.Millisecond}, ferr
+}
+
+func (c *fakeChat) Prefill(_ context.Context, user string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.primed = append(c.primed, user)
+	return nil
 }
 
 func (c *fakeChat) Reset() {

@@ -92,9 +92,14 @@ func (a *Assistant) onAudio(s []float32) {
 		return
 	}
 	for _, b := range bs {
-		if b.End {
+		switch {
+		case b.End:
 			a.speechEnded(b.Utterance)
-		} else {
+		case b.Paused:
+			a.speculate(b.Utterance)
+		case b.Resumed:
+			a.dropSpeculation()
+		default:
 			a.speechStarted()
 		}
 	}
@@ -150,12 +155,16 @@ func (a *Assistant) speechEnded(u audio.PCM) {
 		return
 	}
 	a.hearing = false
-	a.stopPartial()
 	if a.hearIgnored {
+		a.stopPartial()
 		a.hearIgnored = false
 		a.refresh()
 		return
 	}
+	if a.commitSpeculation(u) {
+		return
+	}
+	a.stopPartial()
 	a.beginVoiceTurn(u, a.heardAt, a.hearWake)
 }
 
@@ -169,7 +178,7 @@ func (a *Assistant) needsWake(t time.Time) bool {
 
 // maybePartial starts a live transcript of the utterance in progress when one is due.
 func (a *Assistant) maybePartial() {
-	if a.cfg.PartialEvery < 0 || a.partial != nil || a.closing {
+	if a.cfg.PartialEvery < 0 || a.partial != nil || a.closing || a.spec != nil {
 		return
 	}
 	if !a.recording && (!a.hearing || a.hearIgnored || a.hearWake) {
@@ -212,8 +221,11 @@ func (a *Assistant) maybePartial() {
 	}, func(error) func() { return func() { a.partial = nil; cancel() } })
 }
 
-// stopPartial cancels the live transcript in flight, so the final one does not wait for it.
+// stopPartial cancels the live transcript in flight, so the final one does not wait for it,
+// and drops a speculative start on the utterance (the callers drop the utterance, or take
+// the speculative start first: commitSpeculation).
 func (a *Assistant) stopPartial() {
+	a.dropSpeculation()
 	if a.partial != nil {
 		a.partial()
 		a.partial = nil

@@ -90,21 +90,10 @@ func (a *Assistant) canAnswerSpeech() (bool, string) {
 
 // beginVoiceTurn transcribes an utterance that was heard from heardAt until now.
 func (a *Assistant) beginVoiceTurn(pcm audio.PCM, heardAt time.Time, needWake bool) {
-	if a.closing {
+	t := a.startVoiceTurn(pcm, heardAt, needWake)
+	if t == nil {
 		return
 	}
-	a.cancelTurn()
-	if ok, why := a.canAnswerSpeech(); !ok {
-		a.publish(Event{Kind: EventIgnored, Ignored: IgnoredNotReady, Reason: why})
-		a.refresh()
-		return
-	}
-	t := a.newTurn(InputVoice)
-	t.heardAt, t.endAt, t.speech, t.needWake, t.pcm = heardAt, a.now(), pcm.Duration(), needWake, pcm
-	if !needWake {
-		a.armedTo = time.Time{} // the wake phrase (if any) has been used
-	}
-	a.setState(StateTranscribing, "")
 	asr := a.comps[ComponentASR].cur
 	tr := asr.val.(Transcriber)
 	a.spawn([]*held{asr}, func() func() {
@@ -113,6 +102,27 @@ func (a *Assistant) beginVoiceTurn(pcm audio.PCM, heardAt time.Time, needWake bo
 		wall := a.now().Sub(start)
 		return func() { a.transcribed(t, res, err, wall) }
 	}, func(err error) func() { return func() { a.transcribed(t, Transcript{}, err, 0) } })
+}
+
+// startVoiceTurn begins the turn of an utterance heard from heardAt until now, up to its
+// transcript (which the caller has made); nil when it cannot be answered.
+func (a *Assistant) startVoiceTurn(pcm audio.PCM, heardAt time.Time, needWake bool) *turn {
+	if a.closing {
+		return nil
+	}
+	a.cancelTurn()
+	if ok, why := a.canAnswerSpeech(); !ok {
+		a.publish(Event{Kind: EventIgnored, Ignored: IgnoredNotReady, Reason: why})
+		a.refresh()
+		return nil
+	}
+	t := a.newTurn(InputVoice)
+	t.heardAt, t.endAt, t.speech, t.needWake, t.pcm = heardAt, a.now(), pcm.Duration(), needWake, pcm
+	if !needWake {
+		a.armedTo = time.Time{} // the wake phrase (if any) has been used
+	}
+	a.setState(StateTranscribing, "")
+	return t
 }
 
 func (a *Assistant) transcribed(t *turn, res Transcript, err error, wall time.Duration) {

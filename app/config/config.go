@@ -63,8 +63,10 @@ type Audio struct {
 	OutputDevice    string        // output_device: speaker name or ID ("" = system default)
 	TrailingSilence time.Duration // trailing_silence: silence that ends an utterance
 	PreRoll         time.Duration // pre_roll: audio kept from before speech started
-	MaxUtterance    time.Duration // max_utterance: longer speech is split
-	VADThreshold    float64       // vad_threshold: speech probability that counts as speech
+	// speculative_silence: silence after which the answer is started speculatively (0: off)
+	SpeculativeSilence time.Duration
+	MaxUtterance       time.Duration // max_utterance: longer speech is split
+	VADThreshold       float64       // vad_threshold: speech probability that counts as speech
 }
 
 // Assistant is the [assistant] section.

@@ -80,6 +80,10 @@ func schema() []spec {
 		{key: "audio.trailing_silence", kind: kindDuration, def: 600 * time.Millisecond, min: 0.1, max: 5,
 			field: func(c *Config) any { return &c.Audio.TrailingSilence },
 			doc:   "Silence that ends an utterance. Shorter answers sooner; longer lets people pause mid-sentence."},
+		{key: "audio.speculative_silence", kind: kindDuration, def: 200 * time.Millisecond, min: 0, max: 5,
+			field: func(c *Config) any { return &c.Audio.SpeculativeSilence },
+			doc: "Hands-free: after this much silence Hark starts on the answer (transcript and prompt) while the rest of trailing_silence elapses, " +
+				"and drops that work if you go on speaking; nothing is said before the silence is complete. 0 (or not shorter than trailing_silence): off."},
 		{key: "audio.pre_roll", kind: kindDuration, def: 300 * time.Millisecond, min: 0, max: 2,
 			field: func(c *Config) any { return &c.Audio.PreRoll },
 			doc:   "Audio kept from just before speech was detected, so the first syllable is not cut off."},
