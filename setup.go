@@ -43,6 +43,9 @@ type setup struct {
 	problems error     // what is wrong in the configuration (those keys keep their defaults)
 	noGuard  bool      // --no-guard: keep what whisper hears even when the hallucination guard would drop it
 	echo     *echoLink // joins the speaker and the microphone (wiring_speech.go)
+	// asrMaxTokens, when > 0, caps what whisper decodes per utterance (benchmarks with
+	// random-weight models, which would otherwise write gibberish up to the limit).
+	asrMaxTokens int
 }
 
 // noGuardFlag adds --no-guard.

@@ -103,6 +103,13 @@ func startAssistant(t testing.TB, extra ...string) (*app.Assistant, *speechEvent
 // assistant at a time, each on the one virtual microphone).
 func launchAssistant(t testing.TB, extra ...string) (*app.Assistant, *speechEvents, *setup, func()) {
 	t.Helper()
+	return launchAssistantWith(t, nil, nil, extra...)
+}
+
+// launchAssistantWith is launchAssistant with tweak applied to the setup, then wrap to the
+// engines' loaders, before the engines load (nil: nothing).
+func launchAssistantWith(t testing.TB, tweak func(*setup), wrap func(*app.Loaders), extra ...string) (*app.Assistant, *speechEvents, *setup, func()) {
+	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
 	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
@@ -135,8 +142,15 @@ func launchAssistant(t testing.TB, extra ...string) (*app.Assistant, *speechEven
 	}
 	s.noGuard = true // the random-weight whisper model hears "system system ...": keep it
 	s.echo.trace = &echoTrace{}
+	if tweak != nil {
+		tweak(s)
+	}
+	loaders := s.loaders()
+	if wrap != nil {
+		wrap(&loaders)
+	}
 	log := newSpeechEvents()
-	a := app.New(app.Options{Config: s.assistantConfig(), Loaders: s.loaders(), Sink: log})
+	a := app.New(app.Options{Config: s.assistantConfig(), Loaders: loaders, Sink: log})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()

@@ -25,6 +25,9 @@ func (s *setup) loadTranscriber() func(context.Context, func(float64)) (app.Tran
 	if s.noGuard {
 		opts.Guard = &asr.Guard{Off: true}
 	}
+	if s.asrMaxTokens > 0 {
+		opts.MaxTokens = s.asrMaxTokens
+	}
 	return func(ctx context.Context, _ func(float64)) (app.Transcriber, error) {
 		path, err := s.modelPath(models.ASR, ref)
 		if err != nil {

@@ -36,6 +36,11 @@ type SpeakStats struct {
 	// handed to the player: generation of the first sentence plus its synthesis. The device's
 	// output latency comes on top.
 	FirstAudio time.Duration
+	// FirstText is the part of FirstAudio spent waiting for the first chunk's text (the
+	// first sentence or clause to be generated), FirstSynth the first chunk's synthesis, and
+	// FirstAudioAt when its audio was handed to the player (latency benchmarks).
+	FirstText, FirstSynth time.Duration
+	FirstAudioAt          time.Time
 	// Synthesis is the time spent synthesizing, and Audio the length of what was synthesized;
 	// Synthesis/Audio is the real-time factor.
 	Synthesis, Audio time.Duration
@@ -123,7 +128,9 @@ func (st *SpeakStats) record(a audioChunk, idleFrom time.Time, firstPiece <-chan
 	st.Audio += a.pcm.Duration()
 	st.Synthesis += a.synthTook
 	if st.Chunks == 1 {
-		st.FirstAudio = now.Sub(<-firstPiece)
+		first := <-firstPiece
+		st.FirstAudio, st.FirstAudioAt = now.Sub(first), now
+		st.FirstText, st.FirstSynth = a.ready.Sub(first), a.synthTook
 		return
 	}
 	if idleFrom.IsZero() {
