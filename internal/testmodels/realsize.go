@@ -39,6 +39,10 @@ func Chat500M() LlamaOptions {
 		WeightType: TypeQ8_0, Name: "hark-chat-500m", Seed: 500,
 		Specials: []string{"<|im_start|>", "<|im_end|>"}, EOS: "<|im_end|>", ChatTemplate: ChatMLTemplate,
 	}
+	// "▁" and "▁w" let the tokenizer build "▁w12065" by merges ("▁w", "▁w1", "▁w12", ...: every
+	// prefix is a word too), so that a transcript's word is one token, as an English word
+	// mostly is; without them each would be spelled in bytes.
+	o.Words = []string{"▁", "▁w"}
 	for _, w := range BaseWhisper().Words {
 		if w != " " {
 			o.Words = append(o.Words, "▁"+w[1:])
