@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 
 	"hark/internal/atomicfile"
 )
@@ -177,12 +178,33 @@ func edit(path string, changes map[string]*string) error {
 		return fmt.Errorf("config: internal error: the edited file would not load: %w", &Error{Problems: probs})
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("config: %w", err)
+		return fmt.Errorf("config: %w", notWritable(path, err))
 	}
 	if err := atomicfile.WriteFile(path, out, mode); err != nil {
-		return fmt.Errorf("config: write %s: %w", path, err)
+		return fmt.Errorf("config: write %s: %w", path, notWritable(path, err))
 	}
 	return nil
+}
+
+// ReadOnlyError says the configuration cannot be saved because its file or folder cannot be
+// written (a read-only file system, a locked-down kiosk image, another user's folder).
+type ReadOnlyError struct {
+	Path string
+	Err  error
+}
+
+func (e *ReadOnlyError) Error() string {
+	return fmt.Sprintf("%s cannot be written, so the settings cannot be saved (%v)", e.Path, e.Err)
+}
+
+func (e *ReadOnlyError) Unwrap() error { return e.Err }
+
+// notWritable turns a permission or read-only file system error into a ReadOnlyError.
+func notWritable(path string, err error) error {
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return &ReadOnlyError{Path: path, Err: err}
+	}
+	return err
 }
 
 // newline is "\n" when the text before offset at does not end a line.
