@@ -17,7 +17,7 @@ import (
 func TestSettingsSaveFailureIsShown(t *testing.T) {
 	a := test.NewTempApp(t)
 	saved := make(chan struct{})
-	ro := errors.New("/etc/hark/config.toml cannot be written, so the settings cannot be saved (read-only file system)")
+	ro := errors.New("the configuration file /etc/hark/config.toml cannot be written (read-only file system)")
 	u := New(a, &fakeCtl{}, Options{Settings: DefaultSettings(ModeDesktop), Now: fixedNow,
 		Save: func(old, n Settings) error { defer close(saved); return ro }})
 	drain := testGoroutine(u)
@@ -38,7 +38,7 @@ func TestSettingsSaveFailureIsShown(t *testing.T) {
 		for _, o := range u.win.Canvas().Overlays().List() {
 			shown = append(shown, textsIn(o)...)
 		}
-		if strings.Contains(strings.Join(shown, "\n"), "cannot be saved") {
+		if all := strings.Join(shown, "\n"); strings.Contains(all, "could not be saved") && strings.Contains(all, "/etc/hark/config.toml") {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)

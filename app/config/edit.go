@@ -178,10 +178,10 @@ func edit(path string, changes map[string]*string) error {
 		return fmt.Errorf("config: internal error: the edited file would not load: %w", &Error{Problems: probs})
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("config: %w", notWritable(path, err))
+		return notWritable(path, fmt.Errorf("config: %w", err))
 	}
 	if err := atomicfile.WriteFile(path, out, mode); err != nil {
-		return fmt.Errorf("config: write %s: %w", path, notWritable(path, err))
+		return notWritable(path, fmt.Errorf("config: write %s: %w", path, err))
 	}
 	return nil
 }
@@ -194,12 +194,17 @@ type ReadOnlyError struct {
 }
 
 func (e *ReadOnlyError) Error() string {
-	return fmt.Sprintf("%s cannot be written, so the settings cannot be saved (%v)", e.Path, e.Err)
+	cause := e.Err
+	for u := errors.Unwrap(cause); u != nil; u = errors.Unwrap(cause) {
+		cause = u
+	}
+	return fmt.Sprintf("the configuration file %s cannot be written (%v)", e.Path, cause)
 }
 
 func (e *ReadOnlyError) Unwrap() error { return e.Err }
 
-// notWritable turns a permission or read-only file system error into a ReadOnlyError.
+// notWritable turns a permission or read-only file system error into a ReadOnlyError (err is
+// the wrapped error of a write: its innermost cause is what the message shows).
 func notWritable(path string, err error) error {
 	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
 		return &ReadOnlyError{Path: path, Err: err}

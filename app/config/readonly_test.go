@@ -35,6 +35,9 @@ func TestSaveReadOnly(t *testing.T) {
 	if !errors.As(err, &ro) || ro.Path != path {
 		t.Fatalf("Save on a read-only folder: %v, want a ReadOnlyError for %s", err, path)
 	}
+	if want := "the configuration file " + path + " cannot be written (read-only file system)"; err.Error() != want {
+		t.Errorf("message %q, want %q", err, want)
+	}
 	if got, _ := os.ReadFile(path); string(got) != orig {
 		t.Fatalf("the file changed: %q", got)
 	}
