@@ -268,3 +268,98 @@ func peakDBFS(b []byte) float64 {
 	}
 	return 20 * math.Log10(float64(peak)/32768)
 }
+
+// TestE2EMicrophoneUnplugged: the microphone's source disappears (the module that provides it
+// is unloaded, as when a USB microphone is pulled) and comes back. Hark says once that it is
+// gone, and hears the next question once it is back.
+func TestE2EMicrophoneUnplugged(t *testing.T) {
+	testenv.Require(t)
+	pa := startOwnPulse(t)
+	wav := spokenQuestion(t)
+	dir := testenv.ArtifactDir(t, "e2e-mic-unplugged")
+	cmd := exec.Command(harkBinary(t), append([]string{"listen", "--turns", "1"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
+	cmd.Env = append(append(harkEnv(t), pa.env()...), "HARK_AUDIO_INPUT_DEVICE=Monitor of VirtualMicIn")
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = os.WriteFile(filepath.Join(dir, "events.jsonl"), []byte(stdout.String()), 0o644)
+		_ = os.WriteFile(filepath.Join(dir, "stderr.log"), []byte(stderr.String()), 0o644)
+	}()
+	waitEvent := func(what string, from int, d time.Duration, match func(event) bool) int {
+		t.Helper()
+		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			evs := eventLines(t, stdout.String())
+			for i := from; i < len(evs); i++ {
+				if match(evs[i]) {
+					return i + 1
+				}
+			}
+		}
+		t.Fatalf("no %s within %v; stderr:\n%s", what, d, stderr.String())
+		return 0
+	}
+	i := waitEvent("listening", 0, 90*time.Second, isState("listening"))
+	out, err := pa.cmd("pactl", "list", "short", "modules").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var module string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "sink_name=vmic_in") {
+			module = strings.Fields(l)[0]
+		}
+	}
+	if module == "" {
+		t.Fatalf("no vmic_in module in:\n%s", out)
+	}
+	if out, err := pa.cmd("pactl", "unload-module", module).CombinedOutput(); err != nil {
+		t.Fatalf("unload: %v\n%s", err, out)
+	}
+	unplugged := time.Now()
+	i = waitEvent("the microphone reported gone", i, 15*time.Second, func(e event) bool {
+		return e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "failed"
+	})
+	t.Logf("microphone reported gone %v after it was unplugged", time.Since(unplugged).Round(time.Millisecond))
+	time.Sleep(3 * time.Second)
+	if out, err := pa.cmd("pactl", "load-module", "module-null-sink", "sink_name=vmic_in", "rate=16000", "channels=1",
+		"sink_properties=device.description=VirtualMicIn").CombinedOutput(); err != nil {
+		t.Fatalf("load: %v\n%s", err, out)
+	}
+	pa.keepalive.Process.Kill()
+	pa.keepalive.Wait()
+	pa.keepalive = pa.cmd("pacat", "--playback", "-d", "vmic_in", "--latency-msec=20", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "/dev/zero")
+	if err := pa.keepalive.Start(); err != nil {
+		t.Fatal(err)
+	}
+	plugged := time.Now()
+	i = waitEvent("the microphone back", i, 20*time.Second, func(e event) bool {
+		return e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "ready"
+	})
+	t.Logf("microphone reopened %v after it was plugged in again", time.Since(plugged).Round(time.Millisecond))
+	i = waitEvent("listening again", i, 30*time.Second, isState("listening"))
+	pa.say(wav)
+	waitEvent("a transcript after the replug", i, 90*time.Second, isKind("transcript"))
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("hark listen: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(120 * time.Second):
+		t.Fatalf("hark listen did not finish its turn")
+	}
+	n := 0
+	for _, e := range eventLines(t, stdout.String()) {
+		if e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "failed" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the microphone was reported gone %d times, want once", n)
+	}
+}
