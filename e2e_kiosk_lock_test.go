@@ -67,7 +67,11 @@ func TestE2EKioskLockedDown(t *testing.T) {
 	w.typeQuestion(600, 777, "hello")
 	w.events.waitFor(t, i, 60*time.Second, "a reply after the close attempts", isKind("turn_done"))
 	w.shot("2-still-answering")
-	// The admin chord (kiosk.admin_chord, by default Ctrl+Alt+Shift+A) closes it cleanly.
+	// The admin chord (kiosk.admin_chord, by default Ctrl+Alt+Shift+A) closes it cleanly. (The
+	// window is looked up again: going fullscreen may have given it a new X window.)
+	if out, _ := exec.Command("xdotool", "search", "--pid", strconv.Itoa(w.cmd.Process.Pid), "--name", "^Hark$").Output(); len(strings.Fields(string(out))) > 0 {
+		w.wid = strings.Fields(string(out))[0]
+	}
 	w.click(640, 300)
 	w.xdo("key", "ctrl+alt+shift+a")
 	select {
