@@ -206,6 +206,7 @@ func BenchmarkRawDecode(b *testing.B) {
 			toks := randomTokens(m, 128, 2)
 			m.exclusive(func() {
 				b.ResetTimer()
+				sw := voluntarySwitches()
 				for range b.N {
 					m.truncateKV(0)
 					for i, t := range toks {
@@ -216,6 +217,9 @@ func BenchmarkRawDecode(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64(128*b.N)/b.Elapsed().Seconds(), "tok/s")
+				// A few per token (the hand-off to the compute thread); ~150 when OpenMP's
+				// threads sleep at every barrier (compute.go).
+				b.ReportMetric(float64(voluntarySwitches()-sw)/float64(128*b.N), "switches/token")
 			})
 		})
 	}

@@ -421,6 +421,10 @@ func (x *cContext) abortPolls() int32 {
 // tokens in the batch.
 var testHookDecode func(x *cContext, n int)
 
+// testHookCompute, when set (by tests), is called on the compute thread right before each
+// llama_decode.
+var testHookCompute func()
+
 // decode evaluates toks at positions pos, pos+1, ...; logits are computed for the last token only.
 // len(toks) must not exceed nBatch.
 func (x *cContext) decode(toks []token, pos int) error {
@@ -431,7 +435,14 @@ func (x *cContext) decode(toks []token, pos int) error {
 		C.hark_batch_set(&x.batch, C.int32_t(i), C.llama_token(t), C.llama_pos(pos+i), C.bool(i == len(toks)-1))
 	}
 	x.batch.n_tokens = C.int32_t(len(toks))
-	switch rc := C.llama_decode(x.c, x.batch); {
+	var rc C.int32_t
+	onComputeThread(func() {
+		if testHookCompute != nil {
+			testHookCompute()
+		}
+		rc = C.llama_decode(x.c, x.batch)
+	})
+	switch {
 	case rc == 0:
 		return nil
 	case rc == 1:
