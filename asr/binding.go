@@ -20,6 +20,7 @@ import (
 	"unsafe"
 
 	"hark/internal/enginelog"
+	"hark/internal/ggml"
 )
 
 func init() {
@@ -100,13 +101,16 @@ func loggedErrors(log string) string {
 
 // linkedGGMLType returns the linked ggml's name, block size and block bytes of type t (for the test
 // that checks CheckFile's table against the library).
-func linkedGGMLType(t int32) ggmlType {
-	return ggmlType{
-		name:  C.GoString(C.wsp_ggml_type_name(C.enum_wsp_ggml_type(t))),
-		block: int64(C.wsp_ggml_blck_size(C.enum_wsp_ggml_type(t))),
-		size:  int64(C.wsp_ggml_type_size(C.enum_wsp_ggml_type(t))),
+func linkedGGMLType(t int32) ggml.Type {
+	return ggml.Type{
+		Name:  C.GoString(C.wsp_ggml_type_name(C.enum_wsp_ggml_type(t))),
+		Block: int64(C.wsp_ggml_blck_size(C.enum_wsp_ggml_type(t))),
+		Size:  int64(C.wsp_ggml_type_size(C.enum_wsp_ggml_type(t))),
 	}
 }
+
+// linkedGGMLTypeCount is WSP_GGML_TYPE_COUNT.
+func linkedGGMLTypeCount() int32 { return C.WSP_GGML_TYPE_COUNT }
 
 // languageCodes returns whisper.cpp's language codes with ids 0..n-1 ("en", "zh", ...).
 func languageCodes(n int) []string {

@@ -608,6 +608,8 @@ var compiledArchs = sync.OnceValue(func() []string {
 
 // ---- ggml type table (for CheckFile's tensor sizes; a test compares ours with ggml's) ----
 
+func ggmlTypeCount() int { return int(C.GGML_TYPE_COUNT) }
+
 func ggmlTypeSize(t int) (blockSize, typeSize int, name string) {
 	return int(C.ggml_blck_size(uint32(t))), int(C.ggml_type_size(uint32(t))), C.GoString(C.ggml_type_name(uint32(t)))
 }
