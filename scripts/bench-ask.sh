@@ -15,7 +15,7 @@ set -euo pipefail
 HARK=$1 COMPLETION=$2 MODEL=$3
 THREADS="${4:-$(nproc)}"
 ROUNDS="${5:-5}"
-PROMPT=$(for _ in $(seq 55); do printf 'hello world the a is it what yes no '; done)
+PROMPT=$(for _ in $(seq 14); do printf 'hello world the a is it what yes no '; done)
 out=$(mktemp -d)
 for _ in $(seq "$ROUNDS"); do
   /usr/bin/time -f 'peak-kb %M' -o "$out/time" "$HARK" ask --json --model "$MODEL" --system '' --threads "$THREADS" \
