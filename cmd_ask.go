@@ -33,6 +33,7 @@ type llmFlags struct {
 	stops                   stringList
 	grammarFile, schemaFile string
 	verbose                 bool
+	stderr                  io.Writer
 
 	maxTokens int // 0: assistant.max_tokens
 
@@ -73,11 +74,12 @@ func (f *llmFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.stops, "stop", "stop sequence (repeatable)")
 	fs.StringVar(&f.grammarFile, "grammar", "", "GBNF grammar file the reply must follow")
 	fs.StringVar(&f.schemaFile, "schema", "", "JSON schema file the reply must follow")
-	fs.BoolVar(&f.verbose, "verbose", false, "show llama.cpp's log on stderr")
+	fs.BoolVar(&f.verbose, "verbose", false, "show llama.cpp's log (debug lines on stderr)")
 }
 
 // resolve loads the configuration with the flags applied (see openSetup).
 func (f *llmFlags) resolve(stderr io.Writer) error {
+	f.stderr = stderr
 	s, err := openSetup(f.cf, stderr, "hark", false)
 	if err != nil {
 		return err
@@ -125,7 +127,7 @@ func (f *llmFlags) load() (*llm.Model, time.Duration, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	llm.SetVerboseLog(f.verbose)
+	setVerbose(f.verbose, f.stderr, "hark")
 	t0 := time.Now()
 	m, err := llm.Load(path, llm.Options{
 		ContextSize: f.cfg.Performance.ContextSize, Threads: f.setup.threads(),

@@ -152,3 +152,23 @@ func TestChatREPL(t *testing.T) {
 }
 
 func writeString(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }
+
+// TestAskVerbose: llama.cpp's own log stays out of a plain `hark ask`'s stderr, and --verbose
+// shows it as debug lines of Hark's log; the reply is the same either way.
+func TestAskVerbose(t *testing.T) {
+	isolate(t)
+	t.Cleanup(func() { setVerbose(false, nil, "") })
+	model := testmodels.Shared(t, "stories260K.gguf")
+	base := []string{"ask", "--model", model, "--system", "", "--threads", "1", "--temp", "0", "--max-tokens", "5"}
+	code, quiet, errOut := runCLI(t, append(base, "Once upon a time")...)
+	if code != 0 || errOut != "" {
+		t.Fatalf("without --verbose: exit %d, stderr %q; want a quiet stderr", code, errOut)
+	}
+	code, out, errOut := runCLI(t, append(base, "--verbose", "Once upon a time")...)
+	if code != 0 || out != quiet {
+		t.Fatalf("--verbose: exit %d, stdout %q; want %q", code, out, quiet)
+	}
+	if !strings.Contains(errOut, "level=DEBUG") || !strings.Contains(errOut, "engine=llama.cpp") || !strings.Contains(errOut, "llama_model_loader") {
+		t.Errorf("--verbose: stderr lacks llama.cpp's log as debug lines:\n%.1500s", errOut)
+	}
+}

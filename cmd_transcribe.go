@@ -34,7 +34,7 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	maxTokens := fs.Int("max-tokens", 0, "at most this many tokens per segment (0: no limit)")
 	traditional := fs.Bool("traditional", false, "write Chinese as whisper does (often Traditional) instead of Simplified")
 	noGuard := fs.Bool("no-guard", false, "keep text the hallucination guard would drop")
-	verbose := fs.Bool("verbose", false, "let whisper.cpp log to stderr")
+	verbose := fs.Bool("verbose", false, "show whisper.cpp's log (debug lines on stderr)")
 	live := fs.Bool("live", false, "feed the file in at real-time pace and show live partial transcripts (on stderr, or in the JSON)")
 	outs := bindOutputFlags(fs, "")
 	if err := parseFlags(fs, args); err != nil {
@@ -77,7 +77,8 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer snd.close()
 	pcm := audio.PCM{Rate: audio.SampleRate, Samples: snd.head}
-	m, err := asr.Load(path, asr.LoadOptions{Threads: s.threads(), Verbose: *verbose, MaxConcurrent: 1})
+	setVerbose(*verbose, stderr, "hark")
+	m, err := asr.Load(path, asr.LoadOptions{Threads: s.threads(), MaxConcurrent: 1})
 	if err != nil {
 		return err
 	}

@@ -5,13 +5,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime"
 	"strings"
 
 	"hark/app"
 	"hark/app/config"
+	"hark/asr"
 	"hark/audio/device"
+	"hark/llm"
 	"hark/models"
 )
 
@@ -117,17 +120,34 @@ func (s *setup) modelPath(k models.Kind, ref string) (string, error) {
 		fmt.Sprintf("Choose a model from `hark models list` or a local %s in Settings.", k.FileHint()))
 }
 
-// verboseFlag adds --verbose: the sound libraries' own messages (libasound's probing), which
-// otherwise go nowhere, are shown on stderr as debug lines.
+// verboseFlag adds --verbose: the sound library's and the engines' own messages (libasound's
+// probing, llama.cpp's and whisper.cpp's logs), which otherwise go nowhere, are shown on stderr
+// as debug lines.
 func verboseFlag(fs *flag.FlagSet) *bool {
-	return fs.Bool("verbose", false, "show the sound libraries' own messages (debug lines on stderr)")
+	return fs.Bool("verbose", false, "show the sound library's and the engines' own messages (debug lines on stderr)")
 }
 
-// setVerbose routes those messages as --verbose asked.
+// setVerbose makes Hark's log: when on, a debug-level logger on stderr that receives
+// libasound's, llama.cpp's and whisper.cpp's messages; when off they go nowhere.
 func setVerbose(on bool, stderr io.Writer, who string) {
-	if on {
-		device.SetLog(func(msg string) { fmt.Fprintf(stderr, "%s: debug: %s\n", who, msg) })
+	if !on {
+		device.SetLog(nil)
+		llm.SetLogger(nil)
+		asr.SetLogger(nil)
+		return
 	}
+	l := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{
+		Level: slog.LevelDebug,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{} // a command's stderr needs no timestamps
+			}
+			return a
+		},
+	})).With("cmd", who)
+	device.SetLog(func(msg string) { l.Debug(msg, "engine", "libasound") })
+	llm.SetLogger(l)
+	asr.SetLogger(l)
 }
 
 // modelsFlags adds the flags every command that uses models takes: --config, --set and

@@ -13,17 +13,41 @@ package asr
 import "C"
 
 import (
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"hark/internal/enginelog"
+	"hark/internal/ggml"
 )
 
 func init() {
 	// whisper.cpp and ggml print to stderr by default; Hark routes their log through hark_log_cb,
-	// which prints only for models loaded with LoadOptions.Verbose. The setting is process-wide.
+	// which prints only for models loaded with LoadOptions.Verbose, and hands every line to
+	// SetLogger's logger. The setting is process-wide.
 	C.hark_asr_log_install()
 }
+
+// engineLog is whisper.cpp's log on its way to Hark's (see SetLogger).
+var engineLog = enginelog.Sink{Engine: "whisper.cpp"}
+
+// SetLogger routes whisper.cpp's and its ggml's own log (model loading, buffer sizes,
+// warnings) to l, every line at debug level, so that it shows only where l's handler lets
+// debug records through. nil (the default) drops it. whisper.cpp's logger is process-wide.
+func SetLogger(l *slog.Logger) {
+	v := C.int(0)
+	if engineLog.Set(l) {
+		v = 1
+	}
+	C.hark_asr_log_set_forward(v)
+}
+
+// harkASRLog receives a piece of a log line from whisper_glue.c.
+//
+//export harkASRLog
+func harkASRLog(text *C.char) { engineLog.Write(C.GoString(text)) }
 
 // Version is the version of the linked whisper.cpp library.
 func Version() string { return C.GoString(C.whisper_version()) }
@@ -77,13 +101,16 @@ func loggedErrors(log string) string {
 
 // linkedGGMLType returns the linked ggml's name, block size and block bytes of type t (for the test
 // that checks CheckFile's table against the library).
-func linkedGGMLType(t int32) ggmlType {
-	return ggmlType{
-		name:  C.GoString(C.wsp_ggml_type_name(C.enum_wsp_ggml_type(t))),
-		block: int64(C.wsp_ggml_blck_size(C.enum_wsp_ggml_type(t))),
-		size:  int64(C.wsp_ggml_type_size(C.enum_wsp_ggml_type(t))),
+func linkedGGMLType(t int32) ggml.Type {
+	return ggml.Type{
+		Name:  C.GoString(C.wsp_ggml_type_name(C.enum_wsp_ggml_type(t))),
+		Block: int64(C.wsp_ggml_blck_size(C.enum_wsp_ggml_type(t))),
+		Size:  int64(C.wsp_ggml_type_size(C.enum_wsp_ggml_type(t))),
 	}
 }
+
+// linkedGGMLTypeCount is WSP_GGML_TYPE_COUNT.
+func linkedGGMLTypeCount() int32 { return C.WSP_GGML_TYPE_COUNT }
 
 // languageCodes returns whisper.cpp's language codes with ids 0..n-1 ("en", "zh", ...).
 func languageCodes(n int) []string {

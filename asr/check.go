@@ -10,6 +10,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"hark/internal/ggml"
 )
 
 // ErrNotModel is wrapped by every error CheckFile (and so Load) returns for a file that is not a
@@ -72,21 +74,13 @@ const (
 	tensorHeaderLen = 12 // n_dims, name length, type: three int32
 )
 
-// ggmlType is one ggml tensor type: values, names and sizes from ggml.h / ggml.c (checked
-// against the linked library by TestTypeTableMatchesGGML).
-type ggmlType struct {
-	name        string
-	block, size int64 // elements per block, bytes per block
-}
-
-var ggmlTypes = map[int32]ggmlType{
-	0: {"f32", 1, 4}, 1: {"f16", 1, 2}, 2: {"q4_0", 32, 18}, 3: {"q4_1", 32, 20},
-	6: {"q5_0", 32, 22}, 7: {"q5_1", 32, 24}, 8: {"q8_0", 32, 34},
-	10: {"q2_K", 256, 84}, 11: {"q3_K", 256, 110}, 12: {"q4_K", 256, 144}, 13: {"q5_K", 256, 176}, 14: {"q6_K", 256, 210},
-	16: {"iq2_xxs", 256, 66}, 17: {"iq2_xs", 256, 74}, 18: {"iq3_xxs", 256, 98}, 19: {"iq1_s", 256, 50},
-	20: {"iq4_nl", 32, 18}, 21: {"iq3_s", 256, 110}, 22: {"iq2_s", 256, 82}, 23: {"iq4_xs", 256, 136},
-	29: {"iq1_m", 256, 56}, 30: {"bf16", 1, 2}, 39: {"mxfp4", 32, 17}, 40: {"nvfp4", 64, 36},
-	41: {"q1_0", 128, 18}, 42: {"q2_0", 64, 18},
+// typeOf returns ggml tensor type t's layout from the table shared with models and llm
+// (TestTypeTableMatchesGGML checks it against whisper.cpp's ggml).
+func typeOf(t int32) (ggml.Type, bool) {
+	if t < 0 {
+		return ggml.Type{}, false
+	}
+	return ggml.TypeOf(uint32(t))
 }
 
 // ftypeWeight maps a model's ftype (ggml_ftype) to the type of its large matrices, as
@@ -233,7 +227,8 @@ func checkModel(r *bufio.Reader, size int64) (Info, error) {
 	if !ok {
 		return info, fmt.Errorf("unknown weight type %d in the model header (a newer or damaged file?)", ftype%qntFactor)
 	}
-	info.WeightType = ggmlTypes[wtype].name
+	wt, _ := typeOf(wtype)
+	info.WeightType = wt.Name
 	info.Multilingual = info.Vocab >= vocabEnglish+1
 	info.Type = modelType(info)
 	nLang := info.Vocab - firstLangVocab
@@ -328,17 +323,17 @@ func checkModel(r *bufio.Reader, size int64) (Info, error) {
 		if ne != exp.ne {
 			return info, fmt.Errorf("tensor %q has shape %v; the header implies %v", name, dims(ne), dims(exp.ne))
 		}
-		t, ok := ggmlTypes[typ]
+		t, ok := typeOf(typ)
 		if !ok {
 			return info, fmt.Errorf("tensor %q has unknown type %d", name, typ)
 		}
 		if typ != exp.typ {
-			return info, fmt.Errorf("tensor %q is %s; a model of weight type %s needs %s", name, t.name, info.WeightType, ggmlTypes[exp.typ].name)
+			return info, fmt.Errorf("tensor %q is %s; a model of weight type %s needs %s", name, t.Name, info.WeightType, expName(exp.typ))
 		}
-		if ne[0]%t.block != 0 {
-			return info, fmt.Errorf("tensor %q: a row of %d values cannot be stored as %s (blocks of %d)", name, ne[0], t.name, t.block)
+		if ne[0]%t.Block != 0 {
+			return info, fmt.Errorf("tensor %q: a row of %d values cannot be stored as %s (blocks of %d)", name, ne[0], t.Name, t.Block)
 		}
-		n := ne[0] * ne[1] * ne[2] * ne[3] / t.block * t.size
+		n := ne[0] * ne[1] * ne[2] * ne[3] / t.Block * t.Size
 		if err := m.skip(n); err != nil {
 			return info, fmt.Errorf("the file is truncated: tensor %q needs %d bytes from byte %d, but the file ends at byte %d (an incomplete download or copy?)", name, n, m.off, m.size)
 		}
@@ -606,4 +601,9 @@ func printable(s string) string {
 		s = s[:64] + "…"
 	}
 	return s
+}
+
+func expName(t int32) string {
+	tt, _ := typeOf(t)
+	return tt.Name
 }

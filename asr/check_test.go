@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"hark/internal/ggml"
 	"hark/internal/testmodels"
 )
 
@@ -246,13 +247,21 @@ func FuzzCheckFile(f *testing.F) {
 
 // TestTypeTableMatchesGGML checks CheckFile's ggml type table against the linked library.
 func TestTypeTableMatchesGGML(t *testing.T) {
-	for id, want := range ggmlTypes {
-		if got := linkedGGMLType(id); got != want {
+	if n := linkedGGMLTypeCount(); n != ggml.MaxType+1 {
+		t.Errorf("whisper.cpp's ggml has %d tensor types; the table goes up to %d", n, ggml.MaxType)
+	}
+	for id := range linkedGGMLTypeCount() {
+		want, ok := typeOf(id)
+		got := linkedGGMLType(id)
+		switch {
+		case ok && got != want:
 			t.Errorf("type %d: table %+v, ggml %+v", id, want, got)
+		case !ok && got.Block > 0:
+			t.Errorf("ggml's type %d %+v is missing from the table", id, got)
 		}
 	}
 	for f, w := range ftypeWeight {
-		if _, ok := ggmlTypes[w]; !ok {
+		if _, ok := typeOf(w); !ok {
 			t.Errorf("ftype %d maps to type %d, which the table lacks", f, w)
 		}
 	}

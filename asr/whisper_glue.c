@@ -7,13 +7,23 @@
 #include <time.h>
 #include <whisper.h>
 
+#include "_cgo_export.h"
+
+// hark_asr_log_fwd: whether every line also goes to Go's harkASRLog (Hark's log, at debug
+// level; see SetLogger). Off by default, so that no log call enters Go.
+static int hark_asr_log_fwd;
+
+void hark_asr_log_set_forward(int on) { __atomic_store_n(&hark_asr_log_fwd, on, __ATOMIC_RELAXED); }
+
 // The log target of the C call running on this thread (whisper.cpp logs on the calling thread).
 static __thread hark_asr_log *hark_asr_tls_log;
 
 static void hark_asr_log_cb(enum wsp_ggml_log_level level, const char *text, void *user) {
 	(void) user;
+	if (text == NULL) return;
+	if (__atomic_load_n(&hark_asr_log_fwd, __ATOMIC_RELAXED)) harkASRLog((char *) text);
 	hark_asr_log *l = hark_asr_tls_log;
-	if (l == NULL || text == NULL) return;
+	if (l == NULL) return;
 	if (l->verbose) { fputs(text, stderr); fflush(stderr); }
 	if (l->buf != NULL) {
 		if (level == WSP_GGML_LOG_LEVEL_ERROR && l->len + 7 <= l->cap) {

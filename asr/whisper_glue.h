@@ -32,6 +32,7 @@ typedef struct {
 } hark_asr_call;
 
 void hark_asr_log_install(void);
+void hark_asr_log_set_forward(int on);
 struct whisper_context *hark_asr_init_model(const char *path, bool flash_attn, hark_asr_log *log);
 struct whisper_state *hark_asr_init_state(struct whisper_context *ctx, hark_asr_log *log);
 hark_asr_call *hark_asr_call_new(void);

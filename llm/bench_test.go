@@ -4,8 +4,10 @@ import (
 	"context"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,10 +29,39 @@ import (
 // time per token minus llama.cpp's own decode time per token (its perf counters).
 
 func benchModels(b *testing.B) map[string]string {
-	return map[string]string{
+	m := map[string]string{
 		"stories260K": testmodels.Shared(b, "stories260K.gguf"),
 		"q4_0-100M":   testmodels.LlamaCached(b, testmodels.Bench100M()),
 	}
+	if p := benchQ4KM(b); p != "" {
+		m["q4_K_M-100M"] = p
+	}
+	return m
+}
+
+// benchQ4KM returns Bench100M quantized to Q4_K_M by llama.cpp's own llama-quantize (named by
+// $HARK_LLAMA_QUANTIZE; the test writer writes only Q4_0, Q8_0 and float weights) from an F16
+// file of the same model (whose embeddings and output, Q8_0, are requantized), kept next to it
+// in the cache; "" when the variable is unset.
+func benchQ4KM(b *testing.B) string {
+	quantize := os.Getenv("HARK_LLAMA_QUANTIZE")
+	if quantize == "" {
+		return ""
+	}
+	o := testmodels.Bench100M()
+	o.WeightType, o.Name = testmodels.TypeF16, "hark-bench-100m-f16"
+	f16 := testmodels.LlamaCached(b, o)
+	out := strings.TrimSuffix(f16, ".gguf") + "-q4_k_m.gguf"
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	if msg, err := exec.Command(quantize, "--allow-requantize", f16, out+".tmp", "Q4_K_M").CombinedOutput(); err != nil {
+		b.Fatalf("%s: %v\n%s", quantize, err, msg)
+	}
+	if err := os.Rename(out+".tmp", out); err != nil {
+		b.Fatal(err)
+	}
+	return out
 }
 
 func benchThreads() int {
@@ -206,6 +237,7 @@ func BenchmarkRawDecode(b *testing.B) {
 			toks := randomTokens(m, 128, 2)
 			m.exclusive(func() {
 				b.ResetTimer()
+				sw := voluntarySwitches()
 				for range b.N {
 					m.truncateKV(0)
 					for i, t := range toks {
@@ -216,6 +248,9 @@ func BenchmarkRawDecode(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64(128*b.N)/b.Elapsed().Seconds(), "tok/s")
+				// A few per token (the hand-off to the compute thread); ~150 when OpenMP's
+				// threads sleep at every barrier (compute.go).
+				b.ReportMetric(float64(voluntarySwitches()-sw)/float64(128*b.N), "switches/token")
 			})
 		})
 	}

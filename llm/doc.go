@@ -65,6 +65,5 @@
 // everything; call it once no new requests are made.
 //
 // llama.cpp's log is process-wide; it goes to the slog.Logger given to SetLogger at debug level
-// (nowhere by default; SetVerboseLog copies it to stderr), and its recent errors are quoted in
-// the errors Load and grammars return.
+// (nowhere by default), and its recent errors are quoted in the errors Load and grammars return.
 package llm

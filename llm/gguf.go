@@ -10,6 +10,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"hark/internal/ggml"
 )
 
 // Errors CheckFile (and Load, which calls it) wraps, so callers can tell the cases apart with
@@ -197,14 +199,14 @@ func parseGGUF(r *ggufReader, info *Info) error {
 		if r.err != nil {
 			return r.truncated(fmt.Sprintf("the description of tensor %q", t.name))
 		}
-		tt, ok := ggmlTypes[t.typ]
+		tt, ok := ggml.TypeOf(uint32(t.typ))
 		if !ok {
 			return fmt.Errorf("%w: tensor %q has tensor type %d, which this build of llama.cpp does not know", ErrUnsupportedModel, t.name, t.typ)
 		}
-		if first%uint64(tt.block) != 0 {
-			return fmt.Errorf("%w: tensor %q has %d columns, not a multiple of the %s block size %d", ErrCorrupt, t.name, first, tt.name, tt.block)
+		if first%uint64(tt.Block) != 0 {
+			return fmt.Errorf("%w: tensor %q has %d columns, not a multiple of the %s block size %d", ErrCorrupt, t.name, first, tt.Name, tt.Block)
 		}
-		t.size = t.elems / uint64(tt.block) * uint64(tt.bytes)
+		t.size = t.elems / uint64(tt.Block) * uint64(tt.Size)
 		if t.offset%align != 0 {
 			return fmt.Errorf("%w: tensor %q starts at offset %d, not aligned to %d", ErrCorrupt, t.name, t.offset, align)
 		}
@@ -396,39 +398,11 @@ func (g *ggufReader) value(typ uint32, key string) (any, error) {
 	}
 }
 
-// ggmlType is a tensor type's block layout: block elements take bytes bytes.
-type ggmlType struct {
-	name         string
-	block, bytes int
-}
-
-// ggmlTypes lists the tensor types of the compiled ggml (ggml.h, type_traits in ggml.c);
-// TestGGMLTypeTable checks every entry against the linked ggml.
-var ggmlTypes = map[int]ggmlType{
-	0: {"f32", 1, 4}, 1: {"f16", 1, 2}, 2: {"q4_0", 32, 18}, 3: {"q4_1", 32, 20},
-	6: {"q5_0", 32, 22}, 7: {"q5_1", 32, 24}, 8: {"q8_0", 32, 34}, 9: {"q8_1", 32, 36},
-	10: {"q2_K", 256, 84}, 11: {"q3_K", 256, 110}, 12: {"q4_K", 256, 144}, 13: {"q5_K", 256, 176},
-	14: {"q6_K", 256, 210}, 15: {"q8_K", 256, 292}, 16: {"iq2_xxs", 256, 66}, 17: {"iq2_xs", 256, 74},
-	18: {"iq3_xxs", 256, 98}, 19: {"iq1_s", 256, 50}, 20: {"iq4_nl", 32, 18}, 21: {"iq3_s", 256, 110},
-	22: {"iq2_s", 256, 82}, 23: {"iq4_xs", 256, 136}, 24: {"i8", 1, 1}, 25: {"i16", 1, 2},
-	26: {"i32", 1, 4}, 27: {"i64", 1, 8}, 28: {"f64", 1, 8}, 29: {"iq1_m", 256, 56},
-	30: {"bf16", 1, 2}, 34: {"tq1_0", 256, 54}, 35: {"tq2_0", 256, 66}, 39: {"mxfp4", 32, 17},
-}
-
-// fileTypes names general.file_type values (enum llama_ftype in llama.h).
-var fileTypes = map[uint64]string{
-	0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
-	11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
-	17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS",
-	23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S",
-	29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16", 36: "TQ1_0", 37: "TQ2_0", 38: "MXFP4_MOE",
-}
-
 // quantName names the quantization: general.file_type when present, otherwise the tensor type
 // holding the most bytes.
 func quantName(ft any, bytesOfType map[int]uint64) string {
-	if v, ok := ft.(uint64); ok {
-		if n, ok := fileTypes[v]; ok {
+	if v, ok := ft.(uint64); ok && v <= math.MaxUint32 {
+		if n := ggml.FileTypeName(uint32(v)); n != "" {
 			return n
 		}
 	}
@@ -446,5 +420,6 @@ func quantName(ft any, bytesOfType map[int]uint64) string {
 	if best < 0 {
 		return "unknown"
 	}
-	return strings.ToUpper(ggmlTypes[best].name)
+	tt, _ := ggml.TypeOf(uint32(best))
+	return strings.ToUpper(tt.Name)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"hark/internal/ggml"
 	"hark/internal/testmodels"
 )
 
@@ -173,12 +174,30 @@ func TestLoadBadFiles(t *testing.T) {
 	t.Logf("%v", err)
 }
 
-// TestGGMLTypeTable compares CheckFile's tensor type table with the linked ggml.
+// TestGGMLTypeTable compares the tensor type table CheckFile (and models) read with the
+// linked ggml, type by type up to GGML_TYPE_COUNT: every type ggml has is in the table with
+// ggml's block layout, and the table holds no type ggml lacks.
 func TestGGMLTypeTable(t *testing.T) {
-	for typ, want := range ggmlTypes {
+	count := ggmlTypeCount()
+	if count != ggml.MaxType+1 {
+		t.Errorf("ggml has %d tensor types; ggml.MaxType is %d", count, ggml.MaxType)
+	}
+	for typ := range max(count, ggml.MaxType+1) + 1 {
+		want, inTable := ggml.TypeOf(uint32(typ))
+		if typ >= count {
+			if inTable {
+				t.Errorf("type %d (%s) is in the table but not in ggml", typ, want.Name)
+			}
+			continue
+		}
 		block, size, name := ggmlTypeSize(typ)
-		if block != want.block || size != want.bytes || name != want.name {
-			t.Errorf("type %d: ggml says %s block %d size %d; table says %s %d %d", typ, name, block, size, want.name, want.block, want.bytes)
+		switch {
+		case block == 0 && inTable:
+			t.Errorf("type %d (%s) is in the table, but ggml has removed it (%q)", typ, want.Name, name)
+		case block > 0 && !inTable:
+			t.Errorf("ggml's type %d (%s, block %d, size %d) is missing from the table", typ, name, block, size)
+		case block > 0 && (int64(block) != want.Block || int64(size) != want.Size || name != want.Name):
+			t.Errorf("type %d: ggml says %s block %d size %d; table says %s %d %d", typ, name, block, size, want.Name, want.Block, want.Size)
 		}
 	}
 }

@@ -33,11 +33,10 @@ struct ggml_threadpool * hark_threadpool_new(int n_threads) {
 }
 
 // The logger is process-global in llama.cpp (and ggml). Hark keeps the most recent errors (to
-// explain a failed load), and hands lines to Go's logger or stderr only when asked to.
+// explain a failed load), and hands lines to Go's logger only when asked to.
 static pthread_mutex_t hark_log_mu = PTHREAD_MUTEX_INITIALIZER;
 static char hark_log_buf[HARK_LOG_KEEP];
 static size_t hark_log_len = 0;
-static int hark_log_echo = 0;
 static int hark_log_forward = 0;
 static int hark_log_last_kept = 0;
 
@@ -45,7 +44,6 @@ static void hark_log_cb(enum ggml_log_level level, const char * text, void * use
 	(void) user;
 	if (text == NULL) return;
 	pthread_mutex_lock(&hark_log_mu);
-	if (hark_log_echo) fputs(text, stderr);
 	int forward = hark_log_forward;
 	// levels (ggml.h): 1 debug, 2 info, 3 warn, 4 error, 5 continuation of the previous message
 	int keep = level == GGML_LOG_LEVEL_ERROR || (level == GGML_LOG_LEVEL_CONT && hark_log_last_kept);
@@ -66,12 +64,6 @@ static void hark_log_cb(enum ggml_log_level level, const char * text, void * use
 }
 
 void hark_log_install(void) { llama_log_set(hark_log_cb, NULL); }
-
-void hark_log_set_echo(int on) {
-	pthread_mutex_lock(&hark_log_mu);
-	hark_log_echo = on;
-	pthread_mutex_unlock(&hark_log_mu);
-}
 
 void hark_log_set_forward(int on) {
 	pthread_mutex_lock(&hark_log_mu);
@@ -137,7 +129,7 @@ llama_token hark_sample(struct llama_context * ctx, struct llama_sampler * chain
 // hark_grammar_init creates a grammar sampler. llama.cpp's grammar parser reports syntax errors
 // with fprintf(stderr) rather than its logger, so stderr (fd 2) is pointed at a temporary file
 // for the duration of the call and what was written is returned in errbuf (the reason shown to
-// the user); it is not echoed, unless hark_log_echo is on.
+// the user).
 struct llama_sampler * hark_grammar_init(const struct llama_vocab * vocab, const char * grammar,
 		char * errbuf, size_t errcap) {
 	errbuf[0] = 0;
@@ -161,7 +153,6 @@ struct llama_sampler * hark_grammar_init(const struct llama_vocab * vocab, const
 			rewind(tmp);
 			size_t got = fread(errbuf, 1, errcap - 1, tmp);
 			errbuf[got] = 0;
-			if (hark_log_echo) fwrite(errbuf, 1, got, stderr);
 		}
 	}
 	if (tmp != NULL) fclose(tmp);

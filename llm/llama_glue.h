@@ -18,7 +18,6 @@ extern "C" {
 // The log keeps this many bytes of recent errors (to explain a failed load or grammar).
 #define HARK_LOG_KEEP 2048
 void hark_log_install(void);
-void hark_log_set_echo(int on);    // copy every line to stderr
 void hark_log_set_forward(int on); // hand every line to Go's harkLlamaLog
 size_t hark_log_take(char * dst, size_t cap);
 

@@ -18,7 +18,6 @@ package llm
 import "C"
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +28,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"hark/internal/enginelog"
 )
 
 // token is a llama.cpp token id.
@@ -56,60 +57,25 @@ func init() {
 	C.hark_log_install()
 }
 
-// SetVerboseLog makes llama.cpp's own log go to stderr too (on), or not (off, the default).
-// llama.cpp's logger is process-wide, so this affects every model.
-func SetVerboseLog(on bool) {
-	v := C.int(0)
-	if on {
-		v = 1
-	}
-	C.hark_log_set_echo(v)
-}
-
-// logger receives llama.cpp's log lines at debug level (see SetLogger).
-var (
-	logMu   sync.Mutex
-	logger  *slog.Logger
-	logLine strings.Builder
-)
+// engineLog is llama.cpp's log on its way to Hark's (see SetLogger).
+var engineLog = enginelog.Sink{Engine: "llama.cpp"}
 
 // SetLogger routes llama.cpp's own log (model loading, warnings, errors) to l, every line at
 // debug level, so that it shows only where l's handler lets debug records through. nil (the
 // default) drops it. llama.cpp's logger is process-wide.
 func SetLogger(l *slog.Logger) {
-	logMu.Lock()
-	logger = l
-	on := l != nil && l.Enabled(context.Background(), slog.LevelDebug)
-	logMu.Unlock()
 	v := C.int(0)
-	if on {
+	if engineLog.Set(l) {
 		v = 1
 	}
 	C.hark_log_set_forward(v)
 }
 
-// harkLlamaLog receives a piece of a log line from llama_glue.c; pieces are joined into lines.
+// harkLlamaLog receives a piece of a log line from llama_glue.c.
 //
 //export harkLlamaLog
 func harkLlamaLog(level C.int, text *C.char) {
-	s := C.GoString(text)
-	logMu.Lock()
-	defer logMu.Unlock()
-	if logger == nil {
-		return
-	}
-	logLine.WriteString(s)
-	for {
-		line, rest, ok := strings.Cut(logLine.String(), "\n")
-		if !ok {
-			return
-		}
-		if line = strings.TrimSpace(line); line != "" {
-			logger.Debug(line, "engine", "llama.cpp", "level", int(level))
-		}
-		logLine.Reset()
-		logLine.WriteString(rest)
-	}
+	engineLog.Write(C.GoString(text))
 }
 
 // takeLog returns (and forgets) llama.cpp's recent warnings and errors, trimmed, one line each.
@@ -421,6 +387,10 @@ func (x *cContext) abortPolls() int32 {
 // tokens in the batch.
 var testHookDecode func(x *cContext, n int)
 
+// testHookCompute, when set (by tests), is called on the compute thread right before each
+// llama_decode.
+var testHookCompute func()
+
 // decode evaluates toks at positions pos, pos+1, ...; logits are computed for the last token only.
 // len(toks) must not exceed nBatch.
 func (x *cContext) decode(toks []token, pos int) error {
@@ -431,7 +401,14 @@ func (x *cContext) decode(toks []token, pos int) error {
 		C.hark_batch_set(&x.batch, C.int32_t(i), C.llama_token(t), C.llama_pos(pos+i), C.bool(i == len(toks)-1))
 	}
 	x.batch.n_tokens = C.int32_t(len(toks))
-	switch rc := C.llama_decode(x.c, x.batch); {
+	var rc C.int32_t
+	onComputeThread(func() {
+		if testHookCompute != nil {
+			testHookCompute()
+		}
+		rc = C.llama_decode(x.c, x.batch)
+	})
+	switch {
 	case rc == 0:
 		return nil
 	case rc == 1:
@@ -630,6 +607,8 @@ var compiledArchs = sync.OnceValue(func() []string {
 })
 
 // ---- ggml type table (for CheckFile's tensor sizes; a test compares ours with ggml's) ----
+
+func ggmlTypeCount() int { return int(C.GGML_TYPE_COUNT) }
 
 func ggmlTypeSize(t int) (blockSize, typeSize int, name string) {
 	return int(C.ggml_blck_size(uint32(t))), int(C.ggml_type_size(uint32(t))), C.GoString(C.ggml_type_name(uint32(t)))

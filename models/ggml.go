@@ -188,7 +188,7 @@ func checkGGMLTensors(r *reader, info *Info, want int, noWeightsFix string) erro
 		if err != nil {
 			return tensorTruncated(r, n, start, err)
 		}
-		size, err := tensorBytes(uint32(typ), ne, maxWhisperType)
+		size, err := tensorBytes(uint32(typ), ne)
 		if err != nil {
 			return corrupt("tensor %q: %v", name, err)
 		}

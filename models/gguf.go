@@ -3,6 +3,8 @@ package models
 import (
 	"fmt"
 	"strings"
+
+	"hark/internal/ggml"
 )
 
 // GGUF value types (gguf.h).
@@ -118,7 +120,7 @@ func checkGGUF(r *reader, info *Info) error {
 		}
 	}
 	if hasFileType {
-		info.FileType = llamaFileTypes[fileType]
+		info.FileType = ggml.FileTypeName(fileType)
 		if info.FileType == "" {
 			info.FileType = fmt.Sprintf("file type %d", fileType)
 		}
@@ -166,9 +168,9 @@ func checkGGUF(r *reader, info *Info) error {
 		if err != nil {
 			return err
 		}
-		n, err := tensorBytes(typ, ne, maxLlamaType)
+		n, err := tensorBytes(typ, ne)
 		if err != nil {
-			if _, known := ggmlTypes[typ]; !known || typ > maxLlamaType {
+			if _, known := ggml.TypeOf(typ); !known {
 				return &formatError{ErrUnsupported, fmt.Sprintf("tensor %q uses %v", name, err),
 					"The file was made for a newer llama.cpp; update Hark or download another quantization (Q4_K_M works everywhere)"}
 			}

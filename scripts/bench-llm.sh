@@ -9,6 +9,8 @@
 #                and ISA as Hark's own build of llama.cpp)
 #   FA           flash attention, on or off (default off, as Hark runs; llama-bench's own
 #                default, auto, means on for the CPU)
+# With llama-quantize next to LLAMA_BENCH (or named by $HARK_LLAMA_QUANTIZE), a Q4_K_M variant of
+# the 100M model is measured too (quantized once from an F16 file the test writer makes).
 # Needs the cgo environment (eval "$(make -s env)").
 set -euo pipefail
 BENCH="${1:-/tmp/ref/build/bin/llama-bench}"
@@ -17,16 +19,21 @@ ROUNDS="${3:-8}"
 FA="${4:-off}"
 case "$FA" in on) FA01=1 ;; off) FA01=0 ;; *) echo "FA must be on or off" >&2; exit 2 ;; esac
 export HARK_BENCH_FA=$FA HARK_BENCH_THREADS=$THREADS
+QUANTIZE="${HARK_LLAMA_QUANTIZE:-$(dirname "$BENCH")/llama-quantize}"
+MODELS="stories260K q4_0-100M"
+if [ -x "$QUANTIZE" ]; then export HARK_LLAMA_QUANTIZE=$QUANTIZE; MODELS="$MODELS q4_K_M-100M"; else unset HARK_LLAMA_QUANTIZE; fi
 cd "$(dirname "$0")/.."
 TEST=$(mktemp -d)/llm.test
 go test -c -o "$TEST" ./llm/
-# Writes the 100M-parameter model into $HARK_TEST_CACHE (once) and prints nothing else.
+# Writes the 100M-parameter models into $HARK_TEST_CACHE (once) and prints nothing else.
 "$TEST" -test.run '^$' -test.bench 'Generation/q4' -test.benchtime 1x >/dev/null
-Q4=$(ls -t "${HARK_TEST_CACHE:-${TMPDIR:-/tmp}/hark-testmodels}"/hark-bench-100m-q4_0-*.gguf | head -1)
+CACHE="${HARK_TEST_CACHE:-${TMPDIR:-/tmp}/hark-testmodels}"
+Q4=$(ls -t "$CACHE"/hark-bench-100m-q4_0-*.gguf | head -1)
+Q4KM=$(ls -t "$CACHE"/hark-bench-100m-f16-*-q4_k_m.gguf 2>/dev/null | head -1 || true)
 STORIES="${HARK_TEST_MODELS:-../shared/models}/stories260K.gguf"
 best() { case "$1" in *us/token*) sort -g | head -1 ;; *) sort -g | tail -1 ;; esac; }
-for model in stories260K q4_0-100M; do
-  file=$STORIES; [ "$model" = q4_0-100M ] && file=$Q4
+for model in $MODELS; do
+  case $model in stories260K) file=$STORIES ;; q4_0-100M) file=$Q4 ;; q4_K_M-100M) file=$Q4KM ;; esac
   : >/tmp/bench-llm-$model.txt
   for _ in $(seq "$ROUNDS"); do
     "$BENCH" -m "$file" -t "$THREADS" -p 512 -n 128 -b 512 -ub 512 -fa "$FA01" -r 1 -o csv 2>/dev/null |
