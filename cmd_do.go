@@ -124,7 +124,9 @@ func runDo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return print()
 	}
-	risk, question, err := acts.act.Check(m.Tool, m.Args)
+	// The reply is in the language the sentence was understood in.
+	ctx = action.WithLanguage(ctx, m.Language)
+	risk, question, err := acts.act.Check(ctx, m.Tool, m.Args)
 	if err != nil {
 		return err
 	}

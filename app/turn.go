@@ -231,6 +231,7 @@ func (a *Assistant) think(t *turn) {
 	question := a.turnQuestion(t.transcript, t.lang)
 	tc, _ := chat.(ToolChat)
 	tools := a.offeredTools()
+	actLang := a.actionLang(t)
 	a.spawn([]*held{brainH, chatH}, func() func() {
 		if q != nil {
 			defer q.closeIn()
@@ -265,7 +266,7 @@ func (a *Assistant) think(t *turn) {
 			err = emit(DontKnow)
 			rep = Reply{Text: DontKnow, Interrupted: err != nil}
 		case tc != nil && len(tools) > 0:
-			rep, err = a.sendWithTools(ctx, t, tc, tools, prompt, emit)
+			rep, err = a.sendWithTools(ctx, t, tc, tools, prompt, actLang, emit)
 		default:
 			rep, err = chat.Send(ctx, prompt, emit)
 		}
