@@ -269,6 +269,7 @@ func (c toolChat) SendTools(ctx context.Context, user string, tools []app.Tool, 
 func (c toolChat) SendToolResults(ctx context.Context, results []app.ToolResult, tools []app.Tool, emit func(string) error) (app.Reply, error) {
 	g := c.gen
 	g.Tools = llmTools(tools)
+	g.RequireTool = false // a required call is the turn's first; with the results the model may answer
 	rs := make([]llm.ToolResult, len(results))
 	for i, r := range results {
 		rs[i] = llm.ToolResult{CallID: r.CallID, Name: r.Name, Content: r.Content}

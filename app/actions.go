@@ -498,6 +498,7 @@ func (a *Assistant) sendWithTools(ctx context.Context, t *turn, tc ToolChat, too
 			break
 		}
 		var results []ToolResult
+		var says []string // the tools' own words, said when the model adds none
 		for _, call := range rep.ToolCalls {
 			confirm, _, cerr := a.actor.Check(actx, call)
 			act := Action{Tool: call.Name, Args: call.Arguments, Source: SourceModel}
@@ -536,8 +537,17 @@ func (a *Assistant) sendWithTools(ctx context.Context, t *turn, tc ToolChat, too
 			a.publish(Event{Kind: EventAction, Turn: t.id, Action: &act, Text: res.Say})
 			a.audit(t, act)
 			results = append(results, ToolResult{CallID: call.ID, Name: call.Name, Content: content})
+			if res.Say != "" && rerr == nil {
+				says = append(says, res.Say)
+			}
 		}
 		rep, err = tc.SendToolResults(ctx, results, tools, emit)
+		if err == nil && len(rep.ToolCalls) == 0 && strings.TrimSpace(rep.Text) == "" && len(says) > 0 {
+			// A small model often ends its turn at once after a result: the person still hears
+			// what was done, in the tools' own words (already in the turn's language).
+			rep.Text = strings.Join(says, " ")
+			_ = emit(rep.Text)
+		}
 		total.Text = strings.TrimSpace(total.Text + " " + rep.Text)
 		total.Tokens += rep.Tokens
 		total.Compute += rep.Compute

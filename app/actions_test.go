@@ -310,6 +310,7 @@ type toolChat struct {
 	rounds  [][]ToolCall
 	results [][]ToolResult
 	offered []string
+	silent  bool // after the last round the model writes nothing
 }
 
 func (c *toolChat) SendTools(ctx context.Context, user string, tools []Tool, emit func(string) error) (Reply, error) {
@@ -331,6 +332,9 @@ func (c *toolChat) SendToolResults(ctx context.Context, results []ToolResult, to
 func (c *toolChat) next(emit func(string) error) (Reply, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.rounds) == 0 && c.silent {
+		return Reply{}, nil
+	}
 	if len(c.rounds) == 0 {
 		_ = emit("Done.")
 		return Reply{Text: "Done.", Tokens: 1}, nil
@@ -362,21 +366,29 @@ func TestModelToolCalls(t *testing.T) {
 		ran     []string
 		results int
 		audited int
+		ask     string // "": "please do the thing"
+		silent  bool
 	}{
-		{"valid call", [][]ToolCall{{call("1", "timer_start", `{"seconds":5}`)}}, "Done.", []string{"timer_start"}, 1, 1},
-		{"invalid arguments", [][]ToolCall{{call("1", "timer_start", `{"seconds":"bad"}`)}}, "Sorry, I couldn't do that.", nil, 0, 1},
-		{"confirm tool asks", [][]ToolCall{{call("1", "wipe", `{}`)}}, "Wipe everything?", nil, 0, 0},
+		{"valid call", [][]ToolCall{{call("1", "timer_start", `{"seconds":5}`)}}, "Done.", []string{"timer_start"}, 1, 1, "", false},
+		{"invalid arguments", [][]ToolCall{{call("1", "timer_start", `{"seconds":"bad"}`)}}, "Sorry, I couldn't do that.", nil, 0, 1, "", false},
+		{"confirm tool asks", [][]ToolCall{{call("1", "wipe", `{}`)}}, "Wipe everything?", nil, 0, 0, "", false},
 		{"at most 3 rounds", [][]ToolCall{{call("1", "timer_start", `{}`)}, {call("2", "timer_start", `{}`)}, {call("3", "timer_start", `{}`)},
-			{call("4", "timer_start", `{}`)}}, "Sorry, I couldn't finish that.", []string{"timer_start", "timer_start", "timer_start"}, 3, 3},
+			{call("4", "timer_start", `{}`)}}, "Sorry, I couldn't finish that.", []string{"timer_start", "timer_start", "timer_start"}, 3, 3, "", false},
+		{"a silent model: the tool's words", [][]ToolCall{{call("1", "timer_start", `{"seconds":5}`)}}, "Timer set for 5 seconds.", []string{"timer_start"}, 1, 1, "", true},
+		{"Chinese question: the tool answers in Chinese", [][]ToolCall{{call("1", "timer_start", `{"seconds":5}`)}}, "好的，五秒的计时器开始了。", []string{"timer_start"}, 1, 1, "请帮我计时", true},
+		{"Chinese question, invalid call", [][]ToolCall{{call("1", "timer_start", `{"seconds":"bad"}`)}}, "抱歉，这个我做不了。", nil, 0, 1, "请帮我计时", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			act := &fakeActor{}
 			var h *auditHist
-			tc := &toolChat{rounds: c.rounds}
+			tc := &toolChat{rounds: c.rounds, silent: c.silent}
 			r := newRig(t, withActor(act, &h), withToolModel(tc))
 			i := r.readyModel(t)
-			r.a.Ask("please do the thing")
+			if c.ask == "" {
+				c.ask = "please do the thing"
+			}
+			r.a.Ask(c.ask)
 			rep, _ := r.rec.next(t, i, EventReply)
 			if rep.Text != c.reply {
 				t.Errorf("reply = %q, want %q", rep.Text, c.reply)
