@@ -174,7 +174,7 @@ func (x *actions) attach(o *app.Options, s *setup) func(*app.Assistant) {
 	return func(a *app.Assistant) {
 		x.act.Timers().SetRing(func(r action.Ring) {
 			data, _ := json.Marshal(r.Timer)
-			a.Alert(app.Alert{Name: r.Timer.Name, Say: r.Say(), Missed: r.Missed, Late: r.Late, Data: data})
+			a.Alert(app.Alert{Name: r.Timer.Name, Say: r.Say(), Language: r.Timer.Language, Missed: r.Missed, Late: r.Late, Data: data})
 		})
 	}
 }

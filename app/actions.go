@@ -149,11 +149,13 @@ type Action struct {
 
 // Alert is a timer or alarm that came due (or came due while Hark was not running).
 type Alert struct {
-	Name   string          `json:"name"`
-	Say    string          `json:"say,omitempty"` // what to say, in the timer's language ("": "Your <name> is done.")
-	Missed bool            `json:"missed,omitempty"`
-	Late   time.Duration   `json:"-"`
-	Data   json.RawMessage `json:"data,omitempty"`
+	Name string `json:"name"`
+	Say  string `json:"say,omitempty"` // what to say, in the timer's language ("": "Your <name> is done.")
+	// Language is the timer's language (whisper's code, "" English): the voice that says it.
+	Language string          `json:"language,omitempty"`
+	Missed   bool            `json:"missed,omitempty"`
+	Late     time.Duration   `json:"-"`
+	Data     json.RawMessage `json:"data,omitempty"`
 }
 
 // ActionRecord is an audit row: every call the assistant ran, refused or was told not to run.
@@ -256,7 +258,7 @@ func (a *Assistant) alert(al Alert) {
 	}
 	if spk := a.comps[ComponentSpeech].cur; a.cfg.Speak && spk != nil {
 		sp := spk.val.(Speaker)
-		ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
+		ctx, cancel := context.WithTimeout(WithLanguage(a.ctx, al.Language), 30*time.Second)
 		a.spawn([]*held{spk}, func() func() {
 			defer cancel()
 			ch := make(chan string, 1)
@@ -435,11 +437,12 @@ func (a *Assistant) answer(t *turn, text string) {
 		t.speaking = true
 		a.setState(StateSpeaking, "")
 		sp := spk.val.(Speaker)
+		ctx := WithLanguage(t.ctx, a.actionLang(t)) // the voice of the answer's language
 		a.spawn([]*held{spk}, func() func() {
 			ch := make(chan string, 1)
 			ch <- text
 			close(ch)
-			err := sp.Speak(t.ctx, ch)
+			err := sp.Speak(ctx, ch)
 			end := a.now()
 			return func() { a.spoken(t, err, end) }
 		}, func(err error) func() { return func() { a.spoken(t, err, a.now()) } })

@@ -555,3 +555,33 @@ func TestActionMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestChineseActionSpokenInChinese: the answer to a Chinese command and a Chinese timer's ring
+// reach the speaker with the language in the context, so the Chinese voice says them.
+func TestChineseActionSpokenInChinese(t *testing.T) {
+	act := &fakeActor{}
+	var h *auditHist
+	spk := &fakeSpeaker{}
+	r := newRig(t, withActor(act, &h), func(r *rig, o *Options) {
+		o.Config.Speak = true
+		o.Loaders.Speaker = func(context.Context) (Speaker, error) { return spk, nil }
+	})
+	i := r.ready(t)
+	r.a.Ask("设置一个五秒的计时器")
+	_, i = r.rec.next(t, i, EventTurnDone)
+	r.a.Alert(Alert{Name: "五秒计时器", Say: "五秒计时器时间到了。", Language: "zh"})
+	r.rec.next(t, i, EventAlert)
+	deadline := time.Now().Add(waitLimit)
+	for len(spk.saidList()) < 2 && time.Now().Before(deadline) {
+		r.sync(t)
+	}
+	spk.mu.Lock()
+	said, langs := slices.Clone(spk.said), slices.Clone(spk.langs)
+	spk.mu.Unlock()
+	if want := []string{"好的，五秒的计时器开始了。", "五秒计时器时间到了。"}; !slices.Equal(said, want) {
+		t.Errorf("spoken %q, want %q", said, want)
+	}
+	if want := []string{"zh", "zh"}; !slices.Equal(langs, want) {
+		t.Errorf("spoken in %q, want %q", langs, want)
+	}
+}
