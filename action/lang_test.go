@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -165,6 +166,41 @@ func TestChineseNumbersAndTimes(t *testing.T) {
 		{12, 0}: "中午十二点整", {15, 5}: "下午三点零五分", {18, 45}: "晚上六点四十五分", {23, 59}: "晚上十一点五十九分"} {
 		if got := zhClock(time.Date(2026, 1, 1, hm[0], hm[1], 0, 0, time.UTC)); got != want {
 			t.Errorf("zhClock(%d:%02d) = %q, want %q", hm[0], hm[1], got, want)
+		}
+	}
+}
+
+// TestAmbiguousQuestionChinese: a sentence that fits two intents equally gets a question in
+// the language of the templates that matched, naming the tools in it.
+func TestAmbiguousQuestionChinese(t *testing.T) {
+	dir := t.TempDir()
+	// The person's own templates make 报时 mean the date too (and "time please" the same in English).
+	files := map[string]string{
+		"zh.toml": "language = \"zh\"\n[[intents.clock_date]]\nsentences = [\"报时\"]\n",
+		"en.toml": "language = \"en\"\n[[intents.clock_date]]\nsentences = [\"time please\"]\n[[intents.clock_time]]\nsentences = [\"time please\"]\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := OpenStore(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a, err := New(Options{Store: st, TemplateDirs: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for _, c := range []struct{ lang, say, want string }{
+		{"zh", "报时", "你是说：报时，还是报日期？"},
+		{"en", "time please", "Did you mean: tell the current time, or tell today's date?"},
+	} {
+		m := a.Match(c.lang, c.say)
+		if m.Kind != Ambiguous || m.Question != c.want || m.Language != c.lang {
+			t.Errorf("Match(%q) = %v %q (%s), want the question %q", c.say, m.Kind, m.Question, m.Language, c.want)
 		}
 	}
 }
