@@ -76,15 +76,18 @@ type doOutput struct {
 	Result   *action.Result `json:"result,omitempty"`
 	Error    string         `json:"error,omitempty"`
 	Took     float64        `json:"took_ms,omitempty"`
+	// Model is what the language model said and did when no template matched.
+	Model *doModelResult `json:"model,omitempty"`
 }
 
 // runDo is `hark do "sentence"`: the sentence's intent runs at once, as if it had been said.
 func runDo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var dry, asJSON, yes *bool
+	var dry, asJSON, yes, noModel *bool
 	acts, s, rest, err := openActionsCmd("do", "", args, stderr, func(fs *flag.FlagSet) {
 		dry = fs.Bool("dry-run", false, "say what would run, and run nothing")
 		asJSON = fs.Bool("json", false, "print the match and the result as JSON")
 		yes = fs.Bool("yes", false, "answer yes to a confirmation question without asking")
+		noModel = fs.Bool("no-model", false, "only the sentence templates: when none matches, do not ask the language model")
 	})
 	if err != nil {
 		return err
@@ -106,11 +109,32 @@ func runDo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch m.Kind {
 	case action.NoMatch:
+		if *dry && !*noModel {
+			if !*asJSON {
+				fmt.Fprintln(stdout, "no template matches: the language model would answer, with the tools")
+			}
+			return print()
+		}
+		if !*noModel {
+			var w io.Writer = stdout
+			if *asJSON {
+				w = nil
+			}
+			res, err := doWithModel(ctx, s, acts, sentence, *yes, w, stderr)
+			out.Model = &res
+			if err != nil {
+				out.Error = err.Error()
+				_ = print()
+				return err
+			}
+			out.Ran = len(res.Actions) > 0
+			return print()
+		}
 		out.Error = "no template matched"
 		if err := print(); err != nil {
 			return err
 		}
-		return fmt.Errorf("I can't do that yet: no sentence template matches %q (`hark intents test` shows why; `hark ask` asks the language model)", sentence)
+		return fmt.Errorf("I can't do that yet: no sentence template matches %q (`hark intents test` shows why; without --no-model the language model answers)", sentence)
 	case action.Ambiguous:
 		out.Error = "ambiguous"
 		if !*asJSON {
@@ -124,7 +148,9 @@ func runDo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return print()
 	}
-	risk, question, err := acts.act.Check(m.Tool, m.Args)
+	// The reply is in the language the sentence was understood in.
+	ctx = action.WithLanguage(ctx, m.Language)
+	risk, question, err := acts.act.Check(ctx, m.Tool, m.Args)
 	if err != nil {
 		return err
 	}

@@ -194,3 +194,36 @@ func TestE2EConfirmInWindow(t *testing.T) {
 	}
 	w.shot("confirm-2-done")
 }
+
+// TestE2EChineseTimerInWindow: a Chinese timer command typed (pasted, as an input method
+// commits it) into the window of a Chinese desktop is answered in Chinese, with the length
+// said the Chinese way; the timer card shows; it rings with its Chinese name.
+func TestE2EChineseTimerInWindow(t *testing.T) {
+	env := append(actionEnv(t, t.TempDir()), "LANG=zh_CN.UTF-8", "LANGUAGE=zh_CN", "LC_ALL=")
+	w := startWindowEnv(t, "timer-zh", env, "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
+		"--llm-model", slowModel(t))
+	i := w.ready(60 * time.Second)
+	w.click(200, 697)
+	time.Sleep(200 * time.Millisecond)
+	paste(t, "设置一个五秒的计时器")
+	w.xdo("key", "ctrl+v")
+	w.xdo("key", "Return")
+	act, i := w.events.waitFor(t, i, 20*time.Second, "action", isKind("action"))
+	a, _ := act["action"].(map[string]any)
+	if a["tool"] != "timer_start" || a["done"] != true || a["say"] != "好的，五秒的计时器开始了。" {
+		t.Fatalf("action = %v", act)
+	}
+	rep, i := w.events.waitFor(t, i, 20*time.Second, "reply", isKind("reply"))
+	if rep.str("text") != "好的，五秒的计时器开始了。" {
+		t.Errorf("reply %q", rep.str("text"))
+	}
+	time.Sleep(500 * time.Millisecond)
+	w.shot("1-running")
+	alert, _ := w.events.waitFor(t, i, 20*time.Second, "alert", isKind("alert"))
+	al, _ := alert["alert"].(map[string]any)
+	if al["name"] != "五秒计时器" || al["say"] != "五秒计时器时间到了。" || alert.str("text") != "五秒计时器时间到了。" {
+		t.Errorf("alert = %v", alert)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	w.shot("2-rang")
+}

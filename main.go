@@ -44,7 +44,7 @@ func commands() []command {
 		{"models", "list|pull|verify|rm|path", "list, download, check and delete speech and language models", runModels},
 		{"config", "show|path|check|set|unset|example|init", "show and change the configuration (~/.config/hark/config.toml)", runConfig},
 		{"history", "list|show|actions|export|wipe|path", "read, export or wipe the conversation history kept on this device", runHistory},
-		{"do", `[--dry-run] [--json] [--yes] "sentence"`, "run a command (set a timer, add a note, ...) from a sentence, through Hark's sentence templates", runDo},
+		{"do", `[--dry-run] [--json] [--yes] [--no-model] "sentence"`, "run a command (set a timer, add a note, ...) from a sentence: Hark's sentence templates, else the language model with the tools", runDo},
 		{"intents", `test [--json] "sentence"`, "show which sentence template a sentence matches, with its slots", runIntents},
 		{"tools", "[--json]", "list the tools Hark can run, with their risk (safe or confirm)", runTools},
 		{"timers", "[--all] [--json]", "list the running and paused timers and alarms", runTimers},

@@ -108,7 +108,7 @@ type appActor struct {
 
 func (x appActor) Match(sentence string) app.Intent {
 	m := x.a.Match("", sentence)
-	in := app.Intent{Template: m.Template, Question: m.Question}
+	in := app.Intent{Template: m.Template, Question: m.Question, Language: m.Language}
 	switch m.Kind {
 	case action.Matched:
 		in.Kind, in.Call = app.IntentTool, app.ToolCall{Name: m.Tool, Arguments: m.Args}
@@ -133,13 +133,19 @@ func (x appActor) Tools() []app.Tool {
 	return out
 }
 
-func (x appActor) Check(c app.ToolCall) (bool, string, error) {
-	risk, q, err := x.a.Check(c.Name, c.Arguments)
+// actionContext hands the turn's language on to the actor (app and action each keep their own
+// context key, as neither imports the other).
+func actionContext(ctx context.Context) context.Context {
+	return action.WithLanguage(ctx, app.LanguageOf(ctx))
+}
+
+func (x appActor) Check(ctx context.Context, c app.ToolCall) (bool, string, error) {
+	risk, q, err := x.a.Check(actionContext(ctx), c.Name, c.Arguments)
 	return risk == action.Confirm, q, err
 }
 
 func (x appActor) Run(ctx context.Context, c app.ToolCall) (app.ActionResult, error) {
-	res, err := x.a.Run(ctx, c.Name, c.Arguments)
+	res, err := x.a.Run(actionContext(ctx), c.Name, c.Arguments)
 	out := app.ActionResult{Done: res.Done, Say: res.Say, Level: res.Level}
 	if res.Data != nil {
 		out.Data, _ = json.Marshal(res.Data)
@@ -168,7 +174,7 @@ func (x *actions) attach(o *app.Options, s *setup) func(*app.Assistant) {
 	return func(a *app.Assistant) {
 		x.act.Timers().SetRing(func(r action.Ring) {
 			data, _ := json.Marshal(r.Timer)
-			a.Alert(app.Alert{Name: r.Timer.Name, Missed: r.Missed, Late: r.Late, Data: data})
+			a.Alert(app.Alert{Name: r.Timer.Name, Say: r.Say(), Language: r.Timer.Language, Missed: r.Missed, Late: r.Late, Data: data})
 		})
 	}
 }
@@ -263,6 +269,7 @@ func (c toolChat) SendTools(ctx context.Context, user string, tools []app.Tool, 
 func (c toolChat) SendToolResults(ctx context.Context, results []app.ToolResult, tools []app.Tool, emit func(string) error) (app.Reply, error) {
 	g := c.gen
 	g.Tools = llmTools(tools)
+	g.RequireTool = false // a required call is the turn's first; with the results the model may answer
 	rs := make([]llm.ToolResult, len(results))
 	for i, r := range results {
 		rs[i] = llm.ToolResult{CallID: r.CallID, Name: r.Name, Content: r.Content}

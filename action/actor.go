@@ -167,15 +167,16 @@ func (a *Actor) Match(lang, sentence string) Match {
 		r = a.set.Match("", sentence)
 	}
 	if len(r.Ambiguous) > 0 {
-		m := Match{Kind: Ambiguous}
+		m := Match{Kind: Ambiguous, Language: r.Ambiguous[0].Language}
+		l := replyLang(m.Language)
 		var says []string
 		for _, c := range r.Ambiguous {
 			m.Choices = append(m.Choices, c.Intent)
 			if t, ok := a.reg.Lookup(c.Intent); ok {
-				says = append(says, strings.ToLower(strings.TrimSuffix(t.Description, ".")))
+				says = append(says, l.title(t))
 			}
 		}
-		m.Question = "Did you mean: " + strings.Join(says, ", or ") + "?"
+		m.Question = l.f("Did you mean: %s?", "你是说：%s？", strings.Join(says, l.f(", or ", "，还是")))
 		return m
 	}
 	if r.Best == nil {
@@ -225,8 +226,8 @@ func (a *Actor) Tools() []ToolInfo {
 }
 
 // Check validates a call without running it and returns its risk and, for a Confirm tool, the
-// question to ask.
-func (a *Actor) Check(name string, args json.RawMessage) (Risk, string, error) {
+// question to ask, in the language of ctx (WithLanguage).
+func (a *Actor) Check(ctx context.Context, name string, args json.RawMessage) (Risk, string, error) {
 	t, v, err := a.reg.Validate(name, args)
 	if err != nil {
 		return Safe, "", err
@@ -235,16 +236,24 @@ func (a *Actor) Check(name string, args json.RawMessage) (Risk, string, error) {
 		return Safe, "", nil
 	}
 	q := ""
-	if t.Question != nil {
+	switch {
+	case t.Ask != nil:
+		q = t.Ask(ctx, v)
+	case t.Question != nil:
 		q = t.Question(v)
 	}
 	if q == "" {
-		q = strings.TrimSuffix(t.Description, ".") + "?"
+		if l := langOf(ctx); l == langZH && zhTitles[t.Name] != "" {
+			q = zhTitles[t.Name] + "吗？"
+		} else {
+			q = strings.TrimSuffix(t.Description, ".") + "?"
+		}
 	}
 	return Confirm, q, nil
 }
 
-// Run validates and runs a call. Confirmation is the caller's business: Run does not ask.
+// Run validates and runs a call; the result is said in the language of ctx (WithLanguage).
+// Confirmation is the caller's business: Run does not ask.
 func (a *Actor) Run(ctx context.Context, name string, args json.RawMessage) (Result, error) {
 	return a.reg.Run(ctx, name, args)
 }

@@ -322,11 +322,11 @@ func TestHangingToolIsCutOff(t *testing.T) {
 func TestConfirmCheck(t *testing.T) {
 	a := newActor(t, filepath.Join(t.TempDir(), "a.db"), nil, nil)
 	run(t, a, "remind me to call the dentist")
-	risk, q, err := a.Check(ToolNoteClear, json.RawMessage(`{}`))
+	risk, q, err := a.Check(context.Background(), ToolNoteClear, json.RawMessage(`{}`))
 	if err != nil || risk != Confirm || q != "Delete all 1 note?" {
 		t.Fatalf("Check(note_clear) = %v, %q, %v", risk, q, err)
 	}
-	if risk, _, _ := a.Check(ToolTime, nil); risk != Safe {
+	if risk, _, _ := a.Check(context.Background(), ToolTime, nil); risk != Safe {
 		t.Fatalf("clock_time risk = %v", risk)
 	}
 }

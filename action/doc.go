@@ -12,7 +12,12 @@
 //	st, _ := action.OpenStore(path)          // timers and notes survive restarts
 //	act, _ := action.New(action.Options{Store: st, Ring: ring})
 //	m := act.Match("en", "set a timer for 5 minutes") // local intents first
-//	res, err := act.Run(ctx, m.Call)                  // validated against the tool's schema
+//	ctx = action.WithLanguage(ctx, m.Language)        // answer in the sentence's language
+//	res, err := act.Run(ctx, m.Tool, m.Args)          // validated against the tool's schema
+//
+// The skills answer in the language of the turn, which the caller puts in the context of Run
+// and Check (WithLanguage): English, or Chinese for "zh" and "yue" (res.Say is "好的，五分钟的计时器
+// 开始了。"); a timer keeps its language for what its ring says (Ring.Say).
 //
 // # Concurrency properties
 //

@@ -119,6 +119,8 @@ type Tool struct {
 	// Question asks for confirmation ("Delete all 4 notes?"); nil: a question built from the
 	// description.
 	Question func(args Args) string
+	// Ask is Question in the turn's language (LanguageOf(ctx)); when set, it is used instead.
+	Ask func(ctx context.Context, args Args) string
 	// Accept, when set, tells whether a template match is really meant for this tool
 	// ("what is the capital of France" fits "what is {expression}" but is no sum); a
 	// rejected match falls through to the language model.

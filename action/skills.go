@@ -47,6 +47,22 @@ func (c clock) sayTime(t time.Time) string {
 	return t.Format("15:04")
 }
 
+// sayTimeIn says a time of day in l (Chinese: 下午三点零五分, whatever the clock).
+func (c clock) sayTimeIn(l lang, t time.Time) string {
+	if l == langZH {
+		return zhClock(t)
+	}
+	return c.sayTime(t)
+}
+
+// sayDate says a date in l: "Saturday, 5 December 2026", "2026年12月5日，星期六".
+func sayDate(l lang, t time.Time) string {
+	if l == langZH {
+		return zhDate(t)
+	}
+	return t.Format("Monday, 2 January 2006")
+}
+
 func schema(s string) json.RawMessage { return json.RawMessage(s) }
 
 const nameProp = `"name":{"type":"string","maxLength":60,"description":"the timer's name, e.g. pasta"}`
@@ -55,13 +71,13 @@ const nameProp = `"name":{"type":"string","maxLength":60,"description":"the time
 func (a *Actor) registerBuiltins() error {
 	c := &a.clock
 	tools := []Tool{
-		{Name: ToolTime, Description: "Tell the current time.", Handler: func(context.Context, Args) (Result, error) {
+		{Name: ToolTime, Description: "Tell the current time.", Handler: func(ctx context.Context, _ Args) (Result, error) {
 			t := c.time()
-			return Result{Done: true, Say: "It's " + c.sayTime(t) + ".", Data: map[string]any{"time": t.Format(time.RFC3339)}}, nil
+			return Result{Done: true, Say: langOf(ctx).f("It's %s.", "现在是%s。", c.sayTimeIn(langOf(ctx), t)), Data: map[string]any{"time": t.Format(time.RFC3339)}}, nil
 		}},
-		{Name: ToolDate, Description: "Tell today's date.", Handler: func(context.Context, Args) (Result, error) {
+		{Name: ToolDate, Description: "Tell today's date.", Handler: func(ctx context.Context, _ Args) (Result, error) {
 			t := c.time()
-			return Result{Done: true, Say: "Today is " + t.Format("Monday, 2 January 2006") + ".", Data: map[string]any{"date": t.Format("2006-01-02")}}, nil
+			return Result{Done: true, Say: langOf(ctx).f("Today is %s.", "今天是%s。", sayDate(langOf(ctx), t)), Data: map[string]any{"date": t.Format("2006-01-02")}}, nil
 		}},
 		{Name: ToolTimerStart, Description: "Start a countdown timer. Give its length in hours, minutes and seconds, and optionally a name.",
 			Schema: schema(`{"type":"object","properties":{"hours":{"type":"integer","minimum":0,"maximum":99},
@@ -84,22 +100,23 @@ func (a *Actor) registerBuiltins() error {
 		{Name: ToolCalculate, Description: "Work out arithmetic exactly: + - * / ^, brackets, percent, square root.",
 			Schema: schema(`{"type":"object","properties":{"expression":{"type":"string","minLength":1,"maxLength":200}},"required":["expression"],"additionalProperties":false}`),
 			Accept: func(args Args) bool { _, err := Calculate(args.String("expression")); return err == nil },
-			Handler: func(_ context.Context, args Args) (Result, error) {
+			Handler: func(ctx context.Context, args Args) (Result, error) {
 				expr := args.String("expression")
 				v, err := Calculate(expr)
 				if err != nil {
-					return Result{Say: "I can't work that out: " + err.Error() + "."}, nil
+					return Result{Say: langOf(ctx).f("I can't work that out: "+err.Error()+".", "这个我算不出来。")}, nil
 				}
-				return Result{Done: true, Say: "That's " + SayNumber(v) + ".", Data: map[string]any{"expression": expr, "value": v}}, nil
+				return Result{Done: true, Say: langOf(ctx).f("That's %s.", "等于%s。", SayNumber(v)), Data: map[string]any{"expression": expr, "value": v}}, nil
 			}},
 		{Name: ToolConvert, Description: "Convert a quantity between units of length, mass, volume, temperature, speed or time.",
-			Schema: a.convertSchema(), Handler: func(_ context.Context, args Args) (Result, error) {
+			Schema: a.convertSchema(), Handler: func(ctx context.Context, args Args) (Result, error) {
+				l := langOf(ctx)
 				v, from, to := args.Float("value", 0), args.String("from"), args.String("to")
 				r, err := Convert(v, from, to)
 				if err != nil {
-					return Result{Say: "I can't convert that: " + err.Error() + "."}, nil
+					return Result{Say: l.f("I can't convert that: "+err.Error()+".", "这个我换算不了。")}, nil
 				}
-				return Result{Done: true, Say: sayQuantity(v, from) + " is " + sayQuantity(r, to) + ".",
+				return Result{Done: true, Say: l.f("%s is %s.", "%s等于%s。", l.sayQuantity(v, from), l.sayQuantity(r, to)),
 					Data: map[string]any{"value": v, "from": from, "to": to, "result": r}}, nil
 			}},
 		{Name: ToolNoteAdd, Description: "Add a line to the notes and reminders list.",
@@ -109,31 +126,41 @@ func (a *Actor) registerBuiltins() error {
 				if err := a.store.addNote(ctx, c.now(), text); err != nil {
 					return Result{}, err
 				}
-				return Result{Done: true, Say: "Noted: " + text + ".", Data: map[string]any{"text": text}}, nil
+				return Result{Done: true, Say: langOf(ctx).f("Noted: %s.", "记下了：%s。", text), Data: map[string]any{"text": text}}, nil
 			}},
 		{Name: ToolNoteList, Description: "Read the notes and reminders list.", Handler: func(ctx context.Context, _ Args) (Result, error) {
 			ns, err := a.store.notes(ctx)
 			if err != nil {
 				return Result{}, err
 			}
+			l := langOf(ctx)
 			if len(ns) == 0 {
-				return Result{Done: true, Say: "Your list is empty.", Data: []Note{}}, nil
+				return Result{Done: true, Say: l.f("Your list is empty.", "你的清单是空的。"), Data: []Note{}}, nil
 			}
 			var texts []string
 			for _, n := range ns {
 				texts = append(texts, n.Text)
 			}
+			if l == langZH {
+				return Result{Done: true, Say: "你有" + zhCount(len(ns)) + "条笔记：" + strings.Join(texts, "；") + "。", Data: ns}, nil
+			}
 			return Result{Done: true, Say: fmt.Sprintf("You have %d note%s: %s.", len(ns), plural(len(ns)), strings.Join(texts, "; ")), Data: ns}, nil
 		}},
 		{Name: ToolNoteClear, Description: "Delete every note on the list.", Risk: Confirm,
-			Question: func(Args) string {
-				ns, _ := a.store.notes(context.Background())
+			Ask: func(ctx context.Context, _ Args) string {
+				ns, _ := a.store.notes(ctx)
+				if langOf(ctx) == langZH {
+					return "删除全部" + zhCount(len(ns)) + "条笔记吗？"
+				}
 				return fmt.Sprintf("Delete all %d note%s?", len(ns), plural(len(ns)))
 			},
 			Handler: func(ctx context.Context, _ Args) (Result, error) {
 				n, err := a.store.clearNotes(ctx)
 				if err != nil {
 					return Result{}, err
+				}
+				if langOf(ctx) == langZH {
+					return Result{Done: true, Say: "已删除" + zhCount(int(n)) + "条笔记。", Data: map[string]any{"deleted": n}}, nil
 				}
 				return Result{Done: true, Say: fmt.Sprintf("Deleted %d note%s.", n, plural(int(n))), Data: map[string]any{"deleted": n}}, nil
 			}},
@@ -143,18 +170,19 @@ func (a *Actor) registerBuiltins() error {
 		{Name: ToolVolume, Description: "Set the speech volume (0 to 100), or turn it up or down.",
 			Schema:  schema(`{"type":"object","properties":{"level":{"type":"integer","minimum":0,"maximum":100},"change":{"enum":["up","down"]}},"additionalProperties":false}`),
 			Handler: a.volume},
-		{Name: ToolMute, Description: "Stop speaking replies aloud (they are still shown).", Handler: func(context.Context, Args) (Result, error) {
-			return Result{Done: true, Say: "Muted.", Control: ControlMute}, nil
+		{Name: ToolMute, Description: "Stop speaking replies aloud (they are still shown).", Handler: func(ctx context.Context, _ Args) (Result, error) {
+			return Result{Done: true, Say: langOf(ctx).f("Muted.", "已静音。"), Control: ControlMute}, nil
 		}},
-		{Name: ToolUnmute, Description: "Speak replies aloud again.", Handler: func(context.Context, Args) (Result, error) {
-			return Result{Done: true, Say: "Speech is back on.", Control: ControlUnmute}, nil
+		{Name: ToolUnmute, Description: "Speak replies aloud again.", Handler: func(ctx context.Context, _ Args) (Result, error) {
+			return Result{Done: true, Say: langOf(ctx).f("Speech is back on.", "语音已恢复。"), Control: ControlUnmute}, nil
 		}},
-		{Name: ToolNewChat, Description: "Forget the conversation and start a new one.", Handler: func(context.Context, Args) (Result, error) {
-			return Result{Done: true, Say: "Starting a new conversation.", Control: ControlNewChat}, nil
+		{Name: ToolNewChat, Description: "Forget the conversation and start a new one.", Handler: func(ctx context.Context, _ Args) (Result, error) {
+			return Result{Done: true, Say: langOf(ctx).f("Starting a new conversation.", "开始新的对话。"), Control: ControlNewChat}, nil
 		}},
-		{Name: ToolHelp, Description: "Say what Hark can do.", Handler: func(context.Context, Args) (Result, error) {
-			return Result{Done: true, Say: "I can tell the time and date, set timers and alarms, do sums and convert units, " +
-				"keep a list of notes, and change my volume. Ask me anything else and I'll answer if I can."}, nil
+		{Name: ToolHelp, Description: "Say what Hark can do.", Handler: func(ctx context.Context, _ Args) (Result, error) {
+			return Result{Done: true, Say: langOf(ctx).f("I can tell the time and date, set timers and alarms, do sums and convert units, "+
+				"keep a list of notes, and change my volume. Ask me anything else and I'll answer if I can.",
+				"我可以报时和报日期，设定计时器和闹钟，做算术和单位换算，记笔记，还能调音量。别的问题也可以问我，我尽量回答。")}, nil
 		}},
 	}
 	for _, t := range tools {
@@ -179,30 +207,48 @@ func (a *Actor) convertSchema() json.RawMessage {
 }
 
 func (a *Actor) timerStart(ctx context.Context, args Args) (Result, error) {
+	l := langOf(ctx)
 	d := time.Duration(args.Int("hours", 0))*time.Hour + time.Duration(args.Int("minutes", 0))*time.Minute +
 		time.Duration(args.Int("seconds", 0))*time.Second
 	if d <= 0 {
-		return Result{Say: "How long should the timer be?"}, nil
+		return Result{Say: l.f("How long should the timer be?", "计时器要设多长时间？")}, nil
 	}
-	name := strings.TrimSpace(args.String("name"))
-	if name == "" {
-		// "5 minute timer": the units of a length used as an adjective are singular.
-		name = strings.NewReplacer("hours", "hour", "minutes", "minute", "seconds", "second").Replace(SayDuration(d)) + " timer"
-	} else if !strings.HasSuffix(name, "timer") {
-		name += " timer"
-	}
-	tm, err := a.timers.Start(ctx, name, d)
+	tm, err := a.timers.start(ctx, l.timerName(args.String("name"), d), d, l.code())
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Done: true, Say: "Timer set for " + SayDuration(d) + ".", Data: tm}, nil
+	return Result{Done: true, Say: l.f("Timer set for %s.", "好的，%s的计时器开始了。", l.sayDuration(d)), Data: tm}, nil
+}
+
+// timerName is a timer's name: the one given with "timer" added ("pasta timer", "煮面计时器"),
+// or its length ("5 minute timer", "五分钟计时器").
+func (l lang) timerName(name string, d time.Duration) string {
+	name = strings.TrimSpace(name)
+	if l == langZH {
+		if name == "" {
+			return l.sayDuration(d) + "计时器"
+		}
+		if strings.HasSuffix(name, "计时器") || strings.HasSuffix(name, "定时器") {
+			return name
+		}
+		return name + "计时器"
+	}
+	if name == "" {
+		// "5 minute timer": the units of a length used as an adjective are singular.
+		return strings.NewReplacer("hours", "hour", "minutes", "minute", "seconds", "second").Replace(SayDuration(d)) + " timer"
+	}
+	if !strings.HasSuffix(name, "timer") {
+		name += " timer"
+	}
+	return name
 }
 
 func (a *Actor) alarmSet(ctx context.Context, args Args) (Result, error) {
+	l := langOf(ctx)
 	h, m, period := args.Int("hour", 0), args.Int("minute", 0), args.String("period")
 	switch {
 	case period != "" && (h < 1 || h > 12):
-		return Result{Say: "That is not a time on a 12-hour clock."}, nil
+		return Result{Say: l.f("That is not a time on a 12-hour clock.", "这不是十二小时制的时间。")}, nil
 	case period == "pm" && h != 12:
 		h += 12
 	case period == "am" && h == 12:
@@ -213,64 +259,80 @@ func (a *Actor) alarmSet(ctx context.Context, args Args) (Result, error) {
 	if !at.After(now) {
 		at = at.AddDate(0, 0, 1)
 	}
+	when := a.clock.sayTimeIn(l, at)
 	name := strings.TrimSpace(args.String("name"))
 	if name == "" {
-		name = a.clock.sayTime(at) + " alarm"
+		name = l.f("%s alarm", "%s的闹钟", when)
 	}
-	tm, err := a.timers.Alarm(ctx, name, at)
+	tm, err := a.timers.alarm(ctx, name, at, l.code())
 	if err != nil {
 		return Result{}, err
 	}
-	day := "today"
 	if at.Day() != now.Day() {
-		day = "tomorrow"
+		return Result{Done: true, Say: l.f("Alarm set for %s tomorrow.", "好的，闹钟定在明天%s。", when), Data: tm}, nil
 	}
-	return Result{Done: true, Say: "Alarm set for " + a.clock.sayTime(at) + " " + day + ".", Data: tm}, nil
+	return Result{Done: true, Say: l.f("Alarm set for %s today.", "好的，闹钟定在今天%s。", when), Data: tm}, nil
 }
 
 // pick finds the one timer a command is about, or says why it cannot.
 func (a *Actor) pick(ctx context.Context, args Args) (Timer, *Result, error) {
-	list, err := a.timers.Find(ctx, args.String("name"))
+	l := langOf(ctx)
+	name := args.String("name")
+	list, err := a.timers.Find(ctx, name)
 	if err != nil {
 		return Timer{}, nil, err
 	}
 	switch len(list) {
 	case 0:
-		if args.String("name") != "" {
-			return Timer{}, &Result{Say: "There is no " + strings.TrimSuffix(args.String("name"), " timer") + " timer."}, nil
+		if name != "" {
+			return Timer{}, &Result{Say: l.f("There is no %s timer.", "没有叫%s的计时器。", strings.TrimSuffix(strings.TrimSuffix(name, " timer"), "计时器"))}, nil
 		}
-		return Timer{}, &Result{Say: "There are no timers running."}, nil
+		return Timer{}, &Result{Say: l.f("There are no timers running.", "现在没有计时器在运行。")}, nil
 	case 1:
 		return list[0], nil, nil
 	}
-	return Timer{}, &Result{Say: "Which one? " + a.describeTimers(list), Data: list}, nil
+	return Timer{}, &Result{Say: l.f("Which one? %s", "哪一个？%s", a.describeTimers(l, list)), Data: list}, nil
 }
 
-func (a *Actor) describeTimers(list []Timer) string {
+func (a *Actor) describeTimers(l lang, list []Timer) string {
 	now := a.clock.now()
 	var parts []string
 	for _, t := range list {
-		s := "the " + t.Name + " has " + SayDuration(t.Remaining(now)) + " left"
+		left := l.sayDuration(t.Remaining(now))
+		if l == langZH {
+			s := t.Name + "还剩" + left
+			if t.State == TimerPaused {
+				s += "（已暂停）"
+			}
+			parts = append(parts, s)
+			continue
+		}
+		s := "the " + t.Name + " has " + left + " left"
 		if t.State == TimerPaused {
 			s += " (paused)"
 		}
 		parts = append(parts, s)
 	}
+	if l == langZH {
+		return strings.Join(parts, "；") + "。"
+	}
 	return strings.ToUpper(parts[0][:1]) + strings.Join(parts, "; ")[1:] + "."
 }
 
 func (a *Actor) timerStatus(ctx context.Context, args Args) (Result, error) {
+	l := langOf(ctx)
 	list, err := a.timers.Find(ctx, args.String("name"))
 	if err != nil {
 		return Result{}, err
 	}
 	if len(list) == 0 {
-		return Result{Done: true, Say: "There are no timers running.", Data: []Timer{}}, nil
+		return Result{Done: true, Say: l.f("There are no timers running.", "现在没有计时器在运行。"), Data: []Timer{}}, nil
 	}
-	return Result{Done: true, Say: a.describeTimers(list), Data: list}, nil
+	return Result{Done: true, Say: a.describeTimers(l, list), Data: list}, nil
 }
 
 func (a *Actor) timerCancel(ctx context.Context, args Args) (Result, error) {
+	l := langOf(ctx)
 	if all, _ := args["all"].(bool); all {
 		list, err := a.timers.Active(ctx)
 		if err != nil {
@@ -280,6 +342,9 @@ func (a *Actor) timerCancel(ctx context.Context, args Args) (Result, error) {
 			if err := a.timers.Cancel(ctx, t); err != nil {
 				return Result{}, err
 			}
+		}
+		if l == langZH {
+			return Result{Done: true, Say: "已取消" + zhCount(len(list)) + "个计时器。", Data: list}, nil
 		}
 		return Result{Done: true, Say: fmt.Sprintf("Cancelled %d timer%s.", len(list), plural(len(list))), Data: list}, nil
 	}
@@ -291,31 +356,37 @@ func (a *Actor) timerCancel(ctx context.Context, args Args) (Result, error) {
 		return Result{}, err
 	}
 	t.State = TimerCancelled
-	return Result{Done: true, Say: "Cancelled the " + t.Name + ".", Data: t}, nil
+	return Result{Done: true, Say: l.f("Cancelled the %s.", "已取消%s。", t.Name), Data: t}, nil
 }
 
 func (a *Actor) timerPause(ctx context.Context, args Args) (Result, error) {
+	l := langOf(ctx)
 	t, res, err := a.pick(ctx, args)
 	if res != nil || err != nil {
 		return derefResult(res), err
 	}
-	t, err = a.timers.Pause(ctx, t)
-	if err != nil {
-		return Result{Say: strings.ToUpper(err.Error()[:1]) + err.Error()[1:] + "."}, nil
+	if t.State != TimerRunning {
+		return Result{Say: l.f("The %s is not running.", "%s没有在走。", t.Name)}, nil
 	}
-	return Result{Done: true, Say: "Paused the " + t.Name + " with " + SayDuration(t.Left) + " left.", Data: t}, nil
+	if t, err = a.timers.Pause(ctx, t); err != nil {
+		return Result{}, err
+	}
+	return Result{Done: true, Say: l.f("Paused the %s with %s left.", "已暂停%s，还剩%s。", t.Name, l.sayDuration(t.Left)), Data: t}, nil
 }
 
 func (a *Actor) timerResume(ctx context.Context, args Args) (Result, error) {
+	l := langOf(ctx)
 	t, res, err := a.pick(ctx, args)
 	if res != nil || err != nil {
 		return derefResult(res), err
 	}
-	t, err = a.timers.Resume(ctx, t)
-	if err != nil {
-		return Result{Say: strings.ToUpper(err.Error()[:1]) + err.Error()[1:] + "."}, nil
+	if t.State != TimerPaused {
+		return Result{Say: l.f("The %s is not paused.", "%s没有暂停。", t.Name)}, nil
 	}
-	return Result{Done: true, Say: "Resumed the " + t.Name + ".", Data: t}, nil
+	if t, err = a.timers.Resume(ctx, t); err != nil {
+		return Result{}, err
+	}
+	return Result{Done: true, Say: l.f("Resumed the %s.", "%s继续计时。", t.Name), Data: t}, nil
 }
 
 func derefResult(r *Result) Result {
@@ -325,7 +396,8 @@ func derefResult(r *Result) Result {
 	return *r
 }
 
-func (a *Actor) volume(_ context.Context, args Args) (Result, error) {
+func (a *Actor) volume(ctx context.Context, args Args) (Result, error) {
+	l := langOf(ctx)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	level := a.level
@@ -337,8 +409,16 @@ func (a *Actor) volume(_ context.Context, args Args) (Result, error) {
 	case args.String("change") == "down":
 		level = max(0, level-10)
 	default:
-		return Result{Done: true, Say: fmt.Sprintf("The volume is %d.", level), Data: map[string]any{"level": level}}, nil
+		return Result{Done: true, Say: l.f("The volume is %s.", "现在音量是%s。", l.number(level)), Data: map[string]any{"level": level}}, nil
 	}
 	a.level = level
-	return Result{Done: true, Say: fmt.Sprintf("Volume %d.", level), Control: ControlVolume, Level: level, Data: map[string]any{"level": level}}, nil
+	return Result{Done: true, Say: l.f("Volume %s.", "音量%s。", l.number(level)), Control: ControlVolume, Level: level, Data: map[string]any{"level": level}}, nil
+}
+
+// number writes an integer in l: digits in English, a Chinese numeral in Chinese.
+func (l lang) number(n int) string {
+	if l == langZH {
+		return zhNumber(n)
+	}
+	return fmt.Sprint(n)
 }

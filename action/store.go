@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS timers (
 	length_ms  INTEGER NOT NULL,           -- the timer's length (alarms: 0)
 	due_at     INTEGER NOT NULL,           -- when it rings (paused: meaningless)
 	left_ms    INTEGER,                    -- set while paused: what was left
-	state      TEXT NOT NULL DEFAULT 'running' -- running, paused, rang, missed, cancelled
+	state      TEXT NOT NULL DEFAULT 'running', -- running, paused, rang, missed, cancelled
+	lang       TEXT NOT NULL DEFAULT ''    -- the language it was set in ("" English), for its ring
 );
 CREATE TABLE IF NOT EXISTS notes (
 	id         INTEGER PRIMARY KEY,
@@ -63,6 +64,13 @@ func OpenStore(path string) (*Store, error) {
 	if _, err := db.Exec(storeSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("action store %s: %w", path, err)
+	}
+	// A store made before timers kept their language gets the column (its timers are English).
+	if _, err := db.Exec(`SELECT lang FROM timers LIMIT 0`); err != nil {
+		if _, err := db.Exec(`ALTER TABLE timers ADD COLUMN lang TEXT NOT NULL DEFAULT ''`); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("action store %s: %w", path, err)
+		}
 	}
 	return &Store{db: db, path: path}, nil
 }
@@ -102,6 +110,8 @@ type Timer struct {
 	Due     time.Time     `json:"due"`
 	Left    time.Duration `json:"left_ns,omitempty"` // paused timers
 	State   TimerState    `json:"state"`
+	// Language is the language the timer was set in ("" English): its ring is announced in it.
+	Language string `json:"language,omitempty"`
 }
 
 // Remaining is how long until t rings, at now.
@@ -115,8 +125,8 @@ func (t Timer) Remaining(now time.Time) time.Duration {
 var errNoTimer = errors.New("no such timer")
 
 func (s *Store) addTimer(ctx context.Context, t Timer) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO timers(name, kind, created_at, length_ms, due_at, state) VALUES (?, ?, ?, ?, ?, ?)`,
-		t.Name, t.Kind, t.Created.UnixMilli(), t.Length.Milliseconds(), t.Due.UnixMilli(), TimerRunning)
+	res, err := s.db.ExecContext(ctx, `INSERT INTO timers(name, kind, created_at, length_ms, due_at, state, lang) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.Name, t.Kind, t.Created.UnixMilli(), t.Length.Milliseconds(), t.Due.UnixMilli(), TimerRunning, t.Language)
 	if err != nil {
 		return 0, fmt.Errorf("action store: add timer: %w", err)
 	}
@@ -152,7 +162,7 @@ func (s *Store) claimTimer(ctx context.Context, id int64, state TimerState) (boo
 
 // timers returns the timers in the given states, soonest first.
 func (s *Store) timers(ctx context.Context, states ...TimerState) ([]Timer, error) {
-	q := `SELECT id, name, kind, created_at, length_ms, due_at, left_ms, state FROM timers WHERE state IN (`
+	q := `SELECT id, name, kind, created_at, length_ms, due_at, left_ms, state, lang FROM timers WHERE state IN (`
 	args := make([]any, len(states))
 	for i, st := range states {
 		if i > 0 {
@@ -171,7 +181,7 @@ func (s *Store) timers(ctx context.Context, states ...TimerState) ([]Timer, erro
 		var t Timer
 		var created, length, due int64
 		var left sql.NullInt64
-		if err := rows.Scan(&t.ID, &t.Name, &t.Kind, &created, &length, &due, &left, &t.State); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Kind, &created, &length, &due, &left, &t.State, &t.Language); err != nil {
 			return nil, fmt.Errorf("action store: timers: %w", err)
 		}
 		t.Created, t.Length, t.Due = time.UnixMilli(created), time.Duration(length)*time.Millisecond, time.UnixMilli(due)

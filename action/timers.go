@@ -190,8 +190,13 @@ func (t *Timers) fire(id int64) {
 
 // Start starts a countdown of length d.
 func (t *Timers) Start(ctx context.Context, name string, d time.Duration) (Timer, error) {
+	return t.start(ctx, name, d, "")
+}
+
+// start is Start for a timer set in language lang, the language its ring is announced in.
+func (t *Timers) start(ctx context.Context, name string, d time.Duration, lang string) (Timer, error) {
 	now := t.now()
-	tm := Timer{Name: name, Kind: KindTimer, Created: now, Length: d, Due: now.Add(d), State: TimerRunning}
+	tm := Timer{Name: name, Kind: KindTimer, Created: now, Length: d, Due: now.Add(d), State: TimerRunning, Language: lang}
 	id, err := t.st.addTimer(ctx, tm)
 	if err != nil {
 		return tm, err
@@ -203,8 +208,12 @@ func (t *Timers) Start(ctx context.Context, name string, d time.Duration) (Timer
 
 // Alarm sets an alarm at a time of day.
 func (t *Timers) Alarm(ctx context.Context, name string, at time.Time) (Timer, error) {
+	return t.alarm(ctx, name, at, "")
+}
+
+func (t *Timers) alarm(ctx context.Context, name string, at time.Time, lang string) (Timer, error) {
 	now := t.now()
-	tm := Timer{Name: name, Kind: KindAlarm, Created: now, Due: at, State: TimerRunning}
+	tm := Timer{Name: name, Kind: KindAlarm, Created: now, Due: at, State: TimerRunning, Language: lang}
 	id, err := t.st.addTimer(ctx, tm)
 	if err != nil {
 		return tm, err
@@ -269,6 +278,19 @@ func (t *Timers) Resume(ctx context.Context, tm Timer) (Timer, error) {
 	}
 	t.schedule(tm)
 	return tm, nil
+}
+
+// Say is what is said when r rings, in the language the timer was set in: "Your pasta timer
+// is done.", "煮面计时器时间到了。", or that it went off late or while Hark was not running.
+func (r Ring) Say() string {
+	l := replyLang(r.Timer.Language)
+	switch {
+	case r.Missed:
+		return l.f("Your %s went off while I was not running.", "%s在我没运行的时候响过了。", r.Timer.Name)
+	case r.Late > 5*time.Second:
+		return l.f("Your %s went off %s ago, while I was starting.", "%s在%s前就到时间了，当时我正在启动。", r.Timer.Name, l.sayDuration(r.Late))
+	}
+	return l.f("Your %s is done.", "%s时间到了。", r.Timer.Name)
 }
 
 // SayDuration speaks a duration: "1 hour and 5 minutes", "30 seconds".

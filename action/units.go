@@ -87,8 +87,28 @@ func unitName(u string, v float64) string {
 	return x.plural
 }
 
+// zhUnits are the units' Chinese names.
+var zhUnits = map[string]string{
+	"millimetre": "毫米", "centimetre": "厘米", "metre": "米", "kilometre": "公里", "inch": "英寸", "foot": "英尺",
+	"yard": "码", "mile": "英里", "gram": "克", "kilogram": "公斤", "tonne": "吨", "ounce": "盎司", "pound": "磅",
+	"stone": "英石", "millilitre": "毫升", "litre": "升", "teaspoon": "茶匙", "tablespoon": "汤匙", "cup": "杯",
+	"pint": "美制品脱", "gallon": "美制加仑", "celsius": "摄氏度", "fahrenheit": "华氏度", "kelvin": "开尔文",
+	"kmh": "公里每小时", "mph": "英里每小时", "ms": "米每秒", "knot": "节", "second": "秒", "minute": "分钟",
+	"hour": "小时", "day": "天", "week": "周",
+}
+
 func sayQuantity(v float64, u string) string {
 	return strings.TrimSpace(SayNumber(roundSig(v)) + " " + unitName(u, v))
+}
+
+// sayQuantity says a quantity in l: "5 miles", "5英里".
+func (l lang) sayQuantity(v float64, u string) string {
+	if l == langZH {
+		if n, ok := zhUnits[u]; ok {
+			return SayNumber(roundSig(v)) + n
+		}
+	}
+	return sayQuantity(v, u)
 }
 
 // roundSig keeps 4 significant digits: conversions are spoken, not tabulated.

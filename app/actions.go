@@ -17,10 +17,12 @@ type Actor interface {
 	// Tools lists the tools that may be offered to the language model.
 	Tools() []Tool
 	// Check validates a call's arguments against the tool's schema without running it, and
-	// says whether it must be confirmed first (with the question to ask).
-	Check(call ToolCall) (confirm bool, question string, err error)
-	// Run validates and runs a call under the tool's timeout. It never asks for confirmation:
-	// the assistant does that before calling it.
+	// says whether it must be confirmed first (with the question to ask, in the language of
+	// ctx: LanguageOf).
+	Check(ctx context.Context, call ToolCall) (confirm bool, question string, err error)
+	// Run validates and runs a call under the tool's timeout; the result is said in the
+	// language of ctx (LanguageOf). It never asks for confirmation: the assistant does that
+	// before calling it.
 	Run(ctx context.Context, call ToolCall) (ActionResult, error)
 }
 
@@ -41,6 +43,7 @@ type Intent struct {
 	Call     ToolCall
 	Template string // the template that matched, for the audit and `hark intents test`
 	Question string // IntentAmbiguous
+	Language string // the template's language (whisper's code, "en", "zh"): the reply's
 }
 
 // Tool is a tool as offered to the language model (the shape of llm.Tool).
@@ -146,10 +149,13 @@ type Action struct {
 
 // Alert is a timer or alarm that came due (or came due while Hark was not running).
 type Alert struct {
-	Name   string          `json:"name"`
-	Missed bool            `json:"missed,omitempty"`
-	Late   time.Duration   `json:"-"`
-	Data   json.RawMessage `json:"data,omitempty"`
+	Name string `json:"name"`
+	Say  string `json:"say,omitempty"` // what to say, in the timer's language ("": "Your <name> is done.")
+	// Language is the timer's language (whisper's code, "" English): the voice that says it.
+	Language string          `json:"language,omitempty"`
+	Missed   bool            `json:"missed,omitempty"`
+	Late     time.Duration   `json:"-"`
+	Data     json.RawMessage `json:"data,omitempty"`
 }
 
 // ActionRecord is an audit row: every call the assistant ran, refused or was told not to run.
@@ -184,6 +190,7 @@ type pendingConfirm struct {
 	call     ToolCall
 	action   Action
 	input    string
+	lang     string // the language the question was asked in
 	deadline time.Time
 }
 
@@ -241,12 +248,9 @@ func (a *Assistant) alert(al Alert) {
 		a.held = append(a.held, al)
 		return
 	}
-	text := "Your " + al.Name + " is done."
-	if al.Late > 5*time.Second {
-		text = fmt.Sprintf("Your %s went off %s ago, while I was starting.", al.Name, al.Late.Round(time.Second))
-	}
-	if al.Missed {
-		text = "Your " + al.Name + " went off while I was not running."
+	text := al.Say
+	if text == "" {
+		text = fmt.Sprintf(msgDone.say(""), al.Name)
 	}
 	a.publish(Event{Kind: EventAlert, Text: text, Alert: &al})
 	if a.turn != nil || a.closing {
@@ -254,7 +258,7 @@ func (a *Assistant) alert(al Alert) {
 	}
 	if spk := a.comps[ComponentSpeech].cur; a.cfg.Speak && spk != nil {
 		sp := spk.val.(Speaker)
-		ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
+		ctx, cancel := context.WithTimeout(WithLanguage(a.ctx, al.Language), 30*time.Second)
 		a.spawn([]*held{spk}, func() func() {
 			defer cancel()
 			ch := make(chan string, 1)
@@ -270,6 +274,9 @@ func (a *Assistant) alert(al Alert) {
 // model should answer instead.
 func (a *Assistant) act(t *turn) bool {
 	m := a.actor.Match(t.transcript)
+	if m.Language != "" {
+		t.lang = m.Language // the reply is in the language the sentence was understood in
+	}
 	if p := a.pending; p != nil {
 		switch m.Kind {
 		case IntentYes:
@@ -294,11 +301,11 @@ func (a *Assistant) act(t *turn) bool {
 	if llm := a.comps[ComponentLLM]; llm.cur == nil || a.chat == nil {
 		a.convActive = true
 		a.beginHistory(t)
-		msg := "I can't do that yet."
+		msg := msgCantDo
 		if llm.phase == PhaseLoading {
-			msg = "I can't do that yet: the language model is still loading."
+			msg = msgCantDoLoading
 		}
-		a.answer(t, msg)
+		a.answer(t, msg.say(a.actionLang(t)))
 		return true
 	}
 	return false
@@ -309,18 +316,19 @@ func (a *Assistant) startAction(t *turn, call ToolCall, src ActionSource, templa
 	a.convActive = true
 	a.beginHistory(t)
 	act := Action{Tool: call.Name, Args: call.Arguments, Source: src, Template: template}
-	confirm, question, err := a.actor.Check(call)
+	lang := a.actionLang(t)
+	confirm, question, err := a.actor.Check(WithLanguage(t.ctx, lang), call)
 	if err != nil {
 		act.Error = err.Error()
 		a.publish(Event{Kind: EventAction, Turn: t.id, Action: &act})
 		a.audit(t, act)
-		a.answer(t, "Sorry, I couldn't do that.")
+		a.answer(t, msgCouldNot.say(lang))
 		return
 	}
 	if confirm {
 		act.Question, act.Confirmed = question, ConfirmPending
 		act.Deadline = a.now().Add(a.confirmTimeout())
-		a.pending = &pendingConfirm{call: call, action: act, input: t.transcript, deadline: act.Deadline}
+		a.pending = &pendingConfirm{call: call, action: act, input: t.transcript, lang: lang, deadline: act.Deadline}
 		a.publish(Event{Kind: EventConfirm, Turn: t.id, Text: question, Action: &act})
 		a.answer(t, question)
 		return
@@ -350,6 +358,7 @@ func (a *Assistant) confirmed(t *turn) {
 	}
 	a.convActive = true
 	a.beginHistory(t)
+	t.lang = p.lang // "yes" is answered in the language of the question
 	a.runAction(t, p.call, p.action)
 }
 
@@ -365,7 +374,7 @@ func (a *Assistant) declined(t *turn, why Confirmation) {
 	if t != nil {
 		a.convActive = true
 		a.beginHistory(t)
-		a.answer(t, "Okay, I won't.")
+		a.answer(t, msgWont.say(p.lang))
 	} else {
 		a.refresh()
 	}
@@ -374,9 +383,10 @@ func (a *Assistant) declined(t *turn, why Confirmation) {
 // runAction runs a checked call on a worker and then says what happened.
 func (a *Assistant) runAction(t *turn, call ToolCall, act Action) {
 	a.setState(StateThinking, "")
+	ctx := WithLanguage(t.ctx, a.actionLang(t))
 	a.spawn(nil, func() func() {
 		start := a.now()
-		res, err := a.actor.Run(t.ctx, call)
+		res, err := a.actor.Run(ctx, call)
 		act.Duration = a.now().Sub(start)
 		return func() { a.actionDone(t, act, res, err) }
 	}, func(err error) func() { return func() { a.actionDone(t, act, ActionResult{}, err) } })
@@ -395,10 +405,11 @@ func (a *Assistant) actionDone(t *turn, act Action, res ActionResult, err error)
 	}
 	say := res.Say
 	if err != nil {
-		say = "Sorry, that didn't work."
+		msg := msgFailed
 		if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "too long") {
-			say = "Sorry, that took too long and was cut off."
+			msg = msgTooLong
 		}
+		say = msg.say(a.actionLang(t))
 	}
 	switch res.Control {
 	case ControlStop:
@@ -426,11 +437,12 @@ func (a *Assistant) answer(t *turn, text string) {
 		t.speaking = true
 		a.setState(StateSpeaking, "")
 		sp := spk.val.(Speaker)
+		ctx := WithLanguage(t.ctx, a.actionLang(t)) // the voice of the answer's language
 		a.spawn([]*held{spk}, func() func() {
 			ch := make(chan string, 1)
 			ch <- text
 			close(ch)
-			err := sp.Speak(t.ctx, ch)
+			err := sp.Speak(ctx, ch)
 			end := a.now()
 			return func() { a.spoken(t, err, end) }
 		}, func(err error) func() { return func() { a.spoken(t, err, a.now()) } })
@@ -476,25 +488,28 @@ func (a *Assistant) offeredTools() []Tool {
 // calls, each checked against its schema before anything runs. A call to a confirm tool ends
 // the rounds and asks (the answer comes in the next turn); an invalid call runs nothing, and
 // the reply is an apology. It runs on the generating worker.
-func (a *Assistant) sendWithTools(ctx context.Context, t *turn, tc ToolChat, tools []Tool, question string, emit func(string) error) (Reply, error) {
+// The tools answer in lang (actionLang, worked out on the loop).
+func (a *Assistant) sendWithTools(ctx context.Context, t *turn, tc ToolChat, tools []Tool, question, lang string, emit func(string) error) (Reply, error) {
+	actx := WithLanguage(t.ctx, lang)
 	rep, err := tc.SendTools(ctx, question, tools, emit)
 	total := rep
 	for round := 0; err == nil && len(rep.ToolCalls) > 0; round++ {
 		if round >= MaxToolRounds {
-			const sorry = "Sorry, I couldn't finish that."
+			sorry := msgUnfinished.say(lang)
 			_ = emit(sorry)
 			total.Text = sorry
 			break
 		}
 		var results []ToolResult
+		var says []string // the tools' own words, said when the model adds none
 		for _, call := range rep.ToolCalls {
-			confirm, _, cerr := a.actor.Check(call)
+			confirm, _, cerr := a.actor.Check(actx, call)
 			act := Action{Tool: call.Name, Args: call.Arguments, Source: SourceModel}
 			if cerr != nil {
 				act.Error = cerr.Error()
 				a.publish(Event{Kind: EventAction, Turn: t.id, Action: &act})
 				a.audit(t, act)
-				const sorry = "Sorry, I couldn't do that."
+				sorry := msgCouldNot.say(lang)
 				_ = emit(sorry)
 				total.Text, total.ToolCalls = sorry, nil
 				return total, nil
@@ -511,7 +526,7 @@ func (a *Assistant) sendWithTools(ctx context.Context, t *turn, tc ToolChat, too
 				return total, nil
 			}
 			start := a.now()
-			res, rerr := a.actor.Run(t.ctx, call)
+			res, rerr := a.actor.Run(actx, call)
 			act.Duration = a.now().Sub(start)
 			act.Done, act.Say, act.Data, act.Control = res.Done && rerr == nil, res.Say, res.Data, res.Control.String()
 			content := res.Say
@@ -525,8 +540,17 @@ func (a *Assistant) sendWithTools(ctx context.Context, t *turn, tc ToolChat, too
 			a.publish(Event{Kind: EventAction, Turn: t.id, Action: &act, Text: res.Say})
 			a.audit(t, act)
 			results = append(results, ToolResult{CallID: call.ID, Name: call.Name, Content: content})
+			if res.Say != "" && rerr == nil {
+				says = append(says, res.Say)
+			}
 		}
 		rep, err = tc.SendToolResults(ctx, results, tools, emit)
+		if err == nil && len(rep.ToolCalls) == 0 && strings.TrimSpace(rep.Text) == "" && len(says) > 0 {
+			// A small model often ends its turn at once after a result: the person still hears
+			// what was done, in the tools' own words (already in the turn's language).
+			rep.Text = strings.Join(says, " ")
+			_ = emit(rep.Text)
+		}
 		total.Text = strings.TrimSpace(total.Text + " " + rep.Text)
 		total.Tokens += rep.Tokens
 		total.Compute += rep.Compute
@@ -540,10 +564,11 @@ func (a *Assistant) sendWithTools(ctx context.Context, t *turn, tc ToolChat, too
 // startModelConfirm asks to confirm a call the model made (loop goroutine) and returns the
 // question.
 func (a *Assistant) startModelConfirm(t *turn, call ToolCall) string {
-	_, question, _ := a.actor.Check(call)
+	lang := a.actionLang(t)
+	_, question, _ := a.actor.Check(WithLanguage(t.ctx, lang), call)
 	act := Action{Tool: call.Name, Args: call.Arguments, Source: SourceModel, Question: question, Confirmed: ConfirmPending,
 		Deadline: a.now().Add(a.confirmTimeout())}
-	a.pending = &pendingConfirm{call: call, action: act, input: t.transcript, deadline: act.Deadline}
+	a.pending = &pendingConfirm{call: call, action: act, input: t.transcript, lang: lang, deadline: act.Deadline}
 	a.publish(Event{Kind: EventConfirm, Turn: t.id, Text: question, Action: &act})
 	return question
 }

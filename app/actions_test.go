@@ -14,8 +14,21 @@ import (
 // fakeActor knows a few sentences. Tool "wipe" must be confirmed; arguments containing "bad"
 // are invalid; "hang" is cut off by its timeout.
 type fakeActor struct {
-	mu  sync.Mutex
-	ran []ToolCall
+	mu    sync.Mutex
+	ran   []ToolCall
+	langs []string // LanguageOf the contexts of Check and Run, in order
+}
+
+func (f *fakeActor) sawLang(ctx context.Context) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.langs = append(f.langs, LanguageOf(ctx))
+}
+
+func (f *fakeActor) langList() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.langs)
 }
 
 func (f *fakeActor) Match(s string) Intent {
@@ -33,6 +46,16 @@ func (f *fakeActor) Match(s string) Intent {
 		return call("mute", `{}`)
 	case "open the door":
 		return Intent{Kind: IntentAmbiguous, Question: "Which door?"}
+	case "设置一个五秒的计时器":
+		in := call("timer_start", `{"seconds":5}`)
+		in.Language = "zh"
+		return in
+	case "全部清除":
+		in := call("wipe", `{}`)
+		in.Language = "zh"
+		return in
+	case "不":
+		return Intent{Kind: IntentNo, Language: "zh"}
 	case "yes":
 		return Intent{Kind: IntentYes}
 	case "no":
@@ -46,17 +69,22 @@ func (f *fakeActor) Tools() []Tool {
 		{Name: "wipe", Description: "Wipe everything.", Confirm: true}}
 }
 
-func (f *fakeActor) Check(c ToolCall) (bool, string, error) {
+func (f *fakeActor) Check(ctx context.Context, c ToolCall) (bool, string, error) {
+	f.sawLang(ctx)
 	if strings.Contains(string(c.Arguments), "bad") {
 		return false, "", errors.New("invalid arguments for " + c.Name)
 	}
 	if c.Name == "wipe" {
+		if LanguageOf(ctx) == "zh" {
+			return true, "全部清除吗？", nil
+		}
 		return true, "Wipe everything?", nil
 	}
 	return false, "", nil
 }
 
-func (f *fakeActor) Run(_ context.Context, c ToolCall) (ActionResult, error) {
+func (f *fakeActor) Run(ctx context.Context, c ToolCall) (ActionResult, error) {
+	f.sawLang(ctx)
 	if strings.Contains(string(c.Arguments), "bad") {
 		return ActionResult{}, errors.New("Run called with invalid arguments")
 	}
@@ -70,6 +98,9 @@ func (f *fakeActor) Run(_ context.Context, c ToolCall) (ActionResult, error) {
 		return ActionResult{Done: true, Say: "Muted.", Control: ControlMute}, nil
 	case "wipe":
 		return ActionResult{Done: true, Say: "Wiped."}, nil
+	}
+	if LanguageOf(ctx) == "zh" {
+		return ActionResult{Done: true, Say: "好的，五秒的计时器开始了。", Data: json.RawMessage(`{"id":1}`)}, nil
 	}
 	return ActionResult{Done: true, Say: "Timer set for 5 seconds.", Data: json.RawMessage(`{"id":1}`)}, nil
 }
@@ -279,6 +310,7 @@ type toolChat struct {
 	rounds  [][]ToolCall
 	results [][]ToolResult
 	offered []string
+	silent  bool // after the last round the model writes nothing
 }
 
 func (c *toolChat) SendTools(ctx context.Context, user string, tools []Tool, emit func(string) error) (Reply, error) {
@@ -300,6 +332,9 @@ func (c *toolChat) SendToolResults(ctx context.Context, results []ToolResult, to
 func (c *toolChat) next(emit func(string) error) (Reply, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.rounds) == 0 && c.silent {
+		return Reply{}, nil
+	}
 	if len(c.rounds) == 0 {
 		_ = emit("Done.")
 		return Reply{Text: "Done.", Tokens: 1}, nil
@@ -331,21 +366,29 @@ func TestModelToolCalls(t *testing.T) {
 		ran     []string
 		results int
 		audited int
+		ask     string // "": "please do the thing"
+		silent  bool
 	}{
-		{"valid call", [][]ToolCall{{call("1", "timer_start", `{"seconds":5}`)}}, "Done.", []string{"timer_start"}, 1, 1},
-		{"invalid arguments", [][]ToolCall{{call("1", "timer_start", `{"seconds":"bad"}`)}}, "Sorry, I couldn't do that.", nil, 0, 1},
-		{"confirm tool asks", [][]ToolCall{{call("1", "wipe", `{}`)}}, "Wipe everything?", nil, 0, 0},
+		{"valid call", [][]ToolCall{{call("1", "timer_start", `{"seconds":5}`)}}, "Done.", []string{"timer_start"}, 1, 1, "", false},
+		{"invalid arguments", [][]ToolCall{{call("1", "timer_start", `{"seconds":"bad"}`)}}, "Sorry, I couldn't do that.", nil, 0, 1, "", false},
+		{"confirm tool asks", [][]ToolCall{{call("1", "wipe", `{}`)}}, "Wipe everything?", nil, 0, 0, "", false},
 		{"at most 3 rounds", [][]ToolCall{{call("1", "timer_start", `{}`)}, {call("2", "timer_start", `{}`)}, {call("3", "timer_start", `{}`)},
-			{call("4", "timer_start", `{}`)}}, "Sorry, I couldn't finish that.", []string{"timer_start", "timer_start", "timer_start"}, 3, 3},
+			{call("4", "timer_start", `{}`)}}, "Sorry, I couldn't finish that.", []string{"timer_start", "timer_start", "timer_start"}, 3, 3, "", false},
+		{"a silent model: the tool's words", [][]ToolCall{{call("1", "timer_start", `{"seconds":5}`)}}, "Timer set for 5 seconds.", []string{"timer_start"}, 1, 1, "", true},
+		{"Chinese question: the tool answers in Chinese", [][]ToolCall{{call("1", "timer_start", `{"seconds":5}`)}}, "好的，五秒的计时器开始了。", []string{"timer_start"}, 1, 1, "请帮我计时", true},
+		{"Chinese question, invalid call", [][]ToolCall{{call("1", "timer_start", `{"seconds":"bad"}`)}}, "抱歉，这个我做不了。", nil, 0, 1, "请帮我计时", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			act := &fakeActor{}
 			var h *auditHist
-			tc := &toolChat{rounds: c.rounds}
+			tc := &toolChat{rounds: c.rounds, silent: c.silent}
 			r := newRig(t, withActor(act, &h), withToolModel(tc))
 			i := r.readyModel(t)
-			r.a.Ask("please do the thing")
+			if c.ask == "" {
+				c.ask = "please do the thing"
+			}
+			r.a.Ask(c.ask)
 			rep, _ := r.rec.next(t, i, EventReply)
 			if rep.Text != c.reply {
 				t.Errorf("reply = %q, want %q", rep.Text, c.reply)
@@ -453,5 +496,92 @@ func TestUnmatchedGoesToAPlainModel(t *testing.T) {
 	}
 	if len(act.runs()) != 0 {
 		t.Errorf("ran %v", act.runs())
+	}
+}
+
+// TestActionsInChinese: a sentence matched by a Chinese template is checked and run with the
+// turn's language in the context, so the actor answers in Chinese, and the assistant's own
+// words (a declined question, an alert without words of its own) follow.
+func TestActionsInChinese(t *testing.T) {
+	act := &fakeActor{}
+	var h *auditHist
+	r := newRig(t, withActor(act, &h))
+	i := r.ready(t)
+	r.a.Ask("设置一个五秒的计时器")
+	rep, i := r.rec.next(t, i, EventReply)
+	if rep.Text != "好的，五秒的计时器开始了。" {
+		t.Errorf("reply = %q", rep.Text)
+	}
+	r.a.Ask("全部清除")
+	e, i := r.rec.next(t, i, EventConfirm)
+	if e.Text != "全部清除吗？" {
+		t.Errorf("question = %q", e.Text)
+	}
+	_, i = r.rec.next(t, i, EventTurnDone)
+	r.a.Ask("不")
+	if rep, i = r.rec.next(t, i, EventReply); rep.Text != "好的，不做了。" {
+		t.Errorf("after no: %q", rep.Text)
+	}
+	_, i = r.rec.next(t, i, EventTurnDone)
+	// An English sentence is still answered in English.
+	r.a.Ask("set a timer for 5 seconds")
+	if rep, i = r.rec.next(t, i, EventReply); rep.Text != "Timer set for 5 seconds." {
+		t.Errorf("English after Chinese: %q", rep.Text)
+	}
+	if got, want := act.langList(), []string{"zh", "zh", "zh", "", ""}; !slices.Equal(got, want) {
+		t.Errorf("languages told to the actor = %q, want %q", got, want)
+	}
+	r.a.Alert(Alert{Name: "五分钟计时器", Say: "五分钟计时器时间到了。"})
+	if e, _ := r.rec.next(t, i, EventAlert); e.Text != "五分钟计时器时间到了。" {
+		t.Errorf("alert = %q", e.Text)
+	}
+}
+
+func TestActionMessages(t *testing.T) {
+	for _, c := range []struct {
+		m          actionMsg
+		lang, want string
+	}{
+		{msgWont, "", "Okay, I won't."}, {msgWont, "en", "Okay, I won't."}, {msgWont, "fr", "Okay, I won't."},
+		{msgWont, "zh", "好的，不做了。"}, {msgWont, "yue", "好的，不做了。"}, {msgCantDo, "zh", "这个我还做不到。"},
+	} {
+		if got := c.m.say(c.lang); got != c.want {
+			t.Errorf("%d in %q = %q, want %q", c.m, c.lang, got, c.want)
+		}
+	}
+	for m := msgCantDo; m <= msgDone; m++ {
+		if s := actionMsgs[m]; s[0] == "" || s[1] == "" {
+			t.Errorf("message %d lacks a form: %q", m, s)
+		}
+	}
+}
+
+// TestChineseActionSpokenInChinese: the answer to a Chinese command and a Chinese timer's ring
+// reach the speaker with the language in the context, so the Chinese voice says them.
+func TestChineseActionSpokenInChinese(t *testing.T) {
+	act := &fakeActor{}
+	var h *auditHist
+	spk := &fakeSpeaker{}
+	r := newRig(t, withActor(act, &h), func(r *rig, o *Options) {
+		o.Config.Speak = true
+		o.Loaders.Speaker = func(context.Context) (Speaker, error) { return spk, nil }
+	})
+	i := r.ready(t)
+	r.a.Ask("设置一个五秒的计时器")
+	_, i = r.rec.next(t, i, EventTurnDone)
+	r.a.Alert(Alert{Name: "五秒计时器", Say: "五秒计时器时间到了。", Language: "zh"})
+	r.rec.next(t, i, EventAlert)
+	deadline := time.Now().Add(waitLimit)
+	for len(spk.saidList()) < 2 && time.Now().Before(deadline) {
+		r.sync(t)
+	}
+	spk.mu.Lock()
+	said, langs := slices.Clone(spk.said), slices.Clone(spk.langs)
+	spk.mu.Unlock()
+	if want := []string{"好的，五秒的计时器开始了。", "五秒计时器时间到了。"}; !slices.Equal(said, want) {
+		t.Errorf("spoken %q, want %q", said, want)
+	}
+	if want := []string{"zh", "zh"}; !slices.Equal(langs, want) {
+		t.Errorf("spoken in %q, want %q", langs, want)
 	}
 }

@@ -241,6 +241,7 @@ func (a *Assistant) think(t *turn) {
 	question := a.turnQuestion(t.transcript, t.lang)
 	tc, _ := chat.(ToolChat)
 	tools := a.offeredTools()
+	actLang := a.actionLang(t)
 	a.spawn([]*held{brainH, chatH}, func() func() {
 		if q != nil {
 			defer q.closeIn()
@@ -275,7 +276,7 @@ func (a *Assistant) think(t *turn) {
 			err = emit(DontKnow)
 			rep = Reply{Text: DontKnow, Interrupted: err != nil}
 		case tc != nil && len(tools) > 0:
-			rep, err = a.sendWithTools(ctx, t, tc, tools, prompt, emit)
+			rep, err = a.sendWithTools(ctx, t, tc, tools, prompt, actLang, emit)
 		default:
 			rep, err = chat.Send(ctx, prompt, emit)
 		}

@@ -42,9 +42,11 @@ type GenOptions struct {
 	// Calls come back in Reply.ToolCalls; answer them with Chat.SendToolResults. Not with
 	// Grammar or JSONSchema.
 	Tools []Tool
-
-	// requireTool makes the model call a tool (the grammar is not lazy); for tests.
-	requireTool bool
+	// RequireTool makes the model call one of Tools (OpenAI's tool_choice "required": the
+	// call's grammar applies from the first token instead of starting when the model opens a
+	// call). It makes a random-weight test model call a tool, and a real one that would
+	// rather chat. Only with Tools.
+	RequireTool bool
 }
 
 // DefaultGenOptions returns settings suited to a spoken assistant: short, focused replies.
@@ -469,7 +471,7 @@ func (r *run) useChatLayer(win []Message) error {
 		return nil
 	}
 	g := r.g
-	cr, err := f.layer.applyChoice(toOAI(win), toOAITools(g.Tools), true, g.requireTool)
+	cr, err := f.layer.applyChoice(toOAI(win), toOAITools(g.Tools), true, g.RequireTool)
 	if err != nil {
 		if len(g.Tools) > 0 {
 			return err

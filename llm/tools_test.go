@@ -11,41 +11,6 @@ import (
 	"hark/internal/testmodels"
 )
 
-// hermesToolsTemplate is a ChatML template with tools in the Hermes/Qwen2.5 style: the tools
-// as JSON in the system turn, calls as JSON inside <tool_call> tags, results as
-// <tool_response> in a user turn.
-const hermesToolsTemplate = `{%- if tools %}<|im_start|>system
-{% if messages[0]['role'] == 'system' %}{{ messages[0]['content'] }}
-
-{% endif %}# Tools
-
-You may call one or more functions to assist with the user query.
-
-You are provided with function signatures within <tools></tools> XML tags:
-<tools>{% for tool in tools %}
-{{ tool | tojson }}{% endfor %}
-</tools>
-
-For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:
-<tool_call>
-{"name": <function-name>, "arguments": <args-json-object>}
-</tool_call><|im_end|>
-{% elif messages[0]['role'] == 'system' %}<|im_start|>system
-{{ messages[0]['content'] }}<|im_end|>
-{% endif %}{% for message in messages %}{% if message.role == 'user' or (message.role == 'assistant' and not message.tool_calls) %}<|im_start|>{{ message.role }}
-{{ message.content }}<|im_end|>
-{% elif message.role == 'assistant' %}<|im_start|>assistant{% if message.content %}
-{{ message.content }}{% endif %}{% for tool_call in message.tool_calls %}{% if tool_call.function is defined %}{% set tool_call = tool_call.function %}{% endif %}
-<tool_call>
-{"name": "{{ tool_call.name }}", "arguments": {{ tool_call.arguments | tojson }}}
-</tool_call>{% endfor %}<|im_end|>
-{% elif message.role == 'tool' %}{% if loop.index0 == 0 or messages[loop.index0 - 1].role != 'tool' %}<|im_start|>user{% endif %}
-<tool_response>
-{{ message.content }}
-</tool_response>{% if loop.last or messages[loop.index0 + 1].role != 'tool' %}<|im_end|>
-{% endif %}{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant
-{% endif %}`
-
 var lightTool = Tool{
 	Name:        "set_light",
 	Description: "Switch a light on or off",
@@ -53,17 +18,7 @@ var lightTool = Tool{
 }
 
 func hermesModel(t *testing.T) *Model {
-	o := testmodels.TinyLlama()
-	o.Name = "hark-tiny-hermes-tools"
-	o.ChatTemplate = hermesToolsTemplate
-	o.Specials = []string{"<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>"}
-	o.EOS = "<|im_end|>"
-	o.ContextLength = 2048
-	o.Tokenizer = "gpt2" // byte-level BPE, as Qwen's: "assistant" after <|im_start|> has no space
-	// A plain token for the text that opens a call, so that a random model writes it now and
-	// then (real models of the family write it when they call a tool).
-	o.Words = append(slices.Clone(o.Words), "<tool_call>\n")
-	return load(t, testmodels.Llama(t, o), Options{ContextSize: 2048})
+	return load(t, testmodels.Llama(t, testmodels.HermesToolsLlama()), Options{ContextSize: 2048})
 }
 
 // checkLightArgs checks arguments against lightTool's schema.
@@ -94,7 +49,7 @@ func TestToolCallGrammar(t *testing.T) {
 	for seed := uint32(1); seed <= 4; seed++ {
 		c.Reset()
 		p := &pieces{t: t}
-		g := GenOptions{Tools: []Tool{lightTool}, requireTool: true, MaxTokens: 1200, Temperature: 1, Seed: seed}
+		g := GenOptions{Tools: []Tool{lightTool}, RequireTool: true, MaxTokens: 1200, Temperature: 1, Seed: seed}
 		r, err := c.Send(context.Background(), "Turn on the kitchen light", g, p.emit)
 		if err != nil {
 			t.Fatal(err)
@@ -175,7 +130,7 @@ func TestToolCallParsing(t *testing.T) {
 // the whole conversation (common_chat_templates_apply, one call), without and with tools.
 func TestTemplateMatchesLlamaCpp(t *testing.T) {
 	all := slices.Clone(families)
-	all = append(all, family{name: "hermes tools", tmpl: hermesToolsTemplate, specials: []string{"<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>"}, eos: "<|im_end|>", want: "custom", reply: "A1"})
+	all = append(all, family{name: "hermes tools", tmpl: testmodels.HermesToolsTemplate, specials: []string{"<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>"}, eos: "<|im_end|>", want: "custom", reply: "A1"})
 	for _, f := range all {
 		for _, tools := range [][]Tool{nil, {lightTool}} {
 			name := f.name

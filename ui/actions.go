@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"fyne.io/fyne/v2/lang"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -144,7 +145,7 @@ func (u *UI) timerRow(td timerData) fyne.CanvasObject {
 	tc.label = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true, Bold: true})
 	tc.label.SizeName = theme.SizeNameSubHeadingText
 	id, name := tc.id, tc.name
-	tc.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
+	tc.cancel = widget.NewButtonWithIcon(lang.L("Cancel"), theme.CancelIcon(), func() {
 		if ac, ok := u.ctl.(ActionController); ok {
 			ac.Tap(app.ToolCall{Name: "timer_cancel", Arguments: mustJSON(map[string]any{"name": name})}, "Cancel the "+name)
 		}
@@ -167,7 +168,7 @@ func (u *UI) renderTimer(tc *timerCard) {
 	var left time.Duration
 	switch {
 	case tc.done != "":
-		tc.label.SetText(fmt.Sprintf("%s — %s", tc.name, tc.done))
+		tc.label.SetText(fmt.Sprintf("%s — %s", tc.name, doneWord(tc.done)))
 		tc.cancel.Disable()
 		return
 	case tc.paused:
@@ -182,9 +183,22 @@ func (u *UI) renderTimer(tc *timerCard) {
 		clock = fmt.Sprintf("%d:%02d:%02d", h, m, s)
 	}
 	if tc.paused {
-		clock += " (paused)"
+		clock += " (" + lang.L("paused") + ")"
 	}
 	tc.label.SetText(tc.name + "  " + clock)
+}
+
+// doneWord names how a timer ended, in the interface's language.
+func doneWord(state string) string {
+	switch state {
+	case "rang":
+		return lang.L("rang")
+	case "missed":
+		return lang.L("missed")
+	case "cancelled":
+		return lang.L("cancelled")
+	}
+	return state
 }
 
 // startCountdown ticks the timer cards twice a second while any is running.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -72,6 +73,57 @@ func ChatMLLlama() LlamaOptions {
 	o.Specials = []string{"<|im_start|>", "<|im_end|>"}
 	o.EOS = "<|im_end|>"
 	o.ChatTemplate = ChatMLTemplate
+	return o
+}
+
+// HermesToolsTemplate is a ChatML template with tools in the Hermes/Qwen2.5 style: the tools
+// as JSON in the system turn, calls as JSON inside <tool_call> tags, results as
+// <tool_response> in a user turn.
+const HermesToolsTemplate = `{%- if tools %}<|im_start|>system
+{% if messages[0]['role'] == 'system' %}{{ messages[0]['content'] }}
+
+{% endif %}# Tools
+
+You may call one or more functions to assist with the user query.
+
+You are provided with function signatures within <tools></tools> XML tags:
+<tools>{% for tool in tools %}
+{{ tool | tojson }}{% endfor %}
+</tools>
+
+For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:
+<tool_call>
+{"name": <function-name>, "arguments": <args-json-object>}
+</tool_call><|im_end|>
+{% elif messages[0]['role'] == 'system' %}<|im_start|>system
+{{ messages[0]['content'] }}<|im_end|>
+{% endif %}{% for message in messages %}{% if message.role == 'user' or (message.role == 'assistant' and not message.tool_calls) %}<|im_start|>{{ message.role }}
+{{ message.content }}<|im_end|>
+{% elif message.role == 'assistant' %}<|im_start|>assistant{% if message.content %}
+{{ message.content }}{% endif %}{% for tool_call in message.tool_calls %}{% if tool_call.function is defined %}{% set tool_call = tool_call.function %}{% endif %}
+<tool_call>
+{"name": "{{ tool_call.name }}", "arguments": {{ tool_call.arguments | tojson }}}
+</tool_call>{% endfor %}<|im_end|>
+{% elif message.role == 'tool' %}{% if loop.index0 == 0 or messages[loop.index0 - 1].role != 'tool' %}<|im_start|>user{% endif %}
+<tool_response>
+{{ message.content }}
+</tool_response>{% if loop.last or messages[loop.index0 + 1].role != 'tool' %}<|im_end|>
+{% endif %}{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant
+{% endif %}`
+
+// HermesToolsLlama is TinyLlama with HermesToolsTemplate, so that llama.cpp's chat layer
+// offers tools to it and parses its calls.
+func HermesToolsLlama() LlamaOptions {
+	o := TinyLlama()
+	o.Name = "hark-tiny-hermes-tools"
+	o.ChatTemplate = HermesToolsTemplate
+	o.Specials = []string{"<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>"}
+	o.EOS = "<|im_end|>"
+	o.ContextLength = 2048
+	o.Tokenizer = "gpt2" // byte-level BPE, as Qwen's: "assistant" after <|im_start|> has no space
+	// A plain token for the text that opens a call, so that a random model writes it now and
+	// then (real models of the family write it when they call a tool).
+	o.Words = append(slices.Clone(o.Words), "<tool_call>\n")
 	return o
 }
 
