@@ -95,6 +95,30 @@ func (h *Hub) Refresh(ctx context.Context) error {
 	return errors.Join(all...)
 }
 
+// Configured is what a backend can say without its server: the devices its configuration
+// declares. A backend that implements it is known to the hub at once ([Hub.Seed]).
+type Configured interface {
+	Configured() []Entity
+}
+
+// Seed makes the configured devices of the backends that declare them known at once, without
+// contacting any server; the first command or question then reads them for real.
+func (h *Hub) Seed() {
+	var known []target
+	for _, b := range h.backends {
+		if c, ok := b.(Configured); ok {
+			for _, e := range c.Configured() {
+				known = append(known, target{Entity: e, b: b})
+			}
+		}
+	}
+	h.mu.Lock()
+	if h.fetched.IsZero() {
+		h.known = known
+	}
+	h.mu.Unlock()
+}
+
 // refreshIfOld reads the entities again when the list is older than Refresh.
 func (h *Hub) refreshIfOld(ctx context.Context) {
 	h.mu.Lock()

@@ -43,6 +43,8 @@ type Config struct {
 	Performance Performance
 	LLM         LLM
 
+	HomeAssistant HomeAssistant
+
 	path    string
 	origins map[string]Origin
 }

@@ -73,7 +73,10 @@ type Client struct {
 	fetched time.Time
 }
 
-var _ home.Backend = (*Client)(nil)
+var (
+	_ home.Backend    = (*Client)(nil)
+	_ home.Configured = (*Client)(nil)
+)
 
 // confirmDomains are never listed unless marked confirm.
 var confirmDomains = map[string]bool{"lock": true, "alarm_control_panel": true}
@@ -149,6 +152,16 @@ func (c *Client) Entities(ctx context.Context) ([]home.Entity, error) {
 		out = append(out, c.entity(id, st))
 	}
 	return out, err
+}
+
+// Configured lists the exposed entities as configured, without contacting the server (names
+// from the list, or made from the ids).
+func (c *Client) Configured() []home.Entity {
+	var out []home.Entity
+	for _, id := range c.order {
+		out = append(out, c.entity(id, apiState{}))
+	}
+	return out
 }
 
 func (c *Client) entity(id string, st apiState) home.Entity {
