@@ -88,4 +88,11 @@ func TestE2EHomeInWindow(t *testing.T) {
 		w.xdo("click", "5") // scroll down to the connectors, below the other settings
 	}
 	w.shot("home-4-settings-connectors")
+	// The test button against a Home Assistant that stopped answering shows it as not
+	// connected, with why.
+	srv.Hang(true)
+	w.click(370, 379) // "Test connection", right of "Home connectors" once scrolled down
+	time.Sleep(6 * time.Second)
+	w.shot("home-5-test-unreachable")
+	srv.Hang(false)
 }
