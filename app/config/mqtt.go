@@ -94,7 +94,7 @@ func mqttDeviceKeys() []mqttDeviceKey {
 		{spec: spec{key: "mqtt.devices.confirm", kind: kindBool, doc: "Ask for a yes before commanding it (pumps, heaters, valves)."},
 			set: func(d *MQTTDevice, v any) { d.Confirm = v.(bool) }},
 		{spec: spec{key: "mqtt.devices.stale_after", kind: kindDuration, min: 1, max: 30 * 24 * 3600,
-			doc: "A reading older than this is said to be stale (\"10m\", \"2h\"). Empty: never stale."},
+			doc: "A reading older than this is said to be stale (\"10m\", \"2h\"). Not set: never stale."},
 			set: func(d *MQTTDevice, v any) { d.StaleAfter = v.(time.Duration) }},
 	}
 }

@@ -37,7 +37,7 @@ const Timeout = 3 * time.Second
 const maxPayload = 64 << 10
 
 // ErrRefused is returned when the broker turns Hark's credentials away.
-var ErrRefused = errors.New("the MQTT broker refused Hark's user name or password")
+var ErrRefused = errors.New("the broker refused Hark's user name or password")
 
 // ErrNoReading is returned for a device that has not published a reading since Hark connected.
 var ErrNoReading = errors.New("no reading has arrived yet")
@@ -484,7 +484,10 @@ func (c *Client) Check(ctx context.Context) error {
 		case subbed:
 			return nil
 		case !c.pc.IsConnectionOpen():
-			return c.ready(ctx)
+			if err := c.ready(ctx); err != nil {
+				return err
+			}
+			continue
 		case err != nil:
 			return fmt.Errorf("MQTT broker %s: %w", c.addr, err)
 		}
