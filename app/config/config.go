@@ -44,6 +44,8 @@ type Config struct {
 	LLM         LLM
 	MQTT        MQTT
 
+	HomeAssistant HomeAssistant
+
 	path    string
 	origins map[string]Origin
 }
