@@ -54,3 +54,16 @@ func openMQTT(s *setup) (home.Backend, error) {
 	}
 	return c, nil
 }
+
+// closeHome disconnects the backends that hold a connection (the MQTT broker's), so that a
+// command such as `hark do` leaves the broker cleanly.
+func closeHome(h *home.Hub) {
+	if h == nil {
+		return
+	}
+	for _, b := range h.Backends() {
+		if c, ok := b.(interface{ Close() }); ok {
+			c.Close()
+		}
+	}
+}

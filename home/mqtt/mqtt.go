@@ -71,6 +71,7 @@ type Client struct {
 	attempted chan struct{} // closed once the first connection attempt has ended
 	subErr    error         // why the last subscription failed
 	subbed    bool          // this connection's subscriptions are in place
+	connects  int           // connections made so far
 	changed   chan struct{} // closed and replaced when lastErr, subErr or subbed change
 }
 
@@ -81,7 +82,10 @@ type reading struct {
 	assumed  bool // not reported by the device: the last command Hark sent it
 }
 
-var _ home.Backend = (*Client)(nil)
+var (
+	_ home.Backend    = (*Client)(nil)
+	_ home.Configured = (*Client)(nil)
+)
 
 // New checks the configuration and starts connecting in the background; it does not wait
 // for the broker, so Hark starts whether or not the broker is up. Close it when done.
@@ -209,8 +213,11 @@ func (c *Client) connectLoop() {
 		}
 		err := tok.Error()
 		if err != nil {
+			// Said once per kind of failure, not on every retry of a long outage.
+			if prev := c.lastError(); prev == nil || prev.Error() != err.Error() {
+				c.logf("mqtt: cannot connect to %s: %v", c.addr, err)
+			}
 			c.setErr(err)
-			c.logf("mqtt: cannot connect to %s: %v", c.addr, err)
 		}
 		if first {
 			close(c.attempted)
@@ -232,8 +239,14 @@ func (c *Client) connectLoop() {
 // the broker has forgotten Hark's subscriptions, so they are made again, and the broker sends
 // each topic's retained reading.
 func (c *Client) onConnect(pc paho.Client) {
+	c.mu.Lock()
+	again := c.connects > 0
+	c.connects++
+	c.mu.Unlock()
 	c.setErr(nil)
-	c.logf("mqtt: connected to %s", c.addr)
+	if again {
+		c.logf("mqtt: connected to %s again", c.addr)
+	}
 	if len(c.byTopic) == 0 {
 		c.setSubErr(nil)
 		return
@@ -313,6 +326,12 @@ func decode(d *Device, p []byte) (string, error) {
 	return v, nil
 }
 
+func (c *Client) lastError() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastErr
+}
+
 func (c *Client) setErr(err error) {
 	c.mu.Lock()
 	c.lastErr = err
@@ -346,7 +365,11 @@ func (c *Client) Close() {
 func (c *Client) Source() home.Source { return home.SourceMQTT }
 
 // Entities lists the declared devices; it needs no broker.
-func (c *Client) Entities(context.Context) ([]home.Entity, error) {
+func (c *Client) Entities(context.Context) ([]home.Entity, error) { return c.Configured(), nil }
+
+// Configured lists the declared devices ([home.Configured]), so the hub knows them before
+// the broker answers.
+func (c *Client) Configured() []home.Entity {
 	out := make([]home.Entity, 0, len(c.order))
 	for _, d := range c.order {
 		kind := d.Kind
@@ -362,7 +385,7 @@ func (c *Client) Entities(context.Context) ([]home.Entity, error) {
 			ReadOnly: d.CommandTopic == "",
 		})
 	}
-	return out, nil
+	return out
 }
 
 // State is the device's last reading, with the time it arrived. A reading that arrived
