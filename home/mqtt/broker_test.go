@@ -55,7 +55,7 @@ type msg struct {
 	retained       bool
 }
 
-func newPeer(t *testing.T, broker, user, pass string) *peer {
+func newPeer(t testing.TB, broker, user, pass string) *peer {
 	t.Helper()
 	addr, err := brokerAddress(broker)
 	if err != nil {
@@ -80,7 +80,7 @@ func newPeer(t *testing.T, broker, user, pass string) *peer {
 	return p
 }
 
-func (p *peer) publish(t *testing.T, topic, payload string, retained bool) {
+func (p *peer) publish(t testing.TB, topic, payload string, retained bool) {
 	t.Helper()
 	if tok := p.pc.Publish(topic, 1, retained, payload); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("peer publish %s: %v", topic, tok.Error())
@@ -124,7 +124,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func open(t *testing.T, cfg Config, opts Options) *Client {
+func open(t testing.TB, cfg Config, opts Options) *Client {
 	t.Helper()
 	if opts.Logf == nil {
 		opts.Logf = t.Logf
