@@ -100,6 +100,7 @@ func doctorHome(ctx context.Context, s *setup) []doctorCheck {
 	if h == nil {
 		return out
 	}
+	defer closeHome(h)
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	for _, st := range h.Check(cctx) {

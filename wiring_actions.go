@@ -35,6 +35,7 @@ func (x *actions) Close() {
 	}
 	x.act.Close()
 	_ = x.store.Close()
+	closeHome(x.hub)
 }
 
 // openActions opens the timers-and-notes store and builds the actor the configuration asks

@@ -33,7 +33,11 @@ func homeBackends(s *setup) ([]home.Backend, error) {
 			out = append(out, b)
 		}
 	}
-	// MQTT (package home/mqtt): its backend is appended here when [mqtt] is configured.
+	if b, err := openMQTT(s); err != nil {
+		errs = append(errs, err)
+	} else if b != nil {
+		out = append(out, b)
+	}
 	return out, errors.Join(errs...)
 }
 

@@ -94,6 +94,7 @@ func Reference() string {
 		b.WriteString("# " + extra + "\n")
 		fmt.Fprintf(&b, "# %s = %s\n", s.name(), literalOf(s.def))
 	}
+	b.WriteString(mqttReference())
 	return b.String()
 }
 
@@ -138,6 +139,7 @@ Durations are strings with a unit (` + "`\"600ms\"`, `\"8s\"`, `\"2m\"`" + `). W
 		}
 		fmt.Fprintf(&b, "| `%s` | `%s` | %s | `%s` | %s |\n", s.name(), strings.ReplaceAll(literalOf(s.def), "|", `\|`), values, s.envName(), s.doc)
 	}
+	b.WriteString(mqttMarkdown())
 	return b.String()
 }
 

@@ -195,6 +195,7 @@ func schema() []spec {
 			doc: "PEM file of certificate authorities trusted for an https endpoint, besides the system's (a server with its own CA)."},
 	}
 	specs = append(specs, homeAssistantSpecs()...)
+	specs = append(specs, mqttSchema()...)
 	return specs
 }
 
