@@ -14,7 +14,7 @@ import (
 
 // HubOptions configure a [Hub].
 type HubOptions struct {
-	// Timeout bounds one spoken command or question, every request in it included (0: 2.5 s),
+	// Timeout bounds one spoken command or question, every request in it included (0: 2 s),
 	// so that "I can't reach Home Assistant" is said within 3 s.
 	Timeout time.Duration
 	// Refresh is how long the list of entities is reused before it is read again (0: 30 s).
@@ -50,7 +50,7 @@ func newTarget(e Entity, b Backend) target {
 // NewHub returns a hub over backends; it reads nothing yet.
 func NewHub(backends []Backend, o HubOptions) *Hub {
 	if o.Timeout <= 0 {
-		o.Timeout = 2500 * time.Millisecond
+		o.Timeout = 2 * time.Second
 	}
 	if o.Refresh <= 0 {
 		o.Refresh = 30 * time.Second
