@@ -3,6 +3,26 @@
 // model, so that intents, tools, confirmation, the audit trail and the settings window treat a
 // Home Assistant light and an MQTT pump the same way. Each system is a [Backend] in a
 // subpackage; this package imports neither the language model nor the window.
+//
+// A [Hub] joins the backends: it finds what a name means ([Hub.Resolve]: areas, plurals,
+// aliases, small misspellings; several fits are a question, never a guess), carries out
+// commands and answers questions as typed [Outcome]s that [Outcome.Say] words in English or
+// Chinese, and gives the action layer its tools ([Hub.Tools]: a command on an entity marked
+// Confirm asks first) and sentence templates ([Templates], [Hub.Attach]).
+//
+// # Usage
+//
+//	hub := home.NewHub([]home.Backend{haClient, mqttClient}, home.HubOptions{})
+//	hub.Seed()                                 // the configured devices, without the network
+//	tpl, _ := home.Templates()
+//	act, _ := action.New(action.Options{Store: st, Tools: hub.Tools(), Templates: tpl})
+//	hub.Attach(act.Templates())                // the templates' device names come from the hub
+//
+// # Concurrency properties
+//
+// A [*Hub] may be used from any goroutine; a command or question is bounded by
+// HubOptions.Timeout (2 s), every request in it included. Backends must be safe for
+// concurrent use.
 package home
 
 import (
