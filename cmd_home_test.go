@@ -100,6 +100,7 @@ func TestHomeCommands(t *testing.T) {
 	}
 	step(cliStep{[]string{"home"}, 0, []string{"Home Assistant: 4 entities, connected", "light.kitchen", "kitchen", "Kitchen Light",
 		"lock.front_door", "yes", "front door"}, nil})
+	step(cliStep{[]string{"home", "--json"}, 0, []string{`"source": "home_assistant"`, `"ok": true`, `"id": "lock.front_door"`, `"confirm": true`}, nil})
 	step(cliStep{[]string{"do", "turn on the kitchen light"}, 0, []string{"Turned on the Kitchen Light."}, nil})
 	if c := lastCall(); c.Path != "/api/services/light/turn_on" || !reflect.DeepEqual(c.Body, map[string]any{"entity_id": "light.kitchen"}) {
 		t.Errorf("turn on the kitchen light called %+v", c)

@@ -46,24 +46,24 @@ type Kind string
 
 // Entity is one device or sensor Hark may control or read.
 type Entity struct {
-	ID       string   // the backend's own id: "light.kitchen", or an MQTT device's configured name
-	Name     string   // the friendly name people say
-	Aliases  []string // other names people say
-	Area     string   // "kitchen", "greenhouse two"
-	Kind     Kind
-	Source   Source
-	Unit     string // a sensor's unit ("°C", "%")
-	Confirm  bool   // changing it needs a yes first (locks, alarm panels, pumps marked so)
-	ReadOnly bool   // a sensor: it can be read, not commanded
+	ID       string   `json:"id"`      // the backend's own id: "light.kitchen", or an MQTT device's configured name
+	Name     string   `json:"name"`    // the friendly name people say
+	Aliases  []string `json:"aliases"` // other names people say
+	Area     string   `json:"area"`    // "kitchen", "greenhouse two"
+	Kind     Kind     `json:"kind"`
+	Source   Source   `json:"source"`
+	Unit     string   `json:"unit,omitempty"` // a sensor's unit ("°C", "%")
+	Confirm  bool     `json:"confirm"`        // changing it needs a yes first (locks, alarm panels, pumps marked so)
+	ReadOnly bool     `json:"read_only"`      // a sensor: it can be read, not commanded
 }
 
 // State is an entity's current value.
 type State struct {
-	Value      string         // "on", "off", "open", "21.5"
-	Unit       string         // the value's unit, if any
-	Attributes map[string]any // the backend's extra detail (brightness, position, ...)
-	Updated    time.Time      // when the device last reported it (zero: unknown)
-	Stale      bool           // older than the entity's stale_after
+	Value      string         `json:"value"`                // "on", "off", "open", "21.5"
+	Unit       string         `json:"unit,omitempty"`       // the value's unit, if any
+	Attributes map[string]any `json:"attributes,omitempty"` // the backend's extra detail (brightness, position, ...)
+	Updated    time.Time      `json:"updated"`              // when the device last reported it (zero: unknown)
+	Stale      bool           `json:"stale"`                // older than the entity's stale_after
 }
 
 // Op is what a command asks for.
@@ -82,10 +82,10 @@ const (
 
 // Command is one change to an entity.
 type Command struct {
-	Op          Op
-	Level       int
-	Color       string
-	Temperature float64
+	Op          Op      `json:"op"`
+	Level       int     `json:"level,omitempty"`
+	Color       string  `json:"color,omitempty"`
+	Temperature float64 `json:"temperature,omitempty"`
 }
 
 // Backend is one connected system.

@@ -510,6 +510,18 @@ func allowed(q string) int {
 
 // ---- Doing and reading ----
 
+var opNames = [...]string{"read", "turn_on", "turn_off", "toggle", "set_brightness", "set_color", "set_position", "set_temperature"}
+
+func (o Op) String() string {
+	if int(o) >= 0 && int(o) < len(opNames) {
+		return opNames[o]
+	}
+	return "unknown"
+}
+
+// MarshalText writes the operation's name ("turn_on"; "read" for a question).
+func (o Op) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
 // Status is how a command or question went.
 type Status int
 
