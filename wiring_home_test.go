@@ -53,8 +53,8 @@ confirm = true
 		t.Errorf("Home Assistant calls %+v", c)
 	}
 	step(cliStep{[]string{"do", "what's the temperature in the greenhouse"}, 0, []string{"21.5 degrees"}, nil})
-	step(cliStep{[]string{"do", "--dry-run", "turn on pump 3"}, 0, []string{"(confirm)", "Turn on the pump 3?"}, nil})
-	step(cliStep{[]string{"do", "--yes", "turn on pump 3"}, 0, []string{"Turned on the pump 3."}, nil})
+	step(cliStep{[]string{"do", "--dry-run", "turn on pump 3"}, 0, []string{"(confirm)", "Turn on pump 3?"}, nil})
+	step(cliStep{[]string{"do", "--yes", "turn on pump 3"}, 0, []string{"Turned on pump 3."}, nil})
 	w.publish(t, "test/marker", "end", false)
 	for deadline := time.Now().Add(10 * time.Second); len(w.on("test/marker")) == 0 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // SystemName is what Hark calls a system when it speaks of it.
@@ -53,6 +54,12 @@ func (o Outcome) Say(lang string, now time.Time) string {
 		}
 		return capital(names(o.Entities, z)) + " can't do that."
 	case Failed:
+		if o.Command.Op == 0 && z {
+			return "没能从" + SystemName(o.Source, lang) + "读到" + names(o.Entities, z) + "。"
+		}
+		if o.Command.Op == 0 {
+			return "I couldn't read " + names(o.Entities, z) + " from " + SystemName(o.Source, lang) + "."
+		}
 		if z {
 			return SystemName(o.Source, lang) + "没有做到。"
 		}
@@ -327,12 +334,12 @@ func sayAge(t, now time.Time, z bool) string {
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-// the puts "the" before an English name.
+// the puts "the" before an English name, but not before a numbered one ("pump 3").
 func the(name string, z bool) string {
-	if z {
+	if z || name == "" {
 		return name
 	}
-	if strings.HasPrefix(strings.ToLower(name), "the ") {
+	if strings.HasPrefix(strings.ToLower(name), "the ") || unicode.IsDigit(rune(name[len(name)-1])) {
 		return name
 	}
 	return "the " + name
