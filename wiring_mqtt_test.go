@@ -173,6 +173,7 @@ password_file = %q
 
 [[mqtt.devices]]
 name = "greenhouse temperature"
+aliases = ["温室温度"]
 area = "greenhouse"
 kind = "sensor"
 unit = "°C"
@@ -182,6 +183,7 @@ stale_after = "10m"
 
 [[mqtt.devices]]
 name = "pump 3"
+aliases = ["三号水泵"]
 area = "greenhouse"
 kind = "switch"
 state_topic = "greenhouse/pump3/state"
@@ -211,6 +213,7 @@ confirm = true
 	step(cliStep{args: []string{"home"}, wantOut: []string{"greenhouse temperature", "pump 3", "MQTT"}})
 	step(cliStep{args: []string{"config", "show"}, wantOut: []string{`password_file = "` + pwFile + `"`}})
 	step(cliStep{args: []string{"do", "what's the temperature in the greenhouse"}, wantOut: []string{"21.5 degrees"}})
+	step(cliStep{args: []string{"do", "温室温度现在多少度"}, wantOut: []string{"21.5度"}}) // by its Chinese alias
 
 	// No yes (stdin is empty): nothing is published.
 	step(cliStep{args: []string{"do", "turn on pump 3"}, wantOut: []string{"Okay, I won't."}})
