@@ -66,7 +66,7 @@ func runHome(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if !c.OK {
 			state = "NOT CONNECTED: " + c.Error
 		}
-		fmt.Fprintf(stdout, "%s: %d entities, %s\n", c.Name, c.Entities, state)
+		fmt.Fprintf(stdout, "%s: %d entities, %s\n", capital(c.Name), c.Entities, state)
 	}
 	fmt.Fprintf(stdout, "\n%-16s %-34s %-16s %-20s %-9s %s\n", "SOURCE", "ID", "KIND", "AREA", "CONFIRM", "NAME (aliases)")
 	for _, e := range out.Entities {
@@ -81,6 +81,13 @@ func runHome(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%-16s %-34s %-16s %-20s %-9s %s\n", e.Source, e.ID, kind, orNone(e.Area), map[bool]string{true: "yes", false: "-"}[e.Confirm], name)
 	}
 	return nil
+}
+
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func orNone(s string) string {

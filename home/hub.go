@@ -14,7 +14,7 @@ import (
 
 // HubOptions configure a [Hub].
 type HubOptions struct {
-	// Timeout bounds one spoken command or question, every request in it included (0: 2.5 s),
+	// Timeout bounds one spoken command or question, every request in it included (0: 2 s),
 	// so that "I can't reach Home Assistant" is said within 3 s.
 	Timeout time.Duration
 	// Refresh is how long the list of entities is reused before it is read again (0: 30 s).
@@ -38,13 +38,19 @@ type Hub struct {
 
 type target struct {
 	Entity
-	b Backend
+	b       Backend
+	area    string   // normalized
+	phrases []phrase // the names it answers to, normalized once (names are matched often)
+}
+
+func newTarget(e Entity, b Backend) target {
+	return target{Entity: e, b: b, area: norm1(e.Area), phrases: phrases(e)}
 }
 
 // NewHub returns a hub over backends; it reads nothing yet.
 func NewHub(backends []Backend, o HubOptions) *Hub {
 	if o.Timeout <= 0 {
-		o.Timeout = 2500 * time.Millisecond
+		o.Timeout = 2 * time.Second
 	}
 	if o.Refresh <= 0 {
 		o.Refresh = 30 * time.Second
@@ -82,7 +88,7 @@ func (h *Hub) Refresh(ctx context.Context) error {
 	var all []error
 	for i, b := range h.backends {
 		for _, e := range out[i].ents {
-			known = append(known, target{Entity: e, b: b})
+			known = append(known, newTarget(e, b))
 		}
 		if out[i].err != nil {
 			errs[b.Source()] = out[i].err
@@ -108,7 +114,7 @@ func (h *Hub) Seed() {
 	for _, b := range h.backends {
 		if c, ok := b.(Configured); ok {
 			for _, e := range c.Configured() {
-				known = append(known, target{Entity: e, b: b})
+				known = append(known, newTarget(e, b))
 			}
 		}
 	}
@@ -241,7 +247,7 @@ func (h *Hub) Resolver(w Want) func(lang, text string) (any, bool) {
 		if r.Found == FoundNone {
 			return nil, false
 		}
-		if r.Found == FoundOne && w.Op != 0 && !fits(r.Entities[0], w) {
+		if r.Found == FoundOne && w.Op != 0 && !fits(r.targets[0], w) {
 			return nil, false
 		}
 		return strings.TrimSpace(text), true
@@ -258,7 +264,7 @@ func resolve(known []target, name string, w Want) Resolution {
 	// An area said alone means everything in it that fits.
 	var inArea []target
 	for _, t := range known {
-		if t.Area != "" && sameText(norm1(t.Area), q) && fits(t.Entity, w) {
+		if t.area != "" && sameText(t.area, q) && fits(t, w) {
 			inArea = append(inArea, t)
 		}
 	}
@@ -268,16 +274,21 @@ func resolve(known []target, name string, w Want) Resolution {
 		}
 		return found(inArea, true)
 	}
+	bound := allowed(q)
+	says := []said{newSaid(q)}
+	if qt != "" {
+		says = append(says, newSaid(q+" "+qt), newSaid(qt+" "+q))
+	}
 	best, bestD := []target(nil), 1<<30
 	for _, t := range known {
 		// Twice the edit distance; a name made up from the area and the kind ("kitchen
 		// light") counts one more than a name given, so the Kitchen Light beats the kitchen's
 		// lamp (unless the name is plural).
 		d := 1 << 30
-		for _, p := range phrases(t.Entity) {
-			pd := distance(q, p.text)
-			if qt != "" {
-				pd = min(pd, distance(q+" "+qt, p.text), distance(qt+" "+q, p.text))
+		for _, p := range t.phrases {
+			pd := 1 << 20
+			for _, sd := range says {
+				pd = min(pd, sd.distance(p, bound))
 			}
 			if plural {
 				d = min(d, 2*pd) // "the kitchen lights": every light there, named or not
@@ -296,7 +307,7 @@ func resolve(known []target, name string, w Want) Resolution {
 	}
 	var ok []target
 	for _, t := range best {
-		if fits(t.Entity, w) {
+		if fits(t, w) {
 			ok = append(ok, t)
 		}
 	}
@@ -326,11 +337,12 @@ func choices(ts []target) Resolution {
 
 // fits says whether an entity is of the kind wanted, can take the operation (0: be read), and
 // measures the quantity (if given).
-func fits(e Entity, w Want) bool {
+func fits(t target, w Want) bool {
+	e := t.Entity
 	if w.Kind != "" && e.Kind != w.Kind {
 		return false
 	}
-	if w.Quantity != "" && !measures(e, w.Quantity) {
+	if w.Quantity != "" && !measures(t, w.Quantity) {
 		return false
 	}
 	switch w.Op {
@@ -348,8 +360,9 @@ func fits(e Entity, w Want) bool {
 }
 
 // measures says whether a sensor reads a quantity ("temperature"): by its name, or its unit.
-func measures(e Entity, quantity string) bool {
-	for _, p := range phrases(e) {
+func measures(t target, quantity string) bool {
+	e := t.Entity
+	for _, p := range t.phrases {
 		if strings.Contains(p.text, quantity) {
 			return true
 		}
@@ -376,8 +389,30 @@ var kindWords = map[Kind][]string{
 // phrase is a normalized name an entity answers to; derived is 1 for one made up from its area
 // and kind rather than given.
 type phrase struct {
-	text    string
-	derived int
+	text     string
+	squeezed string // without spaces: "pump3" is "pump 3"
+	runes    []rune
+	derived  int
+}
+
+// said is a name as said, normalized, ready to compare with phrases.
+type said struct {
+	text, squeezed string
+	runes          []rune
+}
+
+func newSaid(s string) said { return said{s, strings.ReplaceAll(s, " ", ""), []rune(s)} }
+
+// distance is the edit distance from s to p, or more than bound when it is surely more (the
+// lengths alone tell, without computing it).
+func (s said) distance(p phrase, bound int) int {
+	if s.text == p.text || s.squeezed == p.squeezed {
+		return 0
+	}
+	if n := len(s.runes) - len(p.runes); n > bound || -n > bound {
+		return bound + 1
+	}
+	return textdist.Levenshtein(s.runes, p.runes)
 }
 
 // phrases are the names an entity answers to.
@@ -385,7 +420,7 @@ func phrases(e Entity) []phrase {
 	var out []phrase
 	add := func(s string, derived int) {
 		if n := norm1(s); n != "" {
-			out = append(out, phrase{n, derived})
+			out = append(out, phrase{text: n, squeezed: strings.ReplaceAll(n, " ", ""), runes: []rune(n), derived: derived})
 		}
 	}
 	add(e.Name, 0)
@@ -463,13 +498,6 @@ func sameText(a, b string) bool {
 	return a == b || strings.ReplaceAll(a, " ", "") == strings.ReplaceAll(b, " ", "")
 }
 
-func distance(a, b string) int {
-	if sameText(a, b) {
-		return 0
-	}
-	return textdist.Levenshtein([]rune(a), []rune(b))
-}
-
 // allowed is the misspelling forgiven in a name: one edit per five letters, none in a name
 // of three letters or fewer (so "fan" is never "van").
 func allowed(q string) int {
@@ -481,6 +509,18 @@ func allowed(q string) int {
 }
 
 // ---- Doing and reading ----
+
+var opNames = [...]string{"read", "turn_on", "turn_off", "toggle", "set_brightness", "set_color", "set_position", "set_temperature"}
+
+func (o Op) String() string {
+	if int(o) >= 0 && int(o) < len(opNames) {
+		return opNames[o]
+	}
+	return "unknown"
+}
+
+// MarshalText writes the operation's name ("turn_on"; "read" for a question).
+func (o Op) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
 
 // Status is how a command or question went.
 type Status int

@@ -36,7 +36,7 @@ func house(t *testing.T) (*hasstest.Server, *hass.Client) {
 	c, err := hass.New(hass.Options{URL: srv.URL, Token: token, Timeout: 3 * time.Second, Entities: []hass.Exposed{
 		{ID: "light.kitchen", Area: "kitchen", Aliases: []string{"ceiling light"}},
 		{ID: "light.kitchen_lamp", Area: "kitchen"},
-		{ID: "light.living_room", Area: "living room"},
+		{ID: "light.living_room", Area: "living room", Aliases: []string{"客厅灯"}},
 		{ID: "light.hall", Area: "hall"},
 		{ID: "switch.pump_3", Area: "greenhouse"},
 		{ID: "cover.garage_door", Area: "garage"},
@@ -155,7 +155,9 @@ func TestSentences(t *testing.T) {
 		{"is the garage door closed", home.ToolState, "", nil, action.Safe, "No, the Garage Door is open.", nil},
 		{"turn on the light", home.ToolTurnOn, "", nil, action.Safe, "Which one: the Kitchen Light, the Kitchen Lamp, the Living Room Light or the Hall Light?", nil},
 		{"打开前门", home.ToolTurnOn, "/api/services/lock/lock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "已锁上front door。", nil},
-		{"把客厅的灯调到百分之五十", "", "", nil, action.Safe, "", nil}, // no Chinese names configured: nothing matches
+		{"把客厅灯调到百分之五十", home.ToolSetBrightness, "/api/services/light/turn_on", map[string]any{"entity_id": "light.living_room", "brightness_pct": 50.0}, action.Safe, "已把Living Room Light调到50%。", nil},
+		{"客厅的灯开着吗", home.ToolState, "", nil, action.Safe, "是的，Living Room Light开着。", nil},
+		{"把厨房的灯调到百分之五十", "", "", nil, action.Safe, "", nil}, // no Chinese name for the kitchen: nothing matches
 	}
 	for _, tc := range cases {
 		m := a.Match("", tc.sentence)

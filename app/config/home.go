@@ -28,7 +28,7 @@ func homeAssistantSpecs() []spec {
 			doc: "File listing the entities Hark may see and use ([[entity]] id, name, aliases, area, confirm); nothing else is touched. Locks and alarm panels need confirm = true. Empty: ~/.config/hark/home-assistant.toml."},
 		{key: "home_assistant.timeout", kind: kindDuration, def: 3 * time.Second, min: 0.5, max: 10,
 			field: func(c *Config) any { return &c.HomeAssistant.Timeout },
-			doc:   "Longest wait for one request to Home Assistant; a spoken command gives up sooner (2.5 s) so that \"I can't reach Home Assistant\" comes within 3 s."},
+			doc:   "Longest wait for one request to Home Assistant; a spoken command gives up sooner (2 s) so that \"I can't reach Home Assistant\" comes within 3 s."},
 	}
 }
 
