@@ -18,7 +18,7 @@ import (
 // a yes, publishes once to the pump's command topic.
 func TestE2EMQTTInWindow(t *testing.T) {
 	b := testserver.StartMosquitto(t, testserver.MosquittoOptions{})
-	wit := newMQTTWitness(t, b.Port)
+	wit := newMQTTWitness(t, b.Port, "", "")
 	wit.publish(t, "greenhouse/climate", `{"temperature": 21.5, "humidity": 64}`, true)
 	wit.publish(t, "greenhouse/pump3/state", "OFF", true)
 
@@ -83,4 +83,13 @@ confirm = true
 		t.Errorf("pump 3 commands = %q; want exactly one ON", got)
 	}
 	w.shot("mqtt-3-done")
+
+	// The settings list the connector and its devices at the end (a screenshot to look at).
+	w.click(458, 21) // 480×720: the gear at the top right
+	time.Sleep(time.Second)
+	w.xdo("mousemove", "--window", w.wid, "60", "300") // over the labels: a text field would take the wheel
+	for range 120 {
+		w.xdo("click", "5") // scroll down
+	}
+	w.shot("mqtt-4-settings")
 }

@@ -106,10 +106,11 @@ type mqttWitness struct {
 	ms map[string][]string // topic -> payloads, in order (retained replays left out)
 }
 
-func newMQTTWitness(t *testing.T, port int) *mqttWitness {
+func newMQTTWitness(t *testing.T, port int, user, pass string) *mqttWitness {
 	t.Helper()
 	w := &mqttWitness{ms: map[string][]string{}}
 	o := paho.NewClientOptions().AddBroker(fmt.Sprintf("tcp://127.0.0.1:%d", port)).SetClientID("witness").
+		SetUsername(user).SetPassword(pass).
 		SetOnConnectHandler(func(pc paho.Client) {
 			pc.Subscribe("#", 1, func(_ paho.Client, m paho.Message) {
 				if m.Retained() {
@@ -144,10 +145,11 @@ func (w *mqttWitness) on(topic string) []string {
 // TestHomeMQTTCommands: through `hark do`, a reading the sensor published (retained) before
 // Hark started is answered with its unit; "turn on pump 3" asks first (the pump is marked
 // confirm) and, with a yes, publishes exactly once to the declared topic; a broker that is
-// down is said so, and the next question still works.
+// down is said so, and the next question still works. The broker password shows up nowhere.
 func TestHomeMQTTCommands(t *testing.T) {
-	b := testserver.StartMosquitto(t, testserver.MosquittoOptions{})
-	w := newMQTTWitness(t, b.Port)
+	const password = "mqtt-Pa55-9d1e7c-never-shown"
+	b := testserver.StartMosquitto(t, testserver.MosquittoOptions{Users: map[string]string{"hark": password, "witness": "w"}})
+	w := newMQTTWitness(t, b.Port, "witness", "w")
 	w.publish(t, "greenhouse/climate", `{"temperature": 21.5, "humidity": 64}`, true)
 	w.publish(t, "greenhouse/pump3/state", "OFF", true)
 
@@ -159,12 +161,19 @@ func TestHomeMQTTCommands(t *testing.T) {
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	pwFile := filepath.Join(cdir, "mqtt-password")
+	if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	conf := fmt.Sprintf(`[mqtt]
 broker = %q
 client_id = "hark-e2e"
+username = "hark"
+password_file = %q
 
 [[mqtt.devices]]
 name = "greenhouse temperature"
+aliases = ["温室温度"]
 area = "greenhouse"
 kind = "sensor"
 unit = "°C"
@@ -174,18 +183,21 @@ stale_after = "10m"
 
 [[mqtt.devices]]
 name = "pump 3"
+aliases = ["三号水泵"]
 area = "greenhouse"
 kind = "switch"
 state_topic = "greenhouse/pump3/state"
 command_topic = "greenhouse/pump3/set"
 confirm = true
-`, b.URL())
+`, b.URL(), pwFile)
 	if err := os.WriteFile(filepath.Join(cdir, "config.toml"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	var outputs []string
 	step := func(s cliStep) string {
 		t.Helper()
 		code, out, errOut := runCLI(t, s.args...)
+		outputs = append(outputs, out, errOut)
 		name := "hark " + strings.Join(s.args, " ")
 		if code != s.wantCode {
 			t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", name, code, s.wantCode, out, errOut)
@@ -199,7 +211,9 @@ confirm = true
 		return out
 	}
 	step(cliStep{args: []string{"home"}, wantOut: []string{"greenhouse temperature", "pump 3", "MQTT"}})
+	step(cliStep{args: []string{"config", "show"}, wantOut: []string{`password_file = "` + pwFile + `"`}})
 	step(cliStep{args: []string{"do", "what's the temperature in the greenhouse"}, wantOut: []string{"21.5 degrees"}})
+	step(cliStep{args: []string{"do", "温室温度现在多少度"}, wantOut: []string{"21.5度"}}) // by its Chinese alias
 
 	// No yes (stdin is empty): nothing is published.
 	step(cliStep{args: []string{"do", "turn on pump 3"}, wantOut: []string{"Okay, I won't."}})
@@ -224,4 +238,30 @@ confirm = true
 	step(cliStep{args: []string{"do", "--yes", "turn off pump 3"}, wantOut: []string{"I can't reach the MQTT broker."}})
 	t.Logf("unreachable broker said after %v", time.Since(start).Round(time.Millisecond))
 	step(cliStep{args: []string{"do", "what is 12 times 7"}, wantOut: []string{"84"}})
+
+	// A wrong password: doctor names the refusal, without either password.
+	b.Restart()
+	if err := os.WriteFile(pwFile, []byte("wrong-"+password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "doctor", "--no-mic", "--json")
+	outputs = append(outputs, out, errOut)
+	if !strings.Contains(out, `"check":"mqtt","status":"fail"`) || !strings.Contains(out, "refused Hark's user name or password") {
+		t.Errorf("doctor with a wrong MQTT password (exit %d):\n%s\n%s", code, out, errOut)
+	}
+	for _, o := range outputs {
+		if strings.Contains(o, password) {
+			t.Errorf("the password was shown:\n%s", o)
+		}
+	}
+	// Nor is it kept anywhere Hark writes (the history, the action store).
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() || p == pwFile {
+			return nil
+		}
+		if b, _ := os.ReadFile(p); strings.Contains(string(b), password) {
+			t.Errorf("%s holds the password", p)
+		}
+		return nil
+	})
 }

@@ -339,3 +339,41 @@ func mqttMarkdown() string {
 	}
 	return b.String()
 }
+
+// showDevices writes the devices as [[mqtt.devices]] tables for `hark config show`, each
+// with the file and line it came from.
+func (m MQTT) showDevices() string {
+	var b strings.Builder
+	for _, d := range m.Devices {
+		fmt.Fprintf(&b, "\n[[mqtt.devices]]%-24s # file %s\n", "", d.Where)
+		kv := func(k, lit string) { fmt.Fprintf(&b, "%s = %s\n", k, lit) }
+		str := func(k, v string) {
+			if v != "" {
+				kv(k, quote(v))
+			}
+		}
+		str("name", d.Name)
+		if len(d.Aliases) > 0 {
+			var q []string
+			for _, a := range d.Aliases {
+				q = append(q, quote(a))
+			}
+			kv("aliases", "["+strings.Join(q, ", ")+"]")
+		}
+		str("area", d.Area)
+		str("kind", d.Kind)
+		str("unit", d.Unit)
+		str("state_topic", d.StateTopic)
+		str("json_path", d.JSONPath)
+		str("command_topic", d.CommandTopic)
+		str("payload_on", d.PayloadOn)
+		str("payload_off", d.PayloadOff)
+		if d.Confirm {
+			kv("confirm", "true")
+		}
+		if d.StaleAfter > 0 {
+			kv("stale_after", quote(formatDuration(d.StaleAfter)))
+		}
+	}
+	return b.String()
+}

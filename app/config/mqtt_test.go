@@ -76,6 +76,18 @@ func TestMQTTDevicesLoad(t *testing.T) {
 	if !strings.Contains(c.Show(), `password_file = "~/.config/hark/mqtt-password"`) {
 		t.Errorf("show lacks mqtt.password_file:\n%s", c.Show())
 	}
+	// config show lists the devices, as a file that loads to the same devices.
+	shown := c.Show()
+	back, err := Load(Options{Path: writeConfig(t, shown), Env: []string{}})
+	if err != nil {
+		t.Fatalf("show's output does not load: %v\n%s", err, shown)
+	}
+	for i := range back.MQTT.Devices {
+		back.MQTT.Devices[i].Where = c.MQTT.Devices[i].Where
+	}
+	if !reflect.DeepEqual(back.MQTT, c.MQTT) || !strings.Contains(shown, "# file "+path+":20") {
+		t.Errorf("config show's devices:\n%s", shown)
+	}
 }
 
 func TestMQTTProblems(t *testing.T) {

@@ -194,7 +194,9 @@ func parseFile(path string, data []byte) ([]setting, []MQTTDevice, []Problem) {
 	d, err := parseDoc(data)
 	if err != nil {
 		var se *syntaxError
-		errors.As(err, &se)
+		if !errors.As(err, &se) {
+			return nil, nil, []Problem{{Where: path, Msg: err.Error()}}
+		}
 		return nil, nil, []Problem{{Where: fmt.Sprintf("%s:%d", path, se.line), Msg: se.msg}}
 	}
 	devices, probs := mqttDevices(path, d.devices)

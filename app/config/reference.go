@@ -46,6 +46,7 @@ func (c *Config) Show() string {
 		line := name + " = " + e.Value
 		fmt.Fprintf(&b, "%-40s # %s\n", line, e.Origin)
 	}
+	b.WriteString(c.MQTT.showDevices())
 	return b.String()
 }
 

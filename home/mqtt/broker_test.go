@@ -516,3 +516,22 @@ func TestUnreachableBrokerThenItComesUp(t *testing.T) {
 		t.Errorf("the broker received %d commands that Hark had reported as failed", n)
 	}
 }
+
+// The first question, asked the moment Hark starts (as `hark do` does), is answered from the
+// retained reading, not with "no reading yet": State waits for the subscription and for the
+// retained reading that follows it.
+func TestFirstQuestionSeesTheRetainedReading(t *testing.T) {
+	b := testserver.StartMosquitto(t, testserver.MosquittoOptions{})
+	dev := newPeer(t, b.URL(), "", "")
+	dev.publish(t, "greenhouse2/soil", "38", true)
+	for i := range 10 {
+		cfg := greenhouse(b.URL())
+		cfg.ClientID = fmt.Sprintf("hark-first-%d", i)
+		c := open(t, cfg, Options{Logf: func(string, ...any) {}})
+		st, err := c.State(context.Background(), "soil moisture")
+		if err != nil || st.Value != "38" {
+			t.Fatalf("client %d: first State = %+v, %v; want the retained 38", i, st, err)
+		}
+		c.Close()
+	}
+}

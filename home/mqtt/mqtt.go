@@ -33,6 +33,11 @@ import (
 // long a question waits for a first connection before it is told the broker is unreachable.
 const Timeout = 3 * time.Second
 
+// retainedGrace is how long after a subscription is confirmed a retained reading may still be
+// on its way: the broker sends it right after the confirmation, but the library hands the two
+// to different goroutines. A question about a device with no reading waits at most this long.
+const retainedGrace = 500 * time.Millisecond
+
 // maxPayload is the largest reading Hark reads; a bigger payload is not a sensor's reading.
 const maxPayload = 64 << 10
 
@@ -71,6 +76,7 @@ type Client struct {
 	attempted chan struct{} // closed once the first connection attempt has ended
 	subErr    error         // why the last subscription failed
 	subbed    bool          // this connection's subscriptions are in place
+	subbedAt  time.Time     // when they were confirmed (time.Now, not the test clock)
 	connects  int           // connections made so far
 	changed   chan struct{} // closed and replaced when lastErr, subErr or subbed change
 }
@@ -285,6 +291,7 @@ func (c *Client) onMessage(_ paho.Client, m paho.Message) {
 		}
 		c.mu.Lock()
 		c.readings[d.Name] = reading{value: v, at: at, retained: m.Retained()}
+		c.notify()
 		c.mu.Unlock()
 	}
 }
@@ -343,6 +350,9 @@ func (c *Client) setErr(err error) {
 func (c *Client) setSubErr(err error) {
 	c.mu.Lock()
 	c.subErr, c.subbed = err, err == nil
+	if err == nil {
+		c.subbedAt = time.Now()
+	}
 	c.notify()
 	c.mu.Unlock()
 }
@@ -398,6 +408,12 @@ func (c *Client) State(ctx context.Context, id string) (home.State, error) {
 	c.mu.Lock()
 	r, ok := c.readings[d.Name]
 	c.mu.Unlock()
+	if !ok && d.StateTopic != "" {
+		if err := c.Check(ctx); err != nil {
+			return home.State{}, err
+		}
+		r, ok = c.awaitReading(ctx, d.Name)
+	}
 	if !ok {
 		if err := c.ready(ctx); err != nil {
 			return home.State{}, err
@@ -423,6 +439,30 @@ func (c *Client) State(ctx context.Context, id string) (home.State, error) {
 		st.Attributes["topic"] = d.CommandTopic
 	}
 	return st, nil
+}
+
+// awaitReading waits for a device's first reading while a retained one may still be on its
+// way (retainedGrace after the subscriptions were confirmed).
+func (c *Client) awaitReading(ctx context.Context, id string) (reading, bool) {
+	for {
+		c.mu.Lock()
+		r, ok := c.readings[id]
+		left := retainedGrace - time.Since(c.subbedAt)
+		changed := c.changed
+		c.mu.Unlock()
+		if ok || left <= 0 {
+			return r, ok
+		}
+		t := time.NewTimer(left)
+		select {
+		case <-changed:
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return r, ok
+		}
+		t.Stop()
+	}
 }
 
 // Do publishes the device's on or off payload to its command topic, at QoS 1, and returns
