@@ -54,6 +54,9 @@ func openActionsCmd(name, synopsis string, args []string, stderr io.Writer, extr
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if acts.homeErr != nil {
+		fmt.Fprintf(stderr, "hark: home connectors: %v\n", acts.homeErr)
+	}
 	return acts, s, words, nil
 }
 

@@ -88,6 +88,7 @@ func doctorChecks(ctx context.Context, s *setup, mic bool, micFor time.Duration)
 	out = append(out, doctorModels(s)...)
 	out = append(out, doctorDisk(), doctorFont())
 	out = append(out, doctorPermissions(s)...)
+	out = append(out, doctorHome(ctx, s)...)
 	return out
 }
 

@@ -99,6 +99,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		Setup:    firstRun{s: s, loaded: asst.Replace},
 
 		SystemLanguage: systemLanguage(),
+		Home:           homeView(acts),
 	})
 
 	runCtx, cancel := context.WithCancel(ctx)

@@ -70,6 +70,14 @@ func TestImportRules(t *testing.T) {
 			t.Errorf("action depends on %s", d)
 		}
 	}
+	// The home connectors reach devices, never the language model, the window or the
+	// assistant; their tools go through the action layer.
+	for _, d := range deps("./home/...") {
+		if strings.HasPrefix(d, "fyne.io/") || (strings.HasPrefix(d, "hark/") && d != "hark/home" && !strings.HasPrefix(d, "hark/home/") &&
+			d != "hark/action" && d != "hark/intent" && !helper(d)) {
+			t.Errorf("home depends on %s", d)
+		}
+	}
 	for _, d := range deps("./intent") {
 		if strings.HasPrefix(d, "hark/") && d != "hark/intent" {
 			t.Errorf("intent depends on %s", d)

@@ -47,6 +47,7 @@ func commands() []command {
 		{"do", `[--dry-run] [--json] [--yes] [--no-model] "sentence"`, "run a command (set a timer, add a note, ...) from a sentence: Hark's sentence templates, else the language model with the tools", runDo},
 		{"intents", `test [--json] "sentence"`, "show which sentence template a sentence matches, with its slots", runIntents},
 		{"tools", "[--json]", "list the tools Hark can run, with their risk (safe or confirm)", runTools},
+		{"home", "[--json]", "list the devices and sensors Hark can control and read, where they come from (Home Assistant, MQTT) and whether each connector is reachable", runHome},
 		{"timers", "[--all] [--json]", "list the running and paused timers and alarms", runTimers},
 		{"knowledge", `add|list|rm|rebuild|search "question"`, "index local documents that answers come from, and show what a question retrieves", runKnowledge},
 		{"say", `[--voice V] [--lang L] [--rate WPM] [--pitch P] [--out FILE.wav] [--phonemes] [-v] "text" (or text on stdin)`, "speak text aloud, or write it to a WAV file", runSay},

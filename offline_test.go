@@ -34,7 +34,10 @@ var networkAllowed = map[string]string{
 	"hark/wyoming":             "hark serve",
 	"hark/remotellm":           "[llm] backend = \"openai\": a language model server on this machine or the LAN",
 	"hark/internal/display":    "asks the X server named by DISPLAY whether it answers, before the window opens",
-	"hark/internal/testserver": "tests only: starts llama-server on a loopback port",
+	"hark/home/hass":           "[home_assistant] url is set: the person's Home Assistant, on this machine or the LAN",
+	"hark/home/mqtt":           "[mqtt] broker: the MQTT broker of the devices and sensors the configuration declares",
+	"hark/internal/hasstest":   "tests only: a stand-in Home Assistant on a loopback port",
+	"hark/internal/testserver": "tests only: starts llama-server and mosquitto on loopback ports",
 }
 
 func TestOnlyModelsImportsTheNetwork(t *testing.T) {

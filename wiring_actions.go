@@ -11,6 +11,7 @@ import (
 	"hark/app"
 	"hark/app/history"
 	"hark/audio"
+	"hark/home"
 	"hark/llm"
 	"hark/tts"
 	"hark/ui"
@@ -22,8 +23,10 @@ import (
 
 // actions is an open action layer: the actor and its store.
 type actions struct {
-	act   *action.Actor
-	store *action.Store
+	act     *action.Actor
+	store   *action.Store
+	hub     *home.Hub // the home connectors (wiring_home.go); nil: none configured
+	homeErr error     // a connector that could not be set up (the others, and everything else, work)
 }
 
 func (x *actions) Close() {
@@ -32,6 +35,7 @@ func (x *actions) Close() {
 	}
 	x.act.Close()
 	_ = x.store.Close()
+	closeHome(x.hub)
 }
 
 // openActions opens the timers-and-notes store and builds the actor the configuration asks
@@ -57,13 +61,22 @@ func openActions(s *setup) (*actions, error) {
 	if lang == "auto" {
 		lang = ""
 	}
-	a, err := action.New(action.Options{Store: st, Hour12: action.Hour12For(localeName()), Language: lang,
-		TemplateDirs: []string{tdir}, Enabled: s.enabledTools()})
+	opts := action.Options{Store: st, Hour12: action.Hour12For(localeName()), Language: lang,
+		TemplateDirs: []string{tdir}, Enabled: s.enabledTools()}
+	hub, homeErr := openHome(s)
+	if err := homeActions(hub, &opts); err != nil {
+		hub, homeErr = nil, err
+		opts.Tools, opts.Templates = nil, nil
+	}
+	a, err := action.New(opts)
 	if err != nil {
 		st.Close()
 		return nil, app.Explain(err, "Hark's commands could not be set up", "Check actions.tools (`hark tools` lists the tools) and your template files (actions.templates).")
 	}
-	return &actions{act: a, store: st}, nil
+	if hub != nil {
+		hub.Attach(a.Templates())
+	}
+	return &actions{act: a, store: st, hub: hub, homeErr: homeErr}, nil
 }
 
 // localeName is the locale the time is told in: LC_ALL, LC_TIME or LANG.
@@ -171,6 +184,10 @@ func (x *actions) attach(o *app.Options, s *setup) func(*app.Assistant) {
 		return func(*app.Assistant) {}
 	}
 	o.Actor = appActor{a: x.act, modelTools: s.cfg.Actions.ModelTools}
+	if x.homeErr != nil && o.Logf != nil {
+		o.Logf("home connectors: %v", x.homeErr)
+	}
+	startHome(x.hub, o.Logf)
 	return func(a *app.Assistant) {
 		x.act.Timers().SetRing(func(r action.Ring) {
 			data, _ := json.Marshal(r.Timer)

@@ -36,6 +36,11 @@ type Options struct {
 	// TemplateDirs are folders of the person's own template files (*.toml), read after the
 	// built-in ones; a missing folder is skipped.
 	TemplateDirs []string
+	// Templates are more built-in template files (a connector's), compiled with Hark's own
+	// before the person's.
+	Templates []intent.NamedFile
+	// Tools are more tools (a connector's), registered beside the built-in ones.
+	Tools []Tool
 	// Enabled limits the tools offered and run (nil: all built-in tools).
 	Enabled []string
 	Ring    func(Ring) // a timer came due (may be set later with Timers().SetRing)
@@ -71,6 +76,11 @@ func New(o Options) (*Actor, error) {
 	if err := a.registerBuiltins(); err != nil {
 		return nil, err
 	}
+	for _, t := range o.Tools {
+		if err := a.reg.Register(t); err != nil {
+			return nil, err
+		}
+	}
 	if o.Enabled != nil {
 		for _, n := range o.Enabled {
 			if !a.reg.Known(n) {
@@ -79,7 +89,7 @@ func New(o Options) (*Actor, error) {
 		}
 		a.reg.Enable(o.Enabled)
 	}
-	set, err := LoadTemplates(o.TemplateDirs...)
+	set, err := loadTemplates(o.Templates, o.TemplateDirs...)
 	if err != nil {
 		return nil, err
 	}
@@ -91,11 +101,14 @@ func New(o Options) (*Actor, error) {
 }
 
 // LoadTemplates compiles the built-in templates and the *.toml files in dirs.
-func LoadTemplates(dirs ...string) (*intent.Set, error) {
+func LoadTemplates(dirs ...string) (*intent.Set, error) { return loadTemplates(nil, dirs...) }
+
+func loadTemplates(extra []intent.NamedFile, dirs ...string) (*intent.Set, error) {
 	files, err := intent.LoadFS(defaultTemplates, "templates")
 	if err != nil {
 		return nil, fmt.Errorf("action: built-in templates: %w", err)
 	}
+	files = append(files, extra...)
 	for _, d := range dirs {
 		if _, err := os.Stat(d); errors.Is(err, os.ErrNotExist) {
 			continue
@@ -232,7 +245,11 @@ func (a *Actor) Check(ctx context.Context, name string, args json.RawMessage) (R
 	if err != nil {
 		return Safe, "", err
 	}
-	if t.Risk != Confirm {
+	risk := t.Risk
+	if t.RiskFor != nil {
+		risk = t.RiskFor(v)
+	}
+	if risk != Confirm {
 		return Safe, "", nil
 	}
 	q := ""

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"hark/intent"
 )
 
 // fakeClock is a settable clock for the skills (timers still run on real time.AfterFunc).
@@ -392,5 +394,42 @@ func BenchmarkMatchBuiltin(b *testing.B) {
 				a.Match("en", s)
 			}
 		})
+	}
+}
+
+// A tool with RiskFor asks for a yes only for the calls that need one, and a connector's tools
+// and templates given in Options are there like the built-in ones.
+func TestRiskForAndExtraTools(t *testing.T) {
+	st, err := OpenStore(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tool := Tool{Name: "dev_on", Description: "Turn a device on.",
+		Schema:   json.RawMessage(`{"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}`),
+		RiskFor:  func(a Args) Risk { return map[bool]Risk{true: Confirm}[a.String("name") == "lock"] },
+		Question: func(a Args) string { return "Lock it?" },
+		Handler:  func(ctx context.Context, a Args) (Result, error) { return Result{Done: true, Say: "ok"}, nil }}
+	tpl := intent.NamedFile{Name: "dev.toml", File: intent.File{Language: "en",
+		Intents: map[string][]intent.Group{"dev_on": {{Sentences: []string{"power up [the] {name}"}}}},
+		Lists:   map[string]intent.List{"name": {Values: []any{"lamp", "lock"}}}}}
+	a, err := New(Options{Store: st, Tools: []Tool{tool}, Templates: []intent.NamedFile{tpl}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for _, c := range []struct {
+		sentence string
+		risk     Risk
+		question string
+	}{{"power up the lamp", Safe, ""}, {"power up the lock", Confirm, "Lock it?"}} {
+		m := a.Match("en", c.sentence)
+		if m.Kind != Matched || m.Tool != "dev_on" {
+			t.Fatalf("Match(%q) = %+v", c.sentence, m)
+		}
+		risk, q, err := a.Check(m.Tool, m.Args)
+		if err != nil || risk != c.risk || q != c.question {
+			t.Errorf("Check(%s) = %v, %q, %v; want %v, %q", m.Args, risk, q, err, c.risk, c.question)
+		}
 	}
 }

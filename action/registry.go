@@ -115,7 +115,10 @@ type Tool struct {
 	Description string          // for the language model and `hark tools`
 	Schema      json.RawMessage // JSON schema of the arguments (an object)
 	Risk        Risk
-	Timeout     time.Duration // 0: DefaultTimeout
+	// RiskFor, when set, decides the risk per call instead of Risk: a connector's tool is
+	// safe for a lamp and needs a yes for a lock.
+	RiskFor func(args Args) Risk
+	Timeout time.Duration // 0: DefaultTimeout
 	// Question asks for confirmation ("Delete all 4 notes?"); nil: a question built from the
 	// description.
 	Question func(args Args) string

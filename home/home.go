@@ -3,6 +3,26 @@
 // model, so that intents, tools, confirmation, the audit trail and the settings window treat a
 // Home Assistant light and an MQTT pump the same way. Each system is a [Backend] in a
 // subpackage; this package imports neither the language model nor the window.
+//
+// A [Hub] joins the backends: it finds what a name means ([Hub.Resolve]: areas, plurals,
+// aliases, small misspellings; several fits are a question, never a guess), carries out
+// commands and answers questions as typed [Outcome]s that [Outcome.Say] words in English or
+// Chinese, and gives the action layer its tools ([Hub.Tools]: a command on an entity marked
+// Confirm asks first) and sentence templates ([Templates], [Hub.Attach]).
+//
+// # Usage
+//
+//	hub := home.NewHub([]home.Backend{haClient, mqttClient}, home.HubOptions{})
+//	hub.Seed()                                 // the configured devices, without the network
+//	tpl, _ := home.Templates()
+//	act, _ := action.New(action.Options{Store: st, Tools: hub.Tools(), Templates: tpl})
+//	hub.Attach(act.Templates())                // the templates' device names come from the hub
+//
+// # Concurrency properties
+//
+// A [*Hub] may be used from any goroutine; a command or question is bounded by
+// HubOptions.Timeout (2 s), every request in it included. Backends must be safe for
+// concurrent use.
 package home
 
 import (
@@ -26,24 +46,24 @@ type Kind string
 
 // Entity is one device or sensor Hark may control or read.
 type Entity struct {
-	ID       string   // the backend's own id: "light.kitchen", or an MQTT device's configured name
-	Name     string   // the friendly name people say
-	Aliases  []string // other names people say
-	Area     string   // "kitchen", "greenhouse two"
-	Kind     Kind
-	Source   Source
-	Unit     string // a sensor's unit ("°C", "%")
-	Confirm  bool   // changing it needs a yes first (locks, alarm panels, pumps marked so)
-	ReadOnly bool   // a sensor: it can be read, not commanded
+	ID       string   `json:"id"`      // the backend's own id: "light.kitchen", or an MQTT device's configured name
+	Name     string   `json:"name"`    // the friendly name people say
+	Aliases  []string `json:"aliases"` // other names people say
+	Area     string   `json:"area"`    // "kitchen", "greenhouse two"
+	Kind     Kind     `json:"kind"`
+	Source   Source   `json:"source"`
+	Unit     string   `json:"unit,omitempty"` // a sensor's unit ("°C", "%")
+	Confirm  bool     `json:"confirm"`        // changing it needs a yes first (locks, alarm panels, pumps marked so)
+	ReadOnly bool     `json:"read_only"`      // a sensor: it can be read, not commanded
 }
 
 // State is an entity's current value.
 type State struct {
-	Value      string         // "on", "off", "open", "21.5"
-	Unit       string         // the value's unit, if any
-	Attributes map[string]any // the backend's extra detail (brightness, position, ...)
-	Updated    time.Time      // when the device last reported it (zero: unknown)
-	Stale      bool           // older than the entity's stale_after
+	Value      string         `json:"value"`                // "on", "off", "open", "21.5"
+	Unit       string         `json:"unit,omitempty"`       // the value's unit, if any
+	Attributes map[string]any `json:"attributes,omitempty"` // the backend's extra detail (brightness, position, ...)
+	Updated    time.Time      `json:"updated"`              // when the device last reported it (zero: unknown)
+	Stale      bool           `json:"stale"`                // older than the entity's stale_after
 }
 
 // Op is what a command asks for.
@@ -62,10 +82,10 @@ const (
 
 // Command is one change to an entity.
 type Command struct {
-	Op          Op
-	Level       int
-	Color       string
-	Temperature float64
+	Op          Op      `json:"op"`
+	Level       int     `json:"level,omitempty"`
+	Color       string  `json:"color,omitempty"`
+	Temperature float64 `json:"temperature,omitempty"`
 }
 
 // Backend is one connected system.

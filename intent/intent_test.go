@@ -177,3 +177,45 @@ func BenchmarkMatch(b *testing.B) {
 		})
 	}
 }
+
+// A dynamic list's values come from its resolver at match time: a device added later matches
+// without recompiling, an unknown one does not, and it outranks a wildcard sentence.
+func TestDynamicList(t *testing.T) {
+	s := compile(t, File{Language: "en",
+		Intents: map[string][]Group{
+			"turn_on": {{Sentences: []string{"turn on [the] {device}"}}},
+			"ask":     {{Sentences: []string{"turn on {anything}"}}},
+		},
+		Lists: map[string]List{"device": {Dynamic: true}, "anything": {Wildcard: true}},
+	})
+	if r := s.Match("en", "turn on the kitchen light"); r.Best == nil || r.Best.Intent != "ask" {
+		t.Fatalf("without a resolver: %+v, want the wildcard intent", r)
+	}
+	known := map[string]string{"kitchen light": "light.kitchen"}
+	s.SetResolver("device", func(lang, text string) (any, bool) {
+		v, ok := known[text]
+		return v, ok
+	})
+	cases := []struct{ in, intent, device string }{
+		{"Turn on the kitchen light.", "turn_on", "light.kitchen"},
+		{"turn on kitchen light", "turn_on", "light.kitchen"},
+		{"turn on the radio", "ask", ""},
+	}
+	for _, c := range cases {
+		r := s.Match("en", c.in)
+		if r.Best == nil || r.Best.Intent != c.intent {
+			t.Errorf("Match(%q) = %+v, want intent %s", c.in, r, c.intent)
+			continue
+		}
+		if c.device != "" && r.Best.Slots["device"] != c.device {
+			t.Errorf("Match(%q) device = %v, want %s", c.in, r.Best.Slots["device"], c.device)
+		}
+	}
+	known["radio"] = "media_player.radio"
+	if r := s.Match("en", "turn on the radio"); r.Best == nil || r.Best.Slots["device"] != "media_player.radio" {
+		t.Errorf("after adding the radio: %+v", r.Best)
+	}
+	if _, err := Compile([]NamedFile{{Name: "x", File: File{Language: "en", Lists: map[string]List{"d": {Dynamic: true, Wildcard: true}}}}}); err == nil {
+		t.Error("a list both dynamic and wildcard compiled")
+	}
+}

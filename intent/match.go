@@ -49,7 +49,7 @@ func (s *Set) match(langs []string, sentence string) Result {
 			continue
 		}
 		for _, t := range s.byLang[l] {
-			if m, ok := t.match(text); ok {
+			if m, ok := t.match(s, text); ok {
 				found = append(found, m)
 			}
 		}
@@ -82,7 +82,7 @@ func (s *Set) match(langs []string, sentence string) Result {
 	return Result{Best: &best}
 }
 
-func (t *template) match(text string) (Match, bool) {
+func (t *template) match(s *Set, text string) (Match, bool) {
 	idx := t.re.FindStringSubmatchIndex(text)
 	if idx == nil {
 		return Match{}, false
@@ -97,7 +97,15 @@ func (t *template) match(text string) (Match, bool) {
 			continue // an optional part that was not said
 		}
 		raw := text[idx[g]:idx[g+1]]
-		v, ok := ref.list.slotValue(raw)
+		var v any
+		var ok bool
+		if ref.list.dynamic {
+			if r := s.resolver(ref.list.name); r != nil {
+				v, ok = r(t.lang, strings.TrimSpace(raw))
+			}
+		} else {
+			v, ok = ref.list.slotValue(raw)
+		}
 		if !ok {
 			return Match{}, false
 		}

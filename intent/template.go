@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/pelletier/go-toml/v2"
@@ -38,7 +39,13 @@ type List struct {
 	Values   []any  `toml:"values"`
 	Range    *Range `toml:"range"`
 	Wildcard bool   `toml:"wildcard"`
+	// Dynamic lists take their values at run time, from a resolver given to [Set.SetResolver]
+	// (the devices a connector knows change without a restart); without one nothing matches.
+	Dynamic bool `toml:"dynamic"`
 }
+
+// Resolver says whether text (normalized) is a value of a dynamic list, and which.
+type Resolver func(lang, text string) (value any, ok bool)
 
 // Range accepts whole numbers from From to To; with Decimals, "2.5" too.
 type Range struct {
@@ -53,6 +60,30 @@ type Set struct {
 	lists  map[string]map[string]*compiledList // language → list name
 	rules  map[string]map[string]string        // language → rule name → text
 	count  int
+
+	mu        sync.RWMutex
+	resolvers map[string]Resolver // dynamic list name → its resolver
+}
+
+// SetResolver gives the dynamic list name its values; nil removes them. It may be called at
+// any time, from any goroutine.
+func (s *Set) SetResolver(name string, r Resolver) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.resolvers == nil {
+		s.resolvers = map[string]Resolver{}
+	}
+	if r == nil {
+		delete(s.resolvers, name)
+		return
+	}
+	s.resolvers[name] = r
+}
+
+func (s *Set) resolver(name string) Resolver {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.resolvers[name]
 }
 
 // template is one sentence compiled to a regular expression.
@@ -78,6 +109,7 @@ type compiledList struct {
 	values   map[string]any // normalized spoken form → value
 	rng      *Range
 	wildcard bool
+	dynamic  bool
 	unspaced bool // the language is written without spaces: wildcard text loses the ones Normalize put in
 }
 
@@ -208,10 +240,15 @@ func compileList(lang, name string, l List) (*compiledList, error) {
 	if l.Wildcard {
 		n++
 	}
+	if l.Dynamic {
+		n++
+	}
 	if n != 1 {
-		return nil, errors.New("give exactly one of values, range or wildcard")
+		return nil, errors.New("give exactly one of values, range, wildcard or dynamic")
 	}
 	switch {
+	case l.Dynamic:
+		cl.dynamic, cl.pattern = true, `.+?`
 	case l.Wildcard:
 		cl.wildcard, cl.pattern = true, `.+?`
 	case l.Range != nil:

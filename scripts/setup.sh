@@ -25,9 +25,10 @@ APT_RUN=(gcc g++ libc6-dev make cmake pkg-config git curl ca-certificates unzip 
   libpulse0 libasound2
   libespeak-ng-dev libsonic-dev espeak-ng-data libspeexdsp-dev)
 # And to test it as a person would: a virtual display and sound server, speech, screenshots, an
-# MP3 encoder (lame) for the audio decoding tests.
+# MP3 encoder (lame) for the audio decoding tests, and the MQTT broker (mosquitto, with
+# mosquitto_passwd) the MQTT connector's tests start on loopback ports.
 APT_TEST=(xvfb xauth x11-utils xdotool python3-xlib imagemagick pulseaudio pulseaudio-utils sox espeak-ng
-  strace util-linux pocketsphinx-testdata xclip lame)
+  strace util-linux pocketsphinx-testdata xclip lame mosquitto)
 
 log() { echo "setup: $*" >&2; }
 

@@ -270,7 +270,11 @@ func (u *UI) openSettingsDialog(devices []string) {
 	errLabel := widget.NewLabel("")
 	errLabel.Importance = widget.DangerImportance
 	errLabel.Wrapping = fyne.TextWrapWord
-	content := container.NewBorder(nil, errLabel, nil, nil, container.NewVScroll(f.form))
+	var page fyne.CanvasObject = f.form
+	if home := u.homeSection(); home != nil {
+		page = container.NewVBox(f.form, home)
+	}
+	content := container.NewBorder(nil, errLabel, nil, nil, container.NewVScroll(page))
 	var d *dialog.CustomDialog
 	save := widget.NewButton(lang.L("Save"), func() {
 		s, err := f.read()

@@ -50,6 +50,8 @@ type Options struct {
 	// SystemLanguage is the LANGUAGE the process started with ("" = none): the interface
 	// language "system" restores it.
 	SystemLanguage string
+	// Home, when set, shows the home connectors in the settings dialog (ui/home.go).
+	Home HomeConnectors
 }
 
 // Keyboard chords. In kiosk mode Ctrl+Alt+Shift+Q is the only way out and Ctrl+Alt+Shift+S the

@@ -42,6 +42,9 @@ type Config struct {
 	Actions     Actions
 	Performance Performance
 	LLM         LLM
+	MQTT        MQTT
+
+	HomeAssistant HomeAssistant
 
 	path    string
 	origins map[string]Origin
@@ -210,6 +213,7 @@ func Default() *Config {
 func (c *Config) Clone() *Config {
 	d := *c
 	d.origins = maps.Clone(c.origins)
+	d.MQTT = c.MQTT.clone()
 	return &d
 }
 
@@ -377,8 +381,9 @@ func Load(opts Options) (*Config, error) {
 	case err != nil:
 		return c, fmt.Errorf("config: %w", err)
 	default:
-		settings, ps := parseFile(path, data)
+		settings, devices, ps := parseFile(path, data)
 		probs = append(probs, ps...)
+		c.MQTT.Devices = devices
 		for _, st := range settings {
 			if p := c.apply(st); p != nil {
 				probs = append(probs, *p)
@@ -400,6 +405,7 @@ func Load(opts Options) (*Config, error) {
 			probs = append(probs, *p)
 		}
 	}
+	probs = append(probs, c.checkMQTT()...)
 	if len(probs) > 0 {
 		return c, &Error{Problems: probs}
 	}

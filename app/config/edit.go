@@ -94,7 +94,7 @@ func edit(path string, changes map[string]*string) error {
 			mode = fi.Mode().Perm()
 		}
 	}
-	if _, probs := parseFile(path, data); len(probs) > 0 {
+	if _, _, probs := parseFile(path, data); len(probs) > 0 {
 		return fmt.Errorf("config: %s must be fixed before it can be changed: %w", path, &Error{Problems: probs})
 	}
 	d, err := parseDoc(data)
@@ -174,7 +174,7 @@ func edit(path string, changes map[string]*string) error {
 	for _, sp := range splices {
 		out = append(out[:sp.start], append([]byte(sp.text), out[sp.end:]...)...)
 	}
-	if _, probs := parseFile(path, out); len(probs) > 0 {
+	if _, _, probs := parseFile(path, out); len(probs) > 0 {
 		return fmt.Errorf("config: internal error: the edited file would not load: %w", &Error{Problems: probs})
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

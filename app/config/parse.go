@@ -31,9 +31,10 @@ type docTable struct {
 
 // doc is the located content of a configuration file.
 type doc struct {
-	data   []byte
-	keys   []docKey
-	tables []docTable
+	data    []byte
+	keys    []docKey
+	tables  []docTable
+	devices []docDevice // the [[mqtt.devices]] tables
 }
 
 // syntaxError is a TOML syntax error with its line.
@@ -60,9 +61,18 @@ func parseDoc(data []byte) (*doc, error) {
 			table = name
 			d.tables = append(d.tables, docTable{name: name, line: line, lastEnd: end})
 		case unstable.ArrayTable:
-			_, first := keyOf(n.Key())
-			return nil, &syntaxError{p.Shape(first.Raw).Start.Line, "arrays of tables ([[...]]) are not used in Hark's configuration"}
+			name, first := keyOf(n.Key())
+			line := p.Shape(first.Raw).Start.Line
+			if name != mqttDevicesTable {
+				return nil, &syntaxError{line, "arrays of tables ([[...]]) are not used in Hark's configuration, except [[mqtt.devices]]"}
+			}
+			d.devices = append(d.devices, docDevice{line: line})
+			table = "[[" + name + "]]"
 		case unstable.KeyValue:
+			if table == "[["+mqttDevicesTable+"]]" {
+				d.addDeviceKey(&p, n)
+				continue
+			}
 			d.addKeyValue(&p, n, table, false)
 			if len(d.tables) > 0 && table != "" {
 				d.tables[len(d.tables)-1].lastEnd = d.keys[len(d.keys)-1].end
@@ -178,18 +188,19 @@ func lineEnd(b []byte, off int) int {
 	return off
 }
 
-// parseFile reads a configuration file into settings; problems carry the file and line.
-func parseFile(path string, data []byte) ([]setting, []Problem) {
+// parseFile reads a configuration file into settings and [[mqtt.devices]]; problems carry
+// the file and line.
+func parseFile(path string, data []byte) ([]setting, []MQTTDevice, []Problem) {
 	d, err := parseDoc(data)
 	if err != nil {
 		var se *syntaxError
 		if !errors.As(err, &se) {
-			return nil, []Problem{{Where: path, Msg: err.Error()}}
+			return nil, nil, []Problem{{Where: path, Msg: err.Error()}}
 		}
-		return nil, []Problem{{Where: fmt.Sprintf("%s:%d", path, se.line), Msg: se.msg}}
+		return nil, nil, []Problem{{Where: fmt.Sprintf("%s:%d", path, se.line), Msg: se.msg}}
 	}
+	devices, probs := mqttDevices(path, d.devices)
 	var out []setting
-	var probs []Problem
 	seenTable := map[string]int{}
 	badSection := map[string]bool{} // unknown sections are reported once
 	for _, t := range d.tables {
@@ -228,7 +239,7 @@ func parseFile(path string, data []byte) ([]setting, []Problem) {
 		}
 		out = append(out, setting{key: k.key, value: k.value, origin: Origin{FromFile, where}, line: k.line})
 	}
-	return out, probs
+	return out, devices, probs
 }
 
 func contains(list []string, s string) bool {

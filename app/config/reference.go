@@ -46,6 +46,7 @@ func (c *Config) Show() string {
 		line := name + " = " + e.Value
 		fmt.Fprintf(&b, "%-40s # %s\n", line, e.Origin)
 	}
+	b.WriteString(c.MQTT.showDevices())
 	return b.String()
 }
 
@@ -94,6 +95,7 @@ func Reference() string {
 		b.WriteString("# " + extra + "\n")
 		fmt.Fprintf(&b, "# %s = %s\n", s.name(), literalOf(s.def))
 	}
+	b.WriteString(mqttReference())
 	return b.String()
 }
 
@@ -138,6 +140,7 @@ Durations are strings with a unit (` + "`\"600ms\"`, `\"8s\"`, `\"2m\"`" + `). W
 		}
 		fmt.Fprintf(&b, "| `%s` | `%s` | %s | `%s` | %s |\n", s.name(), strings.ReplaceAll(literalOf(s.def), "|", `\|`), values, s.envName(), s.doc)
 	}
+	b.WriteString(mqttMarkdown())
 	return b.String()
 }
 

@@ -58,7 +58,7 @@ const DefaultSystemPrompt = "You are Hark, a helpful voice assistant that runs e
 
 // schema lists every key, in the order of the file and the documentation.
 func schema() []spec {
-	return []spec{
+	specs := []spec{
 		{key: "models.dir", kind: kindString, def: "", field: func(c *Config) any { return &c.Models.Dir },
 			doc: "Folder that holds downloaded models. Empty: ~/.local/share/hark/models ($XDG_DATA_HOME/hark/models)."},
 		{key: "models.mirror", kind: kindURL, def: "", field: func(c *Config) any { return &c.Models.Mirror },
@@ -198,6 +198,9 @@ func schema() []spec {
 		{key: "llm.ca_file", kind: kindString, def: "", field: func(c *Config) any { return &c.LLM.CAFile },
 			doc: "PEM file of certificate authorities trusted for an https endpoint, besides the system's (a server with its own CA)."},
 	}
+	specs = append(specs, homeAssistantSpecs()...)
+	specs = append(specs, mqttSchema()...)
+	return specs
 }
 
 func lookup(key string) (spec, bool) {

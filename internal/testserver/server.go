@@ -1,6 +1,7 @@
-// Package testserver starts llama.cpp's llama-server on a loopback port for tests, with the
-// shared test model: the real engine an edge server runs, which tests of the remote language
-// model backend talk to.
+// Package testserver starts real servers on loopback ports for tests: llama.cpp's llama-server
+// with the shared test model (the engine an edge server runs, which the remote language model
+// backend talks to), and Debian's mosquitto MQTT broker with a generated configuration and
+// TLS certificates (the broker the MQTT connector talks to).
 package testserver
 
 import (

@@ -1,0 +1,384 @@
+package home
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// SystemName is what Hark calls a system when it speaks of it.
+func SystemName(s Source, lang string) string {
+	switch s {
+	case SourceHomeAssistant:
+		return "Home Assistant"
+	case SourceMQTT:
+		if zh(lang) {
+			return "MQTT服务器"
+		}
+		return "the MQTT broker"
+	}
+	return string(s)
+}
+
+func zh(lang string) bool { return strings.HasPrefix(lang, "zh") }
+
+// Say words an outcome for the person, in English or (lang "zh") Chinese; now dates readings
+// ("3 minutes ago").
+func (o Outcome) Say(lang string, now time.Time) string {
+	z := zh(lang)
+	switch o.Status {
+	case NotFound:
+		if z {
+			return fmt.Sprintf("我不知道叫“%s”的设备。", o.Said)
+		}
+		return fmt.Sprintf("I don't know a device called %q. `hark home` lists the ones I can use.", o.Said)
+	case Ambiguous:
+		var names []string
+		for _, e := range o.Entities {
+			names = append(names, the(e.Name, z))
+		}
+		if z {
+			return "哪一个：" + strings.Join(names, "还是") + "？"
+		}
+		return "Which one: " + orList(names) + "?"
+	case Unreachable:
+		if z {
+			return "我连不上" + SystemName(o.Source, lang) + "。"
+		}
+		return "I can't reach " + SystemName(o.Source, lang) + "."
+	case Unsupported:
+		if z {
+			return names(o.Entities, z) + "不能这样做。"
+		}
+		return capital(names(o.Entities, z)) + " can't do that."
+	case Failed:
+		if o.Command.Op == 0 && z {
+			return "没能从" + SystemName(o.Source, lang) + "读到" + names(o.Entities, z) + "。"
+		}
+		if o.Command.Op == 0 {
+			return "I couldn't read " + names(o.Entities, z) + " from " + SystemName(o.Source, lang) + "."
+		}
+		if z {
+			return SystemName(o.Source, lang) + "没有做到。"
+		}
+		return "That didn't work: " + SystemName(o.Source, lang) + " refused it."
+	case Done:
+		if o.Command.Op == 0 {
+			return o.sayStates(z, now)
+		}
+		return o.sayDone(z)
+	}
+	return ""
+}
+
+// Question is the confirmation question for a command on the entities ("Unlock the front
+// door?").
+func Question(c Command, ents []Entity, lang string) string {
+	z := zh(lang)
+	o := Outcome{Command: c, Entities: ents}
+	verb := o.verb(z)
+	if z {
+		return "要" + verb + names(ents, z) + "吗？"
+	}
+	return capital(verb) + " " + names(ents, z) + "?"
+}
+
+func (o Outcome) sayDone(z bool) string {
+	n := names(o.Entities, z)
+	c := o.Command
+	switch c.Op {
+	case SetBrightness:
+		if z {
+			return fmt.Sprintf("已把%s调到%d%%。", n, c.Level)
+		}
+		return fmt.Sprintf("Set %s to %d percent.", n, c.Level)
+	case SetColor:
+		if z {
+			return fmt.Sprintf("已把%s设为%s。", n, c.Color)
+		}
+		return fmt.Sprintf("Set %s to %s.", n, c.Color)
+	case SetPosition:
+		if z {
+			return fmt.Sprintf("已把%s开到%d%%。", n, c.Level)
+		}
+		return fmt.Sprintf("Set %s to %d percent open.", n, c.Level)
+	case SetTemperature:
+		if z {
+			return fmt.Sprintf("已把%s设为%s度。", n, num(c.Temperature))
+		}
+		return fmt.Sprintf("Set %s to %s degrees.", n, num(c.Temperature))
+	}
+	if z {
+		return "已" + o.verb(z) + n + "。"
+	}
+	return capital(o.past()) + " " + n + "."
+}
+
+// verb is the command as an imperative ("turn on", "unlock").
+func (o Outcome) verb(z bool) string {
+	kind := Kind("")
+	if len(o.Entities) > 0 {
+		kind = o.Entities[0].Kind
+	}
+	type words struct{ en, zh string }
+	var w words
+	switch {
+	case kind == "lock" && o.Command.Op == TurnOn:
+		w = words{"lock", "锁上"}
+	case kind == "lock" && o.Command.Op == TurnOff:
+		w = words{"unlock", "解锁"}
+	case kind == "cover" && o.Command.Op == TurnOn:
+		w = words{"open", "打开"}
+	case kind == "cover" && o.Command.Op == TurnOff:
+		w = words{"close", "关上"}
+	case kind == "alarm_control_panel" && o.Command.Op == TurnOn:
+		w = words{"arm", "启动"}
+	case kind == "alarm_control_panel" && o.Command.Op == TurnOff:
+		w = words{"disarm", "解除"}
+	case o.Command.Op == TurnOn:
+		w = words{"turn on", "打开"}
+	case o.Command.Op == TurnOff:
+		w = words{"turn off", "关闭"}
+	case o.Command.Op == Toggle:
+		w = words{"toggle", "切换"}
+	case o.Command.Op == SetBrightness:
+		w = words{fmt.Sprintf("set to %d percent", o.Command.Level), fmt.Sprintf("调到%d%%：", o.Command.Level)}
+	case o.Command.Op == SetPosition:
+		w = words{fmt.Sprintf("set to %d percent open", o.Command.Level), fmt.Sprintf("开到%d%%：", o.Command.Level)}
+	case o.Command.Op == SetTemperature:
+		w = words{"set to " + num(o.Command.Temperature) + " degrees", "设为" + num(o.Command.Temperature) + "度："}
+	case o.Command.Op == SetColor:
+		w = words{"set to " + o.Command.Color, "设为" + o.Command.Color + "："}
+	default:
+		w = words{"change", "改变"}
+	}
+	if z {
+		return w.zh
+	}
+	return w.en
+}
+
+func (o Outcome) past() string {
+	v := o.verb(false)
+	switch {
+	case strings.HasPrefix(v, "turn "):
+		return "turned " + strings.TrimPrefix(v, "turn ")
+	case strings.HasSuffix(v, "e"):
+		return v + "d"
+	}
+	return v + "ed"
+}
+
+func (o Outcome) sayStates(z bool, now time.Time) string {
+	var out []string
+	for i, st := range o.States {
+		if i >= len(o.Entities) {
+			break
+		}
+		out = append(out, sayState(o.Entities[i], st, o.Expect, z, now))
+	}
+	if z {
+		return strings.Join(out, "")
+	}
+	return strings.Join(out, " ")
+}
+
+// sayState words one reading: "The greenhouse temperature was 21.5 degrees, 3 minutes ago."
+func sayState(e Entity, st State, expect string, z bool, now time.Time) string {
+	name := the(e.Name, z)
+	v := strings.ToLower(strings.TrimSpace(st.Value))
+	if v == "unavailable" || v == "unknown" || v == "" {
+		if z {
+			return name + "现在没有读数。"
+		}
+		return capital(name) + " has no reading right now (" + SystemName(e.Source, "en") + " says " + orDash(v) + ")."
+	}
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		val := spokenValue(st.Value, st.Unit, z)
+		age := sayAge(st.Updated, now, z)
+		switch {
+		case st.Stale && z:
+			return fmt.Sprintf("%s的读数已过时：%s，%s。", name, val, age)
+		case st.Stale:
+			return fmt.Sprintf("The last reading of %s is stale: %s, %s.", name, val, age)
+		case z:
+			return fmt.Sprintf("%s是%s，%s。", name, val, age)
+		case age == "just now":
+			return fmt.Sprintf("%s is %s.", capital(name), val)
+		}
+		return fmt.Sprintf("%s was %s, %s.", capital(name), val, age)
+	}
+	word := stateWord(e.Kind, v, z)
+	if e.Kind == "climate" {
+		if t, ok := st.Attributes["temperature"]; ok {
+			if z {
+				word += fmt.Sprintf("，设定%v度", t)
+			} else {
+				word += fmt.Sprintf(", set to %v degrees", t)
+			}
+		}
+	}
+	stale := ""
+	if st.Stale {
+		stale = map[bool]string{false: " (that reading is stale, " + sayAge(st.Updated, now, false) + ")", true: "（读数已过时）"}[z]
+	}
+	if expect != "" {
+		yes := strings.EqualFold(expect, v) || stateWord(e.Kind, v, z) == stateWord(e.Kind, strings.ToLower(expect), z)
+		switch {
+		case z && yes:
+			return "是的，" + name + word + stale + "。"
+		case z:
+			return "不，" + name + word + stale + "。"
+		case yes:
+			return "Yes, " + name + " is " + word + stale + "."
+		}
+		return "No, " + name + " is " + word + stale + "."
+	}
+	if z {
+		return name + word + stale + "。"
+	}
+	return capital(name) + " is " + word + stale + "."
+}
+
+// stateWord words a state ("on", "open", "locked"; in Chinese 开着, 关着, 锁着).
+func stateWord(kind Kind, v string, z bool) string {
+	if !z {
+		switch v {
+		case "armed_away", "armed_home", "armed_night":
+			return "armed"
+		case "heat":
+			return "heating"
+		case "cool":
+			return "cooling"
+		}
+		return strings.ReplaceAll(v, "_", " ")
+	}
+	switch v {
+	case "on", "open", "opening", "heat", "cool", "home":
+		return "开着"
+	case "off", "closed", "closing":
+		return "关着"
+	case "locked":
+		return "锁着"
+	case "unlocked":
+		return "没锁"
+	case "disarmed":
+		return "没有布防"
+	case "armed_away", "armed_home", "armed_night":
+		return "已布防"
+	}
+	return "是" + v
+}
+
+// spokenValue puts a reading's unit in words: 21.5 °C is "21.5 degrees".
+func spokenValue(v, unit string, z bool) string {
+	if z {
+		switch unit {
+		case "°C", "°F":
+			return v + "度"
+		case "%":
+			return "百分之" + v
+		case "":
+			return v
+		}
+		return v + unit
+	}
+	switch unit {
+	case "°C":
+		return v + " degrees"
+	case "°F":
+		return v + " degrees Fahrenheit"
+	case "%":
+		return v + " percent"
+	case "":
+		return v
+	case "W":
+		return v + " watts"
+	case "kWh":
+		return v + " kilowatt hours"
+	case "hPa":
+		return v + " hectopascals"
+	case "lx":
+		return v + " lux"
+	}
+	return v + " " + unit
+}
+
+// sayAge words how long ago a reading was made.
+func sayAge(t, now time.Time, z bool) string {
+	if t.IsZero() {
+		return map[bool]string{false: "at an unknown time", true: "时间不明"}[z]
+	}
+	d := now.Sub(t)
+	unit := func(n int, en, zhw string) string {
+		if z {
+			return fmt.Sprintf("%d%s前", n, zhw)
+		}
+		if n == 1 {
+			return fmt.Sprintf("1 %s ago", en)
+		}
+		return fmt.Sprintf("%d %ss ago", n, en)
+	}
+	switch {
+	case d < time.Minute:
+		return map[bool]string{false: "just now", true: "刚刚"}[z]
+	case d < time.Hour:
+		return unit(int(d/time.Minute), "minute", "分钟")
+	case d < 48*time.Hour:
+		return unit(int(d/time.Hour), "hour", "小时")
+	}
+	return unit(int(d/(24*time.Hour)), "day", "天")
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// the puts "the" before an English name, but not before a numbered one ("pump 3").
+func the(name string, z bool) string {
+	if z || name == "" {
+		return name
+	}
+	if strings.HasPrefix(strings.ToLower(name), "the ") || unicode.IsDigit(rune(name[len(name)-1])) {
+		return name
+	}
+	return "the " + name
+}
+
+func names(ents []Entity, z bool) string {
+	var ns []string
+	for _, e := range ents {
+		ns = append(ns, the(e.Name, z))
+	}
+	if z {
+		return strings.Join(ns, "和")
+	}
+	if len(ns) > 4 {
+		return fmt.Sprintf("%d devices", len(ns))
+	}
+	if len(ns) <= 1 {
+		return strings.Join(ns, "")
+	}
+	return strings.Join(ns[:len(ns)-1], ", ") + " and " + ns[len(ns)-1]
+}
+
+func orList(ns []string) string {
+	if len(ns) <= 1 {
+		return strings.Join(ns, "")
+	}
+	return strings.Join(ns[:len(ns)-1], ", ") + " or " + ns[len(ns)-1]
+}
+
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "nothing"
+	}
+	return s
+}
