@@ -18,7 +18,7 @@ import (
 // a yes, publishes once to the pump's command topic.
 func TestE2EMQTTInWindow(t *testing.T) {
 	b := testserver.StartMosquitto(t, testserver.MosquittoOptions{})
-	wit := newMQTTWitness(t, b.Port, "", "")
+	wit := newMQTTWitness(t, b.Port)
 	wit.publish(t, "greenhouse/climate", `{"temperature": 21.5, "humidity": 64}`, true)
 	wit.publish(t, "greenhouse/pump3/state", "OFF", true)
 

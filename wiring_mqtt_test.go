@@ -106,7 +106,13 @@ type mqttWitness struct {
 	ms map[string][]string // topic -> payloads, in order (retained replays left out)
 }
 
-func newMQTTWitness(t *testing.T, port int, user, pass string) *mqttWitness {
+func newMQTTWitness(t *testing.T, port int) *mqttWitness {
+	t.Helper()
+	return newMQTTWitnessAs(t, port, "", "")
+}
+
+// newMQTTWitnessAs is newMQTTWitness on a broker with passwords.
+func newMQTTWitnessAs(t *testing.T, port int, user, pass string) *mqttWitness {
 	t.Helper()
 	w := &mqttWitness{ms: map[string][]string{}}
 	o := paho.NewClientOptions().AddBroker(fmt.Sprintf("tcp://127.0.0.1:%d", port)).SetClientID("witness").
@@ -149,7 +155,7 @@ func (w *mqttWitness) on(topic string) []string {
 func TestHomeMQTTCommands(t *testing.T) {
 	const password = "mqtt-Pa55-9d1e7c-never-shown"
 	b := testserver.StartMosquitto(t, testserver.MosquittoOptions{Users: map[string]string{"hark": password, "witness": "w"}})
-	w := newMQTTWitness(t, b.Port, "witness", "w")
+	w := newMQTTWitnessAs(t, b.Port, "witness", "w")
 	w.publish(t, "greenhouse/climate", `{"temperature": 21.5, "humidity": 64}`, true)
 	w.publish(t, "greenhouse/pump3/state", "OFF", true)
 
