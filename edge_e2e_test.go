@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hark/app"
+	"hark/internal/testmodels"
+	"hark/internal/testserver"
+)
+
+// The whole assistant on a real llama-server: the first answer is computed on the server;
+// the server is killed in the middle of the second, which this device then answers; each
+// reply says where it was computed, and `hark history show` prints it.
+func TestEdgeServerKilledMidSession(t *testing.T) {
+	srv := testserver.Start(t)
+	dir := t.TempDir()
+	hist := filepath.Join(dir, "history.db")
+	cfg := `[llm]
+backend = "openai"
+endpoint = "` + srv.Endpoint + `"
+name = "edge-1"
+first_token_timeout = "20s"
+[models]
+llm = "` + testmodels.Shared(t, "stories260K.gguf") + `"
+[assistant]
+max_tokens = 60
+temperature = 0
+[history]
+path = "` + hist + `"
+`
+	cfgPath := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := testSetup(t, cfg)
+	h, closeHist := openTurnHistory(s, log.New(io.Discard, "", 0))
+	if h == nil {
+		t.Fatal("no history")
+	}
+	defer closeHist()
+
+	evs := newSpeechEvents()
+	var once sync.Once
+	tokens := 0
+	sink := app.SinkFunc(func(e app.Event) {
+		// The second question's reply is streaming from the server: kill it now. (The sink runs
+		// on the generating goroutine, so the stream waits for the kill.)
+		if e.Kind == app.EventToken && e.Turn == 2 {
+			if tokens++; tokens == 2 {
+				once.Do(srv.Stop)
+			}
+		}
+		evs.Publish(e)
+	})
+	a := app.New(app.Options{Config: s.assistantConfig(), Loaders: app.Loaders{Brain: s.loadBrain()}, History: h, Sink: sink})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	evs.wait(t, "readiness", 60*time.Second, func(e app.Event) bool { return e.Kind == app.EventReadiness && e.Readiness.Type })
+
+	reply := func(turn int) app.Event {
+		return evs.wait(t, "reply", 60*time.Second, func(e app.Event) bool { return e.Kind == app.EventReply && e.Turn == turn })
+	}
+	turnDone := func(turn int) {
+		evs.wait(t, "turn_done", 60*time.Second, func(e app.Event) bool { return e.Kind == app.EventTurnDone && e.Turn == turn })
+	}
+	a.Ask("Once upon a time")
+	if r := reply(1); r.Origin != (app.Origin{On: app.ComputedServer, Server: "edge-1"}) || r.Text == "" {
+		t.Errorf("first reply %q computed %+v: want it on edge-1", r.Text, r.Origin)
+	}
+	turnDone(1)
+	a.Ask("Tell me a long story about a cat")
+	r := reply(2)
+	if r.Origin.On != app.ComputedFallback || r.Origin.Server != "edge-1" || r.Origin.Why == "" || r.Text == "" {
+		t.Errorf("reply after the server was killed: %q computed %+v: want a fallback to this device", r.Text, r.Origin)
+	}
+	evs.wait(t, "the fallback's notice", time.Second, func(e app.Event) bool {
+		return e.Kind == app.EventError && e.Turn == 2 && strings.Contains(e.Err.Error(), "computed on this device")
+	})
+	turnDone(2)
+	if tokens < 2 {
+		t.Fatalf("the server was not killed mid-reply (%d tokens streamed)", tokens)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	closeHist()
+	out := cliStep{[]string{"history", "show", "--config", cfgPath, "1"}, 0,
+		[]string{"computed on edge-1", "computed on this device: fell back, edge-1 did not answer ("}, nil}.check(t)
+	t.Logf("hark history show 1:\n%s", out)
+}
