@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log"
 	"os"
@@ -82,9 +83,9 @@ path = "` + hist + `"
 	if r.Origin.On != app.ComputedFallback || r.Origin.Server != "edge-1" || r.Origin.Why == "" || r.Text == "" {
 		t.Errorf("reply after the server was killed: %q computed %+v: want a fallback to this device", r.Text, r.Origin)
 	}
-	evs.wait(t, "the fallback's notice", time.Second, func(e app.Event) bool {
-		return e.Kind == app.EventError && e.Turn == 2 && strings.Contains(e.Err.Error(), "computed on this device")
-	})
+	if j, err := json.Marshal(r); err != nil || !strings.Contains(string(j), `"computed_on":"fallback","server":"edge-1","fallback":"`) {
+		t.Errorf("the reply's JSON line (hark listen, --events): %s, %v", j, err)
+	}
 	turnDone(2)
 	if tokens < 2 {
 		t.Fatalf("the server was not killed mid-reply (%d tokens streamed)", tokens)

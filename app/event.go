@@ -265,6 +265,7 @@ type jsonEvent struct {
 	Alert       *Alert       `json:"alert,omitempty"`
 	ComputedOn  Computed     `json:"computed_on,omitempty"` // reply: device, server or fallback
 	Server      string       `json:"server,omitempty"`      // reply: the edge server that answered, or did not
+	Fallback    string       `json:"fallback,omitempty"`    // reply: why the edge server did not answer
 }
 
 type jsonAction struct {
@@ -323,7 +324,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		}
 	}
 	j.Alert = e.Alert
-	j.ComputedOn, j.Server = e.Origin.On, e.Origin.Server
+	j.ComputedOn, j.Server, j.Fallback = e.Origin.On, e.Origin.Server, e.Origin.Why
 	if t := e.Timings; t != nil {
 		j.Timings = &jsonTimings{ms(t.Speech), ms(t.Transcribe), ms(t.FirstToken), ms(t.Generate), ms(t.Total),
 			ms(t.Spoken), ms(t.ASRCompute), ms(t.LLMCompute), ms(t.Overhead), t.Tokens, t.PromptTokens, t.ReusedTokens}

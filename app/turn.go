@@ -310,9 +310,10 @@ func (a *Assistant) generated(t *turn, rep Reply, err error, first, end time.Tim
 		t.err = Explain(err, "The language model could not answer", "")
 		a.publish(Event{Kind: EventError, Turn: t.id, Err: t.err})
 	}
-	if rep.Fallback != nil && t.err == nil {
-		a.publish(Event{Kind: EventError, Turn: t.id, Err: Explain(rep.Fallback,
-			"The language model server did not answer; this reply was computed on this device", "Hark tries the server again later.")})
+	if rep.Fallback != nil {
+		// The reply's origin says so under the reply (and in the history); a red notice on
+		// every turn while the server is away would drown the conversation.
+		a.logf("turn %d: the language model server did not answer, this device did: %v", t.id, rep.Fallback)
 	}
 	a.publish(Event{Kind: EventReply, Turn: t.id, Text: t.reply, Interrupted: t.interrupted, Sources: t.sources, Origin: t.origin})
 	if t == a.turn && t.speaking && !t.spoken && !t.interrupted {

@@ -344,6 +344,9 @@ func (u *UI) apply(e app.Event) {
 			case text == "":
 				text = "(no answer)"
 			}
+			if where := originNote(e.Origin); where != "" {
+				meta += " · " + where
+			}
 			u.chat.set(ex.reply, text, meta, false)
 		}
 	case app.EventTurnDone:
