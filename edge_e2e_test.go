@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"image"
 	"io"
 	"log"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"hark/app"
+	"hark/internal/testenv"
 	"hark/internal/testmodels"
 	"hark/internal/testserver"
 )
@@ -98,4 +100,64 @@ path = "` + hist + `"
 	out := cliStep{[]string{"history", "show", "--config", cfgPath, "1"}, 0,
 		[]string{"computed on edge-1", "computed on this device: fell back, edge-1 did not answer ("}, nil}.check(t)
 	t.Logf("hark history show 1:\n%s", out)
+}
+
+// The real window under the virtual display, on a real llama-server: the first reply says it
+// was computed on edge-1; with the server killed, the next says it fell back to this device.
+// The screenshots (artifact folder e2e-edge-*) show the notes under the replies.
+func TestE2EEdgeOriginShown(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		entry [2]int
+		chat  image.Rectangle
+		args  []string
+	}{
+		{"desktop", [2]int{200, 697}, replyDesktop, nil},
+		{"kiosk", [2]int{600, 777}, chatKiosk, []string{"--mode", "kiosk", "--no-supervise"}},
+		// The car has no entry: the questions are spoken, hands-free.
+		{"car", [2]int{}, image.Rect(0, 60, 800, 290), []string{"--mode", "car"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := testserver.Start(t)
+			env := []string{"HARK_LLM_BACKEND=openai", "HARK_LLM_ENDPOINT=" + srv.Endpoint, "HARK_LLM_NAME=edge-1",
+				"HARK_ASSISTANT_MAX_TOKENS=24"}
+			ask := func(w *harkWindow, q string) { w.typeQuestion(tc.entry[0], tc.entry[1], q) }
+			args := append(tc.args, "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
+				"--llm-model", testmodels.Shared(t, "stories260K.gguf"))
+			if tc.name == "car" {
+				testenv.LockAudio(t)
+				wav := spokenQuestion(t)
+				ask = func(*harkWindow, string) { say(t, wav) }
+				args = append(tc.args, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)
+			}
+			w := startWindowEnv(t, "edge-"+tc.name, env, args...)
+			if tc.name == "kiosk" {
+				w.click(640, 400) // a tap dismisses the attract screen
+			}
+			i := w.ready(90 * time.Second)
+			if tc.name == "car" {
+				_, i = w.events.waitFor(t, i, 60*time.Second, "listening", isState("listening"))
+			}
+			before := w.shot("1-ready")
+			ask(w, "Once upon a time")
+			r, i := w.events.waitFor(t, i, 60*time.Second, "reply", isKind("reply"))
+			if r.str("computed_on") != "server" || r.str("server") != "edge-1" {
+				t.Errorf("first reply: %v; want it computed on edge-1", r)
+			}
+			_, i = w.events.waitFor(t, i, 60*time.Second, "turn_done", isKind("turn_done"))
+			onServer := w.shot("2-on-edge-1")
+			chatChanged(t, before, onServer, tc.chat)
+			srv.Stop()
+			if tc.name == "car" {
+				_, i = w.events.waitFor(t, i, 60*time.Second, "listening", isState("listening"))
+			}
+			ask(w, "Tell me about the cat")
+			r, i = w.events.waitFor(t, i, 60*time.Second, "reply", isKind("reply"))
+			if r.str("computed_on") != "fallback" || r.str("server") != "edge-1" || r.str("fallback") == "" {
+				t.Errorf("reply with the server gone: %v; want a fallback to this device", r)
+			}
+			w.events.waitFor(t, i, 60*time.Second, "turn_done", isKind("turn_done"))
+			chatChanged(t, onServer, w.shot("3-fell-back"), tc.chat)
+		})
+	}
 }
