@@ -4,6 +4,7 @@ import (
 	"context"
 	"log"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"hark/app"
@@ -22,15 +23,15 @@ type assistantHandler struct {
 	turn chan struct{} // one question at a time: the assistant answers one turn at a time
 	conv string        // the Wyoming conversation the assistant's conversation belongs to
 
-	events chan chan app.Event // the current question's event channel, handed over under the lock
+	mu     sync.Mutex
+	events chan app.Event // the current question's events (nil between questions)
 }
 
 // startAssistantHandler loads the language model and the actions, and returns the handler and
 // its info once the model has loaded (or failed: intents still work), and a function that stops
 // the assistant.
 func startAssistantHandler(ctx context.Context, s *setup, logger *log.Logger) (*assistantHandler, wyoming.HandleProgram, func(), error) {
-	h := &assistantHandler{turn: make(chan struct{}, 1), events: make(chan chan app.Event, 1)}
-	h.events <- nil
+	h := &assistantHandler{turn: make(chan struct{}, 1)}
 	cfg := s.assistantConfig()
 	cfg.HandsFree, cfg.Speak = false, false
 	loaded := make(chan error, 1)
@@ -94,8 +95,9 @@ func (h *assistantHandler) publish(e app.Event) {
 	case app.EventToken, app.EventLevel, app.EventPartial:
 		return
 	}
-	ch := <-h.events
-	h.events <- ch
+	h.mu.Lock()
+	ch := h.events
+	h.mu.Unlock()
 	if ch != nil {
 		select {
 		case ch <- e:
@@ -105,11 +107,14 @@ func (h *assistantHandler) publish(e app.Event) {
 }
 
 func (h *assistantHandler) listen(ch chan app.Event) {
-	<-h.events
-	h.events <- ch
+	h.mu.Lock()
+	h.events = ch
+	h.mu.Unlock()
 }
 
 // Handle asks the assistant, as if the text had been typed, and waits for the end of its turn.
+// The request's language is not needed: the assistant tells each question's language itself
+// (assistant.language = auto) or answers in the configured one.
 func (h *assistantHandler) Handle(ctx context.Context, req wyoming.HandleRequest) (wyoming.HandleResult, error) {
 	select {
 	case h.turn <- struct{}{}:
