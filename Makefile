@@ -88,7 +88,8 @@ bench: setup native
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./...
 
 # package: dist/Hark.tar.xz, a Linux bundle (the binary, a .desktop file, the icon, an install
-# Makefile) made by Fyne's packager, pinned, and dist/DEPENDENCIES.txt (the Debian packages it
+# Makefile) made by Fyne's packager, pinned, with the systemd user units for `hark serve` and
+# `hark listen` added (scripts/bundle-systemd.sh), and dist/DEPENDENCIES.txt (the Debian packages it
 # needs at run time, a CJK font among them). The packager rewrites FyneApp.toml (it counts
 # builds): the file is put back as it was.
 FYNE_TOOLS := fyne.io/tools/cmd/fyne@v1.7.4
@@ -98,6 +99,7 @@ package: build
 	$(GO) run $(FYNE_TOOLS) package --os linux --executable $(BIN) --release; \
 	  status=$$?; mv dist/FyneApp.toml.orig FyneApp.toml; exit $$status
 	mv Hark.tar.xz dist/
+	scripts/bundle-systemd.sh dist/Hark.tar.xz
 	cp DEPENDENCIES.txt dist/
 	@echo "packaged dist/Hark.tar.xz (run-time packages: dist/DEPENDENCIES.txt)"
 

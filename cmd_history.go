@@ -160,6 +160,9 @@ func historyShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if t.Error != "" {
 			fmt.Fprintf(stdout, "  error: %s\n", t.Error)
 		}
+		if w := computedOn(t.Origin); w != "" {
+			fmt.Fprintf(stdout, "  computed %s\n", w)
+		}
 		var tm []string
 		for _, x := range []struct {
 			name string
@@ -185,6 +188,19 @@ func historyShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		printActions(stdout, acts)
 	}
 	return nil
+}
+
+// computedOn says where a reply was computed ("" when the history does not know).
+func computedOn(o history.Origin) string {
+	switch o.On {
+	case history.ComputedDevice:
+		return "on this device"
+	case history.ComputedServer:
+		return "on " + o.Server
+	case history.ComputedFallback:
+		return fmt.Sprintf("on this device: fell back, %s did not answer (%s)", o.Server, o.Fallback)
+	}
+	return ""
 }
 
 // printActions lists audit rows, oldest first.

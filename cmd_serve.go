@@ -18,7 +18,7 @@ import (
 	"hark/wyoming"
 )
 
-const serveArgs = "[--uri tcp://HOST:PORT] [--asr-model FILE] [--zeroconf NAME] [--no-asr] [--no-tts] [--max-clients N]"
+const serveArgs = "[--uri tcp://HOST:PORT] [--asr-model FILE] [--zeroconf NAME] [--no-asr] [--no-tts] [--handle [--llm-model FILE]] [--max-clients N]"
 
 // runServe is `hark serve`: Hark's speech recognition and speech output for other voice
 // systems (Home Assistant's Wyoming integration) on a TCP port. It is the only command that
@@ -30,11 +30,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cf.Bind("models-dir", "models.dir")
 	cf.Bind("voice", "speech.voice")
 	cf.Bind("lang", "assistant.language")
+	cf.Bind("llm-model", "models.llm")
 	noGuard := noGuardFlag(fs)
 	uri := fs.String("uri", wyoming.DefaultURI, "where to listen: tcp://HOST:PORT (tcp://0.0.0.0:10300 for the whole LAN)")
 	announce := fs.String("zeroconf", "", "announce the server on the LAN (mDNS, _wyoming._tcp) under this `NAME`, so Home Assistant discovers it (default: no announcement)")
 	noASR := fs.Bool("no-asr", false, "serve no speech recognition (no speech model is loaded)")
 	noTTS := fs.Bool("no-tts", false, "serve no speech output")
+	handle := fs.Bool("handle", false, "answer questions too (Wyoming handle, a conversation agent): built-in commands first, then the language model (llm.* settings)")
 	maxClients := fs.Int("max-clients", 16, "serve at most `N` clients at once")
 	maxSeconds := fs.Int("max-seconds", 30, "transcribe at most `S` seconds of audio per request")
 	if err := parseFlags(fs, args); err != nil {
@@ -43,8 +45,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: serve: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	if *noASR && *noTTS {
-		return fmt.Errorf("%w: serve: with --no-asr and --no-tts there is nothing to serve", errUsage)
+	if *noASR && *noTTS && !*handle {
+		return fmt.Errorf("%w: serve: with --no-asr and --no-tts (and no --handle) there is nothing to serve", errUsage)
 	}
 	s, err := openSetup(cf, stderr, "hark serve", false)
 	if err != nil {
@@ -88,6 +90,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		srv.TTS = wyomingTTS{e: e, voice: speechVoice(s.cfg)}
 		srv.Info.TTS = []wyoming.TTSProgram{ttsProgram(voices)}
 		served = append(served, "speech output (espeak-ng)")
+	}
+	if *handle {
+		h, prog, stop, err := startAssistantHandler(ctx, s, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		srv.Handler, srv.HandleTimeout = h, handleTimeout
+		srv.Info.Handle = []wyoming.HandleProgram{prog}
+		served = append(served, "questions (Hark's assistant, "+prog.Models[0].Name+")")
 	}
 	ln, err := wyoming.Listen(*uri)
 	if err != nil {

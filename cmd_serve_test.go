@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -231,4 +232,43 @@ func BenchmarkWyomingASR(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkWyomingASRRatio measures the same as BenchmarkWyomingASR, in pairs: each iteration
+// transcribes jfk.wav by the engine call and then through the Wyoming server, so that the
+// machine's changing load (other processes on a shared machine) falls on both alike. Reported:
+// the median of the pairs' ratios (wyoming/engine; the goal is ≤ 1.05) and the median
+// difference in ms.
+//
+//	go test -run XXX -bench BenchmarkWyomingASRRatio -benchtime 20x .
+func BenchmarkWyomingASRRatio(b *testing.B) {
+	addr, m, opts := serveASR(b)
+	pcm := readJFK(b)
+	var ratios, diffs []float64
+	for i := 0; b.Loop(); i++ {
+		var engine, wyo time.Duration
+		// Alternate which goes first, so neither always runs on a warmer cache.
+		for k := range 2 {
+			start := time.Now()
+			if (i+k)%2 == 0 {
+				if _, err := m.Transcribe(context.Background(), pcm, opts); err != nil {
+					b.Fatal(err)
+				}
+				engine = time.Since(start)
+			} else {
+				if _, err := wyomingTranscribe(addr, pcm, audio.SampleRate, 1); err != nil {
+					b.Fatal(err)
+				}
+				wyo = time.Since(start)
+			}
+		}
+		ratios = append(ratios, float64(wyo)/float64(engine))
+		diffs = append(diffs, float64(wyo-engine)/float64(time.Millisecond))
+	}
+	slices.Sort(ratios)
+	slices.Sort(diffs)
+	if len(ratios) > 0 {
+		b.ReportMetric(ratios[len(ratios)/2], "wyoming/engine")
+		b.ReportMetric(diffs[len(diffs)/2], "diff-ms")
+	}
 }

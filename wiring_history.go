@@ -81,7 +81,20 @@ func (h *historyLog) Finish(ctx context.Context, r app.TurnRecord) error {
 	t := r.Timings
 	return h.st.FinishTurn(ctx, tid, history.TurnEnd{Reply: r.Reply, Interrupted: r.Interrupted, Err: r.Err,
 		Timings: history.Timings{ASR: t.Transcribe, FirstToken: t.Transcribe + t.FirstToken, LLM: t.Generate, TTS: t.Spoken, Total: t.Total},
-		Audio:   r.Audio.Samples, AudioRate: r.Audio.Rate})
+		Audio:   r.Audio.Samples, AudioRate: r.Audio.Rate, Origin: historyOrigin(r.Origin)})
+}
+
+func historyOrigin(o app.Origin) history.Origin {
+	on := history.ComputedUnknown
+	switch o.On {
+	case app.ComputedDevice:
+		on = history.ComputedDevice
+	case app.ComputedServer:
+		on = history.ComputedServer
+	case app.ComputedFallback:
+		on = history.ComputedFallback
+	}
+	return history.Origin{On: on, Server: o.Server, Fallback: o.Why}
 }
 
 // Wipe deletes a conversation (the kiosk's idle wipe) and compacts the file.

@@ -176,7 +176,7 @@ func (c *remoteChat) answer(ctx context.Context, remote func() (remotellm.Reply,
 			st := rep.Server
 			out := app.Reply{Text: strings.TrimSpace(rep.Text), Tokens: rep.Tokens, Compute: st.Prompt + st.Generation,
 				Interrupted: rep.Interrupted || ctx.Err() != nil, PromptTokens: st.PromptTokens + st.CachedTokens,
-				ReusedTokens: st.CachedTokens, Where: c.b.client.Name()}
+				ReusedTokens: st.CachedTokens, Origin: app.Origin{On: app.ComputedServer, Server: c.b.client.Name()}}
 			for _, tc := range rep.ToolCalls {
 				out.ToolCalls = append(out.ToolCalls, app.ToolCall{ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
 			}
@@ -192,6 +192,7 @@ func (c *remoteChat) answer(ctx context.Context, remote func() (remotellm.Reply,
 	c.lastLocal = true
 	rep, err := onLocal(c.local)
 	rep.Fallback = why
+	rep.Origin = app.Origin{On: app.ComputedFallback, Server: c.b.client.Name(), Why: why.Error()}
 	return rep, err
 }
 

@@ -52,7 +52,7 @@ func TestRemoteBrainFallsBackWhenTheServerStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := chat.Send(context.Background(), "Once upon a time", func(string) error { return nil })
-	if err != nil || rep.Where != "edge-1" || rep.Fallback != nil || rep.Text == "" || local.sends != 0 {
+	if err != nil || rep.Origin != (app.Origin{On: app.ComputedServer, Server: "edge-1"}) || rep.Fallback != nil || rep.Text == "" || local.sends != 0 {
 		t.Fatalf("first turn: %+v, %v: want it answered on edge-1", rep, err)
 	}
 	n := 0
@@ -64,7 +64,7 @@ func TestRemoteBrainFallsBackWhenTheServerStops(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil || rep.Where != "" || rep.Fallback == nil || rep.Text != "local answer" || local.sends != 1 {
+	if err != nil || rep.Origin.On != app.ComputedFallback || rep.Origin.Server != "edge-1" || rep.Origin.Why == "" || rep.Fallback == nil || rep.Text != "local answer" || local.sends != 1 {
 		t.Fatalf("turn cut by the server's end: %+v, %v: want the local answer with the reason", rep, err)
 	}
 	// Within the backoff the server is not tried.

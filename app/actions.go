@@ -556,6 +556,9 @@ func (a *Assistant) sendWithTools(ctx context.Context, t *turn, tc ToolChat, too
 		total.Compute += rep.Compute
 		total.Interrupted = rep.Interrupted
 		total.PromptTokens, total.ReusedTokens = rep.PromptTokens, rep.ReusedTokens
+		if rep.Fallback != nil && total.Fallback == nil { // the server failed between rounds
+			total.Origin, total.Fallback = rep.Origin, rep.Fallback
+		}
 	}
 	total.ToolCalls = nil
 	return total, err

@@ -55,9 +55,10 @@ type Reply struct {
 	// ToolCalls are the tools the model asked to run (ToolChat only); the assistant runs
 	// them and hands the results back.
 	ToolCalls []ToolCall
-	// Where names the machine that computed the reply ("" = this device), e.g. an edge server.
-	// Fallback, when not nil, is why the configured server did not answer and this device did.
-	Where    string
+	// Origin is where the reply was computed (zero: on this device). Fallback, when not nil,
+	// is why the configured server did not answer and this device did (Origin says which
+	// server).
+	Origin   Origin
 	Fallback error
 }
 
@@ -128,6 +129,7 @@ type TurnRecord struct {
 	Reply        string    // what the assistant answered, possibly cut short
 	Interrupted  bool
 	Err          string // why the turn failed, "" if it did not
+	Origin       Origin // where the reply was computed (Finish only; On is "" when none was)
 	Timings      Timings
 	// Audio is what the person said (voice turns, Finish only); the history keeps it only
 	// when the person asked it to (history.store_audio).

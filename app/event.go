@@ -179,7 +179,7 @@ type Event struct {
 	Action      *Action  // EventAction, EventConfirm
 	Alert       *Alert   // EventAlert
 	Sources     []string // on a reply: the documents (› heading, page) the answer came from
-	Where       string   // EventReply: the machine that computed the reply ("" = this device)
+	Origin      Origin   // EventReply: where the reply was computed
 }
 
 // Sink receives the assistant's events. Publish is called for one event at a time, in order,
@@ -263,6 +263,9 @@ type jsonEvent struct {
 	Timings     *jsonTimings `json:"timings_ms,omitempty"`
 	Action      *jsonAction  `json:"action,omitempty"`
 	Alert       *Alert       `json:"alert,omitempty"`
+	ComputedOn  Computed     `json:"computed_on,omitempty"` // reply: device, server or fallback
+	Server      string       `json:"server,omitempty"`      // reply: the edge server that answered, or did not
+	Fallback    string       `json:"fallback,omitempty"`    // reply: why the edge server did not answer
 }
 
 type jsonAction struct {
@@ -321,6 +324,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		}
 	}
 	j.Alert = e.Alert
+	j.ComputedOn, j.Server, j.Fallback = e.Origin.On, e.Origin.Server, e.Origin.Why
 	if t := e.Timings; t != nil {
 		j.Timings = &jsonTimings{ms(t.Speech), ms(t.Transcribe), ms(t.FirstToken), ms(t.Generate), ms(t.Total),
 			ms(t.Spoken), ms(t.ASRCompute), ms(t.LLMCompute), ms(t.Overhead), t.Tokens, t.PromptTokens, t.ReusedTokens}

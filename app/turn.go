@@ -39,6 +39,7 @@ type turn struct {
 
 	transcript string
 	reply      string
+	origin     Origin
 	lang       string // the question's language ("" = unknown): the reply's and the voice's
 
 	begun       bool // the history has the question
@@ -307,6 +308,12 @@ func (a *Assistant) generated(t *turn, rep Reply, err error, first, end time.Tim
 	t.reply, t.tokens, t.llmCompute = strings.TrimSpace(rep.Text), rep.Tokens, rep.Compute
 	t.prompt, t.reused = rep.PromptTokens, rep.ReusedTokens
 	t.firstAt, t.lastAt = first, end
+	if err == nil || t.reply != "" {
+		t.origin = rep.Origin
+		if t.origin.On == "" {
+			t.origin.On = ComputedDevice
+		}
+	}
 	if t.ctx.Err() != nil || rep.Interrupted {
 		t.interrupted = true
 	}
@@ -314,11 +321,12 @@ func (a *Assistant) generated(t *turn, rep Reply, err error, first, end time.Tim
 		t.err = Explain(err, "The language model could not answer", "")
 		a.publish(Event{Kind: EventError, Turn: t.id, Err: t.err})
 	}
-	if rep.Fallback != nil && t.err == nil {
-		a.publish(Event{Kind: EventError, Turn: t.id, Err: Explain(rep.Fallback,
-			"The language model server did not answer; this reply was computed on this device", "Hark tries the server again later.")})
+	if rep.Fallback != nil {
+		// The reply's origin says so under the reply (and in the history); a red notice on
+		// every turn while the server is away would drown the conversation.
+		a.logf("turn %d: the language model server did not answer, this device did: %v", t.id, rep.Fallback)
 	}
-	a.publish(Event{Kind: EventReply, Turn: t.id, Text: t.reply, Interrupted: t.interrupted, Sources: t.sources, Where: rep.Where})
+	a.publish(Event{Kind: EventReply, Turn: t.id, Text: t.reply, Interrupted: t.interrupted, Sources: t.sources, Origin: t.origin})
 	if t == a.turn && t.speaking && !t.spoken && !t.interrupted {
 		a.setState(StateSpeaking, "")
 	}
@@ -356,7 +364,7 @@ func (a *Assistant) finish(t *turn) {
 	a.publish(e)
 	if t.begun {
 		rec := t.record()
-		rec.Ended, rec.Reply, rec.Interrupted, rec.Timings, rec.Audio = a.now(), t.reply, t.interrupted, tm, t.pcm
+		rec.Ended, rec.Reply, rec.Interrupted, rec.Timings, rec.Audio, rec.Origin = a.now(), t.reply, t.interrupted, tm, t.pcm, t.origin
 		if t.err != nil {
 			rec.Err = t.err.Error()
 		}

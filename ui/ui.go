@@ -268,7 +268,9 @@ func (u *UI) flush() {
 	u.scheduled = false
 	u.lastFlush = time.Now()
 	u.mu.Unlock()
-	stick := u.chat.atBottom()
+	// The car shows one exchange and a driver does not scroll: always follow the newest text,
+	// even when a long question pushed the reply below the fold.
+	stick := u.chat.lastOnly || u.chat.atBottom()
 	for _, e := range evs {
 		u.apply(e)
 		if e.Kind == app.EventTranscript || e.Kind == app.EventSpeech || e.Kind == app.EventCleared || e.Kind == app.EventConfirm || e.Kind == app.EventAlert {
@@ -345,6 +347,9 @@ func (u *UI) apply(e app.Event) {
 				}
 			case text == "":
 				text = "(no answer)"
+			}
+			if where := originNote(e.Origin); where != "" {
+				meta += " · " + where
 			}
 			u.chat.set(ex.reply, text, meta, false)
 		}

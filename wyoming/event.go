@@ -26,6 +26,8 @@ const (
 	TypeSynthesizeChunk  = "synthesize-chunk"
 	TypeSynthesizeStop   = "synthesize-stop"
 	TypeSynthesizeStoppd = "synthesize-stopped"
+	TypeHandled          = "handled"
+	TypeNotHandled       = "not-handled"
 	TypeError            = "error"
 	TypePing             = "ping"
 	TypePong             = "pong"

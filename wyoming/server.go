@@ -3,6 +3,7 @@ package wyoming
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,9 +20,11 @@ import (
 // Server answers Wyoming clients: describe, transcribe (with an audio stream), synthesize and
 // streaming synthesis. The zero value of each limit picks its default.
 type Server struct {
-	ASR  Transcriber // nil: no speech recognition service
-	TTS  Synthesizer // nil: no speech output service
-	Info Info        // what describe answers
+	ASR Transcriber // nil: no speech recognition service
+	TTS Synthesizer // nil: no speech output service
+	// Handler answers transcripts (the conversation service); nil: none.
+	Handler Handler
+	Info    Info // what describe answers
 
 	Limits Limits
 	// MaxUtterance caps one transcription's audio (default 30 s, whisper's window): a client
@@ -29,6 +32,12 @@ type Server struct {
 	MaxUtterance time.Duration
 	// MaxText caps the text of one synthesis, in bytes (default 16 KiB).
 	MaxText int
+	// MaxQuestion caps a transcript sent to the handle service, in bytes (default 4 KiB); a
+	// longer one is not handled.
+	MaxQuestion int
+	// HandleTimeout caps the answer to one transcript (default 2 minutes): a longer one is
+	// stopped and the client told it was not handled.
+	HandleTimeout time.Duration
 	// MaxClients caps the connections served at once (default 16); one more is told busy.
 	MaxClients int
 	// IdleTimeout closes a connection that sends nothing for this long (default 10 minutes).
@@ -253,6 +262,12 @@ func (ss *session) handle(e Event) error {
 		return ss.synthChunk(ch.Text)
 	case TypeSynthesizeStop:
 		return ss.synthStop()
+	case TypeTranscript:
+		var tr TranscriptIn
+		if err := e.Decode(&tr); err != nil {
+			return ss.fail(CodeBadRequest, "%v", err)
+		}
+		return ss.handleTranscript(tr)
 	}
 	return nil // events of other services (wake, intent, ...) are not for this server
 }
@@ -480,4 +495,49 @@ func cutSentences(text string) (done, rest string) {
 		}
 	}
 	return text[:end], text[end:]
+}
+
+// handleTranscript answers a transcript with handled, or not-handled when the assistant
+// could not help (the text says why).
+func (ss *session) handleTranscript(tr TranscriptIn) error {
+	if ss.s.Handler == nil {
+		return ss.fail(CodeUnsupported, "this Hark server does not answer questions (start it with --handle)")
+	}
+	notHandled := func(format string, args ...any) error {
+		msg := fmt.Sprintf(format, args...)
+		ss.s.logf("%s: not handled: %s", ss.name, msg)
+		return ss.send(NewEvent(TypeNotHandled, HandledData{Text: msg, Context: tr.Context}, nil))
+	}
+	if max := orDefault(ss.s.MaxQuestion, 4<<10); len(tr.Text) > max {
+		return notHandled("the question is %d bytes long; Hark answers at most %d", len(tr.Text), max)
+	}
+	if strings.TrimSpace(tr.Text) == "" {
+		return notHandled("the transcript is empty")
+	}
+	req := HandleRequest{Text: tr.Text, Language: tr.Language, Conversation: "connection " + ss.name}
+	if len(tr.Context) > 0 {
+		var c struct {
+			ID string `json:"conversation_id"`
+		}
+		if json.Unmarshal(tr.Context, &c) == nil && c.ID != "" {
+			req.Conversation = "conversation " + c.ID
+		}
+	}
+	ctx, stop := ss.watchHangUp()
+	ctx, cancel := context.WithTimeout(ctx, orDefault(ss.s.HandleTimeout, 2*time.Minute))
+	res, err := ss.s.Handler.Handle(ctx, req)
+	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
+	cancel()
+	stop()
+	switch {
+	case ss.ctx.Err() != nil:
+		return ss.ctx.Err()
+	case timedOut:
+		return notHandled("no answer within %v", orDefault(ss.s.HandleTimeout, 2*time.Minute))
+	case err != nil:
+		return notHandled("%v", err)
+	case !res.Handled:
+		return notHandled("%s", res.Text)
+	}
+	return ss.send(NewEvent(TypeHandled, HandledData{Text: res.Text, Context: tr.Context}, nil))
 }

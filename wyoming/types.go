@@ -2,6 +2,7 @@ package wyoming
 
 import (
 	"context"
+	"encoding/json"
 
 	"hark/audio"
 )
@@ -14,6 +15,42 @@ type Transcriber interface {
 // Synthesizer speaks text. It is called from many connections at once.
 type Synthesizer interface {
 	Synthesize(ctx context.Context, text string, v Voice) (audio.PCM, error)
+}
+
+// Handler answers what a person said (the conversation "handle" service): Home Assistant
+// sends it the transcript and speaks the answer. It is called from many connections at once.
+type Handler interface {
+	Handle(ctx context.Context, req HandleRequest) (HandleResult, error)
+}
+
+// HandleRequest is one transcript to answer.
+type HandleRequest struct {
+	Text     string
+	Language string // "" = unknown
+	// Conversation keeps follow-up questions together: the client's conversation_id (in the
+	// transcript's context) when it sends one, else its connection.
+	Conversation string
+}
+
+// HandleResult is the answer: Handled is false when the assistant could not help (the text
+// then says why), which the client may take as a cue to try another agent.
+type HandleResult struct {
+	Text    string
+	Handled bool
+}
+
+// TranscriptIn is the data of a transcript sent to the handle service.
+type TranscriptIn struct {
+	Text     string          `json:"text"`
+	Language string          `json:"language,omitempty"`
+	Context  json.RawMessage `json:"context,omitempty"`
+}
+
+// HandledData is the data of handled and not-handled; Context is the request's, returned so
+// the client can carry on the same conversation.
+type HandledData struct {
+	Text    string          `json:"text,omitempty"`
+	Context json.RawMessage `json:"context,omitempty"`
 }
 
 // AudioFormat is the data of audio-start and audio-chunk.
@@ -109,8 +146,19 @@ type TTSProgram struct {
 	SupportsStreaming bool `json:"supports_synthesize_streaming"`
 }
 
+// HandleProgram describes a conversation (handle) service in info.
+type HandleProgram struct {
+	Name        string      `json:"name"`
+	Attribution Attribution `json:"attribution"`
+	Installed   bool        `json:"installed"`
+	Description string      `json:"description,omitempty"`
+	Version     string      `json:"version,omitempty"`
+	Models      []Model     `json:"models"`
+}
+
 // Info is the data of the info reply to describe.
 type Info struct {
-	ASR []ASRProgram `json:"asr"`
-	TTS []TTSProgram `json:"tts"`
+	ASR    []ASRProgram    `json:"asr"`
+	TTS    []TTSProgram    `json:"tts"`
+	Handle []HandleProgram `json:"handle"`
 }

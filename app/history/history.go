@@ -69,7 +69,7 @@ type Store struct {
 // ErrNotFound is returned for a conversation or turn that does not exist.
 var ErrNotFound = errors.New("history: not found")
 
-const schemaVersion = 2
+const schemaVersion = 3
 
 const schemaSQL = `
 CREATE TABLE IF NOT EXISTS conversations (
@@ -94,7 +94,10 @@ CREATE TABLE IF NOT EXISTS turns (
 	tts_ms          INTEGER,
 	total_ms        INTEGER,
 	audio           BLOB,                    -- 16-bit little-endian PCM, only with store_audio
-	audio_rate      INTEGER
+	audio_rate      INTEGER,
+	computed_on     TEXT NOT NULL DEFAULT '', -- device, server, fallback; '' before format 3 or without a reply
+	server          TEXT NOT NULL DEFAULT '', -- the edge server that answered (server) or did not (fallback)
+	fallback        TEXT NOT NULL DEFAULT ''  -- why the edge server did not answer
 );
 CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns(conversation_id, id);
 CREATE INDEX IF NOT EXISTS turns_by_start ON turns(started_at);
@@ -118,6 +121,13 @@ CREATE TABLE IF NOT EXISTS actions (
 );
 CREATE INDEX IF NOT EXISTS actions_by_time ON actions(at);
 `
+
+// originSQL adds where a reply was computed to a format 1 or 2 database (format 3).
+var originSQL = []string{
+	`ALTER TABLE turns ADD COLUMN computed_on TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE turns ADD COLUMN server TEXT NOT NULL DEFAULT ''`,
+	`ALTER TABLE turns ADD COLUMN fallback TEXT NOT NULL DEFAULT ''`,
+}
 
 // Open opens (creating if needed) the history database at path. The folder is created private
 // to the user (0700) and the file 0600. Turns older than the retention are deleted.
@@ -237,14 +247,24 @@ func (s *Store) init() error {
 	if v == schemaVersion {
 		return nil
 	}
-	if v == 1 {
-		// Format 1 had no audit trail: add it.
-		for _, st := range []string{actionsSQL, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)} {
-			if _, err := s.db.Exec(st); err != nil {
-				return err
+	if v == 1 || v == 2 {
+		// Format 1 had no audit trail, formats 1 and 2 no record of where replies were
+		// computed: add them, in one transaction so a crash leaves the old format whole.
+		stmts := originSQL
+		if v == 1 {
+			stmts = append([]string{actionsSQL}, stmts...)
+		}
+		tx, err := s.db.Begin()
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		for _, st := range append(stmts, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)) {
+			if _, err := tx.Exec(st); err != nil {
+				return fmt.Errorf("updating the history from format %d: %w", v, err)
 			}
 		}
-		return nil
+		return tx.Commit()
 	}
 	// auto_vacuum must be chosen before the first table exists.
 	stmts := []string{`PRAGMA auto_vacuum = INCREMENTAL`, schemaSQL, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)}
@@ -342,12 +362,30 @@ type Timings struct {
 	Total      time.Duration // from the end of speech to the end of the reply
 }
 
+// Computed says which machine computed a reply.
+type Computed string
+
+const (
+	ComputedUnknown  Computed = ""         // no reply, or a turn recorded before format 3
+	ComputedDevice   Computed = "device"   // this device
+	ComputedServer   Computed = "server"   // an edge server (Origin.Server)
+	ComputedFallback Computed = "fallback" // this device, because the edge server did not answer
+)
+
+// Origin is where a turn's reply was computed.
+type Origin struct {
+	On       Computed `json:"computed_on,omitempty"`
+	Server   string   `json:"server,omitempty"`   // the server that answered (ComputedServer) or did not (ComputedFallback)
+	Fallback string   `json:"fallback,omitempty"` // why it did not
+}
+
 // TurnEnd is how a turn ended.
 type TurnEnd struct {
 	Reply       string
 	Interrupted bool   // barge-in or cancel: the reply is what was given before the stop
 	Err         string // why the turn failed, "" if it did not
 	Timings     Timings
+	Origin      Origin
 	// Audio is the utterance (mono samples in [-1, 1] at AudioRate Hz). It is stored only
 	// with Options.StoreAudio.
 	Audio     []float32
@@ -371,9 +409,11 @@ func (s *Store) FinishTurn(ctx context.Context, turn int64, end TurnEnd) error {
 	}
 	t := end.Timings
 	return s.update(ctx, turn, `UPDATE turns SET ended_at = ?, status = ?, reply = ?, error = ?,
-		asr_ms = ?, first_token_ms = ?, llm_ms = ?, tts_ms = ?, total_ms = ?, audio = ?, audio_rate = ? WHERE id = ?`,
+		asr_ms = ?, first_token_ms = ?, llm_ms = ?, tts_ms = ?, total_ms = ?, audio = ?, audio_rate = ?,
+		computed_on = ?, server = ?, fallback = ? WHERE id = ?`,
 		ms(s.opts.Now()), status, end.Reply, end.Err,
-		durMS(t.ASR), durMS(t.FirstToken), durMS(t.LLM), durMS(t.TTS), durMS(t.Total), audio, rate, turn)
+		durMS(t.ASR), durMS(t.FirstToken), durMS(t.LLM), durMS(t.TTS), durMS(t.Total), audio, rate,
+		end.Origin.On, end.Origin.Server, end.Origin.Fallback, turn)
 }
 
 func durMS(d time.Duration) any {

@@ -34,6 +34,7 @@ type Turn struct {
 	ASRModel   string        `json:"asr_model,omitempty"`
 	LLMModel   string        `json:"llm_model,omitempty"`
 	Timings    TimingsMillis `json:"timings_ms"`
+	Origin
 	// Audio is the stored utterance, if any (Options.StoreAudio); not exported to JSON.
 	Audio     []float32 `json:"-"`
 	AudioRate int       `json:"audio_rate,omitempty"`
@@ -133,7 +134,7 @@ func (s *Store) Turn(ctx context.Context, id int64) (Turn, error) {
 
 func (s *Store) turns(ctx context.Context, where string, args ...any) ([]Turn, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, started_at, ended_at, status, transcript, reply, error, asr_model, llm_model,
-		asr_ms, first_token_ms, llm_ms, tts_ms, total_ms, audio, audio_rate FROM turns `+where, args...)
+		asr_ms, first_token_ms, llm_ms, tts_ms, total_ms, audio, audio_rate, computed_on, server, fallback FROM turns `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
@@ -145,7 +146,7 @@ func (s *Store) turns(ctx context.Context, where string, args ...any) ([]Turn, e
 		var ended, asr, first, llm, tts, total, rate sql.NullInt64
 		var audio []byte
 		if err := rows.Scan(&t.ID, &started, &ended, &t.Status, &t.Transcript, &t.Reply, &t.Error, &t.ASRModel, &t.LLMModel,
-			&asr, &first, &llm, &tts, &total, &audio, &rate); err != nil {
+			&asr, &first, &llm, &tts, &total, &audio, &rate, &t.On, &t.Server, &t.Fallback); err != nil {
 			return nil, fmt.Errorf("history: %w", err)
 		}
 		t.Started = time.UnixMilli(started)

@@ -56,8 +56,13 @@ type Server struct {
 // llama) and waits until it is ready. extra are more flags (--parallel 4, say).
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
+	return StartModel(t, filepath.Join(testmodels.Dir(), "stories260K.gguf"), extra...)
+}
+
+// StartModel is Start with another GGUF file (a bigger model for load figures).
+func StartModel(t testing.TB, model string, extra ...string) *Server {
+	t.Helper()
 	bin := Path(t)
-	model := filepath.Join(testmodels.Dir(), "stories260K.gguf")
 	if _, err := os.Stat(model); err != nil {
 		t.Fatalf("test model: %v (see ../shared/models/README.md)", err)
 	}
