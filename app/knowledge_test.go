@@ -26,11 +26,11 @@ func TestKnowledge(t *testing.T) {
 		question   string
 		wantReply  string
 		wantSent   func(string) bool
-		wantSource []string
+		wantSource []Passage
 	}{
 		{"covered", true, "where is the pharmacy", "Hi there.", func(s string) bool {
 			return strings.Contains(s, "Across the street.") && strings.Contains(s, "only the passages") && strings.HasSuffix(s, "where is the pharmacy")
-		}, []string{"guide.md › Pharmacy"}},
+		}, docs["where is the pharmacy"]},
 		{"not covered, kiosk", true, "who won the cup", DontKnow, nil, nil},
 		{"not covered, guessing", false, "who won the cup", "Hi there.", func(s string) bool { return s == "who won the cup" }, nil},
 	} {
@@ -40,7 +40,7 @@ func TestKnowledge(t *testing.T) {
 			r.a.Ask(tc.question)
 			e, _ := r.rec.next(t, i, EventReply)
 			if e.Text != tc.wantReply || !slices.Equal(e.Sources, tc.wantSource) {
-				t.Errorf("reply %q sources %q, want %q %q", e.Text, e.Sources, tc.wantReply, tc.wantSource)
+				t.Errorf("reply %q sources %v, want %q %v", e.Text, e.Sources, tc.wantReply, tc.wantSource)
 			}
 			asked := r.brain.chat(0).askedList()
 			if tc.wantSent == nil {

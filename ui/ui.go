@@ -344,7 +344,9 @@ func (u *UI) apply(e app.Event) {
 			case text == "":
 				text = "(no answer)"
 			}
+			meta += u.carSources(e.Sources)
 			u.chat.set(ex.reply, text, meta, false)
+			u.showSources(e.Sources)
 		}
 	case app.EventTurnDone:
 		if ex := u.turns[e.Turn]; ex != nil && ex.reply != nil && e.Err != nil && ex.text.Len() == 0 {
@@ -848,7 +850,7 @@ func (u *UI) updateDebug() {
 		return
 	}
 	var b strings.Builder
-	b.WriteString("#   in     speech  →text  →1st   →last  asr    llm    ovh    tok\n")
+	b.WriteString("#   in     speech  →text  →1st   →last  asr    llm    ovh    docs   tok\n")
 	start := max(0, len(u.timings)-8)
 	for _, t := range u.timings[start:] {
 		mark := ""
