@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"hark/internal/testmodels"
+	"hark/knowledge"
 )
 
 // TestKnowledgeCommand runs `hark knowledge` as a person would: add the shipped corpus, list,
@@ -41,6 +42,25 @@ func TestKnowledgeCommand(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &res); rc != 0 || err != nil || len(res.Passages) == 0 || !strings.HasSuffix(res.Passages[0].Heading, "洗手间") || !res.Passages[0].Relevant {
 		t.Errorf("search --json: rc %d %v\n%s", rc, err, out)
+	}
+	// The [knowledge] settings, and the flags for one search.
+	out, _, rc = hark("search", "--index", index, "--set", "knowledge.min_coverage=0.95", "where is the nearest pharmacy for plasters?")
+	if rc != 0 || strings.Contains(out, "(relevant)") || !strings.Contains(out, "(below the threshold)") {
+		t.Errorf("search with min_coverage 0.95: rc %d\n%s", rc, out)
+	}
+	out, _, rc = hark("search", "--index", index, "--json", "--max-tokens", "60", "--k", "1", "where is the nearest pharmacy?")
+	var cut struct {
+		Passages []struct {
+			Text      string
+			Truncated bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &cut); rc != 0 || err != nil || len(cut.Passages) != 1 || !cut.Passages[0].Truncated ||
+		knowledge.EstimateTokens(cut.Passages[0].Text) > 60 {
+		t.Errorf("search --max-tokens 60 --k 1: rc %d %v\n%s", rc, err, out)
+	}
+	if _, errs, rc = hark("search", "--index", index, "--max-tokens", "5", "pharmacy"); rc == 0 || !strings.Contains(errs, "max-tokens") {
+		t.Errorf("search --max-tokens 5: rc %d %q", rc, errs)
 	}
 	abs, _ := filepath.Abs("knowledge/testdata/corpus/pump-manual.md")
 	if out, _, rc = hark("rm", "--index", index, abs); rc != 0 {

@@ -20,11 +20,19 @@ func knowledgePath() (string, error) {
 	return filepath.Join(dir, "knowledge.db"), nil
 }
 
+// knowledgeQuery is the retrieval the [knowledge] settings ask for.
+func knowledgeQuery(cfg *config.Config) knowledge.Query {
+	return knowledge.Query{K: cfg.Knowledge.Passages, MinCoverage: cfg.Knowledge.MinCoverage, MaxTokens: cfg.Knowledge.MaxTokens}
+}
+
 // storeKnowledge adapts the knowledge store to app.Knowledge.
-type storeKnowledge struct{ st *knowledge.Store }
+type storeKnowledge struct {
+	st *knowledge.Store
+	q  knowledge.Query
+}
 
 func (k storeKnowledge) Retrieve(ctx context.Context, question string) ([]app.Passage, error) {
-	hits, err := k.st.Retrieve(ctx, question, knowledge.Query{})
+	hits, err := k.st.Retrieve(ctx, question, k.q)
 	if err != nil {
 		return nil, err
 	}
@@ -36,8 +44,9 @@ func (k storeKnowledge) Retrieve(ctx context.Context, question string) ([]app.Pa
 }
 
 // openKnowledge opens the knowledge index when documents were added (`hark knowledge add`);
-// without one the assistant answers as before. In kiosk mode it never guesses: a question the
-// documents do not cover gets app.DontKnow. The store stays open for the process's life.
+// without one the assistant answers as before. Where it never guesses (knowledge.guess; by
+// default in kiosk mode) a question the documents do not cover gets app.DontKnow. The store
+// stays open for the process's life.
 func openKnowledge(cfg *config.Config, logw io.Writer) app.KnowledgeOptions {
 	path, err := knowledgePath()
 	if err != nil {
@@ -54,7 +63,7 @@ func openKnowledge(cfg *config.Config, logw io.Writer) app.KnowledgeOptions {
 	if r := st.Recovered(); r != "" {
 		io.WriteString(logw, "hark: "+r+"\n")
 	}
-	return app.KnowledgeOptions{Knowledge: storeKnowledge{st}, NeverGuess: cfg.Assistant.Mode == "kiosk"}
+	return app.KnowledgeOptions{Knowledge: storeKnowledge{st, knowledgeQuery(cfg)}, NeverGuess: cfg.NeverGuess()}
 }
 
 // knowledgeJSON is the retrieval `hark ask --json` shows.
