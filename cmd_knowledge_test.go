@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"hark/app"
+	"hark/app/config"
 	"hark/internal/testmodels"
 	"hark/knowledge"
 )
@@ -113,5 +119,49 @@ func TestAskFromKnowledge(t *testing.T) {
 		!strings.Contains(r.Knowledge.Passages[0].Source, "Pharmacy and first aid") ||
 		!strings.Contains(r.Knowledge.Prompt, "Pier Road Pharmacy") || !strings.HasSuffix(r.Knowledge.Prompt, "Where is the nearest pharmacy?") {
 		t.Errorf("covered: exit %d %+v %s", code, r, errs)
+	}
+}
+
+// TestKioskWatchesItsDocuments: the window's wiring in kiosk mode opens the index before any
+// document is added (questions then go to the model), and documents written into an added
+// folder while it runs are retrieved without a restart.
+func TestKioskWatchesItsDocuments(t *testing.T) {
+	isolate(t)
+	cfg, err := config.Load(config.Options{Env: []string{}, Flags: []config.Override{{Key: "assistant.mode", Value: "kiosk"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	st, know := openKnowledgeStore(cfg, &logs, true)
+	if st == nil || know.Knowledge == nil || !know.NeverGuess {
+		t.Fatalf("kiosk knowledge: store %v, options %+v, log %s", st, know, logs.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := know.Knowledge.Retrieve(ctx, "where is the lift"); !errors.Is(err, app.ErrNoDocuments) {
+		t.Fatalf("before any document: %v, want app.ErrNoDocuments", err)
+	}
+	dir := t.TempDir()
+	if _, err := st.Add(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	logged := make(chan string, 100)
+	go watchKnowledge(ctx, st, func(f string, a ...any) { logged <- fmt.Sprintf(f, a...) })
+	time.Sleep(200 * time.Millisecond) // let the watch start; what comes before is found by its first refresh
+	doc := filepath.Join(dir, "lifts.md")
+	if err := os.WriteFile(doc, []byte("# Lifts\n\nThe lifts are behind the information desk, on the left.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case l := <-logged:
+		if l != "knowledge: indexed "+doc {
+			t.Errorf("logged %q", l)
+		}
+	case <-time.After(20 * time.Second): // only a deadline for a broken watch
+		t.Fatal("the new document was not indexed within 20 s")
+	}
+	ps, err := know.Knowledge.Retrieve(ctx, "where are the lifts")
+	if err != nil || len(ps) == 0 || ps[0].Source != "lifts.md › Lifts" {
+		t.Errorf("after the document was written: %v %+v", err, ps)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"hark/app"
 	"hark/app/config"
@@ -32,6 +33,11 @@ type storeKnowledge struct {
 }
 
 func (k storeKnowledge) Retrieve(ctx context.Context, question string) ([]app.Passage, error) {
+	if empty, err := k.st.Empty(ctx); err != nil {
+		return nil, err
+	} else if empty {
+		return nil, app.ErrNoDocuments
+	}
 	hits, err := k.st.Retrieve(ctx, question, k.q)
 	if err != nil {
 		return nil, err
@@ -48,22 +54,53 @@ func (k storeKnowledge) Retrieve(ctx context.Context, question string) ([]app.Pa
 // default in kiosk mode) a question the documents do not cover gets app.DontKnow. The store
 // stays open for the process's life.
 func openKnowledge(cfg *config.Config, logw io.Writer) app.KnowledgeOptions {
+	_, k := openKnowledgeStore(cfg, logw, false)
+	return k
+}
+
+// openKnowledgeStore is openKnowledge that also returns the store (nil without one). With
+// create it opens the index even before any document is added: a kiosk's admin settings
+// and watched folders add them while it runs, and until then questions go to the model
+// (app.ErrNoDocuments).
+func openKnowledgeStore(cfg *config.Config, logw io.Writer, create bool) (*knowledge.Store, app.KnowledgeOptions) {
 	path, err := knowledgePath()
 	if err != nil {
-		return app.KnowledgeOptions{}
+		return nil, app.KnowledgeOptions{}
 	}
-	if _, err := os.Stat(path); err != nil {
-		return app.KnowledgeOptions{}
+	if _, err := os.Stat(path); err != nil && !create {
+		return nil, app.KnowledgeOptions{}
 	}
 	st, err := knowledge.Open(context.Background(), path)
 	if err != nil {
 		io.WriteString(logw, "hark: knowledge index unusable, answering without it: "+err.Error()+"\n")
-		return app.KnowledgeOptions{}
+		return nil, app.KnowledgeOptions{}
 	}
 	if r := st.Recovered(); r != "" {
 		io.WriteString(logw, "hark: "+r+"\n")
 	}
-	return app.KnowledgeOptions{Knowledge: storeKnowledge{st, knowledgeQuery(cfg)}, NeverGuess: cfg.NeverGuess()}
+	return st, app.KnowledgeOptions{Knowledge: storeKnowledge{st, knowledgeQuery(cfg)}, NeverGuess: cfg.NeverGuess()}
+}
+
+// watchKnowledge re-indexes the added folders' documents as they change (knowledge.watch, in
+// kiosk mode), until ctx ends, and logs what changed.
+func watchKnowledge(ctx context.Context, st *knowledge.Store, logf func(string, ...any)) {
+	err := st.Watch(ctx, time.Second, func(rep knowledge.Report, err error) {
+		if err != nil {
+			logf("knowledge: %v", err)
+		}
+		for _, p := range rep.Indexed {
+			logf("knowledge: indexed %s", p)
+		}
+		for _, p := range rep.Removed {
+			logf("knowledge: removed %s", p)
+		}
+		for _, sk := range rep.Skipped {
+			logf("knowledge: skipped %s: %s", sk.Path, sk.Reason)
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		logf("knowledge: documents are not watched for changes: %v", err)
+	}
 }
 
 // knowledgeJSON is the retrieval `hark ask --json` shows.

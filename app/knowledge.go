@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -13,6 +14,11 @@ type Knowledge interface {
 	// none when the documents do not say.
 	Retrieve(ctx context.Context, question string) ([]Passage, error)
 }
+
+// ErrNoDocuments is what a Knowledge returns while it holds no documents (a kiosk whose
+// documents are not added yet): questions then go to the model as they would without one,
+// whatever NeverGuess says, rather than every one getting DontKnow.
+var ErrNoDocuments = errors.New("no documents indexed")
 
 // Passage is a piece of a document put into the prompt.
 type Passage struct {
@@ -55,6 +61,9 @@ func (a *Assistant) consult(ctx context.Context, query, question string) (prompt
 		return question, nil, false
 	}
 	ps, err := k.Knowledge.Retrieve(ctx, query)
+	if errors.Is(err, ErrNoDocuments) {
+		return question, nil, false
+	}
 	if err != nil {
 		// The documents are an aid: a broken index must not stop the assistant answering.
 		if a.logf != nil {
