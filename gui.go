@@ -101,6 +101,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		Setup:    firstRun{s: s, loaded: asst.Replace},
 
 		SystemLanguage: systemLanguage(),
+		Documents:      documentsFor(kstore),
 	})
 
 	runCtx, cancel := context.WithCancel(ctx)

@@ -47,6 +47,9 @@ type Options struct {
 	Devices func() ([]string, error)
 	Now     func() time.Time // nil: time.Now (tests fix the clock for reproducible images)
 	Quit    func()           // the kiosk's admin chord; nil: quit the application
+	// Documents, when set, adds the documents the assistant answers from to the settings
+	// (knowledge): list, add a folder, remove, rebuild.
+	Documents Documents
 	// SystemLanguage is the LANGUAGE the process started with ("" = none): the interface
 	// language "system" restores it.
 	SystemLanguage string
