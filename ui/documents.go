@@ -44,6 +44,7 @@ type DocumentsChange struct {
 type documentsView struct {
 	u       *UI
 	list    *fyne.Container
+	scroll  *container.Scroll // around list: told when the list's height changes
 	status  *widget.Label
 	buttons []*widget.Button // disabled while an operation runs
 	busy    bool
@@ -72,8 +73,8 @@ func (u *UI) showDocuments() *documentsView {
 		v.run(lang.L("Reading the documents…"), u.opt.Documents.Rebuild)
 	})
 	v.buttons = []*widget.Button{add, rebuild}
-	content := container.NewBorder(nil, container.NewVBox(v.status, container.NewHBox(add, rebuild)), nil, nil,
-		container.NewVScroll(v.list))
+	v.scroll = container.NewVScroll(v.list)
+	content := container.NewBorder(nil, container.NewVBox(v.status, container.NewHBox(add, rebuild)), nil, nil, v.scroll)
 	d := dialog.NewCustom(lang.L("Documents"), lang.L("Close"), content, u.win)
 	size := u.win.Canvas().Size()
 	d.Resize(fyne.NewSize(min(size.Width*0.95, 640), size.Height*0.8))
@@ -99,7 +100,9 @@ func (v *documentsView) reload(note string) {
 			for _, s := range srcs {
 				v.list.Add(v.row(s))
 			}
-			v.list.Refresh()
+			// The scroll sizes its content to the content's height: refreshing the list alone
+			// would lay the rows out in the empty list's height.
+			v.scroll.Refresh()
 			v.status.SetText(note)
 		})
 	}()
