@@ -97,8 +97,9 @@ func TestAskFromKnowledge(t *testing.T) {
 				Source string
 				Score  float64
 			}
-			Prompt   string
-			DontKnow bool `json:"dont_know"`
+			Prompt     string
+			DontKnow   bool    `json:"dont_know"`
+			RetrieveMS float64 `json:"retrieve_ms"`
 		}
 	}
 	decode := func(js string) askOut {
@@ -117,7 +118,8 @@ func TestAskFromKnowledge(t *testing.T) {
 	r := decode(js)
 	if code != 0 || r.Knowledge == nil || len(r.Knowledge.Passages) == 0 ||
 		!strings.Contains(r.Knowledge.Passages[0].Source, "Pharmacy and first aid") ||
-		!strings.Contains(r.Knowledge.Prompt, "Pier Road Pharmacy") || !strings.HasSuffix(r.Knowledge.Prompt, "Where is the nearest pharmacy?") {
+		!strings.Contains(r.Knowledge.Prompt, "Pier Road Pharmacy") || !strings.HasSuffix(r.Knowledge.Prompt, "Where is the nearest pharmacy?") ||
+		r.Knowledge.RetrieveMS <= 0 {
 		t.Errorf("covered: exit %d %+v %s", code, r, errs)
 	}
 }

@@ -110,6 +110,8 @@ type knowledgeJSON struct {
 	Passages []app.Passage `json:"passages"`
 	Prompt   string        `json:"prompt,omitempty"`    // what was sent to the model, when passages were found
 	DontKnow bool          `json:"dont_know,omitempty"` // nothing relevant and the mode never guesses
+	// RetrieveMS is how long the lookup took, in milliseconds.
+	RetrieveMS float64 `json:"retrieve_ms"`
 }
 
 // askKnowledge retrieves passages for `hark ask`: it returns the retrieval (nil without an
@@ -119,11 +121,12 @@ func askKnowledge(ctx context.Context, cfg *config.Config, question string, stde
 	if k.Knowledge == nil {
 		return nil, question, nil
 	}
+	start := time.Now()
 	ps, err := k.Knowledge.Retrieve(ctx, question)
 	if err != nil {
 		return nil, "", err
 	}
-	kn := &knowledgeJSON{Passages: ps}
+	kn := &knowledgeJSON{Passages: ps, RetrieveMS: float64(time.Since(start).Microseconds()) / 1000}
 	if len(ps) == 0 {
 		kn.Passages = []app.Passage{}
 		kn.DontKnow = k.NeverGuess
