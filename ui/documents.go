@@ -48,6 +48,7 @@ type documentsView struct {
 	status  *widget.Label
 	buttons []*widget.Button // disabled while an operation runs
 	busy    bool
+	confirm *dialog.ConfirmDialog // the removal question, while it is asked
 }
 
 // showDocuments opens the documents dialog: the added files and folders, each with a button
@@ -120,9 +121,19 @@ func (v *documentsView) row(s DocumentSource) fyne.CanvasObject {
 	info.Importance = widget.LowImportance
 	path := s.Path
 	remove := widget.NewButtonWithIcon(lang.L("Remove"), theme.DeleteIcon(), func() {
-		v.run(lang.L("Removing…"), func(ctx context.Context) (DocumentsChange, error) {
-			return v.u.opt.Documents.Remove(ctx, path)
-		})
+		// The kiosk stops answering from these documents at once: ask first.
+		v.confirm = dialog.NewConfirm(lang.L("Remove"),
+			lang.L("Stop answering from {{.Name}} ({{.Documents}} documents)? The files themselves are kept.",
+				map[string]any{"Name": filepath.Base(path), "Documents": s.Documents}),
+			func(yes bool) {
+				v.confirm = nil
+				if yes {
+					v.run(lang.L("Removing…"), func(ctx context.Context) (DocumentsChange, error) {
+						return v.u.opt.Documents.Remove(ctx, path)
+					})
+				}
+			}, v.u.win)
+		v.confirm.Show()
 	})
 	remove.Importance = widget.DangerImportance
 	v.buttons = append(v.buttons, remove)

@@ -101,6 +101,16 @@ func TestDocumentsDialog(t *testing.T) {
 
 	remove := v.list.Objects[0].(*fyne.Container).Objects[1].(*fyne.Container).Objects[0].(*widget.Button)
 	test.Tap(remove)
+	if v.confirm == nil || len(docs.calls) != 0 {
+		t.Fatalf("removing did not ask first (calls %q)", docs.calls)
+	}
+	v.confirm.Hide() // closed without a yes: nothing is removed
+	drain()
+	if len(docs.calls) != 0 || len(v.list.Objects) != 2 {
+		t.Fatalf("closing the question removed something: calls %q", docs.calls)
+	}
+	test.Tap(remove)
+	v.confirm.Confirm()
 	if !remove.Disabled() || v.status.Text != "Removing…" {
 		t.Errorf("while removing: button disabled %v, status %q", remove.Disabled(), v.status.Text)
 	}
@@ -117,6 +127,7 @@ func TestDocumentsDialog(t *testing.T) {
 
 	// Removing every source leaves the hint of what to do.
 	test.Tap(v.list.Objects[0].(*fyne.Container).Objects[1].(*fyne.Container).Objects[0].(*widget.Button))
+	v.confirm.Confirm()
 	until(t, drain, "the last removal", func() bool {
 		l, ok := v.list.Objects[0].(*widget.Label)
 		return ok && strings.HasPrefix(l.Text, "No documents yet.")
