@@ -1,7 +1,7 @@
 package llm
 
-// This is the only Go file of package llm that talks to C. It binds llama.cpp, built from the
-// sources in the npm package node-llama-cpp by scripts/native.sh (static libraries, headers on
+// This file and embed.go (the embedding call) are package llm's Go files that talk to C. They
+// bind llama.cpp, built from the sources in the npm package node-llama-cpp by scripts/native.sh (static libraries, headers on
 // CGO_CPPFLAGS, libraries on CGO_LDFLAGS; see the Makefile's env target). ggml's libraries are
 // installed as libllama-ggml*.a: whisper.cpp's (renamed wsp_ggml) are libggml*.a.
 //
