@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,6 +87,16 @@ func TestKnowledgeCommand(t *testing.T) {
 // mode a question they do not cover gets "I don't know" without loading the model at all.
 func TestAskFromKnowledge(t *testing.T) {
 	isolate(t)
+	// An empty index (a kiosk makes one before documents are added) changes nothing.
+	if st, _ := openKnowledgeStore(config.Default(), io.Discard, true); st == nil {
+		t.Fatal("no index made")
+	} else {
+		st.Close()
+	}
+	code, js, errs := runCLI(t, "ask", "--set", "assistant.mode=kiosk", "--model", "/nonexistent.gguf", "--json", "Who won the football world cup?")
+	if code == 0 || strings.Contains(js, "know") || !strings.Contains(errs, "nonexistent.gguf") {
+		t.Errorf("kiosk, empty index: exit %d, %s %s; want the model asked (and its load failing)", code, js, errs)
+	}
 	if code, out, errs := runCLI(t, "knowledge", "add", "knowledge/testdata/corpus"); code != 0 {
 		t.Fatalf("add: %d %s %s", code, out, errs)
 	}
@@ -109,7 +120,7 @@ func TestAskFromKnowledge(t *testing.T) {
 		}
 		return r
 	}
-	code, js, errs := runCLI(t, "ask", "--set", "assistant.mode=kiosk", "--model", "/nonexistent.gguf", "--json", "Who won the football world cup?")
+	code, js, errs = runCLI(t, "ask", "--set", "assistant.mode=kiosk", "--model", "/nonexistent.gguf", "--json", "Who won the football world cup?")
 	if r := decode(js); code != 0 || r.Knowledge == nil || !r.Knowledge.DontKnow || !strings.HasPrefix(r.Reply, "I don't know") {
 		t.Errorf("kiosk, not covered: exit %d %+v %s", code, r, errs)
 	}

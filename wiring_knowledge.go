@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -123,6 +124,9 @@ func askKnowledge(ctx context.Context, cfg *config.Config, question string, stde
 	}
 	start := time.Now()
 	ps, err := k.Knowledge.Retrieve(ctx, question)
+	if errors.Is(err, app.ErrNoDocuments) {
+		return nil, question, nil // an index a kiosk made before any document was added
+	}
 	if err != nil {
 		return nil, "", err
 	}
