@@ -32,14 +32,25 @@ func runKnowledge(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	name := args[0]
 	fs := newSubFlags("knowledge "+name, "", stderr)
 	index := fs.String("index", "", "the knowledge index file (default: knowledge.db in Hark's data folder)")
+	var cf *config.Flags
 	if name == "search" {
-		fs.IntVar(&q.K, "k", 3, "passages to show")
-		fs.Float64Var(&q.MinCoverage, "min-coverage", 0, "relevance threshold 0–1 (0: the default, 0.45)")
-		fs.IntVar(&q.MaxRunes, "max-chars", 0, "characters of passage text at most (0: the default, 1200)")
+		// What search shows is what a question would retrieve: the [knowledge] settings, which
+		// these flags override for one search.
+		cf = config.NewFlags(fs)
+		cf.Bind("k", "knowledge.passages")
+		cf.Bind("min-coverage", "knowledge.min_coverage")
+		cf.Bind("max-tokens", "knowledge.max_tokens")
 		fs.BoolVar(&asJSON, "json", false, "print the passages as JSON")
 	}
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
+	}
+	if cf != nil {
+		cfg, err := loadConfig(cf, stderr, "hark knowledge", false)
+		if err != nil {
+			return err
+		}
+		q = knowledgeQuery(cfg)
 	}
 	path := *index
 	if path == "" {
@@ -64,7 +75,8 @@ const knowledgeUsage = `usage: hark knowledge add FILE|DIR...      index documen
        hark knowledge list                   the indexed documents
        hark knowledge rm FILE|DIR...         drop documents from the index
        hark knowledge rebuild                index every added file and folder again
-       hark knowledge search [--k N] [--json] "question"   what would be retrieved, with scores
+       hark knowledge search [--k N] [--min-coverage X] [--max-tokens N] [--json] "question"
+                                                 what would be retrieved, with scores
 Each takes --index FILE (default: knowledge.db in Hark's data folder).
 `
 
@@ -138,7 +150,7 @@ func knowledgeSearch(ctx context.Context, st *knowledge.Store, args []string, q 
 		return fmt.Errorf(`%w: hark knowledge search "question"`, errUsage)
 	}
 	if q.MinCoverage == 0 {
-		q.MinCoverage = 0.45
+		q.MinCoverage = knowledge.DefaultMinCoverage
 	}
 	threshold := q.MinCoverage
 	q.MinCoverage = -1 // show everything found, marking what passes

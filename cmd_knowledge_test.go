@@ -4,11 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"hark/app"
+	"hark/app/config"
 	"hark/internal/testmodels"
+	"hark/knowledge"
 )
 
 // TestKnowledgeCommand runs `hark knowledge` as a person would: add the shipped corpus, list,
@@ -42,6 +50,25 @@ func TestKnowledgeCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); rc != 0 || err != nil || len(res.Passages) == 0 || !strings.HasSuffix(res.Passages[0].Heading, "洗手间") || !res.Passages[0].Relevant {
 		t.Errorf("search --json: rc %d %v\n%s", rc, err, out)
 	}
+	// The [knowledge] settings, and the flags for one search.
+	out, _, rc = hark("search", "--index", index, "--set", "knowledge.min_coverage=0.95", "where is the nearest pharmacy for plasters?")
+	if rc != 0 || strings.Contains(out, "(relevant)") || !strings.Contains(out, "(below the threshold)") {
+		t.Errorf("search with min_coverage 0.95: rc %d\n%s", rc, out)
+	}
+	out, _, rc = hark("search", "--index", index, "--json", "--max-tokens", "60", "--k", "1", "where is the nearest pharmacy?")
+	var cut struct {
+		Passages []struct {
+			Text      string
+			Truncated bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &cut); rc != 0 || err != nil || len(cut.Passages) != 1 || !cut.Passages[0].Truncated ||
+		knowledge.EstimateTokens(cut.Passages[0].Text) > 60 {
+		t.Errorf("search --max-tokens 60 --k 1: rc %d %v\n%s", rc, err, out)
+	}
+	if _, errs, rc = hark("search", "--index", index, "--max-tokens", "5", "pharmacy"); rc == 0 || !strings.Contains(errs, "max-tokens") {
+		t.Errorf("search --max-tokens 5: rc %d %q", rc, errs)
+	}
 	abs, _ := filepath.Abs("knowledge/testdata/corpus/pump-manual.md")
 	if out, _, rc = hark("rm", "--index", index, abs); rc != 0 {
 		t.Errorf("rm: rc %d %s", rc, out)
@@ -60,6 +87,16 @@ func TestKnowledgeCommand(t *testing.T) {
 // mode a question they do not cover gets "I don't know" without loading the model at all.
 func TestAskFromKnowledge(t *testing.T) {
 	isolate(t)
+	// An empty index (a kiosk makes one before documents are added) changes nothing.
+	if st, _ := openKnowledgeStore(config.Default(), io.Discard, true); st == nil {
+		t.Fatal("no index made")
+	} else {
+		st.Close()
+	}
+	code, js, errs := runCLI(t, "ask", "--set", "assistant.mode=kiosk", "--model", "/nonexistent.gguf", "--json", "Who won the football world cup?")
+	if code == 0 || strings.Contains(js, "know") || !strings.Contains(errs, "nonexistent.gguf") {
+		t.Errorf("kiosk, empty index: exit %d, %s %s; want the model asked (and its load failing)", code, js, errs)
+	}
 	if code, out, errs := runCLI(t, "knowledge", "add", "knowledge/testdata/corpus"); code != 0 {
 		t.Fatalf("add: %d %s %s", code, out, errs)
 	}
@@ -71,8 +108,9 @@ func TestAskFromKnowledge(t *testing.T) {
 				Source string
 				Score  float64
 			}
-			Prompt   string
-			DontKnow bool `json:"dont_know"`
+			Prompt     string
+			DontKnow   bool    `json:"dont_know"`
+			RetrieveMS float64 `json:"retrieve_ms"`
 		}
 	}
 	decode := func(js string) askOut {
@@ -82,7 +120,7 @@ func TestAskFromKnowledge(t *testing.T) {
 		}
 		return r
 	}
-	code, js, errs := runCLI(t, "ask", "--set", "assistant.mode=kiosk", "--model", "/nonexistent.gguf", "--json", "Who won the football world cup?")
+	code, js, errs = runCLI(t, "ask", "--set", "assistant.mode=kiosk", "--model", "/nonexistent.gguf", "--json", "Who won the football world cup?")
 	if r := decode(js); code != 0 || r.Knowledge == nil || !r.Knowledge.DontKnow || !strings.HasPrefix(r.Reply, "I don't know") {
 		t.Errorf("kiosk, not covered: exit %d %+v %s", code, r, errs)
 	}
@@ -91,7 +129,84 @@ func TestAskFromKnowledge(t *testing.T) {
 	r := decode(js)
 	if code != 0 || r.Knowledge == nil || len(r.Knowledge.Passages) == 0 ||
 		!strings.Contains(r.Knowledge.Passages[0].Source, "Pharmacy and first aid") ||
-		!strings.Contains(r.Knowledge.Prompt, "Pier Road Pharmacy") || !strings.HasSuffix(r.Knowledge.Prompt, "Where is the nearest pharmacy?") {
+		!strings.Contains(r.Knowledge.Prompt, "Pier Road Pharmacy") || !strings.HasSuffix(r.Knowledge.Prompt, "Where is the nearest pharmacy?") ||
+		r.Knowledge.RetrieveMS <= 0 {
 		t.Errorf("covered: exit %d %+v %s", code, r, errs)
+	}
+}
+
+// TestKioskWatchesItsDocuments: the window's wiring in kiosk mode opens the index before any
+// document is added (questions then go to the model), and documents written into an added
+// folder while it runs are retrieved without a restart.
+func TestKioskWatchesItsDocuments(t *testing.T) {
+	isolate(t)
+	cfg, err := config.Load(config.Options{Env: []string{}, Flags: []config.Override{{Key: "assistant.mode", Value: "kiosk"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	st, know := openKnowledgeStore(cfg, &logs, true)
+	if st == nil || know.Knowledge == nil || !know.NeverGuess {
+		t.Fatalf("kiosk knowledge: store %v, options %+v, log %s", st, know, logs.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := know.Knowledge.Retrieve(ctx, "where is the lift"); !errors.Is(err, app.ErrNoDocuments) {
+		t.Fatalf("before any document: %v, want app.ErrNoDocuments", err)
+	}
+	dir := t.TempDir()
+	if _, err := st.Add(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	logged := make(chan string, 100)
+	go watchKnowledge(ctx, st, func(f string, a ...any) { logged <- fmt.Sprintf(f, a...) })
+	time.Sleep(200 * time.Millisecond) // let the watch start; what comes before is found by its first refresh
+	doc := filepath.Join(dir, "lifts.md")
+	if err := os.WriteFile(doc, []byte("# Lifts\n\nThe lifts are behind the information desk, on the left.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case l := <-logged:
+		if l != "knowledge: indexed "+doc {
+			t.Errorf("logged %q", l)
+		}
+	case <-time.After(20 * time.Second): // only a deadline for a broken watch
+		t.Fatal("the new document was not indexed within 20 s")
+	}
+	ps, err := know.Knowledge.Retrieve(ctx, "where are the lifts")
+	if err != nil || len(ps) == 0 || ps[0].Source != "lifts.md › Lifts" {
+		t.Errorf("after the document was written: %v %+v", err, ps)
+	}
+}
+
+// TestKnowledgeAdmin: the settings' documents section adds the shipped corpus, lists it with
+// its counts, rebuilds, and removes it, on a real index.
+func TestKnowledgeAdmin(t *testing.T) {
+	ctx := context.Background()
+	st, err := knowledge.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	admin := documentsFor(st)
+	corpus, _ := filepath.Abs("knowledge/testdata/corpus")
+	if ch, err := admin.Add(ctx, corpus); err != nil || ch.Indexed != 5 || len(ch.Skipped) != 0 {
+		t.Fatalf("add: %+v %v", ch, err)
+	}
+	srcs, err := admin.Sources(ctx)
+	if err != nil || len(srcs) != 1 || srcs[0].Path != corpus || srcs[0].Documents != 5 || srcs[0].Passages < 20 || srcs[0].Gone {
+		t.Fatalf("sources: %+v %v", srcs, err)
+	}
+	if ch, err := admin.Rebuild(ctx); err != nil || ch.Indexed != 5 {
+		t.Errorf("rebuild: %+v %v", ch, err)
+	}
+	if ch, err := admin.Remove(ctx, corpus); err != nil || ch.Removed != 5 {
+		t.Errorf("remove: %+v %v", ch, err)
+	}
+	if srcs, err := admin.Sources(ctx); err != nil || len(srcs) != 0 {
+		t.Errorf("sources after remove: %+v %v", srcs, err)
+	}
+	if documentsFor(nil) != nil {
+		t.Error("no store, yet a documents section")
 	}
 }

@@ -76,6 +76,8 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		logger.Printf("commands are off for this run: %v", err)
 	}
 	defer acts.Close()
+	kiosk := s.mode() == ui.ModeKiosk
+	kstore, know := openKnowledgeStore(s.cfg, stderr, kiosk)
 	opts := app.Options{
 		Config:  s.assistantConfig(),
 		Loaders: s.loaders(),
@@ -83,7 +85,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		History: hist,
 		Logf:    logger.Printf,
 		// Knowledge: answers from the documents `hark knowledge add` indexed.
-		Knowledge: openKnowledge(s.cfg, stderr),
+		Knowledge: know,
 	}
 	attach := acts.attach(&opts, s)
 	asst := app.New(opts)
@@ -100,11 +102,15 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 
 		SystemLanguage: systemLanguage(),
 		Home:           homeView(acts),
+		Documents:      documentsFor(kstore),
 	})
 
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- asst.Run(runCtx) }()
+	if kstore != nil && kiosk && s.cfg.Knowledge.Watch {
+		go watchKnowledge(runCtx, kstore, logger.Printf)
+	}
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	defer stop()
 	w.Window().ShowAndRun()

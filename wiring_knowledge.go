@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"hark/app"
 	"hark/app/config"
 	"hark/knowledge"
+	"hark/ui"
 )
 
 // knowledgePath is the knowledge index `hark knowledge` manages.
@@ -20,11 +24,24 @@ func knowledgePath() (string, error) {
 	return filepath.Join(dir, "knowledge.db"), nil
 }
 
+// knowledgeQuery is the retrieval the [knowledge] settings ask for.
+func knowledgeQuery(cfg *config.Config) knowledge.Query {
+	return knowledge.Query{K: cfg.Knowledge.Passages, MinCoverage: cfg.Knowledge.MinCoverage, MaxTokens: cfg.Knowledge.MaxTokens}
+}
+
 // storeKnowledge adapts the knowledge store to app.Knowledge.
-type storeKnowledge struct{ st *knowledge.Store }
+type storeKnowledge struct {
+	st *knowledge.Store
+	q  knowledge.Query
+}
 
 func (k storeKnowledge) Retrieve(ctx context.Context, question string) ([]app.Passage, error) {
-	hits, err := k.st.Retrieve(ctx, question, knowledge.Query{})
+	if empty, err := k.st.Empty(ctx); err != nil {
+		return nil, err
+	} else if empty {
+		return nil, app.ErrNoDocuments
+	}
+	hits, err := k.st.Retrieve(ctx, question, k.q)
 	if err != nil {
 		return nil, err
 	}
@@ -36,25 +53,57 @@ func (k storeKnowledge) Retrieve(ctx context.Context, question string) ([]app.Pa
 }
 
 // openKnowledge opens the knowledge index when documents were added (`hark knowledge add`);
-// without one the assistant answers as before. In kiosk mode it never guesses: a question the
-// documents do not cover gets app.DontKnow. The store stays open for the process's life.
+// without one the assistant answers as before. Where it never guesses (knowledge.guess; by
+// default in kiosk mode) a question the documents do not cover gets app.DontKnow. The store
+// stays open for the process's life.
 func openKnowledge(cfg *config.Config, logw io.Writer) app.KnowledgeOptions {
+	_, k := openKnowledgeStore(cfg, logw, false)
+	return k
+}
+
+// openKnowledgeStore is openKnowledge that also returns the store (nil without one). With
+// create it opens the index even before any document is added: a kiosk's admin settings
+// and watched folders add them while it runs, and until then questions go to the model
+// (app.ErrNoDocuments).
+func openKnowledgeStore(cfg *config.Config, logw io.Writer, create bool) (*knowledge.Store, app.KnowledgeOptions) {
 	path, err := knowledgePath()
 	if err != nil {
-		return app.KnowledgeOptions{}
+		return nil, app.KnowledgeOptions{}
 	}
-	if _, err := os.Stat(path); err != nil {
-		return app.KnowledgeOptions{}
+	if _, err := os.Stat(path); err != nil && !create {
+		return nil, app.KnowledgeOptions{}
 	}
 	st, err := knowledge.Open(context.Background(), path)
 	if err != nil {
 		io.WriteString(logw, "hark: knowledge index unusable, answering without it: "+err.Error()+"\n")
-		return app.KnowledgeOptions{}
+		return nil, app.KnowledgeOptions{}
 	}
 	if r := st.Recovered(); r != "" {
 		io.WriteString(logw, "hark: "+r+"\n")
 	}
-	return app.KnowledgeOptions{Knowledge: storeKnowledge{st}, NeverGuess: cfg.Assistant.Mode == "kiosk"}
+	return st, app.KnowledgeOptions{Knowledge: storeKnowledge{st, knowledgeQuery(cfg)}, NeverGuess: cfg.NeverGuess()}
+}
+
+// watchKnowledge re-indexes the added folders' documents as they change (knowledge.watch, in
+// kiosk mode), until ctx ends, and logs what changed.
+func watchKnowledge(ctx context.Context, st *knowledge.Store, logf func(string, ...any)) {
+	err := st.Watch(ctx, time.Second, func(rep knowledge.Report, err error) {
+		if err != nil {
+			logf("knowledge: %v", err)
+		}
+		for _, p := range rep.Indexed {
+			logf("knowledge: indexed %s", p)
+		}
+		for _, p := range rep.Removed {
+			logf("knowledge: removed %s", p)
+		}
+		for _, sk := range rep.Skipped {
+			logf("knowledge: skipped %s: %s", sk.Path, sk.Reason)
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		logf("knowledge: documents are not watched for changes: %v", err)
+	}
 }
 
 // knowledgeJSON is the retrieval `hark ask --json` shows.
@@ -62,6 +111,8 @@ type knowledgeJSON struct {
 	Passages []app.Passage `json:"passages"`
 	Prompt   string        `json:"prompt,omitempty"`    // what was sent to the model, when passages were found
 	DontKnow bool          `json:"dont_know,omitempty"` // nothing relevant and the mode never guesses
+	// RetrieveMS is how long the lookup took, in milliseconds.
+	RetrieveMS float64 `json:"retrieve_ms"`
 }
 
 // askKnowledge retrieves passages for `hark ask`: it returns the retrieval (nil without an
@@ -71,11 +122,15 @@ func askKnowledge(ctx context.Context, cfg *config.Config, question string, stde
 	if k.Knowledge == nil {
 		return nil, question, nil
 	}
+	start := time.Now()
 	ps, err := k.Knowledge.Retrieve(ctx, question)
+	if errors.Is(err, app.ErrNoDocuments) {
+		return nil, question, nil // an index a kiosk made before any document was added
+	}
 	if err != nil {
 		return nil, "", err
 	}
-	kn := &knowledgeJSON{Passages: ps}
+	kn := &knowledgeJSON{Passages: ps, RetrieveMS: float64(time.Since(start).Microseconds()) / 1000}
 	if len(ps) == 0 {
 		kn.Passages = []app.Passage{}
 		kn.DontKnow = k.NeverGuess
@@ -83,4 +138,63 @@ func askKnowledge(ctx context.Context, cfg *config.Config, question string, stde
 	}
 	kn.Prompt = app.KnowledgePrompt(question, ps)
 	return kn, kn.Prompt, nil
+}
+
+// knowledgeAdmin is the settings' documents section (ui.Documents) over the knowledge store.
+type knowledgeAdmin struct{ st *knowledge.Store }
+
+func (k knowledgeAdmin) Sources(ctx context.Context) ([]ui.DocumentSource, error) {
+	src, err := k.st.Sources()
+	if err != nil {
+		return nil, err
+	}
+	docs, err := k.st.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ui.DocumentSource, len(src))
+	for i, p := range src {
+		out[i].Path = p
+		if _, err := os.Stat(p); err != nil {
+			out[i].Gone = true
+		}
+		for _, d := range docs {
+			if d.Path == p || strings.HasPrefix(d.Path, strings.TrimSuffix(p, "/")+"/") {
+				out[i].Documents++
+				out[i].Passages += d.Passages
+			}
+		}
+	}
+	return out, nil
+}
+
+func (k knowledgeAdmin) Add(ctx context.Context, path string) (ui.DocumentsChange, error) {
+	rep, err := k.st.Add(ctx, path)
+	return documentsChange(rep), err
+}
+
+func (k knowledgeAdmin) Remove(ctx context.Context, path string) (ui.DocumentsChange, error) {
+	dropped, err := k.st.Remove(ctx, path)
+	return ui.DocumentsChange{Removed: len(dropped)}, err
+}
+
+func (k knowledgeAdmin) Rebuild(ctx context.Context) (ui.DocumentsChange, error) {
+	rep, err := k.st.Rebuild(ctx)
+	return documentsChange(rep), err
+}
+
+func documentsChange(rep knowledge.Report) ui.DocumentsChange {
+	ch := ui.DocumentsChange{Indexed: len(rep.Indexed), Removed: len(rep.Removed)}
+	for _, s := range rep.Skipped {
+		ch.Skipped = append(ch.Skipped, s.Path+": "+s.Reason)
+	}
+	return ch
+}
+
+// documentsFor is the settings' documents section: nil (none) without a knowledge store.
+func documentsFor(st *knowledge.Store) ui.Documents {
+	if st == nil {
+		return nil
+	}
+	return knowledgeAdmin{st}
 }

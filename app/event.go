@@ -153,6 +153,9 @@ type Timings struct {
 	// PromptTokens is the conversation the reply was written after, ReusedTokens the part of
 	// it the language model had kept from earlier turns (its prefix cache).
 	PromptTokens, ReusedTokens int
+	// Retrieve is the time spent finding passages in the operator's documents (knowledge),
+	// part of FirstToken; zero without knowledge.
+	Retrieve time.Duration
 	// Overhead is what the pipeline added: Total minus the engines' compute.
 	Overhead time.Duration
 }
@@ -180,6 +183,10 @@ type Event struct {
 	Alert       *Alert   // EventAlert
 	Sources     []string // on a reply: the documents (› heading, page) the answer came from
 	Origin      Origin   // EventReply: where the reply was computed
+	Action      *Action   // EventAction, EventConfirm
+	Alert       *Alert    // EventAlert
+	Sources     []Passage // on a reply: the passages (document › heading, page) the answer came from
+	Where       string    // EventReply: the machine that computed the reply ("" = this device)
 }
 
 // Sink receives the assistant's events. Publish is called for one event at a time, in order,
@@ -266,6 +273,7 @@ type jsonEvent struct {
 	ComputedOn  Computed     `json:"computed_on,omitempty"` // reply: device, server or fallback
 	Server      string       `json:"server,omitempty"`      // reply: the edge server that answered, or did not
 	Fallback    string       `json:"fallback,omitempty"`    // reply: why the edge server did not answer
+	Sources     []Passage    `json:"sources,omitempty"`
 }
 
 type jsonAction struct {
@@ -287,6 +295,7 @@ type jsonTimings struct {
 	Tokens     int     `json:"tokens"`
 	Prompt     int     `json:"prompt_tokens,omitempty"`
 	Reused     int     `json:"reused_tokens,omitempty"`
+	Retrieve   float64 `json:"retrieve,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e4) / 100 }
@@ -325,9 +334,10 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	}
 	j.Alert = e.Alert
 	j.ComputedOn, j.Server, j.Fallback = e.Origin.On, e.Origin.Server, e.Origin.Why
+	j.Sources = e.Sources
 	if t := e.Timings; t != nil {
 		j.Timings = &jsonTimings{ms(t.Speech), ms(t.Transcribe), ms(t.FirstToken), ms(t.Generate), ms(t.Total),
-			ms(t.Spoken), ms(t.ASRCompute), ms(t.LLMCompute), ms(t.Overhead), t.Tokens, t.PromptTokens, t.ReusedTokens}
+			ms(t.Spoken), ms(t.ASRCompute), ms(t.LLMCompute), ms(t.Overhead), t.Tokens, t.PromptTokens, t.ReusedTokens, ms(t.Retrieve)}
 	}
 	return json.Marshal(j)
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -14,11 +15,16 @@ type Knowledge interface {
 	Retrieve(ctx context.Context, question string) ([]Passage, error)
 }
 
+// ErrNoDocuments is what a Knowledge returns while it holds no documents (a kiosk whose
+// documents are not added yet): questions then go to the model as they would without one,
+// whatever NeverGuess says, rather than every one getting DontKnow.
+var ErrNoDocuments = errors.New("no documents indexed")
+
 // Passage is a piece of a document put into the prompt.
 type Passage struct {
-	Source string // document › heading (p. N), shown under the reply
-	Text   string
-	Score  float64 // the retriever's relevance, higher is better
+	Source string  `json:"source"` // document › heading (p. N), shown under the reply
+	Text   string  `json:"text"`   // what the model was given, shown when the source is opened
+	Score  float64 `json:"score"`  // the retriever's relevance, higher is better
 }
 
 // KnowledgeOptions say how the assistant uses a [Knowledge].
@@ -47,14 +53,17 @@ func KnowledgePrompt(question string, ps []Passage) string {
 }
 
 // consult runs on a worker: it retrieves passages for what was said (query) and returns the prompt to
-// send (the question itself when there is no knowledge or it failed), the passages' sources,
-// and whether to answer DontKnow without asking the model.
-func (a *Assistant) consult(ctx context.Context, query, question string) (prompt string, sources []string, dontKnow bool) {
+// send (the question itself when there is no knowledge or it failed), the passages (shown as
+// the reply's sources), and whether to answer DontKnow without asking the model.
+func (a *Assistant) consult(ctx context.Context, query, question string) (prompt string, sources []Passage, dontKnow bool) {
 	k := a.know
 	if k.Knowledge == nil {
 		return question, nil, false
 	}
 	ps, err := k.Knowledge.Retrieve(ctx, query)
+	if errors.Is(err, ErrNoDocuments) {
+		return question, nil, false
+	}
 	if err != nil {
 		// The documents are an aid: a broken index must not stop the assistant answering.
 		if a.logf != nil {
@@ -65,8 +74,5 @@ func (a *Assistant) consult(ctx context.Context, query, question string) (prompt
 	if len(ps) == 0 {
 		return question, nil, k.NeverGuess
 	}
-	for _, p := range ps {
-		sources = append(sources, p.Source)
-	}
-	return KnowledgePrompt(question, ps), sources, false
+	return KnowledgePrompt(question, ps), ps, false
 }

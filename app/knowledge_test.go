@@ -9,7 +9,12 @@ import (
 
 type fakeKnowledge map[string][]Passage
 
-func (f fakeKnowledge) Retrieve(_ context.Context, q string) ([]Passage, error) { return f[q], nil }
+func (f fakeKnowledge) Retrieve(_ context.Context, q string) ([]Passage, error) {
+	if len(f) == 0 {
+		return nil, ErrNoDocuments
+	}
+	return f[q], nil
+}
 
 func withKnowledge(k KnowledgeOptions) rigOption {
 	return func(r *rig, o *Options) { o.Knowledge = k }
@@ -26,21 +31,24 @@ func TestKnowledge(t *testing.T) {
 		question   string
 		wantReply  string
 		wantSent   func(string) bool
-		wantSource []string
+		wantSource []Passage
+		docs       fakeKnowledge
 	}{
 		{"covered", true, "where is the pharmacy", "Hi there.", func(s string) bool {
 			return strings.Contains(s, "Across the street.") && strings.Contains(s, "only the passages") && strings.HasSuffix(s, "where is the pharmacy")
-		}, []string{"guide.md › Pharmacy"}},
-		{"not covered, kiosk", true, "who won the cup", DontKnow, nil, nil},
-		{"not covered, guessing", false, "who won the cup", "Hi there.", func(s string) bool { return s == "who won the cup" }, nil},
+		}, docs["where is the pharmacy"], docs},
+		{"not covered, kiosk", true, "who won the cup", DontKnow, nil, nil, docs},
+		{"not covered, guessing", false, "who won the cup", "Hi there.", func(s string) bool { return s == "who won the cup" }, nil, docs},
+		// A kiosk whose documents are not added yet answers as one without knowledge.
+		{"no documents yet, kiosk", true, "who won the cup", "Hi there.", func(s string) bool { return s == "who won the cup" }, nil, fakeKnowledge{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRig(t, withKnowledge(KnowledgeOptions{Knowledge: docs, NeverGuess: tc.neverGuess}))
+			r := newRig(t, withKnowledge(KnowledgeOptions{Knowledge: tc.docs, NeverGuess: tc.neverGuess}))
 			i := r.ready(t)
 			r.a.Ask(tc.question)
 			e, _ := r.rec.next(t, i, EventReply)
 			if e.Text != tc.wantReply || !slices.Equal(e.Sources, tc.wantSource) {
-				t.Errorf("reply %q sources %q, want %q %q", e.Text, e.Sources, tc.wantReply, tc.wantSource)
+				t.Errorf("reply %q sources %v, want %q %v", e.Text, e.Sources, tc.wantReply, tc.wantSource)
 			}
 			asked := r.brain.chat(0).askedList()
 			if tc.wantSent == nil {

@@ -91,6 +91,14 @@ func TestEventJSON(t *testing.T) {
 			map[string]any{"event": "turn_done", "time": "2025-06-01T12:00:00Z", "turn": 2.0, "interrupted": true,
 				"timings_ms": map[string]any{"speech": 0.0, "transcribe": 0.0, "first_token": 0.0, "generate": 0.0, "total": 1.5,
 					"spoken": 0.0, "asr_compute": 0.0, "llm_compute": 0.0, "overhead": 0.0, "tokens": 4.0}}},
+		{"reply with sources and retrieval", Event{Kind: EventReply, At: at, Turn: 4, Text: "Across the street.",
+			Sources: []Passage{{Source: "guide.md › Pharmacy", Text: "The pharmacy is across the street.", Score: 2.5}}},
+			map[string]any{"event": "reply", "time": "2025-06-01T12:00:00Z", "turn": 4.0, "text": "Across the street.",
+				"sources": []any{map[string]any{"source": "guide.md › Pharmacy", "text": "The pharmacy is across the street.", "score": 2.5}}}},
+		{"turn done with retrieval", Event{Kind: EventTurnDone, At: at, Turn: 5, Timings: &Timings{Retrieve: 3250 * time.Microsecond}},
+			map[string]any{"event": "turn_done", "time": "2025-06-01T12:00:00Z", "turn": 5.0,
+				"timings_ms": map[string]any{"speech": 0.0, "transcribe": 0.0, "first_token": 0.0, "generate": 0.0, "total": 0.0,
+					"spoken": 0.0, "asr_compute": 0.0, "llm_compute": 0.0, "overhead": 0.0, "tokens": 0.0, "retrieve": 3.25}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,12 +14,13 @@ import (
 // turn is one question and its answer, from the end of the utterance (or the typed question)
 // to the end of the spoken reply. The loop goroutine owns it.
 type turn struct {
-	sources []string // documents the reply was answered from (knowledge)
-	id      int
-	conv    string
-	input   Input
-	ctx     context.Context
-	cancel  context.CancelFunc
+	sources  []Passage     // passages the reply was answered from (knowledge)
+	retrieve time.Duration // time spent finding them
+	id       int
+	conv     string
+	input    Input
+	ctx      context.Context
+	cancel   context.CancelFunc
 
 	needWake bool
 	heardAt  time.Time // speech began (voice) or the question was sent (typed)
@@ -270,6 +271,7 @@ func (a *Assistant) think(t *turn) {
 		}
 		start := a.now()
 		prompt, sources, dontKnow := a.consult(ctx, t.transcript, question)
+		retrieve := a.now().Sub(start)
 		var rep Reply
 		var err error
 		switch {
@@ -291,7 +293,7 @@ func (a *Assistant) think(t *turn) {
 		if rep.Compute == 0 {
 			rep.Compute = end.Sub(start)
 		}
-		return func() { t.sources = sources; a.generated(t, rep, err, first, end) }
+		return func() { t.sources, t.retrieve = sources, retrieve; a.generated(t, rep, err, first, end) }
 	}, func(err error) func() {
 		return func() { a.generated(t, Reply{}, err, time.Time{}, a.now()) }
 	})
@@ -400,7 +402,7 @@ func (t *turn) record() TurnRecord {
 
 func (t *turn) timings() Timings {
 	tm := Timings{Speech: t.speech, ASRCompute: t.asrCompute, LLMCompute: t.llmCompute, Tokens: t.tokens,
-		PromptTokens: t.prompt, ReusedTokens: t.reused}
+		PromptTokens: t.prompt, ReusedTokens: t.reused, Retrieve: t.retrieve}
 	if t.input == InputVoice && !t.transcribedAt.IsZero() {
 		tm.Transcribe = t.transcribedAt.Sub(t.endAt)
 	}

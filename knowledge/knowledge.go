@@ -441,6 +441,16 @@ func (s *Store) List(ctx context.Context) ([]Doc, error) {
 	return out, rows.Err()
 }
 
+// Empty reports whether no document is indexed.
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	var any int
+	err := s.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM docs)").Scan(&any)
+	if err != nil {
+		return false, fmt.Errorf("knowledge: %w", err)
+	}
+	return any == 0, nil
+}
+
 // ErrNotIndexed is returned by Remove for a path that is neither indexed nor added.
 var ErrNotIndexed = errors.New("knowledge: not in the index")
 
@@ -451,20 +461,10 @@ func (s *Store) Remove(ctx context.Context, path string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("knowledge: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT path FROM docs WHERE path = ? OR path LIKE ? ESCAPE '\\'", abs, likePrefix(abs))
+	drop, err := s.docsUnder(ctx, abs)
 	if err != nil {
-		return nil, fmt.Errorf("knowledge: %w", err)
+		return nil, err
 	}
-	var drop []string
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("knowledge: %w", err)
-		}
-		drop = append(drop, p)
-	}
-	rows.Close()
 	for _, p := range drop {
 		if err := s.dropDoc(ctx, p); err != nil {
 			return nil, err
@@ -481,6 +481,24 @@ func (s *Store) Remove(ctx context.Context, path string) ([]string, error) {
 		return nil, fmt.Errorf("%w: %s", ErrNotIndexed, path)
 	}
 	return drop, s.writeSources(kept)
+}
+
+// docsUnder lists the indexed documents that are abs or lie under it.
+func (s *Store) docsUnder(ctx context.Context, abs string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT path FROM docs WHERE path = ? OR path LIKE ? ESCAPE '\\'", abs, likePrefix(abs))
+	if err != nil {
+		return nil, fmt.Errorf("knowledge: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, fmt.Errorf("knowledge: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }
 
 // Rebuild empties the index and indexes every added file and folder again, picking up new

@@ -88,6 +88,7 @@ func TestRecall(t *testing.T) {
 		t.Fatalf("indexed %v, skipped %v; want the 5 documents", rep.Indexed, rep.Skipped)
 	}
 	var n, hit, answered [2]int // [0] English, [1] Chinese
+	var tokens [2]int           // estimated prompt tokens of the relevant passages
 	for _, q := range readQuestions(t) {
 		lang := 0
 		if strings.ContainsFunc(q.q, isCJK) {
@@ -102,6 +103,9 @@ func TestRecall(t *testing.T) {
 			t.Fatal(err)
 		}
 		n[lang]++
+		for _, h := range relevant {
+			tokens[lang] += EstimateTokens(h.Text)
+		}
 		if found(relevant, q) {
 			answered[lang]++
 		}
@@ -122,7 +126,8 @@ func TestRecall(t *testing.T) {
 	}
 	for lang, name := range []string{"English", "Chinese"} {
 		r := float64(hit[lang]) / float64(n[lang])
-		t.Logf("recall@3 %s: %d/%d = %.2f; above the relevance threshold %d/%d", name, hit[lang], n[lang], r, answered[lang], n[lang])
+		t.Logf("recall@3 %s: %d/%d = %.2f; above the relevance threshold %d/%d; passages add ~%d prompt tokens a question",
+			name, hit[lang], n[lang], r, answered[lang], n[lang], tokens[lang]/n[lang])
 		if r < 0.9 {
 			t.Errorf("recall@3 %s %.2f < 0.9", name, r)
 		}

@@ -15,12 +15,49 @@ type Query struct {
 	K int
 	// MinCoverage is the relevance threshold: the share (0–1) of the question's weight, its
 	// terms weighted by how rare they are in the documents, that a passage must contain. A
-	// question whose key words the documents never use matches nothing; 0 means 0.45, a
-	// negative value turns the threshold off (search shows everything it found).
+	// question whose key words the documents never use matches nothing; 0 means
+	// DefaultMinCoverage, a negative value turns the threshold off (search shows everything
+	// it found).
 	MinCoverage float64
-	// MaxRunes bounds the passages' text together, however long each is (about a third of a
-	// token per rune for English, one token per Chinese character); 0 means 1200.
-	MaxRunes int
+	// MaxTokens bounds the passages' text together, as EstimateTokens counts it, however long
+	// each is: the prompt space the documents may take. 0 means DefaultMaxTokens.
+	MaxTokens int
+}
+
+// The defaults of a Query.
+const (
+	DefaultMinCoverage = 0.45
+	DefaultMaxTokens   = 400
+)
+
+// EstimateTokens is about how many tokens a language model's tokenizer makes of s, without
+// the model: about four characters a token for English and other alphabetic text, and
+// about 0.7 of a token for each Chinese, Japanese or Korean character (Qwen's and Llama 3's
+// tokenizers; a model with a smaller vocabulary needs more). Rounded up.
+func EstimateTokens(s string) int {
+	var cjk, other int
+	for _, r := range s {
+		if isCJK(r) {
+			cjk++
+		} else {
+			other++
+		}
+	}
+	return (cjk*7+9)/10 + (other+3)/4
+}
+
+// cutToTokens cuts s to at most n tokens as EstimateTokens counts them.
+func cutToTokens(s string, n int) string {
+	lo, hi := 0, utf8.RuneCountInString(s)
+	for lo < hi { // the longest prefix that fits: the estimate grows with the prefix
+		mid := (lo + hi + 1) / 2
+		if EstimateTokens(truncateRunes(s, mid)) <= n {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return truncateRunes(s, lo)
 }
 
 // Hit is a retrieved passage.
@@ -55,10 +92,10 @@ func (s *Store) Search(ctx context.Context, question string, q Query) ([]Hit, er
 		q.K = 3
 	}
 	if q.MinCoverage == 0 {
-		q.MinCoverage = 0.45
+		q.MinCoverage = DefaultMinCoverage
 	}
-	if q.MaxRunes <= 0 {
-		q.MaxRunes = 1200
+	if q.MaxTokens <= 0 {
+		q.MaxTokens = DefaultMaxTokens
 	}
 	qt := queryTerms(question)
 	if len(qt) == 0 {
@@ -132,17 +169,17 @@ func (s *Store) Search(ctx context.Context, question string, q Query) ([]Hit, er
 	if len(hits) > q.K {
 		hits = hits[:q.K]
 	}
-	budget := q.MaxRunes
+	budget := q.MaxTokens
 	for i := range hits {
 		if budget <= 0 {
 			hits = hits[:i]
 			break
 		}
-		if utf8.RuneCountInString(hits[i].Text) > budget {
-			hits[i].Text = truncateRunes(hits[i].Text, budget) + "…"
+		if EstimateTokens(hits[i].Text) > budget {
+			hits[i].Text = cutToTokens(hits[i].Text, budget-1) + "…" // the ellipsis may be a token
 			hits[i].Truncated = true
 		}
-		budget -= utf8.RuneCountInString(hits[i].Text)
+		budget -= EstimateTokens(hits[i].Text)
 	}
 	return hits, nil
 }

@@ -1,9 +1,10 @@
 package llm
 
-// This is the only Go file of package llm that talks to C. It binds llama.cpp, built from the
-// sources in the npm package node-llama-cpp by scripts/native.sh (static libraries, headers on
-// CGO_CPPFLAGS, libraries on CGO_LDFLAGS; see the Makefile's env target). ggml's libraries are
-// installed as libllama-ggml*.a: whisper.cpp's (renamed wsp_ggml) are libggml*.a.
+// This file and embed.go (the embedding call) are package llm's Go files that talk to C. They
+// bind llama.cpp, built from the sources in the npm package node-llama-cpp by scripts/native.sh
+// (static libraries, headers on CGO_CPPFLAGS, libraries on CGO_LDFLAGS; see the Makefile's env
+// target). ggml's libraries are installed as libllama-ggml*.a: whisper.cpp's (renamed wsp_ggml)
+// are libggml*.a.
 //
 // The C helpers (abort flag, logger, sampling with a grammar, model loading, JSON schemas) live
 // in llama_glue.c and llama_glue.cpp; none of them lets a C++ exception out.

@@ -24,9 +24,9 @@ func fmtRow(t turnTiming) string {
 		}
 		return fmt.Sprintf("%.1fs", x.Seconds())
 	}
-	return fmt.Sprintf("%-3d %-6s %-7s %-6s %-6s %-6s %-6s %-6s %-6s %d",
+	return fmt.Sprintf("%-3d %-6s %-7s %-6s %-6s %-6s %-6s %-6s %-6s %-6s %d",
 		t.turn, t.input, d(t.t.Speech), d(t.t.Transcribe), d(t.t.FirstToken), d(t.t.Generate),
-		d(t.t.ASRCompute), d(t.t.LLMCompute), d(t.t.Overhead), t.t.Tokens)
+		d(t.t.ASRCompute), d(t.t.LLMCompute), d(t.t.Overhead), d(t.t.Retrieve), t.t.Tokens)
 }
 
 // attractLayer covers the kiosk's screen while nobody uses it: a big prompt to tap or speak.

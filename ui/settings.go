@@ -288,7 +288,11 @@ func (u *UI) openSettingsDialog(devices []string) {
 	save.Importance = widget.HighImportance
 	cancel := widget.NewButton(lang.L("Cancel"), func() { d.Hide() })
 	d = dialog.NewCustomWithoutButtons(lang.L("Settings"), content, u.win)
-	d.SetButtons([]fyne.CanvasObject{cancel, save})
+	buttons := []fyne.CanvasObject{cancel, save}
+	if u.opt.Documents != nil {
+		buttons = append([]fyne.CanvasObject{widget.NewButton(lang.L("Documents…"), func() { u.showDocuments() })}, buttons...)
+	}
+	d.SetButtons(buttons)
 	d.SetOnClosed(func() { u.settingsOpen, u.settingsForm = false, nil })
 	size := u.win.Canvas().Size()
 	d.Resize(fyne.NewSize(min(size.Width*0.95, 640), size.Height*0.92))

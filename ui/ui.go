@@ -47,6 +47,9 @@ type Options struct {
 	Devices func() ([]string, error)
 	Now     func() time.Time // nil: time.Now (tests fix the clock for reproducible images)
 	Quit    func()           // the kiosk's admin chord; nil: quit the application
+	// Documents, when set, adds the documents the assistant answers from to the settings
+	// (knowledge): list, add a folder, remove, rebuild.
+	Documents Documents
 	// SystemLanguage is the LANGUAGE the process started with ("" = none): the interface
 	// language "system" restores it.
 	SystemLanguage string
@@ -351,7 +354,9 @@ func (u *UI) apply(e app.Event) {
 			if where := originNote(e.Origin); where != "" {
 				meta += " · " + where
 			}
+			meta += u.carSources(e.Sources)
 			u.chat.set(ex.reply, text, meta, false)
+			u.showSources(e.Sources)
 		}
 	case app.EventTurnDone:
 		if ex := u.turns[e.Turn]; ex != nil && ex.reply != nil && e.Err != nil && ex.text.Len() == 0 {
@@ -855,7 +860,7 @@ func (u *UI) updateDebug() {
 		return
 	}
 	var b strings.Builder
-	b.WriteString("#   in     speech  →text  →1st   →last  asr    llm    ovh    tok\n")
+	b.WriteString("#   in     speech  →text  →1st   →last  asr    llm    ovh    docs   tok\n")
 	start := max(0, len(u.timings)-8)
 	for _, t := range u.timings[start:] {
 		mark := ""

@@ -45,6 +45,7 @@ type Config struct {
 	MQTT        MQTT
 
 	HomeAssistant HomeAssistant
+	Knowledge   Knowledge
 
 	path    string
 	origins map[string]Origin
@@ -181,6 +182,27 @@ const (
 
 func (s Source) String() string {
 	return [...]string{"default", "file", "environment", "flag"}[s]
+}
+
+// Knowledge is the [knowledge] section: answers from the documents `hark knowledge add` indexed.
+type Knowledge struct {
+	MinCoverage float64 // min_coverage: relevance threshold, the share of the question a passage must hold
+	MaxTokens   int     // max_tokens: prompt tokens the passages may take together
+	Passages    int     // passages: most passages put into the prompt
+	Guess       string  // guess: auto | never | allowed: answer a question the documents do not cover
+	Watch       bool    // watch: in kiosk mode, re-index the added folders when their files change
+}
+
+// NeverGuess reports whether a question the documents do not cover gets "I don't know"
+// instead of the model's own answer: knowledge.guess, where auto means only in kiosk mode.
+func (c *Config) NeverGuess() bool {
+	switch c.Knowledge.Guess {
+	case "never":
+		return true
+	case "allowed":
+		return false
+	}
+	return c.Assistant.Mode == "kiosk"
 }
 
 // Origin says where a key's value came from: Where is "config.toml:12", "HARK_AUDIO_PRE_ROLL"

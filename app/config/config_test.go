@@ -412,3 +412,42 @@ func TestDocsUpToDate(t *testing.T) {
 }
 
 var update = flag.Bool("update", false, "rewrite docs/config.md")
+
+// TestKnowledgeSettings: the [knowledge] section is read and checked, and knowledge.guess
+// decides per mode whether a question the documents do not cover gets "I don't know".
+func TestKnowledgeSettings(t *testing.T) {
+	for _, tc := range []struct {
+		file       string
+		wantErr    string
+		neverGuess bool
+	}{
+		{"", "", false},
+		{"[assistant]\nmode = \"kiosk\"\n", "", true},
+		{"[assistant]\nmode = \"kiosk\"\n[knowledge]\nguess = \"allowed\"\n", "", false},
+		{"[knowledge]\nguess = \"never\"\nmin_coverage = 0.6\nmax_tokens = 800\npassages = 5\nwatch = false\n", "", true},
+		{"[knowledge]\nmin_coverage = 1.5\n", "knowledge.min_coverage = 1.5", false},
+		{"[knowledge]\nmax_tokens = 10\n", "knowledge.max_tokens = 10", false},
+		{"[knowledge]\nguess = \"sometimes\"\n", "knowledge.guess", false},
+	} {
+		c, err := Load(Options{Path: writeConfig(t, tc.file), Env: []string{}})
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%q: error %v, want one naming %q", tc.file, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", tc.file, err)
+		}
+		if got := c.NeverGuess(); got != tc.neverGuess {
+			t.Errorf("%q: NeverGuess %v, want %v", tc.file, got, tc.neverGuess)
+		}
+		if strings.Contains(tc.file, "max_tokens") {
+			if k := c.Knowledge; k.MinCoverage != 0.6 || k.MaxTokens != 800 || k.Passages != 5 || k.Watch {
+				t.Errorf("read %+v", k)
+			}
+		} else if k := c.Knowledge; k.MinCoverage != 0.45 || k.MaxTokens != 400 || k.Passages != 3 || !k.Watch {
+			t.Errorf("defaults %+v", k)
+		}
+	}
+}

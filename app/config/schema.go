@@ -197,6 +197,21 @@ func schema() []spec {
 			doc: "Accept an endpoint outside loopback and the private LAN ranges. Conversations then leave the building."},
 		{key: "llm.ca_file", kind: kindString, def: "", field: func(c *Config) any { return &c.LLM.CAFile },
 			doc: "PEM file of certificate authorities trusted for an https endpoint, besides the system's (a server with its own CA)."},
+
+		{key: "knowledge.min_coverage", kind: kindFloat, def: 0.45, min: 0.05, max: 1,
+			field: func(c *Config) any { return &c.Knowledge.MinCoverage },
+			doc:   "Relevance threshold for answers from your documents: the share of the question (its words weighted by how rare they are in the documents) a passage must contain to be used. Higher: fewer, surer answers and more \"I don't know\"; lower: more answers from loosely matching passages. `hark knowledge search` shows each passage's coverage."},
+		{key: "knowledge.max_tokens", kind: kindInt, def: int64(400), min: 50, max: 8000,
+			field: func(c *Config) any { return &c.Knowledge.MaxTokens },
+			doc:   "Most prompt tokens the passages take together (estimated: about 4 letters or 0.7 Chinese characters a token); longer passages are cut. More gives the model more to answer from but makes the first word come later."},
+		{key: "knowledge.passages", kind: kindInt, def: int64(3), min: 1, max: 10,
+			field: func(c *Config) any { return &c.Knowledge.Passages },
+			doc:   "Most passages put into the prompt for one question (within max_tokens)."},
+		{key: "knowledge.guess", kind: kindChoice, def: "auto", choices: []string{"auto", "never", "allowed"},
+			field: func(c *Config) any { return &c.Knowledge.Guess },
+			doc:   "When the documents do not cover a question: never: answer \"I don't know\" without asking the model; allowed: the model answers from what it knows; auto: never in kiosk mode, allowed otherwise."},
+		{key: "knowledge.watch", kind: kindBool, def: true, field: func(c *Config) any { return &c.Knowledge.Watch },
+			doc: "In kiosk mode, watch the folders added with `hark knowledge add` and re-index a document as soon as it is added, changed or removed, without a restart."},
 	}
 	specs = append(specs, homeAssistantSpecs()...)
 	specs = append(specs, mqttSchema()...)
