@@ -25,14 +25,20 @@ type noteFlags struct {
 	seed         *uint
 }
 
-func bindNoteFlags(fs *flag.FlagSet) noteFlags {
-	fs.Bool("md", false, "write the note as Markdown (the default)")
-	return noteFlags{
-		text:         fs.Bool("text", false, "write the note as plain text"),
-		json:         fs.Bool("json", false, "write the note as JSON (one key per section)"),
-		sectionChars: fs.Int("section-chars", 1500, "longest paragraph of a section, in characters"),
-		seed:         fs.Uint("seed", 0, "random seed for the language model (0: random)"),
+// bindNoteFlags adds the note's flags; forms adds --md, --text and --json (`hark dictate` has
+// its own --txt and --json for the transcript).
+func bindNoteFlags(fs *flag.FlagSet, forms bool) noteFlags {
+	off := false
+	nf := noteFlags{text: &off, json: &off,
+		sectionChars: fs.Int("section-chars", 1500, "longest paragraph of a note's section, in characters"),
+		seed:         fs.Uint("seed", 0, "random seed for the language model's note (0: random)"),
 	}
+	if forms {
+		fs.Bool("md", false, "write the note as Markdown (the default)")
+		nf.text = fs.Bool("text", false, "write the note as plain text")
+		nf.json = fs.Bool("json", false, "write the note as JSON (one key per section)")
+	}
+	return nf
 }
 
 // runNote is `hark note`: a transcript turned into a structured note by the language model.
@@ -41,7 +47,7 @@ func runNote(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cf := bindConfigFlags(fs, false)
 	tmplName := fs.String("template", "soap", "the note's template: soap, minutes, handover, a NAME.toml in dictation.templates, or a FILE.toml")
 	out := fs.String("out", "", "write the note to `FILE` (readable by you only); .md, .txt or .json chooses the form")
-	nf := bindNoteFlags(fs)
+	nf := bindNoteFlags(fs, true)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"time"
 
 	"hark/app"
+	"hark/dictation"
 	"hark/llm"
 	"hark/models"
 	"hark/notes"
@@ -82,4 +86,38 @@ func explainNote(err error) error {
 		return app.Explain(err, "The language model's context is too small for a note", "Raise performance.context_size.")
 	}
 	return err
+}
+
+// dictationStore is dictation.store, with the dictations older than dictation.retention_days
+// deleted (each command that can keep one prunes first, so a store nobody opens keeps its
+// old dictations no longer than the next dictation).
+func (s *setup) dictationStore(stderr io.Writer) (dictation.Store, error) {
+	dir, err := s.cfg.DictationStore()
+	if err != nil {
+		return dictation.Store{}, err
+	}
+	st := dictation.Store{Dir: dir}
+	if days := s.cfg.Dictation.RetentionDays; days > 0 {
+		if n, err := st.Prune(time.Now(), time.Duration(days)*24*time.Hour); err != nil {
+			fmt.Fprintf(stderr, "hark: deleting old dictations: %v\n", err)
+		} else if n > 0 {
+			fmt.Fprintf(stderr, "hark: deleted %d dictations older than %d days\n", n, days)
+		}
+	}
+	return st, nil
+}
+
+// keepDictation keeps a transcript (text and JSON) and its note (Markdown and JSON) in the store.
+func keepDictation(st dictation.Store, segs []dictation.Segment, language string, note *notes.Note) (string, error) {
+	var txt, js bytes.Buffer
+	dictation.WriteTXT(&txt, segs)
+	if err := dictation.WriteJSON(&js, segs, language); err != nil {
+		return "", err
+	}
+	files := map[string][]byte{"transcript.txt": txt.Bytes(), "transcript.json": js.Bytes()}
+	if note != nil {
+		files["note.md"] = []byte(note.Markdown())
+		files["note.json"] = note.JSON()
+	}
+	return st.Keep(time.Now(), files)
 }
