@@ -84,6 +84,7 @@ func runDictate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if o := c.Overruns(); o > 0 {
 		fmt.Fprintf(stderr, "hark dictate: %.2f s of sound was dropped because the machine was too busy\n", float64(o)/audio.SampleRate)
 	}
+	fmt.Fprintf(stderr, "hark dictate: speech recognition computed for %s\n", t.timings.Total.Round(time.Millisecond))
 	closeMic()
 	closeAll() // the speech model's memory goes back before the language model loads
 	// A lost microphone still leaves a transcript worth a note and keeping.
