@@ -138,6 +138,11 @@ func TestNoteCLI(t *testing.T) {
 			t.Errorf("%q missing:\n%s", h, b)
 		}
 	}
+	for _, args := range [][]string{{}, {"--text", "--json", srt}, {"a", "b"}} {
+		if code, _, errOut := runCLI(t, append([]string{"note"}, args...)...); code != 2 || !strings.Contains(errOut, "usage: hark note") {
+			t.Errorf("hark note %q: exit %d: %s", args, code, errOut)
+		}
+	}
 	code, _, errOut = runCLI(t, "note", "--llm-model", model, "--template", "nosuch", srt)
 	if code == 0 || !strings.Contains(errOut, "no template called \"nosuch\"") || !strings.Contains(errOut, "soap, minutes, handover") {
 		t.Errorf("exit %d: %s", code, errOut)
