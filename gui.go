@@ -97,7 +97,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		Save:     store.save,
 		Devices:  captureDevices,
 		Setup:    firstRun{s: s, loaded: asst.Replace},
-		Dictator: s.windowDictator(),
+		Dictator: s.windowDictator(quietAssistant(store, asst)),
 
 		SystemLanguage: systemLanguage(),
 	})

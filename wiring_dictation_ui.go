@@ -18,9 +18,26 @@ import (
 // and both are freed after, so that an idle window holds no second copy of them.
 type windowDictator struct {
 	s *setup
+	// quiet(true) stops the assistant listening hands-free while a dictation records (it
+	// would take the dictation for questions); quiet(false) restores it. nil: nothing to do.
+	quiet func(on bool)
 }
 
-func (s *setup) windowDictator() ui.Dictator { return &windowDictator{s: s} }
+func (s *setup) windowDictator(quiet func(on bool)) ui.Dictator {
+	return &windowDictator{s: s, quiet: quiet}
+}
+
+// quietAssistant is windowDictator's quiet for the window's assistant: hands-free off while
+// dictating, then the configuration as it is now (the settings may have changed meanwhile).
+func quietAssistant(store *configStore, asst *app.Assistant) func(on bool) {
+	return func(on bool) {
+		store.mu.Lock()
+		c := store.cur.assistantConfig()
+		store.mu.Unlock()
+		c.HandsFree = c.HandsFree && !on
+		asst.Configure(c)
+	}
+}
 
 func (w *windowDictator) Templates() []string {
 	dir, _ := w.s.cfg.NoteTemplatesDir()
@@ -46,6 +63,10 @@ func (w *windowDictator) Dictate(ctx context.Context, paused func() bool, show f
 		return err
 	}
 	defer closeModels()
+	if w.quiet != nil {
+		w.quiet(true)
+		defer w.quiet(false)
+	}
 	c, err := device.OpenCapture(device.CaptureOptions{Device: w.s.cfg.Audio.InputDevice})
 	if err != nil {
 		return app.Explain(err, "The microphone could not be opened", "Check that a microphone is connected, or choose another one in Settings.")
