@@ -16,12 +16,14 @@ import (
 // Dictate button opens the dictation window; Start records the virtual microphone while a
 // synthetic dictation plays into it, the running transcript grows, Pause and Stop change the
 // recording indicator, and Write note fills the note beside the transcript with every SOAP
-// heading; Copy note puts it on the clipboard. Random test models: the words are gibberish,
+// heading; Copy note puts it on the clipboard. The assistant is hands-free, and must not take
+// the dictation for questions. Random test models: the words are gibberish,
 // so the structure is checked. Screenshots are kept (testenv's artifacts/e2e-dictation).
 func TestE2EDictationWindow(t *testing.T) {
 	w := startWindow(t, "dictation", "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
 		"--llm-model", testmodels.Shared(t, "llama-2-tiny-random.gguf"),
-		"--vad-model", testmodels.Shared(t, "ggml-silero-v6.2.0.bin"), "--set", "assistant.language=en")
+		"--vad-model", testmodels.Shared(t, "ggml-silero-v6.2.0.bin"), "--set", "assistant.language=en",
+		"--set", "assistant.hands_free=true")
 	testenv.LockAudio(t)
 	w.ready(60 * time.Second)
 	w.shot("1-main")
@@ -60,6 +62,12 @@ func TestE2EDictationWindow(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(transcript), "\n")
 	if transcript == "" || len(lines) < len(spans)/3 {
 		t.Errorf("%d sentences said, the transcript has %d lines:\n%s", len(spans), len(lines), transcript)
+	}
+	// Hands-free listening was off while the dictation recorded: the assistant took none of it.
+	for _, e := range w.events.snapshot() {
+		if e.kind() == "transcript" || e.kind() == "speech" {
+			t.Errorf("the assistant heard the dictation: %v", e)
+		}
 	}
 	d.click(838, 67) // Write note
 	var note string
