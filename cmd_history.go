@@ -63,6 +63,9 @@ func openHistory(args []string, name, synopsis string, stderr io.Writer, extra f
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if aside := s.MovedAside(); aside != "" {
+		fmt.Fprintf(os.Stderr, "hark: the history file was damaged; it was moved to %s and a new one started\n", aside)
+	}
 	return s, cfg, fs.Args(), nil
 }
 

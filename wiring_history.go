@@ -23,6 +23,9 @@ func openTurnHistory(s *setup, logf *log.Logger) (app.History, func()) {
 		var st *history.Store
 		st, err = history.Open(path, history.Options{RetentionDays: s.cfg.History.RetentionDays, StoreAudio: s.cfg.History.StoreAudio})
 		if err == nil {
+			if aside := st.MovedAside(); aside != "" {
+				logf.Printf("history: the database was damaged; moved aside to %s and a new one started", aside)
+			}
 			return &historyLog{st: st, mode: string(s.mode()), asr: s.cfg.Models.ASR, llm: s.cfg.Models.LLM,
 				convs: map[string]int64{}, turns: map[string]int64{}}, func() { _ = st.Close() }
 		}
@@ -38,6 +41,16 @@ type historyLog struct {
 	asr, llm string
 	convs    map[string]int64 // the assistant's conversation IDs → the database's
 	turns    map[string]int64 // "conversation/turn" → the database's turn ID
+}
+
+// StartNotice tells the person, once, that a damaged history was moved aside.
+func (h *historyLog) StartNotice() error {
+	aside := h.st.MovedAside()
+	if aside == "" {
+		return nil
+	}
+	return app.Explain(history.ErrCorrupt, "The history file was damaged, so Hark started a new one",
+		"The old file is kept as "+aside+" (sqlite3's .recover may salvage it).")
 }
 
 func turnKey(r app.TurnRecord) string { return fmt.Sprintf("%s/%d", r.Conversation, r.Turn) }

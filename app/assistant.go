@@ -56,9 +56,12 @@ type Assistant struct {
 	ready    Readiness
 	histQ    chan func(context.Context)
 	histDone chan struct{}
-	restarts int
-	crashAt  time.Time // the last panic, and how many came in quick succession
-	crashRun int
+	// histFailing is set, on the history goroutine, while writes fail: a full disk warns once,
+	// not on every turn, and warns again only after writing worked in between.
+	histFailing bool
+	restarts    int
+	crashAt     time.Time // the last panic, and how many came in quick succession
+	crashRun    int
 
 	convID     string
 	convN      int
@@ -668,6 +671,11 @@ func (a *Assistant) startHistory() {
 	if a.hist == nil {
 		return
 	}
+	if n, ok := a.hist.(HistoryNotice); ok {
+		if err := n.StartNotice(); err != nil {
+			a.publish(Event{Kind: EventError, Err: err})
+		}
+	}
 	a.histQ = make(chan func(context.Context), 256)
 	a.histDone = make(chan struct{})
 	go func() {
@@ -676,6 +684,24 @@ func (a *Assistant) startHistory() {
 			f(context.Background())
 		}
 	}()
+}
+
+// historyWrote reports the outcome of a history write (on the history goroutine): the first
+// failure in a row is published, the ones after it only logged, so that a full disk gives one
+// warning while the answers go on.
+func (a *Assistant) historyWrote(turn int, err error, msg string) {
+	if err == nil {
+		a.histFailing = false
+		return
+	}
+	if a.histFailing {
+		if a.logf != nil {
+			a.logf("history: %v", err)
+		}
+		return
+	}
+	a.histFailing = true
+	a.publish(Event{Kind: EventError, Turn: turn, Err: Explain(err, msg, "Answers go on; the history resumes by itself once the problem (often a full disk) is gone.")})
 }
 
 // enqueueHistory runs f on the history goroutine, after the records queued before it.

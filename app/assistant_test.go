@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -509,9 +510,29 @@ func TestMicrophoneLostAndReopened(t *testing.T) {
 		t.Errorf("readiness with no mic = %+v (typed questions must still work)", rd.Readiness)
 	}
 	waitUntil(t, "old mic closed", func() bool { first.mu.Lock(); defer first.mu.Unlock(); return first.closed })
+	// While the device stays gone, retries fail quietly: the person was told once.
+	var tries atomic.Int32
+	r.a.send(func() {
+		r.a.loaders.Microphone = func(context.Context) (Source, error) { tries.Add(1); return nil, errors.New("no sound server") }
+	})
+	for n := int32(1); n <= 3; n++ {
+		r.clock.advance(2 * time.Second) // retries come at most 2 s apart
+		r.tick(t)
+		waitUntil(t, "a retry", func() bool { return tries.Load() >= n })
+		r.sync(t)
+	}
+	failed := 0
+	for _, e := range r.rec.all() {
+		if e.Kind == EventComponent && e.Component == ComponentMicrophone && e.Phase == PhaseFailed {
+			failed++
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d microphone failures published over 3 failed retries, want 1", failed)
+	}
 	r.mic = newFakeMic()
 	r.a.send(func() { a := r.a; a.loaders.Microphone = func(context.Context) (Source, error) { return r.mic, nil } })
-	r.clock.advance(3 * time.Second)
+	r.clock.advance(2 * time.Second)
 	r.tick(t)
 	r.rec.waitFor(t, i, "mic ready", func(e Event) bool {
 		return e.Kind == EventComponent && e.Component == ComponentMicrophone && e.Phase == PhaseReady

@@ -107,6 +107,12 @@ type HistoryWiper interface {
 	Wipe(ctx context.Context, conversation string) error
 }
 
+// HistoryNotice is a [History] that may have something to tell the person once, when the
+// assistant starts (a damaged history file was moved aside and a new one begun).
+type HistoryNotice interface {
+	StartNotice() error
+}
+
 // TurnRecord is a turn as the history stores it; Begin gets the fields known by then.
 type TurnRecord struct {
 	Conversation string

@@ -390,11 +390,32 @@ type memHistory struct {
 	recs  []TurnRecord
 	begun int
 	wiped []string
+	fail  error // Begin and Finish return it (a full disk)
+	calls int   // Begin and Finish calls, failed ones too
+	note  error // StartNotice's answer
+}
+
+func (h *memHistory) StartNotice() error { return h.note }
+
+func (h *memHistory) callCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.calls
+}
+
+func (h *memHistory) failing(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fail = err
 }
 
 func (h *memHistory) Begin(_ context.Context, r TurnRecord) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.calls++
+	if h.fail != nil {
+		return h.fail
+	}
 	h.begun++
 	h.recs = append(h.recs, r)
 	return nil
@@ -403,6 +424,10 @@ func (h *memHistory) Begin(_ context.Context, r TurnRecord) error {
 func (h *memHistory) Finish(_ context.Context, r TurnRecord) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.calls++
+	if h.fail != nil {
+		return h.fail
+	}
 	for i := range h.recs {
 		if h.recs[i].Conversation == r.Conversation && h.recs[i].Turn == r.Turn {
 			if !h.recs[i].Ended.IsZero() {

@@ -115,7 +115,14 @@ func (a *Assistant) loaded(comp *component, gen int, v any, err error) {
 		err = fmt.Errorf("%s: the loader returned nothing", comp.name)
 	}
 	if err != nil {
-		a.setPhase(comp, PhaseFailed, err)
+		if comp.phase == PhaseFailed {
+			// A retry that failed again: the person was told once already.
+			if a.logf != nil {
+				a.logf("%s: still failing: %v", comp.name, err)
+			}
+		} else {
+			a.setPhase(comp, PhaseFailed, err)
+		}
 		if comp.name == ComponentMicrophone {
 			a.scheduleMicRetry()
 		}
@@ -129,8 +136,15 @@ func (a *Assistant) loaded(comp *component, gen int, v any, err error) {
 		a.chat = &held{val: bc.chat}
 	case ComponentMicrophone:
 		comp.cur = &held{val: v}
+		reopened := a.micBackoff != 0
 		a.micBackoff = 0
 		a.startMic(comp)
+		if sp := a.comps[ComponentSpeech]; reopened && sp.cur != nil && a.loaders.Speaker != nil {
+			// A microphone that came back after it was lost usually means the sound server
+			// restarted: the speaker's stream died with it, without a word (its callbacks
+			// just stop), so open the speaker again too.
+			a.load(ComponentSpeech)
+		}
 	default:
 		comp.cur = &held{val: v}
 	}

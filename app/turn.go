@@ -350,9 +350,7 @@ func (a *Assistant) finish(t *turn) {
 			rec.Err = t.err.Error()
 		}
 		a.enqueueHistory(func(ctx context.Context) {
-			if err := a.hist.Finish(ctx, rec); err != nil {
-				a.publish(Event{Kind: EventError, Turn: rec.Turn, Err: Explain(err, "Could not save the turn in the history", "")})
-			}
+			a.historyWrote(rec.Turn, a.hist.Finish(ctx, rec), "Could not save the turn in the history")
 		})
 	}
 	if a.turn == t {
@@ -373,9 +371,7 @@ func (a *Assistant) beginHistory(t *turn) {
 	t.begun = true
 	rec := t.record()
 	a.enqueueHistory(func(ctx context.Context) {
-		if err := a.hist.Begin(ctx, rec); err != nil {
-			a.publish(Event{Kind: EventError, Turn: rec.Turn, Err: Explain(err, "Could not save the question in the history", "")})
-		}
+		a.historyWrote(rec.Turn, a.hist.Begin(ctx, rec), "Could not save the question in the history")
 	})
 }
 

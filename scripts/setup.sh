@@ -26,7 +26,7 @@ APT_RUN=(gcc g++ libc6-dev make cmake pkg-config git curl ca-certificates unzip 
   libespeak-ng-dev libsonic-dev espeak-ng-data libspeexdsp-dev)
 # And to test it as a person would: a virtual display and sound server, speech, screenshots, an
 # MP3 encoder (lame) for the audio decoding tests.
-APT_TEST=(xvfb xauth x11-utils xdotool imagemagick pulseaudio pulseaudio-utils sox espeak-ng
+APT_TEST=(xvfb xauth x11-utils xdotool python3-xlib imagemagick pulseaudio pulseaudio-utils sox espeak-ng
   strace util-linux pocketsphinx-testdata xclip lame)
 
 log() { echo "setup: $*" >&2; }

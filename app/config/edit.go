@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 
 	"hark/internal/atomicfile"
 )
@@ -177,12 +178,38 @@ func edit(path string, changes map[string]*string) error {
 		return fmt.Errorf("config: internal error: the edited file would not load: %w", &Error{Problems: probs})
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("config: %w", err)
+		return notWritable(path, fmt.Errorf("config: %w", err))
 	}
 	if err := atomicfile.WriteFile(path, out, mode); err != nil {
-		return fmt.Errorf("config: write %s: %w", path, err)
+		return notWritable(path, fmt.Errorf("config: write %s: %w", path, err))
 	}
 	return nil
+}
+
+// ReadOnlyError says the configuration cannot be saved because its file or folder cannot be
+// written (a read-only file system, a locked-down kiosk image, another user's folder).
+type ReadOnlyError struct {
+	Path string
+	Err  error
+}
+
+func (e *ReadOnlyError) Error() string {
+	cause := e.Err
+	for u := errors.Unwrap(cause); u != nil; u = errors.Unwrap(cause) {
+		cause = u
+	}
+	return fmt.Sprintf("the configuration file %s cannot be written (%v)", e.Path, cause)
+}
+
+func (e *ReadOnlyError) Unwrap() error { return e.Err }
+
+// notWritable turns a permission or read-only file system error into a ReadOnlyError (err is
+// the wrapped error of a write: its innermost cause is what the message shows).
+func notWritable(path string, err error) error {
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return &ReadOnlyError{Path: path, Err: err}
+	}
+	return err
 }
 
 // newline is "\n" when the text before offset at does not end a line.

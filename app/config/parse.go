@@ -183,7 +183,9 @@ func parseFile(path string, data []byte) ([]setting, []Problem) {
 	d, err := parseDoc(data)
 	if err != nil {
 		var se *syntaxError
-		errors.As(err, &se)
+		if !errors.As(err, &se) {
+			return nil, []Problem{{Where: path, Msg: err.Error()}}
+		}
 		return nil, []Problem{{Where: fmt.Sprintf("%s:%d", path, se.line), Msg: se.msg}}
 	}
 	var out []setting

@@ -62,6 +62,8 @@ type Store struct {
 	path  string
 	opts  Options
 	owner *os.File // lock held by the owning process; nil for other openers
+	// movedAside is where a damaged file went when Open started a new one.
+	movedAside string
 }
 
 // ErrNotFound is returned for a conversation or turn that does not exist.
@@ -142,6 +144,31 @@ func Open(path string, opts Options) (*Store, error) {
 			}
 		}
 	}
+	s, err := openFile(path, opts)
+	if errors.Is(err, ErrCorrupt) {
+		// A damaged file would turn the history off on every start from now on: move it aside
+		// (unless another Hark is using it) and begin a new one.
+		if s, err = recoverDamaged(path, opts, err); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	if s.owner != nil {
+		if _, err := s.db.Exec(`UPDATE turns SET status = ? WHERE status = ?`, Lost, InProgress); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("history: recover unfinished turns: %w", err)
+		}
+	}
+	if _, err := s.Prune(context.Background()); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openFile opens the database at path, checks it and takes the owner lock if it is free.
+func openFile(path string, opts Options) (*Store, error) {
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "secure_delete(ON)"} {
 		q.Add("_pragma", p)
@@ -155,24 +182,49 @@ func Open(path string, opts Options) (*Store, error) {
 	s := &Store{db: db, path: path, opts: opts}
 	if err := s.init(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("history: %s: %w", path, err)
+		return nil, fmt.Errorf("history: %s: %w", path, classify(err))
+	}
+	if err := s.quickCheck(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("history: %s: %w", path, classify(err))
 	}
 	if err := s.becomeOwner(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("history: %w", err)
 	}
-	if s.owner != nil {
-		if _, err := db.Exec(`UPDATE turns SET status = ? WHERE status = ?`, Lost, InProgress); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("history: recover unfinished turns: %w", err)
-		}
-	}
-	if _, err := s.Prune(context.Background()); err != nil {
-		s.Close()
-		return nil, err
-	}
 	return s, nil
 }
+
+// recoverDamaged moves a damaged database aside and opens a new one in its place; it refuses
+// while another process holds the owner lock (that Hark may be writing a file that is fine).
+func recoverDamaged(path string, opts Options, damage error) (*Store, error) {
+	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, damage
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return nil, damage
+	}
+	aside, err := moveAside(path, opts.Now())
+	_ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if err != nil {
+		return nil, fmt.Errorf("%w (moving it aside failed: %v)", damage, err)
+	}
+	if f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
+		f.Close()
+	}
+	s, err := openFile(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.movedAside = aside
+	return s, nil
+}
+
+// MovedAside is where Open moved a damaged history file before starting a new one ("" when it
+// did not). The old file is kept for the person (or sqlite3's .recover) to salvage.
+func (s *Store) MovedAside() string { return s.movedAside }
 
 func (s *Store) init() error {
 	var v int
@@ -249,7 +301,7 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 func (s *Store) StartConversation(ctx context.Context, mode string) (int64, error) {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO conversations(started_at, mode) VALUES (?, ?)`, ms(s.opts.Now()), mode)
 	if err != nil {
-		return 0, fmt.Errorf("history: start conversation: %w", err)
+		return 0, fmt.Errorf("history: start conversation: %w", classify(err))
 	}
 	return res.LastInsertId()
 }
@@ -265,7 +317,7 @@ func (s *Store) StartTurn(ctx context.Context, conversation int64, t TurnStart) 
 	res, err := s.db.ExecContext(ctx, `INSERT INTO turns(conversation_id, started_at, asr_model, llm_model) VALUES (?, ?, ?, ?)`,
 		conversation, ms(s.opts.Now()), t.ASRModel, t.LLMModel)
 	if err != nil {
-		return 0, fmt.Errorf("history: start turn: %w", err)
+		return 0, fmt.Errorf("history: start turn: %w", classify(err))
 	}
 	return res.LastInsertId()
 }
@@ -334,7 +386,7 @@ func durMS(d time.Duration) any {
 func (s *Store) update(ctx context.Context, turn int64, query string, args ...any) error {
 	res, err := s.db.ExecContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("history: update turn %d: %w", turn, err)
+		return fmt.Errorf("history: update turn %d: %w", turn, classify(err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("history: turn %d: %w (wiped?)", turn, ErrNotFound)

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"hark/internal/testenv"
+	"hark/internal/testmodels"
+)
+
+// ownPulse is a PulseAudio server of one test's own, laid out like the test environment's
+// (a virtual microphone vmic_in whose monitor is the default source, a virtual speaker), which
+// the test may kill and start again without disturbing the tests running beside it.
+type ownPulse struct {
+	t         *testing.T
+	dir       string
+	keepalive *exec.Cmd
+}
+
+func startOwnPulse(t *testing.T) *ownPulse {
+	t.Helper()
+	root, err := os.MkdirTemp("", "hark-pa-") // short: a unix socket path has at most 107 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	p := &ownPulse{t: t, dir: root}
+	for _, d := range []string{"run", "home"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tmpl, err := os.ReadFile(filepath.Join("scripts", "testenv", "default.pa.in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "default.pa"), []byte(strings.ReplaceAll(string(tmpl), "@RUN@", filepath.Join(root, "run"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.start()
+	t.Cleanup(p.kill)
+	return p
+}
+
+// env points a client at this server.
+func (p *ownPulse) env() []string {
+	return []string{"PULSE_SERVER=unix:" + filepath.Join(p.dir, "run", "native"), "PULSE_RUNTIME_PATH=" + filepath.Join(p.dir, "run"),
+		"XDG_RUNTIME_DIR=" + filepath.Join(p.dir, "run")}
+}
+
+func (p *ownPulse) cmd(name string, args ...string) *exec.Cmd {
+	c := exec.Command(name, args...)
+	c.Env = append(append(os.Environ(), "HOME="+filepath.Join(p.dir, "home")), p.env()...)
+	return c
+}
+
+// start starts the server (again) and the silent stream that keeps the microphone's monitor
+// delivering audio in small blocks.
+func (p *ownPulse) start() {
+	p.t.Helper()
+	c := p.cmd("pulseaudio", "--daemonize=yes", "--system=false", "--exit-idle-time=-1", "--disallow-exit=yes", "-n",
+		"-F", filepath.Join(p.dir, "default.pa"), "--use-pid-file=yes", "--log-target=file:"+filepath.Join(p.dir, "pa.log"), "--log-level=notice")
+	if out, err := c.CombinedOutput(); err != nil {
+		p.t.Fatalf("pulseaudio: %v\n%s", err, out)
+	}
+	for i := 0; i < 100; i++ {
+		if p.cmd("pactl", "info").Run() == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.keepalive = p.cmd("pacat", "--playback", "-d", "vmic_in", "--latency-msec=20", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "/dev/zero")
+	if err := p.keepalive.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// kill ends the server the way a crash does (SIGKILL), and its keep-alive stream.
+func (p *ownPulse) kill() {
+	if b, err := os.ReadFile(filepath.Join(p.dir, "run", "pid")); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			for i := 0; i < 50 && syscall.Kill(pid, 0) == nil; i++ {
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		_ = os.Remove(filepath.Join(p.dir, "run", "pid"))
+	}
+	if p.keepalive != nil && p.keepalive.Process != nil {
+		_ = p.keepalive.Process.Kill()
+		_ = p.keepalive.Wait()
+		p.keepalive = nil
+	}
+}
+
+// say plays wav into this server's virtual microphone.
+func (p *ownPulse) say(wav string) {
+	p.t.Helper()
+	if out, err := p.cmd("paplay", "-d", "vmic_in", wav).CombinedOutput(); err != nil {
+		p.t.Fatalf("paplay: %v\n%s", err, out)
+	}
+}
+
+// cpuSeconds is the CPU time pid has used (user + system), from /proc.
+func cpuSeconds(t *testing.T, pid int) float64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name in parentheses: state is the 3rd field, utime the 14th.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ
+}
+
+// eventLines parses the JSON lines hark listen has written so far.
+func eventLines(t *testing.T, s string) []event {
+	t.Helper()
+	var out []event
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var e event
+		if json.Unmarshal(sc.Bytes(), &e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestE2ESoundServerRestart: PulseAudio is killed in the middle of a reply and started again a
+// few seconds later. hark listen says once that the microphone stopped, does not spin while it
+// is gone, reopens it by itself once the server is back, and hears the next question.
+func TestE2ESoundServerRestart(t *testing.T) {
+	testenv.Require(t)
+	pa := startOwnPulse(t)
+	wav := spokenQuestion(t)
+	dir := testenv.ArtifactDir(t, "e2e-sound-restart")
+	cmd := exec.Command(harkBinary(t), append([]string{"listen", "--turns", "2"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
+	// Speech on: the server dies while the reply is being spoken, taking the speaker with it.
+	cmd.Env = append(append(harkEnv(t), pa.env()...), "HARK_SPEECH_ENABLED=true")
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = os.WriteFile(filepath.Join(dir, "events.jsonl"), []byte(stdout.String()), 0o644)
+		_ = os.WriteFile(filepath.Join(dir, "stderr.log"), []byte(stderr.String()), 0o644)
+		if b, err := os.ReadFile(filepath.Join(pa.dir, "pa.log")); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, "pa.log"), b, 0o644)
+		}
+	}()
+	waitEvent := func(what string, from int, d time.Duration, match func(event) bool) int {
+		t.Helper()
+		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			evs := eventLines(t, stdout.String())
+			for i := from; i < len(evs); i++ {
+				if match(evs[i]) {
+					return i + 1
+				}
+			}
+			select {
+			case err := <-exited:
+				t.Fatalf("hark listen exited (%v) waiting for %s; stderr:\n%s", err, what, stderr.String())
+			default:
+			}
+		}
+		t.Fatalf("no %s within %v; stderr:\n%s", what, d, stderr.String())
+		return 0
+	}
+	i := waitEvent("listening", 0, 90*time.Second, isState("listening"))
+	pa.say(wav)
+	i = waitEvent("the reply spoken", i, 90*time.Second, isState("speaking"))
+	killed := time.Now()
+	pa.kill()
+	micFailed := func(e event) bool {
+		return e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "failed"
+	}
+	i = waitEvent("the microphone reported lost", i, 10*time.Second, micFailed)
+	t.Logf("microphone reported lost %v after the server was killed", time.Since(killed).Round(time.Millisecond))
+	i = waitEvent("the end of the interrupted turn", i, 60*time.Second, isKind("turn_done"))
+	// While the server is gone: measure what Hark costs (a busy loop would take a whole core).
+	c0, w0 := cpuSeconds(t, cmd.Process.Pid), time.Now()
+	time.Sleep(6 * time.Second)
+	idle := (cpuSeconds(t, cmd.Process.Pid) - c0) / time.Since(w0).Seconds()
+	t.Logf("CPU while the sound server is gone: %.1f%% of one core (load average %s)", 100*idle, loadAverage())
+	if idle > 0.5 {
+		t.Errorf("hark listen used %.0f%% of a core while the sound server was gone: a busy loop", 100*idle)
+	}
+	back := time.Now()
+	pa.start()
+	i = waitEvent("the microphone reopened", i, 20*time.Second, func(e event) bool {
+		return e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "ready"
+	})
+	t.Logf("microphone reopened %v after the server came back", time.Since(back).Round(time.Millisecond))
+	evs := eventLines(t, stdout.String())
+	n := 0
+	for _, e := range evs {
+		if micFailed(e) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the microphone was reported lost %d times, want once", n)
+	}
+	i = waitEvent("listening again", i, 30*time.Second, isState("listening"))
+	// The reply after the restart must be heard: record the virtual speaker of the new server.
+	rec := pa.cmd("parec", "-d", "vspeaker.monitor", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "--latency-msec=20")
+	var heard syncBuffer
+	rec.Stdout = &heard
+	if err := rec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rec.Process.Kill(); _ = rec.Wait() }()
+	pa.say(wav)
+	i = waitEvent("a transcript after the restart", i, 90*time.Second, isKind("transcript"))
+	waitEvent("the second reply spoken", i, 90*time.Second, isState("speaking"))
+	time.Sleep(2 * time.Second)
+	if peak := peakDBFS([]byte(heard.String())); peak < -30 {
+		t.Errorf("after the sound server came back the reply was not heard on the speaker (peak %.1f dBFS)", peak)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("hark listen: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(120 * time.Second):
+		t.Fatalf("hark listen did not finish its second turn")
+	}
+}
+
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// peakDBFS is the peak level of 16-bit little-endian PCM, in dB full scale.
+func peakDBFS(b []byte) float64 {
+	peak := 0
+	for i := 0; i+1 < len(b); i += 2 {
+		v := int(int16(uint16(b[i]) | uint16(b[i+1])<<8))
+		if v < 0 {
+			v = -v
+		}
+		peak = max(peak, v)
+	}
+	if peak == 0 {
+		return -120
+	}
+	return 20 * math.Log10(float64(peak)/32768)
+}
+
+// TestE2EMicrophoneUnplugged: the microphone's source disappears (the module that provides it
+// is unloaded, as when a USB microphone is pulled) and comes back. Hark says once that it is
+// gone, and hears the next question once it is back.
+func TestE2EMicrophoneUnplugged(t *testing.T) {
+	testenv.Require(t)
+	pa := startOwnPulse(t)
+	wav := spokenQuestion(t)
+	dir := testenv.ArtifactDir(t, "e2e-mic-unplugged")
+	cmd := exec.Command(harkBinary(t), append([]string{"listen", "--turns", "1"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
+	cmd.Env = append(append(harkEnv(t), pa.env()...), "HARK_AUDIO_INPUT_DEVICE=Monitor of VirtualMicIn")
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = os.WriteFile(filepath.Join(dir, "events.jsonl"), []byte(stdout.String()), 0o644)
+		_ = os.WriteFile(filepath.Join(dir, "stderr.log"), []byte(stderr.String()), 0o644)
+	}()
+	waitEvent := func(what string, from int, d time.Duration, match func(event) bool) int {
+		t.Helper()
+		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			evs := eventLines(t, stdout.String())
+			for i := from; i < len(evs); i++ {
+				if match(evs[i]) {
+					return i + 1
+				}
+			}
+		}
+		t.Fatalf("no %s within %v; stderr:\n%s", what, d, stderr.String())
+		return 0
+	}
+	i := waitEvent("listening", 0, 90*time.Second, isState("listening"))
+	out, err := pa.cmd("pactl", "list", "short", "modules").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var module string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "sink_name=vmic_in") {
+			module = strings.Fields(l)[0]
+		}
+	}
+	if module == "" {
+		t.Fatalf("no vmic_in module in:\n%s", out)
+	}
+	if out, err := pa.cmd("pactl", "unload-module", module).CombinedOutput(); err != nil {
+		t.Fatalf("unload: %v\n%s", err, out)
+	}
+	unplugged := time.Now()
+	i = waitEvent("the microphone reported gone", i, 15*time.Second, func(e event) bool {
+		return e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "failed"
+	})
+	t.Logf("microphone reported gone %v after it was unplugged", time.Since(unplugged).Round(time.Millisecond))
+	time.Sleep(3 * time.Second)
+	if out, err := pa.cmd("pactl", "load-module", "module-null-sink", "sink_name=vmic_in", "rate=16000", "channels=1",
+		"sink_properties=device.description=VirtualMicIn").CombinedOutput(); err != nil {
+		t.Fatalf("load: %v\n%s", err, out)
+	}
+	pa.keepalive.Process.Kill()
+	pa.keepalive.Wait()
+	pa.keepalive = pa.cmd("pacat", "--playback", "-d", "vmic_in", "--latency-msec=20", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "/dev/zero")
+	if err := pa.keepalive.Start(); err != nil {
+		t.Fatal(err)
+	}
+	plugged := time.Now()
+	i = waitEvent("the microphone back", i, 20*time.Second, func(e event) bool {
+		return e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "ready"
+	})
+	t.Logf("microphone reopened %v after it was plugged in again", time.Since(plugged).Round(time.Millisecond))
+	i = waitEvent("listening again", i, 30*time.Second, isState("listening"))
+	pa.say(wav)
+	waitEvent("a transcript after the replug", i, 90*time.Second, isKind("transcript"))
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("hark listen: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(120 * time.Second):
+		t.Fatalf("hark listen did not finish its turn")
+	}
+	n := 0
+	for _, e := range eventLines(t, stdout.String()) {
+		if e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "failed" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the microphone was reported gone %d times, want once", n)
+	}
+}
