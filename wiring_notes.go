@@ -43,7 +43,7 @@ func (n *noteModel) Generate(ctx context.Context, system, prompt, schema string)
 	switch rep.Stop {
 	case llm.StopMaxTokens, llm.StopContextFull:
 		return "", &app.UserError{Msg: fmt.Sprintf("The note was cut short after %d tokens", rep.Stats.GeneratedTokens),
-			Hint: "Shorten the sections with --section-chars, or raise performance.context_size."}
+			Hint: "Shorten the sections with --section-chars, or raise performance.context_size.", Err: notes.ErrCutShort}
 	case llm.StopInterrupted:
 		return "", context.Canceled
 	}

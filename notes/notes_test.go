@@ -311,6 +311,42 @@ func TestWriteErrors(t *testing.T) {
 	}
 }
 
+// TestWriteCutShort: a note that does not fit is asked for again with shorter sections (a
+// smaller maxLength in the schema), twice at most.
+func TestWriteCutShort(t *testing.T) {
+	tm := builtin(t, "soap")
+	for _, tt := range []struct {
+		fails int
+		ok    bool
+	}{{1, true}, {2, true}, {3, false}} {
+		var schemas []string
+		m := &cutModel{fails: tt.fails, reply: echoNote(tm), schemas: &schemas}
+		_, err := Write(context.Background(), m, tm, "a cough", Options{})
+		if (err == nil) != tt.ok || (!tt.ok && !errors.Is(err, ErrCutShort)) {
+			t.Fatalf("%d failures: %v", tt.fails, err)
+		}
+		if len(schemas) != min(tt.fails+1, 3) || !strings.Contains(schemas[0], `"maxLength":1500`) || !strings.Contains(schemas[1], `"maxLength":750`) {
+			t.Errorf("%d failures: schemas %q", tt.fails, schemas)
+		}
+	}
+}
+
+type cutModel struct {
+	fails   int
+	reply   func(string) string
+	schemas *[]string
+}
+
+func (c *cutModel) Generate(_ context.Context, _, prompt, schema string) (string, error) {
+	*c.schemas = append(*c.schemas, schema)
+	if len(*c.schemas) <= c.fails {
+		return "", fmt.Errorf("after 1024 tokens: %w", ErrCutShort)
+	}
+	return c.reply(prompt), nil
+}
+
+func (c *cutModel) Tokens(s string) (int, error) { return len(strings.Fields(s)), nil }
+
 func TestTemplateFiles(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, s string) string {

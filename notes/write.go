@@ -32,6 +32,10 @@ type Options struct {
 // transcript and the reply together.
 var ErrTooSmall = errors.New("notes: the language model's context is too small for a note")
 
+// ErrCutShort is what a Model returns (wrapped) when the note did not fit the tokens it may
+// take. Write then asks again with every section half as long, twice at most.
+var ErrCutShort = errors.New("notes: the note was cut short")
+
 // margin covers the chat template's markup around the system prompt and the message.
 const margin = 64
 
@@ -95,6 +99,10 @@ func (w *writer) generate(ctx context.Context, prompt string) (Note, error) {
 		w.o.Progress(w.step, max(w.steps, w.step))
 	}
 	out, err := w.m.Generate(ctx, w.system, prompt, w.schema)
+	for l, tries := w.o.Limits.orDefault(), 0; errors.Is(err, ErrCutShort) && tries < 2; tries++ {
+		l = Limits{TextChars: max(100, l.TextChars/2), Items: max(3, l.Items/2), ItemChars: max(60, l.ItemChars/2)}
+		out, err = w.m.Generate(ctx, w.system, prompt, w.t.Schema(l))
+	}
 	if err != nil {
 		return Note{}, err
 	}

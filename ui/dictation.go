@@ -372,9 +372,9 @@ func markdownToText(md string) string {
 }
 
 func errText(err error) string {
-	msg := app.Message(err)
+	msg := strings.TrimSuffix(app.Message(err), ".")
 	if h := app.Hint(err); h != "" {
-		msg += " " + h
+		msg += ". " + h
 	}
 	return msg
 }
