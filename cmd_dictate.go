@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"hark/app"
@@ -15,9 +18,10 @@ import (
 	"hark/audio/vad"
 	"hark/dictation"
 	"hark/models"
+	"hark/notes"
 )
 
-const dictateArgs = "[--out FILE] [--srt|--vtt|--txt|--json] [--seconds N] [--device NAME] [--asr-model FILE] [--vad-model FILE]"
+const dictateArgs = "[--out FILE] [--srt|--vtt|--txt|--json] [--note soap|minutes|handover|NAME] [--save] [--seconds N] [--device NAME] [--asr-model FILE] [--llm-model FILE] [--vad-model FILE]"
 
 // runDictate is `hark dictate`: the microphone transcribed until Ctrl-C (or --seconds), cut at
 // pauses as it goes, the running transcript printed, the whole one written at the end.
@@ -27,7 +31,10 @@ func runDictate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	noGuard := noGuardFlag(fs)
 	seconds := fs.Float64("seconds", 0, "stop after `N` seconds (default: at Ctrl-C)")
 	prompt := fs.String("prompt", "", "words to spell the way you want (names, places, medicines)")
-	outs := bindOutputFlags(fs, "write the transcript as JSON (whisper-cli's layout)")
+	outs := bindOutputFlags(fs, "write the transcript as JSON")
+	noteName := fs.String("note", "", "then write a note of this template (soap, minutes, handover, NAME) with the language model: to FILE.note.md beside --out, else after the transcript")
+	save := fs.Bool("save", false, "keep the transcript and the note in dictation.store (deleted after dictation.retention_days, and by `hark history wipe`)")
+	nf := bindNoteFlags(fs, false)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -42,10 +49,23 @@ func runDictate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	s.noGuard = *noGuard
-	t, d, closeAll, err := s.loadDictation()
+	var tmpl *notes.Template
+	if *noteName != "" {
+		t, err := s.noteTemplate(*noteName)
+		if err != nil {
+			return err
+		}
+		tmpl = &t
+	}
+	store, err := s.dictationStore(stderr)
+	if err != nil && *save {
+		return err
+	}
+	t, d, closeModels, err := s.loadDictation()
 	if err != nil {
 		return err
 	}
+	closeAll := sync.OnceFunc(closeModels)
 	defer closeAll()
 	t.prompt = *prompt
 	c, err := device.OpenCapture(device.CaptureOptions{Device: s.cfg.Audio.InputDevice})
@@ -53,17 +73,57 @@ func runDictate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return app.Explain(err, "The microphone could not be opened",
 			"Check that a microphone is connected, or choose another one with --device (`hark devices` lists them).")
 	}
-	defer c.Close()
+	closeMic := sync.OnceFunc(func() { c.Close() })
+	defer closeMic()
 	until := "press Ctrl-C to stop"
 	if *seconds > 0 {
 		until = fmt.Sprintf("for %g s", *seconds)
 	}
 	fmt.Fprintf(stderr, "● recording from %q, %s\n", c.Device().Name, until)
-	err = dictateFrom(ctx, c, time.Duration(*seconds*float64(time.Second)), func() string { return t.language }, d, outs, stdout, stderr)
+	segs, err := dictateFrom(ctx, c, time.Duration(*seconds*float64(time.Second)), func() string { return t.language }, d, outs, stdout, stderr)
 	if o := c.Overruns(); o > 0 {
 		fmt.Fprintf(stderr, "hark dictate: %.2f s of sound was dropped because the machine was too busy\n", float64(o)/audio.SampleRate)
 	}
+	fmt.Fprintf(stderr, "hark dictate: speech recognition computed for %s\n", t.timings.Total.Round(time.Millisecond))
+	closeMic()
+	closeAll() // the speech model's memory goes back before the language model loads
+	// A lost microphone still leaves a transcript worth a note and keeping.
+	var note *notes.Note
+	if tmpl != nil && len(segs) > 0 {
+		n, nerr := s.makeNote(context.WithoutCancel(ctx), *tmpl, transcriptText(segs), nf, stderr)
+		if nerr != nil {
+			return errors.Join(err, nerr)
+		}
+		note = &n
+		if werr := writeDictationNote(stdout, stderr, n, *outs.out); werr != nil {
+			return errors.Join(err, werr)
+		}
+	}
+	if *save && len(segs) > 0 {
+		dir, kerr := keepDictation(store, segs, t.language, note)
+		if kerr != nil {
+			return errors.Join(err, kerr)
+		}
+		fmt.Fprintf(stderr, "hark dictate: kept in %s\n", dir)
+	}
 	return err
+}
+
+// transcriptText is the transcript as text for the language model: one segment per line.
+func transcriptText(segs []dictation.Segment) string {
+	var b bytes.Buffer
+	dictation.WriteTXT(&b, segs)
+	return b.String()
+}
+
+// writeDictationNote writes the note beside the transcript file (FILE.note.md), or after the
+// transcript on standard output.
+func writeDictationNote(stdout, stderr io.Writer, n notes.Note, out string) error {
+	if out == "" {
+		fmt.Fprintln(stdout)
+		return writeNote(stdout, stderr, n, noteMarkdown, "")
+	}
+	return writeNote(stdout, stderr, n, noteMarkdown, strings.TrimSuffix(out, filepath.Ext(out))+".note.md")
 }
 
 // reader is the microphone as dictation reads it (a *device.Capture).
@@ -74,7 +134,7 @@ type reader interface {
 // dictateFrom transcribes src until ctx is done, limit (0: none) of audio was read, or src
 // fails. The transcript is written after every window when it goes to files, so whatever
 // happens later, what was said so far is on disk.
-func dictateFrom(ctx context.Context, src reader, limit time.Duration, language func() string, d *dictation.Dictation, outs outputFlags, stdout, stderr io.Writer) error {
+func dictateFrom(ctx context.Context, src reader, limit time.Duration, language func() string, d *dictation.Dictation, outs outputFlags, stdout, stderr io.Writer) ([]dictation.Segment, error) {
 	// The microphone is read on its own goroutine, into a queue of a minute, so that a window
 	// being transcribed does not stop the recording.
 	type chunk struct {
@@ -131,7 +191,7 @@ func dictateFrom(ctx context.Context, src reader, limit time.Duration, language 
 	}
 	written, werr := outs.write(stdout, segs, language())
 	if werr != nil {
-		return errors.Join(err, werr)
+		return segs, errors.Join(err, werr)
 	}
 	where := ""
 	if len(written) > 0 {
@@ -143,10 +203,10 @@ func dictateFrom(ctx context.Context, src reader, limit time.Duration, language 
 		if len(segs) > 0 {
 			kept = "what was said until then is kept" + where
 		}
-		return &app.UserError{Msg: fmt.Sprintf("The microphone stopped after %s; %s", heard.Round(time.Second), kept),
+		return segs, &app.UserError{Msg: fmt.Sprintf("The microphone stopped after %s; %s", heard.Round(time.Second), kept),
 			Hint: "Check that the microphone is still connected, then run `hark dictate` again.", Err: err}
 	}
-	return nil
+	return segs, nil
 }
 
 func dictationClock(d time.Duration) string {

@@ -83,7 +83,7 @@ func TestDictateDeviceLost(t *testing.T) {
 	d := dictation.New(&counter{}, audio.NewEnergyDetector(audio.EnergyConfig{}), dictation.Options{})
 	lost := errors.New("device: capture device lost")
 	var stdout, stderr strings.Builder
-	err := dictateFrom(context.Background(), &mic{pcm: speechLike(3, 2*time.Second), fail: lost}, 0,
+	_, err := dictateFrom(context.Background(), &mic{pcm: speechLike(3, 2*time.Second), fail: lost}, 0,
 		func() string { return "en" }, d, dictateOutputs(t, "--out", out), &stdout, &stderr)
 	var ue *app.UserError
 	if !errors.As(err, &ue) || !errors.Is(err, lost) || !strings.Contains(ue.Msg, "kept") || !strings.Contains(ue.Msg, out) {
@@ -131,7 +131,7 @@ func TestDictateStops(t *testing.T) {
 				}()
 			}
 			var stdout, stderr strings.Builder
-			if err := dictateFrom(ctx, m, c.limit, func() string { return "" }, d, dictateOutputs(t, "--txt"), &stdout, &stderr); err != nil {
+			if _, err := dictateFrom(ctx, m, c.limit, func() string { return "" }, d, dictateOutputs(t, "--txt"), &stdout, &stderr); err != nil {
 				t.Fatal(err)
 			}
 			if got := strings.Count(stdout.String(), "sentence "); got != c.want {

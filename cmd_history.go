@@ -32,7 +32,7 @@ const historyUsage = `usage: hark history list [--limit N]          conversation
        hark history show ID                   one conversation, turn by turn, and its actions
        hark history actions [--limit N]       the audit trail of actions (commands and tool calls)
        hark history export [--out FILE] [--since DURATION]   everything as JSON
-       hark history wipe [--yes]              delete the whole history and shrink the file
+       hark history wipe [--yes]              delete the whole history (and kept dictations) and shrink the file
        hark history path                      the database file
 Each takes --config FILE and --set KEY=VALUE (history.path, history.retention_days, ...).
 The history stays on this device; history.enabled = false stops Hark from recording it.
@@ -287,17 +287,32 @@ func historyExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func historyWipe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var yes *bool
-	s, _, _, err := openHistory(args, "wipe", "[--yes]", stderr, func(fs *flag.FlagSet) { yes = fs.Bool("yes", false, "do not ask for confirmation") })
-	if err != nil {
-		return noHistory(err, stdout) // nothing to wipe
+	s, cfg, _, err := openHistory(args, "wipe", "[--yes]", stderr, func(fs *flag.FlagSet) { yes = fs.Bool("yes", false, "do not ask for confirmation") })
+	if _, none := err.(errNoHistory); err != nil && !none {
+		return err
+	}
+	// Kept dictations and notes go with the history (wiping_dictations.go).
+	dict := keptDictations(cfg)
+	if s == nil {
+		if err := noHistory(err, stdout); err != nil || len(dict.kept) == 0 {
+			return err
+		}
+		if !*yes && !confirm(os.Stdin, stderr, dict.question()) {
+			return fmt.Errorf("%w: nothing deleted; add --yes to wipe without asking", errUsage)
+		}
+		return dict.wipe(stdout)
 	}
 	defer s.Close()
 	list, err := s.Conversations(ctx, history.ListOptions{})
 	if err != nil {
 		return err
 	}
-	if !*yes && len(list) > 0 {
-		if !confirm(os.Stdin, stderr, fmt.Sprintf("Delete all %d conversations in %s?", len(list), s.Path())) {
+	if !*yes && len(list)+len(dict.kept) > 0 {
+		q := fmt.Sprintf("Delete all %d conversations in %s?", len(list), s.Path())
+		if len(dict.kept) > 0 {
+			q = strings.TrimSuffix(q, "?") + ", and " + strings.TrimPrefix(dict.question(), "Delete ")
+		}
+		if !confirm(os.Stdin, stderr, q) {
 			return fmt.Errorf("%w: nothing deleted; add --yes to wipe without asking", errUsage)
 		}
 	}
@@ -306,7 +321,7 @@ func historyWipe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stdout, "Deleted %d conversations; %s shrank from %d to %d bytes.\n", len(list), s.Path(), before, s.Size())
-	return nil
+	return dict.wipe(stdout)
 }
 
 func historyPath(_ context.Context, args []string, stdout, stderr io.Writer) error {

@@ -99,6 +99,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		Save:     store.save,
 		Devices:  captureDevices,
 		Setup:    firstRun{s: s, loaded: asst.Replace},
+		Dictator: s.windowDictator(quietAssistant(store, asst)),
 
 		SystemLanguage: systemLanguage(),
 		Home:           homeView(acts),

@@ -42,6 +42,12 @@ func TestImportRules(t *testing.T) {
 			t.Errorf("app depends on %s", d)
 		}
 	}
+	// Notes are a capability of their own: the language model is an interface notes declares.
+	for _, d := range deps("./notes") {
+		if strings.HasPrefix(d, "hark/") && d != "hark/notes" {
+			t.Errorf("notes depends on %s", d)
+		}
+	}
 	// The knowledge store is a capability of its own: no engine, no front end, not app.
 	for _, d := range deps("./knowledge") {
 		if strings.HasPrefix(d, "hark/") && d != "hark/knowledge" {

@@ -36,6 +36,7 @@ func commands() []command {
 		{"devices", "[--json]", "list audio capture and playback devices", runDevices},
 		{"transcribe", "[--model NAME|PATH] [--lang CODE] [--json] [--live] [options] FILE", "transcribe a sound file (WAV, FLAC or MP3) with whisper.cpp", runTranscribe},
 		{"dictate", dictateArgs, "transcribe the microphone until Ctrl-C, cut at pauses, into text or subtitles", runDictate},
+		{"note", noteArgs, "turn a transcript into a structured note (a SOAP clinic visit, meeting minutes, a shift handover) with the language model", runNote},
 		{"record", "[--device NAME] [--seconds N] OUT.wav", "record the microphone into a WAV file", runRecord},
 		{"vad", "[--vad-model NAME|PATH] [--energy] [--json] FILE", "print the speech segments (start and end in ms) of a sound file (WAV, FLAC or MP3)", runVAD},
 		{"licenses", "", "print the licences of the software Hark ships", runLicenses},

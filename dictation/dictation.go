@@ -129,7 +129,7 @@ func (d *Dictation) carry(text string) {
 	if d.prompt < 0 {
 		return
 	}
-	t := strings.TrimSpace(d.text + " " + text)
+	t := Join(d.text, text)
 	if utf8.RuneCountInString(t) > d.prompt {
 		r := []rune(t)
 		t = string(r[len(r)-d.prompt:])
@@ -147,16 +147,34 @@ func (d *Dictation) carry(text string) {
 // Prompt is the text the next window will be given as its prompt.
 func (d *Dictation) Prompt() string { return d.text }
 
-// Text joins segments into running text.
+// Text joins segments into running text (see [Join]).
 func Text(segs []Segment) string {
-	var b strings.Builder
-	for i, s := range segs {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(s.Text)
+	t := ""
+	for _, s := range segs {
+		t = Join(t, s.Text)
 	}
-	return b.String()
+	return t
+}
+
+// Join puts b after a as running text: with a space between words, and without one where
+// either side is Chinese or Japanese (written without spaces) or their punctuation.
+func Join(a, b string) string {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	if a == "" || b == "" {
+		return a + b
+	}
+	last, _ := utf8.DecodeLastRuneInString(a)
+	first, _ := utf8.DecodeRuneInString(b)
+	if unspaced(last) || unspaced(first) {
+		return a + b
+	}
+	return a + " " + b
+}
+
+func unspaced(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana) ||
+		(r >= 0x3000 && r <= 0x303f) || // CJK punctuation: 。、「」
+		(r >= 0xff00 && r <= 0xffef) // full-width forms: ，！？
 }
 
 func clock(d time.Duration) string {

@@ -215,7 +215,7 @@ func TestPromptCarry(t *testing.T) {
 		{10, []string{"alpha beta gamma", "delta"}, "delta"},
 		{12, []string{"alpha beta gamma", "delta"}, "gamma delta"},
 		{-1, []string{"alpha"}, ""},
-		{4, []string{"你好世界", "再来"}, "界 再来"}, // no spaces between Chinese words: cut anywhere
+		{4, []string{"你好世界", "再来"}, "世界再来"}, // no spaces between Chinese words: joined without one, cut anywhere
 	}
 	for _, tt := range tests {
 		d := &Dictation{prompt: tt.limit}

@@ -19,7 +19,15 @@
 //	segs, err := d.Flush(ctx)
 //
 // Segment times are absolute, from the first sample pushed. The writers ([WriteTXT],
-// [WriteSRT], [WriteVTT], [WriteJSON]) format a transcript as whisper.cpp's CLI does.
+// [WriteSRT], [WriteVTT]) format a transcript as whisper.cpp's CLI does; [WriteJSON] writes
+// Hark's own layout ([JSONTranscript]). [Join] joins text with spaces between words and none
+// between Chinese or Japanese characters.
+//
+// # Keeping dictations
+//
+// A [Store] is the folder where dictations are kept when the person asks: one private folder
+// per dictation, named by its time, which retention ([Store.Prune]) and [Store.Wipe] delete
+// whole.
 //
 // # Concurrency
 //

@@ -16,7 +16,7 @@ const (
 	TXT  Format = iota + 1 // one segment per line
 	SRT                    // SubRip subtitles
 	VTT                    // WebVTT subtitles
-	JSON                   // whisper.cpp CLI's --output-json layout
+	JSON                   // Hark's JSON layout (JSONTranscript)
 )
 
 // Ext is the format's usual file extension, with the dot.
@@ -58,10 +58,14 @@ func Write(w io.Writer, f Format, segs []Segment, language string) error {
 }
 
 // cueText makes text safe inside a subtitle cue: one line (a blank line would end the cue),
-// and no "-->" (which a WebVTT parser takes for a timing line).
+// and no "-->" (which a WebVTT parser takes for a timing line). Spaces between words are
+// kept, and dropped between Chinese characters ([Join]).
 func cueText(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return strings.ReplaceAll(s, "-->", "->")
+	t := ""
+	for _, f := range strings.Fields(s) {
+		t = Join(t, f)
+	}
+	return strings.ReplaceAll(t, "-->", "->")
 }
 
 // stamp formats d as HH:MM:SS<sep>mmm, as SRT (',') and WebVTT ('.') want it.
@@ -100,38 +104,27 @@ func WriteVTT(w io.Writer, segs []Segment) error {
 	return b.Flush()
 }
 
-// jsonTranscript is whisper-cli --output-json's layout (the parts that describe the
-// transcript): times as SRT stamps and as milliseconds.
-type jsonTranscript struct {
-	Result struct {
-		Language string `json:"language"`
-	} `json:"result"`
-	Transcription []jsonSegment `json:"transcription"`
+// JSONTranscript is Hark's one JSON layout of a transcript: `hark dictate --json`, --out
+// FILE.json, and the core of `hark transcribe --json` (which adds the engine's figures beside
+// these keys and in each segment). Times are in seconds.
+type JSONTranscript struct {
+	Text     string        `json:"text"` // the segments as running text ([Text])
+	Language string        `json:"language"`
+	Segments []JSONSegment `json:"segments"`
 }
 
-type jsonSegment struct {
-	Timestamps struct {
-		From string `json:"from"`
-		To   string `json:"to"`
-	} `json:"timestamps"`
-	Offsets struct {
-		From int64 `json:"from"`
-		To   int64 `json:"to"`
-	} `json:"offsets"`
-	Text string `json:"text"`
+// JSONSegment is one segment of a [JSONTranscript].
+type JSONSegment struct {
+	Start float64 `json:"start"`
+	End   float64 `json:"end"`
+	Text  string  `json:"text"`
 }
 
-// WriteJSON writes the transcript in whisper-cli's JSON layout.
+// WriteJSON writes the transcript as a [JSONTranscript].
 func WriteJSON(w io.Writer, segs []Segment, language string) error {
-	var t jsonTranscript
-	t.Result.Language = language
-	t.Transcription = make([]jsonSegment, 0, len(segs))
+	t := JSONTranscript{Text: Text(segs), Language: language, Segments: make([]JSONSegment, 0, len(segs))}
 	for _, s := range segs {
-		var j jsonSegment
-		j.Timestamps.From, j.Timestamps.To = stamp(s.Start, ','), stamp(s.End, ',')
-		j.Offsets.From, j.Offsets.To = s.Start.Milliseconds(), s.End.Milliseconds()
-		j.Text = s.Text
-		t.Transcription = append(t.Transcription, j)
+		t.Segments = append(t.Segments, JSONSegment{Start: s.Start.Seconds(), End: s.End.Seconds(), Text: s.Text})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -124,22 +124,50 @@ func TestWriteJSON(t *testing.T) {
 	if err := Write(&b, JSON, sample, "en"); err != nil {
 		t.Fatal(err)
 	}
-	var got jsonTranscript
+	var got JSONTranscript
 	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Result.Language != "en" || len(got.Transcription) != len(sample) {
+	if got.Language != "en" || len(got.Segments) != len(sample) || got.Text != Text(sample) {
 		t.Fatalf("json: %s", b.String())
 	}
-	for i, s := range got.Transcription {
-		if s.Text != sample[i].Text || s.Offsets.From != sample[i].Start.Milliseconds() || s.Offsets.To != sample[i].End.Milliseconds() ||
-			s.Timestamps.From != stamp(sample[i].Start, ',') {
+	for i, s := range got.Segments {
+		if s.Text != sample[i].Text || s.Start != sample[i].Start.Seconds() || s.End != sample[i].End.Seconds() {
 			t.Errorf("segment %d: %+v", i, s)
 		}
 	}
 	b.Reset()
-	if err := WriteJSON(&b, nil, ""); err != nil || !strings.Contains(b.String(), `"transcription": []`) {
+	if err := WriteJSON(&b, nil, ""); err != nil || !strings.Contains(b.String(), `"segments": []`) {
 		t.Errorf("empty transcript: %s %v", b.String(), err)
+	}
+}
+
+// TestJoin: words get a space between them, Chinese and Japanese none, in running text
+// (Text, the carried-over prompt) and inside a cue.
+func TestJoin(t *testing.T) {
+	tests := []struct{ a, b, want string }{
+		{"Hello", "world.", "Hello world."},
+		{" Hello ", " world. ", "Hello world."},
+		{"", " 你好", "你好"},
+		{"病人咳嗽三天了。", "没有发烧。", "病人咳嗽三天了。没有发烧。"},
+		{"三号机床", "需要加油", "三号机床需要加油"},
+		{"用了 Hark", "很好", "用了 Hark很好"},
+		{"Hark", "很好", "Hark很好"},
+		{"東京へ", "行きます", "東京へ行きます"},
+		{"안녕하세요", "반갑습니다", "안녕하세요 반갑습니다"},
+	}
+	for _, tt := range tests {
+		if got := Join(tt.a, tt.b); got != tt.want {
+			t.Errorf("Join(%q, %q) = %q, want %q", tt.a, tt.b, got, tt.want)
+		}
+	}
+	var b bytes.Buffer
+	WriteTXT(&b, []Segment{{Text: " 病人 咳嗽 三天了。"}, {Text: "No  fever."}})
+	if b.String() != "病人咳嗽三天了。\nNo fever.\n" {
+		t.Errorf("txt %q", b.String())
+	}
+	if got := Text([]Segment{{Text: "病人咳嗽。"}, {Text: "没有发烧。"}, {Text: "OK then."}}); got != "病人咳嗽。没有发烧。OK then." {
+		t.Errorf("Text = %q", got)
 	}
 }
 

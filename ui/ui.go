@@ -55,6 +55,8 @@ type Options struct {
 	SystemLanguage string
 	// Home, when set, shows the home connectors in the settings dialog (ui/home.go).
 	Home HomeConnectors
+	// Dictator, when set, offers the dictation window (desktop mode; dictation.go).
+	Dictator Dictator
 }
 
 // Keyboard chords. In kiosk mode Ctrl+Alt+Shift+Q is the only way out and Ctrl+Alt+Shift+S the
@@ -149,6 +151,7 @@ type UI struct {
 	timers       map[int64]*timerCard // timer cards with a live countdown
 	ticking      bool                 // the countdown ticker runs
 	confirm      *confirmCard         // the confirmation question waiting for an answer
+	dictation    *dictationView       // the dictation window, while it is open
 
 	// Widgets, rebuilt when the mode changes.
 	chat        *chatView
@@ -746,7 +749,13 @@ func (u *UI) desktopLayout() fyne.CanvasObject {
 	stop := widget.NewButtonWithIcon(lang.L("Stop"), theme.MediaStopIcon(), u.stopPressed)
 	u.newBtn, u.stopBtn = newBtn, stop
 	newBtn.Importance, settings.Importance, debug.Importance = widget.LowImportance, widget.LowImportance, widget.LowImportance
-	top := container.NewVBox(container.NewBorder(nil, nil, title, container.NewHBox(newBtn, debug, settings)), u.banner)
+	tools := container.NewHBox(newBtn, debug, settings)
+	if u.opt.Dictator != nil {
+		dictate := widget.NewButtonWithIcon(lang.L("Dictate"), theme.MediaRecordIcon(), u.showDictation)
+		dictate.Importance = widget.LowImportance
+		tools.Objects = append([]fyne.CanvasObject{dictate}, tools.Objects...)
+	}
+	top := container.NewVBox(container.NewBorder(nil, nil, title, tools), u.banner)
 	u.entry = newQuestionEntry(u)
 	u.sendBtn = widget.NewButtonWithIcon("", theme.MailSendIcon(), func() { u.submit(u.entry.Text) })
 	stopSlot := container.NewCenter(u.stopBtn)

@@ -46,6 +46,7 @@ type Config struct {
 
 	HomeAssistant HomeAssistant
 	Knowledge   Knowledge
+	Dictation   Dictation
 
 	path    string
 	origins map[string]Origin
@@ -149,6 +150,39 @@ func (c *Config) TemplatesDir() (string, error) {
 		return "", err
 	}
 	return filepath.Join(d, "intents"), nil
+}
+
+// Dictation is the [dictation] section: long-form transcription and notes.
+type Dictation struct {
+	Templates     string // templates: folder of your own note templates ("" = ~/.config/hark/notes)
+	Store         string // store: folder of saved dictations and notes ("" = ~/.local/share/hark/dictations)
+	RetentionDays int    // retention_days: delete saved dictations older than this (0 = keep until wiped)
+}
+
+// NoteTemplatesDir is the folder of the person's own note templates: dictation.templates, or
+// notes/ beside the configuration file.
+func (c *Config) NoteTemplatesDir() (string, error) {
+	if c.Dictation.Templates != "" {
+		return expandHome(c.Dictation.Templates)
+	}
+	d, err := xdgDir("XDG_CONFIG_HOME", ".config")
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "notes"), nil
+}
+
+// DictationStore is the folder of saved dictations and notes: dictation.store or
+// ~/.local/share/hark/dictations.
+func (c *Config) DictationStore() (string, error) {
+	if c.Dictation.Store != "" {
+		return expandHome(c.Dictation.Store)
+	}
+	d, err := DataDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "dictations"), nil
 }
 
 // Performance is the [performance] section.

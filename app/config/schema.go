@@ -158,6 +158,14 @@ func schema() []spec {
 		{key: "history.path", kind: kindString, def: "", field: func(c *Config) any { return &c.History.Path },
 			doc: "History database file. Empty: ~/.local/share/hark/history.db ($XDG_DATA_HOME/hark/history.db)."},
 
+		{key: "dictation.templates", kind: kindString, def: "", field: func(c *Config) any { return &c.Dictation.Templates },
+			doc: "Folder of your own note templates (NAME.toml), used by `hark note --template NAME`. Empty: ~/.config/hark/notes."},
+		{key: "dictation.store", kind: kindString, def: "", field: func(c *Config) any { return &c.Dictation.Store },
+			doc: "Folder where dictations and notes are kept when you ask for it (`hark dictate --save`). Empty: ~/.local/share/hark/dictations."},
+		{key: "dictation.retention_days", kind: kindInt, def: int64(30), min: 0, max: 36500,
+			field: func(c *Config) any { return &c.Dictation.RetentionDays },
+			doc:   "Delete kept dictations and notes older than this many days. 0: keep them until you wipe them (`hark history wipe`)."},
+
 		{key: "actions.enabled", kind: kindBool, def: true, field: func(c *Config) any { return &c.Actions.Enabled },
 			doc: "Run commands such as timers, alarms, sums, unit conversions and notes on this device, matched by sentence templates without the language model. false: Hark only talks."},
 		{key: "actions.tools", kind: kindString, def: "", field: func(c *Config) any { return &c.Actions.Tools },

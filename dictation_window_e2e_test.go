@@ -1,0 +1,144 @@
+package main
+
+import (
+	"image"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hark/internal/testenv"
+	"hark/internal/testmodels"
+)
+
+// TestE2EDictationWindow: the real window on the virtual display, driven with xdotool: the
+// Dictate button opens the dictation window; Start records the virtual microphone while a
+// synthetic dictation plays into it, the running transcript grows, Pause and Stop change the
+// recording indicator, and Write note fills the note beside the transcript with every SOAP
+// heading; Copy note puts it on the clipboard. The assistant is hands-free, and must not take
+// the dictation for questions. Random test models: the words are gibberish,
+// so the structure is checked. Screenshots are kept (testenv's artifacts/e2e-dictation).
+func TestE2EDictationWindow(t *testing.T) {
+	w := startWindow(t, "dictation", "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
+		"--llm-model", testmodels.Shared(t, "llama-2-tiny-random.gguf"),
+		"--vad-model", testmodels.Shared(t, "ggml-silero-v6.2.0.bin"), "--set", "assistant.language=en",
+		"--set", "assistant.hands_free=true")
+	testenv.LockAudio(t)
+	w.ready(60 * time.Second)
+	w.shot("1-main")
+	w.click(290, 22) // Dictate, in the toolbar
+	d := w.child(t, "Dictation")
+	time.Sleep(time.Second)
+	idle := d.shot("2-idle")
+	if c := pixel(t, idle, 13, 13); c.R > 150 && c.G < 100 {
+		t.Errorf("the indicator is red before recording: %v", c)
+	}
+	wav := filepath.Join(t.TempDir(), "dictation.wav")
+	spans := writeDictationWAV(t, wav, 40*time.Second)
+	d.click(697, 22) // Start
+	time.Sleep(500 * time.Millisecond)
+	player := playInto(t, "vmic_in", wav, 0)
+	time.Sleep(15 * time.Second)
+	rec := d.shot("3-recording")
+	if c := pixel(t, rec, 13, 13); !(c.R > 150 && c.G < 100) {
+		t.Errorf("no red recording indicator: %v", c)
+	}
+	d.click(780, 22) // Pause
+	paused := d.shot("4-paused")
+	if c := pixel(t, paused, 13, 13); c.R > 150 && c.G < 100 {
+		t.Errorf("the indicator is still red when paused: %v", c)
+	}
+	d.click(780, 22) // Resume
+	if err := player.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	d.click(862, 22) // Stop
+	time.Sleep(8 * time.Second)
+	stopped := d.shot("5-stopped")
+	regionChanged(t, idle, stopped, image.Rect(8, 92, 444, 550), "transcript")
+	transcript := d.copyFrom(t, 225, 300)
+	lines := strings.Split(strings.TrimSpace(transcript), "\n")
+	if transcript == "" || len(lines) < len(spans)/3 {
+		t.Errorf("%d sentences said, the transcript has %d lines:\n%s", len(spans), len(lines), transcript)
+	}
+	// Hands-free listening was off while the dictation recorded: the assistant took none of it.
+	for _, e := range w.events.snapshot() {
+		if e.kind() == "transcript" || e.kind() == "speech" {
+			t.Errorf("the assistant heard the dictation: %v", e)
+		}
+	}
+	d.click(838, 67) // Write note
+	var note string
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline) && !strings.Contains(note, "## Plan"); time.Sleep(time.Second) {
+		note = d.copyFrom(t, 675, 300)
+	}
+	written := d.shot("6-note")
+	regionChanged(t, stopped, written, image.Rect(458, 92, 894, 510), "note")
+	for _, h := range []string{"# Clinic visit (SOAP)", "## Subjective", "## Objective", "## Assessment", "## Plan"} {
+		if !strings.Contains(note, h) {
+			t.Errorf("the note has no %q:\n%s", h, note)
+		}
+	}
+	d.click(510, 539) // Copy note
+	time.Sleep(300 * time.Millisecond)
+	if got := clipboard(t); got != note {
+		t.Errorf("Copy note put %q on the clipboard", got)
+	}
+}
+
+// copyFrom selects all the text of the entry at (x, y) and copies it (Ctrl+A, Ctrl+C).
+func (w *harkWindow) copyFrom(t *testing.T, x, y int) string {
+	w.click(x, y)
+	time.Sleep(200 * time.Millisecond)
+	w.xdo("key", "ctrl+a", "ctrl+c")
+	time.Sleep(300 * time.Millisecond)
+	return clipboard(t)
+}
+
+func clipboard(t *testing.T) string {
+	out, _ := exec.Command("xclip", "-o", "-selection", "clipboard").Output()
+	return string(out)
+}
+
+type colour struct{ R, G, B int }
+
+func pixel(t *testing.T, png string, x, y int) colour {
+	r, g, b := rgb(readPNG(t, png), x, y)
+	return colour{r, g, b}
+}
+
+// regionChanged fails unless r differs between two screenshots in a line of text's worth of pixels.
+func regionChanged(t *testing.T, before, after string, r image.Rectangle, what string) {
+	t.Helper()
+	a, b := readPNG(t, before), readPNG(t, after)
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			r0, g0, b0, _ := a.At(x, y).RGBA()
+			r1, g1, b1, _ := b.At(x, y).RGBA()
+			if absDiff(r0, r1)+absDiff(g0, g1)+absDiff(b0, b1) > 3*0x1800 {
+				n++
+			}
+		}
+	}
+	if n < 400 {
+		t.Errorf("the %s hardly changed (%d pixels) from %s to %s", what, n, filepath.Base(before), filepath.Base(after))
+	}
+}
+
+// child is another window of the same process, found by a part of its title.
+func (w *harkWindow) child(t *testing.T, title string) *harkWindow {
+	t.Helper()
+	c := *w
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		out, _ := exec.Command("xdotool", "search", "--name", title).Output()
+		if f := strings.Fields(string(out)); len(f) > 0 {
+			c.wid = f[0]
+			return &c
+		}
+	}
+	t.Fatalf("no window titled %q appeared", title)
+	return nil
+}
