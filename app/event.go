@@ -179,14 +179,10 @@ type Event struct {
 	Interrupted bool
 	Readiness   Readiness
 	Timings     *Timings
-	Action      *Action  // EventAction, EventConfirm
-	Alert       *Alert   // EventAlert
-	Sources     []string // on a reply: the documents (› heading, page) the answer came from
-	Origin      Origin   // EventReply: where the reply was computed
 	Action      *Action   // EventAction, EventConfirm
 	Alert       *Alert    // EventAlert
 	Sources     []Passage // on a reply: the passages (document › heading, page) the answer came from
-	Where       string    // EventReply: the machine that computed the reply ("" = this device)
+	Origin      Origin    // EventReply: where the reply was computed
 }
 
 // Sink receives the assistant's events. Publish is called for one event at a time, in order,

@@ -45,8 +45,8 @@ type Config struct {
 	MQTT        MQTT
 
 	HomeAssistant HomeAssistant
-	Knowledge   Knowledge
-	Dictation   Dictation
+	Knowledge     Knowledge
+	Dictation     Dictation
 
 	path    string
 	origins map[string]Origin
