@@ -18,7 +18,7 @@ import (
 func TestHomeBothConnectors(t *testing.T) {
 	srv, cdir := homeTestHouse(t)
 	b := testserver.StartMosquitto(t, testserver.MosquittoOptions{})
-	w := newMQTTWitness(t, b.Port, "", "")
+	w := newMQTTWitnessAs(t, b.Port, "", "")
 	w.publish(t, "greenhouse/climate", `{"temperature": 21.5}`, true)
 	f, err := os.OpenFile(filepath.Join(cdir, "config.toml"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
