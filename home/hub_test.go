@@ -171,7 +171,7 @@ func TestSentences(t *testing.T) {
 			t.Errorf("%q: %+v, want %s", tc.sentence, m, tc.tool)
 			continue
 		}
-		risk, q, err := a.Check(context.Background(), m.Tool, m.Args)
+		risk, q, err := a.Check(context.Background(), context.Background(), m.Tool, m.Args)
 		if err != nil || risk != tc.risk {
 			t.Errorf("%q: Check = %v %q %v, want %v", tc.sentence, risk, q, err, tc.risk)
 		}
@@ -196,7 +196,7 @@ func TestSentences(t *testing.T) {
 			}
 		}
 	}
-	if _, q, _ := a.Check(home.ToolTurnOff, json.RawMessage(`{"name":"front door"}`)); q != "Unlock the front door?" {
+	if _, q, _ := a.Check(context.Background(), home.ToolTurnOff, json.RawMessage(`{"name":"front door"}`)); q != "Unlock the front door?" {
 		t.Errorf("the lock's question: %q", q)
 	}
 }
