@@ -171,7 +171,7 @@ func TestSentences(t *testing.T) {
 			t.Errorf("%q: %+v, want %s", tc.sentence, m, tc.tool)
 			continue
 		}
-		risk, q, err := a.Check(context.Background(), context.Background(), m.Tool, m.Args)
+		risk, q, err := a.Check(context.Background(), m.Tool, m.Args)
 		if err != nil || risk != tc.risk {
 			t.Errorf("%q: Check = %v %q %v, want %v", tc.sentence, risk, q, err, tc.risk)
 		}
