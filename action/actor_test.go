@@ -427,7 +427,7 @@ func TestRiskForAndExtraTools(t *testing.T) {
 		if m.Kind != Matched || m.Tool != "dev_on" {
 			t.Fatalf("Match(%q) = %+v", c.sentence, m)
 		}
-		risk, q, err := a.Check(m.Tool, m.Args)
+		risk, q, err := a.Check(context.Background(), m.Tool, m.Args)
 		if err != nil || risk != c.risk || q != c.question {
 			t.Errorf("Check(%s) = %v, %q, %v; want %v, %q", m.Args, risk, q, err, c.risk, c.question)
 		}
