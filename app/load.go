@@ -115,12 +115,9 @@ func (a *Assistant) loaded(comp *component, gen int, v any, err error) {
 		err = fmt.Errorf("%s: the loader returned nothing", comp.name)
 	}
 	if err != nil {
-		if comp.phase == PhaseFailed {
-			// A retry that failed again: the person was told once already.
-			if a.logf != nil {
-				a.logf("%s: still failing: %v", comp.name, err)
-			}
-		} else {
+		if comp.phase != PhaseFailed {
+			// A retry that failed again says nothing: the person was told once already (and
+			// `hark listen` prints the assistant's log on stderr).
 			a.setPhase(comp, PhaseFailed, err)
 		}
 		if comp.name == ComponentMicrophone {
