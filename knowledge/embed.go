@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,7 +37,7 @@ type embedState struct {
 
 	gen     atomic.Int64 // bumped by every write of this Store that can change the vectors
 	cacheMu sync.Mutex
-	cache   []passageVec
+	cache   *vectorSet
 	cacheOK bool
 	seenGen int64
 	seenVer int64 // SQLite's data_version: changes when another process writes
@@ -47,6 +46,30 @@ type embedState struct {
 type passageVec struct {
 	id int64
 	v  []float32
+}
+
+// vectorSet is every stored vector, and where each passage's is.
+type vectorSet struct {
+	vecs  []passageVec
+	index map[int64]int
+}
+
+// cosine is the passage's cosine with q (vectors are unit length); ok is false for a passage
+// without a vector or with one of another width.
+func (vs *vectorSet) cosine(q []float32, id int64) (float64, bool) {
+	i, ok := vs.index[id]
+	if !ok || len(vs.vecs[i].v) != len(q) {
+		return 0, false
+	}
+	return dot(q, vs.vecs[i].v), true
+}
+
+func dot(a, b []float32) float64 {
+	var d float32
+	for i, x := range a {
+		d += x * b[i]
+	}
+	return float64(d)
 }
 
 func (s *Store) touch() { s.emb.gen.Add(1) }
@@ -233,7 +256,7 @@ func decodeVec(b []byte) []float32 {
 
 // vectors returns every stored vector, read once and kept until this store or another
 // process changes the index.
-func (s *Store) vectors(ctx context.Context) ([]passageVec, error) {
+func (s *Store) vectors(ctx context.Context) (*vectorSet, error) {
 	st := &s.emb
 	st.cacheMu.Lock()
 	defer st.cacheMu.Unlock()
@@ -250,7 +273,7 @@ func (s *Store) vectors(ctx context.Context) ([]passageVec, error) {
 		return nil, fmt.Errorf("knowledge: %w", err)
 	}
 	defer rows.Close()
-	var out []passageVec
+	out := &vectorSet{index: map[int64]int{}}
 	for rows.Next() {
 		var pv passageVec
 		var b []byte
@@ -258,7 +281,8 @@ func (s *Store) vectors(ctx context.Context) ([]passageVec, error) {
 			return nil, fmt.Errorf("knowledge: %w", err)
 		}
 		pv.v = decodeVec(b)
-		out = append(out, pv)
+		out.index[pv.id] = len(out.vecs)
+		out.vecs = append(out.vecs, pv)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("knowledge: %w", err)
@@ -267,49 +291,51 @@ func (s *Store) vectors(ctx context.Context) ([]passageVec, error) {
 	return out, nil
 }
 
+// scored is a passage and its cosine with the question.
+type scored struct {
+	id  int64
+	sim float64
+}
+
 // semantic ranks the embedded passages by their cosine with the question and returns the n
-// best, best first. ok is false when there is no embedder, no stored vector, or the question
-// cannot be embedded: the search is then lexical only.
-func (s *Store) semantic(ctx context.Context, question string, n int) (ranked []passageVec, sims map[int64]float64, ok bool, err error) {
+// best, best first, with the question's vector and the vectors (for the cosine of other
+// passages). ok is false when there is no embedder, no stored vector, or the question cannot
+// be embedded: the search is then lexical only.
+func (s *Store) semantic(ctx context.Context, question string, n int) (top []scored, q []float32, vs *vectorSet, ok bool, err error) {
 	e, _ := s.embedder()
 	if e == nil {
-		return nil, nil, false, nil
+		return nil, nil, nil, false, nil
 	}
-	vs, err := s.vectors(ctx)
-	if err != nil || len(vs) == 0 {
-		return nil, nil, false, err
+	vs, err = s.vectors(ctx)
+	if err != nil || len(vs.vecs) == 0 {
+		return nil, nil, nil, false, err
 	}
-	q, err := e.Embed(ctx, question)
+	q, err = e.Embed(ctx, question)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, false, ctx.Err()
+			return nil, nil, nil, false, ctx.Err()
 		}
-		return nil, nil, false, nil // a question the model cannot embed is searched by its words
+		return nil, nil, nil, false, nil // a question the model cannot embed is searched by its words
 	}
-	sims = make(map[int64]float64, len(vs))
-	scored := make([]passageVec, 0, len(vs))
-	for _, pv := range vs {
+	// The n best by insertion into a short sorted list: n is a dozen, the passages thousands.
+	top = make([]scored, 0, n+1)
+	for _, pv := range vs.vecs {
 		if len(pv.v) != len(q) {
 			continue
 		}
-		var d float32
-		for i, x := range q {
-			d += x * pv.v[i]
+		sc := scored{pv.id, dot(q, pv.v)}
+		if len(top) == n && sc.sim <= top[n-1].sim {
+			continue
 		}
-		sims[pv.id] = float64(d)
-		scored = append(scored, pv)
-	}
-	slices.SortStableFunc(scored, func(a, b passageVec) int {
-		switch da, db := sims[a.id], sims[b.id]; {
-		case da > db:
-			return -1
-		case da < db:
-			return 1
+		i := len(top)
+		top = append(top, sc)
+		for ; i > 0 && top[i-1].sim < sc.sim; i-- {
+			top[i] = top[i-1]
 		}
-		return 0
-	})
-	if len(scored) > n {
-		scored = scored[:n]
+		top[i] = sc
+		if len(top) > n {
+			top = top[:n]
+		}
 	}
-	return scored, sims, len(scored) > 0, nil
+	return top, q, vs, len(top) > 0, nil
 }

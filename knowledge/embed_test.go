@@ -76,7 +76,7 @@ var venueDocs = map[string]string{
 	"rules.md": "# House rules\n\n## Pets\n\nOnly assistance dogs may come inside.\n\n## Smoking\n\nSmoking is allowed only in the courtyard.\n",
 }
 
-func vectorCount(t *testing.T, s *Store) (vecs, passages int) {
+func vectorCount(t testing.TB, s *Store) (vecs, passages int) {
 	t.Helper()
 	ctx := context.Background()
 	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM vectors").Scan(&vecs); err != nil {
@@ -268,4 +268,65 @@ func TestEmbeddingFailure(t *testing.T) {
 	if err != nil || len(hits) == 0 || hits[0].Heading != "House rules > Smoking" {
 		t.Errorf("the passage without a vector is not found by its words: %+v %v", hits, err)
 	}
+}
+
+// hashEmbedder is a cheap stand-in of bge-small's width (384): words hashed into dimensions.
+// It costs next to nothing, so a benchmark with it measures what hybrid ranking adds around
+// the model: reading the vectors, the cosines, the fusion.
+type hashEmbedder struct{}
+
+func (hashEmbedder) Embed(_ context.Context, text string) ([]float32, error) {
+	v := make([]float32, 384)
+	for _, w := range strings.Fields(strings.ToLower(text)) {
+		h := uint32(2166136261)
+		for _, c := range []byte(w) {
+			h = (h ^ uint32(c)) * 16777619
+		}
+		v[h%384]++
+	}
+	var n float64
+	for _, x := range v {
+		n += float64(x * x)
+	}
+	if n == 0 {
+		v[0], n = 1, 1
+	}
+	for i := range v {
+		v[i] /= float32(math.Sqrt(n))
+	}
+	return v, nil
+}
+
+// BenchmarkHybridSearch1000Pages is BenchmarkSearch1000Pages with hybrid ranking over 384-wide
+// vectors (every passage embedded): the cost hybrid ranking adds besides the model's own
+// embedding of the question (`go test ./llm -bench Embed` measures that):
+//
+//	go test ./knowledge -run X -bench HybridSearch1000Pages -benchtime 200x -count 3
+func BenchmarkHybridSearch1000Pages(b *testing.B) {
+	s, _ := openTemp(b)
+	ctx := context.Background()
+	if err := s.SetEmbedder(ctx, hashEmbedder{}, "hash-384"); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Add(ctx, corpusPages(b, 1000)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Add(ctx, "testdata/corpus"); err != nil {
+		b.Fatal(err)
+	}
+	vecs, _ := vectorCount(b, s)
+	qs := readQuestions(b)
+	if _, err := s.Retrieve(ctx, qs[0].q, Query{}); err != nil { // reads the vectors once
+		b.Fatal(err)
+	}
+	cpu0 := cpuTime(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Retrieve(ctx, qs[i%len(qs)].q, Query{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime(b)-cpu0)/1e6/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(vecs), "vectors")
 }

@@ -238,7 +238,7 @@ func coverage(ts string, qt []string, idf map[string]float64, total float64) flo
 // lexical ranking as it is. Passages only the model found are read here, their coverage
 // computed like the others'.
 func (s *Store) fuse(ctx context.Context, question string, lexical []Hit, n int, qt []string, idf map[string]float64, total float64) ([]Hit, error) {
-	sem, sims, ok, err := s.semantic(ctx, question, n)
+	sem, q, vs, ok, err := s.semantic(ctx, question, n)
 	if err != nil || !ok {
 		return lexical, err
 	}
@@ -246,13 +246,13 @@ func (s *Store) fuse(ctx context.Context, question string, lexical []Hit, n int,
 	at := map[int64]int{}
 	for i := range out {
 		at[out[i].id] = i
-		out[i].Similarity = sims[out[i].id]
+		out[i].Similarity, _ = vs.cosine(q, out[i].id)
 		out[i].Fused = 1 / float64(rrfK+i+1)
 	}
-	for r, pv := range sem {
-		i, seen := at[pv.id]
+	for r, sc := range sem {
+		i, seen := at[sc.id]
 		if !seen {
-			h, err := s.passage(ctx, pv.id)
+			h, err := s.passage(ctx, sc.id)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // dropped since the vectors were read
 			}
@@ -261,7 +261,7 @@ func (s *Store) fuse(ctx context.Context, question string, lexical []Hit, n int,
 			}
 			h.Coverage = coverage(h.terms, qt, idf, total)
 			h.terms = ""
-			h.Similarity = sims[pv.id]
+			h.Similarity = sc.sim
 			out = append(out, h)
 			i = len(out) - 1
 		}
