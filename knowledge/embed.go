@@ -35,6 +35,8 @@ type embedState struct {
 	e     Embedder
 	model string
 
+	running sync.Mutex // one EmbedMissing at a time: a second would embed the same passages
+
 	gen     atomic.Int64 // bumped by every write of this Store that can change the vectors
 	cacheMu sync.Mutex
 	cache   *vectorSet
@@ -134,6 +136,8 @@ func (s *Store) EmbeddingModel(ctx context.Context) (string, error) {
 // vector (lexical search still finds it) and the first such failure is returned after the
 // others are done.
 func (s *Store) EmbedMissing(ctx context.Context) (int, error) {
+	s.emb.running.Lock()
+	defer s.emb.running.Unlock()
 	e, _ := s.embedder()
 	if e == nil {
 		return 0, nil
