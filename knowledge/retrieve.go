@@ -93,7 +93,8 @@ type Hit struct {
 func (h Hit) Source() string {
 	s := h.Doc
 	if h.Heading != "" {
-		s += " › " + h.Heading
+		// The index joins the heading path with " > "; people see one separator throughout.
+		s += " › " + strings.ReplaceAll(h.Heading, " > ", " › ")
 	}
 	if h.Page > 0 {
 		s += fmt.Sprintf(" (p. %d)", h.Page)
