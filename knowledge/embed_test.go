@@ -315,18 +315,6 @@ func BenchmarkHybridSearch1000Pages(b *testing.B) {
 		b.Fatal(err)
 	}
 	vecs, _ := vectorCount(b, s)
-	qs := readQuestions(b)
-	if _, err := s.Retrieve(ctx, qs[0].q, Query{}); err != nil { // reads the vectors once
-		b.Fatal(err)
-	}
-	cpu0 := cpuTime(b)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := s.Retrieve(ctx, qs[i%len(qs)].q, Query{}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(cpuTime(b)-cpu0)/1e6/float64(b.N), "cpu-ms/op")
+	benchRetrieve(b, s)
 	b.ReportMetric(float64(vecs), "vectors")
 }
