@@ -73,11 +73,12 @@ type Hit struct {
 	Truncated bool    `json:"truncated,omitempty"`
 }
 
-// Source is how the passage is shown under a reply: document, heading, page.
+// Source is how the passage is shown under a reply: document, heading, page, the levels
+// separated by "›" throughout (the index keeps heading paths joined with " > ").
 func (h Hit) Source() string {
 	s := h.Doc
 	if h.Heading != "" {
-		s += " › " + h.Heading
+		s += " › " + strings.ReplaceAll(h.Heading, " > ", " › ")
 	}
 	if h.Page > 0 {
 		s += fmt.Sprintf(" (p. %d)", h.Page)
