@@ -22,11 +22,13 @@ type PlayerOptions struct {
 	// now and masks the unfaded cut. Without it a cancelled sound fades out (no click) after
 	// what is buffered, up to a period, has played.
 	CutOnCancel bool
-	// KeepIdleStream plays a sound that follows silence on the running stream, behind the
-	// period of silence the sound server holds (up to PeriodMs before the first sample is
-	// heard). By default the stream is opened again with the sound's start in it instead
-	// (see Player.freshStart). For comparison (BenchmarkFirstSound).
-	KeepIdleStream bool
+	// FreshStart opens the stream again, with the sound's start in it, for a sound that
+	// follows silence (see Player.freshStart), instead of playing it on the running stream
+	// behind the period of silence the sound server holds (up to PeriodMs before its first
+	// sample is heard). Off by default: with it the assistant's replies were not heard in
+	// BenchmarkLatencyAtDevices (cause not found yet), though `hark say` and this package's
+	// tests play well.
+	FreshStart bool
 }
 
 // defaultPlayerPeriodMs is the default period of a Player. With PulseAudio, miniaudio's
@@ -70,7 +72,7 @@ type Player struct {
 	queue soundQueue // sounds added by Enqueue
 
 	cut        bool               // PlayerOptions.CutOnCancel
-	keepIdle   bool               // PlayerOptions.KeepIdleStream
+	fresh      bool               // PlayerOptions.FreshStart
 	cfg        malgo.DeviceConfig // to reopen the stream (see restart)
 	restarting atomic.Bool        // restart stops the device: not a lost device
 }
@@ -80,7 +82,7 @@ func OpenPlayer(opts PlayerOptions) (*Player, error) {
 	if opts.PeriodMs <= 0 {
 		opts.PeriodMs = defaultPlayerPeriodMs
 	}
-	p := &Player{wake: make(chan struct{}, 1), fadeDone: make(chan struct{}, 1), cut: opts.CutOnCancel, keepIdle: opts.KeepIdleStream}
+	p := &Player{wake: make(chan struct{}, 1), fadeDone: make(chan struct{}, 1), cut: opts.CutOnCancel, fresh: opts.FreshStart}
 	if err := p.open(KindPlayback, opts.Device); err != nil {
 		return nil, err
 	}
@@ -363,7 +365,7 @@ func (p *Player) startStream(why string) {
 // as the stream is open (a few ms: BenchmarkFirstSound), and the period's margin is there
 // from the first sample on. Called with p.mu held.
 func (p *Player) freshStart(data []float32) int {
-	if p.keepIdle || p.ring.len() != 0 || p.silence.Load() < p.latency {
+	if !p.fresh || p.ring.len() != 0 || p.silence.Load() < p.latency {
 		return 0
 	}
 	p.ctxMu.Lock()

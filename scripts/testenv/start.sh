@@ -33,10 +33,4 @@ pactl info >/dev/null 2>&1 || { echo "testenv: PulseAudio did not start"; cat "$
 pacat --playback -d vmic_in --latency-msec=20 --raw --format=s16le --rate=16000 --channels=1 \
   /dev/zero >/dev/null 2>&1 &
 echo $! >"$HARK_TESTENV/pulse/keepalive.pid"
-# The same for the speaker, as a sound card runs: Hark's player opens a new stream for a sound
-# that follows silence (audio/device), and on an idle null sink that stream would wait for the
-# sink's next 2-second block.
-pacat --playback -d vspeaker --latency-msec=20 --raw --format=s16le --rate=16000 --channels=1 \
-  /dev/zero >/dev/null 2>&1 &
-echo $! >"$HARK_TESTENV/pulse/keepalive-speaker.pid"
 echo "testenv: DISPLAY=$DISPLAY PULSE_SERVER=$PULSE_SERVER (folder $HARK_TESTENV)"

@@ -12,7 +12,6 @@ stop_pid() {
   rm -f "$1"
 }
 stop_pid "$HARK_TESTENV/pulse/keepalive.pid"
-stop_pid "$HARK_TESTENV/pulse/keepalive-speaker.pid"
 stop_pid "$HARK_TESTENV/pulse/run/pid"
 stop_pid "$HARK_TESTENV/xvfb.pid"
 rm -f "$HARK_TESTENV/display"
