@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"math"
 	"os"
 	"os/exec"
@@ -124,21 +122,6 @@ func cpuSeconds(t *testing.T, pid int) float64 {
 	return (ut + st) / 100 // USER_HZ
 }
 
-// eventLines parses the JSON lines hark listen has written so far.
-func eventLines(t *testing.T, s string) []event {
-	t.Helper()
-	var out []event
-	sc := bufio.NewScanner(strings.NewReader(s))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var e event
-		if json.Unmarshal(sc.Bytes(), &e) == nil {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // TestE2ESoundServerRestart: PulseAudio is killed in the middle of a reply and started again a
 // few seconds later. hark listen says once that the microphone stopped, does not spin while it
 // is gone, reopens it by itself once the server is back, and hears the next question.
@@ -146,79 +129,38 @@ func TestE2ESoundServerRestart(t *testing.T) {
 	testenv.Require(t)
 	pa := startOwnPulse(t)
 	wav := spokenQuestion(t)
-	dir := testenv.ArtifactDir(t, "e2e-sound-restart")
-	cmd := exec.Command(harkBinary(t), append([]string{"listen", "--turns", "2"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
 	// Speech on: the server dies while the reply is being spoken, taking the speaker with it.
-	cmd.Env = append(append(harkEnv(t), pa.env()...), "HARK_SPEECH_ENABLED=true")
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	r := startListen(t, "e2e-sound-restart", append(pa.env(), "HARK_SPEECH_ENABLED=true"),
+		append([]string{"--turns", "2"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
 	defer func() {
-		_ = cmd.Process.Kill()
-		_ = os.WriteFile(filepath.Join(dir, "events.jsonl"), []byte(stdout.String()), 0o644)
-		_ = os.WriteFile(filepath.Join(dir, "stderr.log"), []byte(stderr.String()), 0o644)
 		if b, err := os.ReadFile(filepath.Join(pa.dir, "pa.log")); err == nil {
-			_ = os.WriteFile(filepath.Join(dir, "pa.log"), b, 0o644)
+			_ = os.WriteFile(filepath.Join(r.dir, "pa.log"), b, 0o644)
 		}
 	}()
-	waitEvent := func(what string, from int, d time.Duration, match func(event) bool) int {
-		t.Helper()
-		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			evs := eventLines(t, stdout.String())
-			for i := from; i < len(evs); i++ {
-				if match(evs[i]) {
-					return i + 1
-				}
-			}
-			select {
-			case err := <-exited:
-				t.Fatalf("hark listen exited (%v) waiting for %s; stderr:\n%s", err, what, stderr.String())
-			default:
-			}
-		}
-		t.Fatalf("no %s within %v; stderr:\n%s", what, d, stderr.String())
-		return 0
-	}
-	i := waitEvent("listening", 0, 90*time.Second, isState("listening"))
+	i := r.waitEvent("listening", 0, 90*time.Second, isState("listening"))
 	pa.say(wav)
-	i = waitEvent("the reply spoken", i, 90*time.Second, isState("speaking"))
+	i = r.waitEvent("the reply spoken", i, 90*time.Second, isState("speaking"))
 	killed := time.Now()
 	pa.kill()
-	micFailed := func(e event) bool {
-		return e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "failed"
-	}
-	i = waitEvent("the microphone reported lost", i, 10*time.Second, micFailed)
+	i = r.waitEvent("the microphone reported lost", i, 10*time.Second, isMic("failed"))
 	t.Logf("microphone reported lost %v after the server was killed", time.Since(killed).Round(time.Millisecond))
-	i = waitEvent("the end of the interrupted turn", i, 60*time.Second, isKind("turn_done"))
+	i = r.waitEvent("the end of the interrupted turn", i, 60*time.Second, isKind("turn_done"))
 	// While the server is gone: measure what Hark costs (a busy loop would take a whole core).
-	c0, w0 := cpuSeconds(t, cmd.Process.Pid), time.Now()
+	c0, w0 := cpuSeconds(t, r.cmd.Process.Pid), time.Now()
 	time.Sleep(6 * time.Second)
-	idle := (cpuSeconds(t, cmd.Process.Pid) - c0) / time.Since(w0).Seconds()
+	idle := (cpuSeconds(t, r.cmd.Process.Pid) - c0) / time.Since(w0).Seconds()
 	t.Logf("CPU while the sound server is gone: %.1f%% of one core (load average %s)", 100*idle, loadAverage())
 	if idle > 0.5 {
 		t.Errorf("hark listen used %.0f%% of a core while the sound server was gone: a busy loop", 100*idle)
 	}
 	back := time.Now()
 	pa.start()
-	i = waitEvent("the microphone reopened", i, 20*time.Second, func(e event) bool {
-		return e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "ready"
-	})
+	i = r.waitEvent("the microphone reopened", i, 20*time.Second, isMic("ready"))
 	t.Logf("microphone reopened %v after the server came back", time.Since(back).Round(time.Millisecond))
-	evs := eventLines(t, stdout.String())
-	n := 0
-	for _, e := range evs {
-		if micFailed(e) {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := r.count(isMic("failed")); n != 1 {
 		t.Errorf("the microphone was reported lost %d times, want once", n)
 	}
-	i = waitEvent("listening again", i, 30*time.Second, isState("listening"))
+	i = r.waitEvent("listening again", i, 30*time.Second, isState("listening"))
 	// The reply after the restart must be heard: record the virtual speaker of the new server.
 	rec := pa.cmd("parec", "-d", "vspeaker.monitor", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "--latency-msec=20")
 	var heard syncBuffer
@@ -228,20 +170,13 @@ func TestE2ESoundServerRestart(t *testing.T) {
 	}
 	defer func() { _ = rec.Process.Kill(); _ = rec.Wait() }()
 	pa.say(wav)
-	i = waitEvent("a transcript after the restart", i, 90*time.Second, isKind("transcript"))
-	waitEvent("the second reply spoken", i, 90*time.Second, isState("speaking"))
+	i = r.waitEvent("a transcript after the restart", i, 90*time.Second, isKind("transcript"))
+	r.waitEvent("the second reply spoken", i, 90*time.Second, isState("speaking"))
 	time.Sleep(2 * time.Second)
 	if peak := peakDBFS([]byte(heard.String())); peak < -30 {
 		t.Errorf("after the sound server came back the reply was not heard on the speaker (peak %.1f dBFS)", peak)
 	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("hark listen: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(120 * time.Second):
-		t.Fatalf("hark listen did not finish its second turn")
-	}
+	r.exit(120 * time.Second)
 }
 
 func loadAverage() string {
@@ -276,35 +211,9 @@ func TestE2EMicrophoneUnplugged(t *testing.T) {
 	testenv.Require(t)
 	pa := startOwnPulse(t)
 	wav := spokenQuestion(t)
-	dir := testenv.ArtifactDir(t, "e2e-mic-unplugged")
-	cmd := exec.Command(harkBinary(t), append([]string{"listen", "--turns", "1"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
-	cmd.Env = append(append(harkEnv(t), pa.env()...), "HARK_AUDIO_INPUT_DEVICE=Monitor of VirtualMicIn")
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = os.WriteFile(filepath.Join(dir, "events.jsonl"), []byte(stdout.String()), 0o644)
-		_ = os.WriteFile(filepath.Join(dir, "stderr.log"), []byte(stderr.String()), 0o644)
-	}()
-	waitEvent := func(what string, from int, d time.Duration, match func(event) bool) int {
-		t.Helper()
-		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			evs := eventLines(t, stdout.String())
-			for i := from; i < len(evs); i++ {
-				if match(evs[i]) {
-					return i + 1
-				}
-			}
-		}
-		t.Fatalf("no %s within %v; stderr:\n%s", what, d, stderr.String())
-		return 0
-	}
-	i := waitEvent("listening", 0, 90*time.Second, isState("listening"))
+	r := startListen(t, "e2e-mic-unplugged", append(pa.env(), "HARK_AUDIO_INPUT_DEVICE=Monitor of VirtualMicIn"),
+		append([]string{"--turns", "1"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
+	i := r.waitEvent("listening", 0, 90*time.Second, isState("listening"))
 	out, err := pa.cmd("pactl", "list", "short", "modules").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -322,9 +231,7 @@ func TestE2EMicrophoneUnplugged(t *testing.T) {
 		t.Fatalf("unload: %v\n%s", err, out)
 	}
 	unplugged := time.Now()
-	i = waitEvent("the microphone reported gone", i, 15*time.Second, func(e event) bool {
-		return e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "failed"
-	})
+	i = r.waitEvent("the microphone reported gone", i, 15*time.Second, isMic("failed"))
 	t.Logf("microphone reported gone %v after it was unplugged", time.Since(unplugged).Round(time.Millisecond))
 	time.Sleep(3 * time.Second)
 	if out, err := pa.cmd("pactl", "load-module", "module-null-sink", "sink_name=vmic_in", "rate=16000", "channels=1",
@@ -338,28 +245,13 @@ func TestE2EMicrophoneUnplugged(t *testing.T) {
 		t.Fatal(err)
 	}
 	plugged := time.Now()
-	i = waitEvent("the microphone back", i, 20*time.Second, func(e event) bool {
-		return e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "ready"
-	})
+	i = r.waitEvent("the microphone back", i, 20*time.Second, isMic("ready"))
 	t.Logf("microphone reopened %v after it was plugged in again", time.Since(plugged).Round(time.Millisecond))
-	i = waitEvent("listening again", i, 30*time.Second, isState("listening"))
+	i = r.waitEvent("listening again", i, 30*time.Second, isState("listening"))
 	pa.say(wav)
-	waitEvent("a transcript after the replug", i, 90*time.Second, isKind("transcript"))
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("hark listen: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(120 * time.Second):
-		t.Fatalf("hark listen did not finish its turn")
-	}
-	n := 0
-	for _, e := range eventLines(t, stdout.String()) {
-		if e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "failed" {
-			n++
-		}
-	}
-	if n != 1 {
+	r.waitEvent("a transcript after the replug", i, 90*time.Second, isKind("transcript"))
+	r.exit(120 * time.Second)
+	if n := r.count(isMic("failed")); n != 1 {
 		t.Errorf("the microphone was reported gone %d times, want once", n)
 	}
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -74,68 +72,22 @@ func TestSoak(t *testing.T) {
 	}
 	testenv.Deadline(t, time.Duration(turns)*20*time.Second+2*time.Minute)
 	wav := spokenQuestion(t)
-	dir := testenv.ArtifactDir(t, "soak")
-	cmd := exec.Command(harkBinary(t), append([]string{"listen", "--turns", strconv.Itoa(turns)},
+	r := startListen(t, "soak", nil, append([]string{"--turns", strconv.Itoa(turns)},
 		voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
-	cmd.Env = harkEnv(t)
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = os.WriteFile(filepath.Join(dir, "events.jsonl"), []byte(stdout.String()), 0o644)
-		_ = os.WriteFile(filepath.Join(dir, "stderr.log"), []byte(stderr.String()), 0o644)
-	}()
-	count := func(kind string) int {
-		n := 0
-		for _, e := range eventLines(t, stdout.String()) {
-			if e.kind() == kind {
-				n++
-			}
-		}
-		return n
-	}
-	waitCount := func(what, kind string, n int, d time.Duration) {
-		t.Helper()
-		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if count(kind) >= n {
-				return
-			}
-		}
-		t.Fatalf("no %s within %v (%d %s events); stderr:\n%s", what, d, count(kind), kind, stderr.String())
-	}
 	start := time.Now()
 	var samples []procSample
-	for i := 1; i <= turns; i++ {
+	i := r.waitEvent("listening", 0, 60*time.Second, isState("listening"))
+	for n := 1; n <= turns; n++ {
 		// Each question starts once the assistant listens again after the previous turn.
-		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			evs := eventLines(t, stdout.String())
-			if len(evs) > 0 && evs[len(evs)-1].kind() == "state" && evs[len(evs)-1].str("state") == "listening" && count("turn_done") == i-1 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("turn %d: not listening again; stderr:\n%s", i, stderr.String())
-			}
-		}
 		say(t, wav)
-		waitCount(fmt.Sprintf("turn %d", i), "turn_done", i, 90*time.Second)
-		if i < turns {
-			samples = append(samples, sampleProc(t, cmd.Process.Pid, start))
+		i = r.waitEvent(fmt.Sprintf("the end of turn %d", n), i, 90*time.Second, isKind("turn_done"))
+		if n < turns {
+			samples = append(samples, sampleProc(t, r.cmd.Process.Pid, start))
+			i = r.waitEvent(fmt.Sprintf("listening after turn %d", n), i, 60*time.Second, isState("listening"))
 		}
 	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("hark listen: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("hark listen did not exit after its turns")
-	}
-	if n, s := count("turn_done"), count("speech"); n != turns || s != turns {
+	r.exit(30 * time.Second)
+	if n, s := r.count(isKind("turn_done")), r.count(isKind("speech")); n != turns || s != turns {
 		t.Errorf("%d utterances gave %d speech starts and %d finished turns, want %d of each", turns, s, n, turns)
 	}
 	// After warm-up (the first third): no growth in open files or threads; the RSS slope is
