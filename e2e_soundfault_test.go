@@ -255,3 +255,79 @@ func TestE2EMicrophoneUnplugged(t *testing.T) {
 		t.Errorf("the microphone was reported gone %d times, want once", n)
 	}
 }
+
+// pactl runs pactl against this server; a failure fails the test.
+func (p *ownPulse) pactl(args ...string) string {
+	p.t.Helper()
+	out, err := p.cmd("pactl", args...).CombinedOutput()
+	if err != nil {
+		p.t.Fatalf("pactl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// record records what is played on sink (from its monitor) until the test ends.
+func (p *ownPulse) record(sink string) *syncBuffer {
+	p.t.Helper()
+	rec := p.cmd("parec", "-d", sink+".monitor", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "--latency-msec=20")
+	heard := &syncBuffer{}
+	rec.Stdout = heard
+	if err := rec.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Cleanup(func() { _ = rec.Process.Kill(); _ = rec.Wait() })
+	return heard
+}
+
+// TestE2EDefaultDeviceChanged: while hark listen runs on the default devices, a headset
+// appears (a second microphone and a second speaker) and is made the default, as a person does
+// in the desktop's sound settings. Hark follows without a restart: a question said into the old
+// microphone is no longer heard, the same question said into the headset is, and the reply is
+// played on the headset, not on the old speaker.
+func TestE2EDefaultDeviceChanged(t *testing.T) {
+	testenv.Require(t)
+	pa := startOwnPulse(t)
+	wav := spokenQuestion(t)
+	r := startListen(t, "e2e-default-device", append(pa.env(), "HARK_SPEECH_ENABLED=true"),
+		append([]string{"--turns", "1"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
+	i := r.waitEvent("listening", 0, 90*time.Second, isState("listening"))
+	pa.pactl("load-module", "module-null-sink", "sink_name=headset_mic", "rate=16000", "channels=1", "sink_properties=device.description=HeadsetMic")
+	pa.pactl("load-module", "module-null-sink", "sink_name=headset", "rate=16000", "channels=1", "sink_properties=device.description=Headset")
+	keep := pa.cmd("pacat", "--playback", "-d", "headset_mic", "--latency-msec=20", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "/dev/zero")
+	if err := keep.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = keep.Process.Kill(); _ = keep.Wait() }()
+	oldSpeaker, headset := pa.record("vspeaker"), pa.record("headset")
+	pa.pactl("set-default-source", "headset_mic.monitor")
+	pa.pactl("set-default-sink", "headset")
+	switched := time.Now()
+
+	pa.say(wav) // into the old microphone
+	time.Sleep(2 * time.Second)
+	if n := r.count(isKind("speech")); n != 0 {
+		t.Fatalf("after the switch the old microphone was still heard (%d speech events)", n)
+	}
+	play := pa.cmd("paplay", "-d", "headset_mic", wav)
+	said := time.Now()
+	if err := play.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = play.Wait() }()
+	i = r.waitEvent("speech from the headset", i, 20*time.Second, isKind("speech"))
+	t.Logf("speech on the headset's microphone detected %v after the question began (the switch was %v before; load average %s)",
+		time.Since(said).Round(time.Millisecond), said.Sub(switched).Round(time.Millisecond), loadAverage())
+	i = r.waitEvent("a transcript", i, 90*time.Second, isKind("transcript"))
+	r.waitEvent("the reply spoken", i, 90*time.Second, isState("speaking"))
+	time.Sleep(2 * time.Second)
+	if peak := peakDBFS([]byte(headset.String())); peak < -30 {
+		t.Errorf("the reply was not heard on the new default speaker (peak %.1f dBFS)", peak)
+	}
+	if peak := peakDBFS([]byte(oldSpeaker.String())); peak > -60 {
+		t.Errorf("the reply was played on the old speaker (peak %.1f dBFS)", peak)
+	}
+	r.exit(120 * time.Second)
+	if n := r.count(isMic("failed")); n != 0 {
+		t.Errorf("the microphone was reported lost %d times; a change of default loses nothing", n)
+	}
+}
