@@ -76,10 +76,18 @@ func (p *ownPulse) start() {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	p.keepalive = p.cmd("pacat", "--playback", "-d", "vmic_in", "--latency-msec=20", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "/dev/zero")
-	if err := p.keepalive.Start(); err != nil {
+	p.keepalive = p.silence("vmic_in")
+}
+
+// silence plays silence into sink in small blocks (a null sink that nothing plays into renders
+// in 2-second blocks, and its monitor delivers audio that late); kill the command to stop it.
+func (p *ownPulse) silence(sink string) *exec.Cmd {
+	p.t.Helper()
+	c := p.cmd("pacat", "--playback", "-d", sink, "--latency-msec=20", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "/dev/zero")
+	if err := c.Start(); err != nil {
 		p.t.Fatal(err)
 	}
+	return c
 }
 
 // kill ends the server the way a crash does (SIGKILL), and its keep-alive stream.
@@ -214,12 +222,9 @@ func TestE2EMicrophoneUnplugged(t *testing.T) {
 	r := startListen(t, "e2e-mic-unplugged", append(pa.env(), "HARK_AUDIO_INPUT_DEVICE=Monitor of VirtualMicIn"),
 		append([]string{"--turns", "1"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
 	i := r.waitEvent("listening", 0, 90*time.Second, isState("listening"))
-	out, err := pa.cmd("pactl", "list", "short", "modules").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := pa.pactl("list", "short", "modules")
 	var module string
-	for _, l := range strings.Split(string(out), "\n") {
+	for _, l := range strings.Split(out, "\n") {
 		if strings.Contains(l, "sink_name=vmic_in") {
 			module = strings.Fields(l)[0]
 		}
@@ -227,23 +232,15 @@ func TestE2EMicrophoneUnplugged(t *testing.T) {
 	if module == "" {
 		t.Fatalf("no vmic_in module in:\n%s", out)
 	}
-	if out, err := pa.cmd("pactl", "unload-module", module).CombinedOutput(); err != nil {
-		t.Fatalf("unload: %v\n%s", err, out)
-	}
+	pa.pactl("unload-module", module)
 	unplugged := time.Now()
 	i = r.waitEvent("the microphone reported gone", i, 15*time.Second, isMic("failed"))
 	t.Logf("microphone reported gone %v after it was unplugged", time.Since(unplugged).Round(time.Millisecond))
 	time.Sleep(3 * time.Second)
-	if out, err := pa.cmd("pactl", "load-module", "module-null-sink", "sink_name=vmic_in", "rate=16000", "channels=1",
-		"sink_properties=device.description=VirtualMicIn").CombinedOutput(); err != nil {
-		t.Fatalf("load: %v\n%s", err, out)
-	}
-	pa.keepalive.Process.Kill()
-	pa.keepalive.Wait()
-	pa.keepalive = pa.cmd("pacat", "--playback", "-d", "vmic_in", "--latency-msec=20", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "/dev/zero")
-	if err := pa.keepalive.Start(); err != nil {
-		t.Fatal(err)
-	}
+	pa.pactl("load-module", "module-null-sink", "sink_name=vmic_in", "rate=16000", "channels=1", "sink_properties=device.description=VirtualMicIn")
+	_ = pa.keepalive.Process.Kill()
+	_ = pa.keepalive.Wait()
+	pa.keepalive = pa.silence("vmic_in")
 	plugged := time.Now()
 	i = r.waitEvent("the microphone back", i, 20*time.Second, isMic("ready"))
 	t.Logf("microphone reopened %v after it was plugged in again", time.Since(plugged).Round(time.Millisecond))
@@ -293,10 +290,7 @@ func TestE2EDefaultDeviceChanged(t *testing.T) {
 	i := r.waitEvent("listening", 0, 90*time.Second, isState("listening"))
 	pa.pactl("load-module", "module-null-sink", "sink_name=headset_mic", "rate=16000", "channels=1", "sink_properties=device.description=HeadsetMic")
 	pa.pactl("load-module", "module-null-sink", "sink_name=headset", "rate=16000", "channels=1", "sink_properties=device.description=Headset")
-	keep := pa.cmd("pacat", "--playback", "-d", "headset_mic", "--latency-msec=20", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "/dev/zero")
-	if err := keep.Start(); err != nil {
-		t.Fatal(err)
-	}
+	keep := pa.silence("headset_mic")
 	defer func() { _ = keep.Process.Kill(); _ = keep.Wait() }()
 	oldSpeaker, headset := pa.record("vspeaker"), pa.record("headset")
 	pa.pactl("set-default-source", "headset_mic.monitor")
