@@ -64,7 +64,7 @@ func slope(x, y []float64) float64 {
 // TestSoak is the compressed soak (HARK_SOAK_TURNS, 30 by default; the benchmark's long run
 // uses 1,000): questions to `hark listen --typed`, two of every three spoken through the virtual
 // microphone and every third typed on its standard input (the window's text entry asks the same
-// way), with the process's RSS, threads and open files sampled after every turn. Every question
+// way; before the first, 11 MB on one line, which is refused), with the process's RSS, threads and open files sampled after every turn. Every question
 // must end in exactly one finished turn, none lost and none doubled, and have its row in the
 // history with the same transcript and reply; the open files and threads must come back to
 // where they were after warm-up; the RSS slope after warm-up is reported.
@@ -87,6 +87,16 @@ func TestSoak(t *testing.T) {
 	i := r.waitEvent("listening", 0, 60*time.Second, isState("listening"))
 	for n := 1; n <= turns; n++ {
 		// Each question starts once the assistant listens again after the previous turn.
+		if n == 3 {
+			// A pasted book first: refused with a message, and no turn.
+			if _, err := io.WriteString(r.stdin, strings.Repeat("All work and no play. ", 500_000)+"\n"); err != nil {
+				t.Fatal(err)
+			}
+			i = r.waitEvent("the refusal of 11 MB", i, 30*time.Second, isKind("error"))
+			if e := r.events()[i-1]; !strings.Contains(e.str("error"), "too long") {
+				t.Errorf("11 MB typed: %v", e)
+			}
+		}
 		if n%3 == 0 {
 			q := fmt.Sprintf("Typed question %d: what is the capital of France?", n)
 			if _, err := io.WriteString(r.stdin, q+"\n"); err != nil {
