@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log"
 	"maps"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -24,6 +27,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	levels := fs.Bool("levels", false, "also print the microphone's level, several times a second")
 	turns := fs.Int("turns", 0, "exit after `N` answered questions (0: run until interrupted)")
 	partials := fs.Bool("partials", true, "print live transcripts while someone speaks")
+	typed := fs.Bool("typed", false, "also answer questions typed on standard input, one a line, as the window's text entry does")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -95,6 +99,9 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	attach := acts.attach(&opts, s)
 	a := app.New(opts)
 	attach(a)
+	if *typed {
+		go askLines(os.Stdin, a.Ask, logger)
+	}
 	if err := a.Run(ctx); err != nil {
 		return err
 	}
@@ -105,4 +112,22 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	return nil
+}
+
+// askLines asks each line of r as a typed question (a too long one is refused by the assistant
+// with a message, as in the window), until r ends.
+func askLines(r io.Reader, ask func(string), logger *log.Logger) {
+	br := bufio.NewReader(r)
+	for {
+		line, err := br.ReadString('\n')
+		if q := strings.TrimSpace(line); q != "" {
+			ask(q)
+		}
+		if err != nil {
+			if err != io.EOF {
+				logger.Printf("typed questions: %v", err)
+			}
+			return
+		}
+	}
 }

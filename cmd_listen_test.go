@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"log"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,5 +36,30 @@ func TestListenWithoutSoundServer(t *testing.T) {
 	}
 	if strings.Contains(errOut.String(), "ALSA") {
 		t.Errorf("libasound's messages reached stderr:\n%s", errOut.String())
+	}
+}
+
+// TestAskLines: `hark listen --typed` asks each non-blank line, trimmed, whole however long
+// (the assistant refuses a too long one with its message), the last one without a newline too.
+func TestAskLines(t *testing.T) {
+	long := strings.Repeat("x", 5<<20)
+	for _, c := range []struct {
+		name, in string
+		want     []string
+	}{
+		{"lines", "one\ntwo\n", []string{"one", "two"}},
+		{"blank and spaces", "\n  \n  three  \r\n", []string{"three"}},
+		{"no final newline", "four\nfive", []string{"four", "five"}},
+		{"a pasted book", "six\n" + long + "\nseven\n", []string{"six", long, "seven"}},
+		{"nothing", "", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			var logged bytes.Buffer
+			askLines(strings.NewReader(c.in), func(q string) { got = append(got, q) }, log.New(&logged, "", 0))
+			if !slices.Equal(got, c.want) || logged.Len() > 0 {
+				t.Errorf("asked %d questions %.40q, logged %q; want %.40q", len(got), got, logged.String(), c.want)
+			}
+		})
 	}
 }

@@ -129,15 +129,25 @@ func transcribeLong(ctx context.Context, s *setup, m *asr.Model, o asr.Options, 
 	}
 	defer closeDet()
 	d := dictation.New(t, det, s.dictationOptions())
-	show := func([]dictation.Segment) {}
+	next, nsegs := snd.all(), 0
+	show := func(segs []dictation.Segment) { nsegs += len(segs) }
 	if !asJSON && !outs.asked() {
 		show = func(segs []dictation.Segment) {
 			for _, g := range segs {
 				fmt.Fprintln(stdout, g.Text)
 			}
 		}
+	} else {
+		// Nothing is printed until the end: say how far it is, for a file of hours.
+		next = withProgress(next, func(heard time.Duration) {
+			of := ""
+			if snd.length > 0 {
+				of = fmt.Sprintf(" of %s (%d%%)", clock(snd.length), min(100, 100*heard/snd.length))
+			}
+			fmt.Fprintf(stderr, "hark transcribe: %s%s heard, %d segments\n", clock(heard), of, nsegs)
+		})
 	}
-	segs, heard, err := dictateStream(ctx, d, snd.all(), show)
+	segs, heard, err := dictateStream(ctx, d, next, show)
 	if err != nil {
 		return err
 	}
@@ -162,6 +172,30 @@ func transcribeLong(ctx context.Context, s *setup, m *asr.Model, o asr.Options, 
 		fmt.Fprintf(stderr, "hark: dropped by the hallucination guard: %s\n", dropped)
 	}
 	return nil
+}
+
+// progressEvery is how much audio `hark transcribe` hears between two progress lines.
+const progressEvery = 10 * time.Minute
+
+// withProgress passes next's chunks on, calling report each time the audio handed out passes a
+// multiple of progressEvery.
+func withProgress(next func() ([]float32, error), report func(heard time.Duration)) func() ([]float32, error) {
+	var n int64
+	mark := progressEvery
+	return func() ([]float32, error) {
+		c, err := next()
+		n += int64(len(c))
+		for ; audioTime(n) >= mark; mark += progressEvery {
+			report(mark)
+		}
+		return c, err
+	}
+}
+
+// clock writes d as h:mm:ss.
+func clock(d time.Duration) string {
+	s := int64(d.Round(time.Second) / time.Second)
+	return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
 }
 
 // transcribeLive plays pcm into an asr.Streamer in 100 ms pieces at real-time pace, as a

@@ -69,7 +69,7 @@ func TestE2EKioskLockedDown(t *testing.T) {
 	w.shot("2-still-answering")
 	// The admin chord (kiosk.admin_chord, by default Ctrl+Alt+Shift+A) closes it cleanly. (The
 	// window is looked up again: going fullscreen may have given it a new X window.)
-	if out, _ := exec.Command("xdotool", "search", "--pid", strconv.Itoa(w.cmd.Process.Pid), "--name", "^Hark$").Output(); len(strings.Fields(string(out))) > 0 {
+	if out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--pid", strconv.Itoa(w.cmd.Process.Pid), "--name", "^Hark$").Output(); len(strings.Fields(string(out))) > 0 {
 		w.wid = strings.Fields(string(out))[0]
 	}
 	w.click(640, 300)

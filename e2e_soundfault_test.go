@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"math"
 	"os"
 	"os/exec"
@@ -78,10 +76,18 @@ func (p *ownPulse) start() {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	p.keepalive = p.cmd("pacat", "--playback", "-d", "vmic_in", "--latency-msec=20", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "/dev/zero")
-	if err := p.keepalive.Start(); err != nil {
+	p.keepalive = p.silence("vmic_in")
+}
+
+// silence plays silence into sink in small blocks (a null sink that nothing plays into renders
+// in 2-second blocks, and its monitor delivers audio that late); kill the command to stop it.
+func (p *ownPulse) silence(sink string) *exec.Cmd {
+	p.t.Helper()
+	c := p.cmd("pacat", "--playback", "-d", sink, "--latency-msec=20", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "/dev/zero")
+	if err := c.Start(); err != nil {
 		p.t.Fatal(err)
 	}
+	return c
 }
 
 // kill ends the server the way a crash does (SIGKILL), and its keep-alive stream.
@@ -124,21 +130,6 @@ func cpuSeconds(t *testing.T, pid int) float64 {
 	return (ut + st) / 100 // USER_HZ
 }
 
-// eventLines parses the JSON lines hark listen has written so far.
-func eventLines(t *testing.T, s string) []event {
-	t.Helper()
-	var out []event
-	sc := bufio.NewScanner(strings.NewReader(s))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var e event
-		if json.Unmarshal(sc.Bytes(), &e) == nil {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // TestE2ESoundServerRestart: PulseAudio is killed in the middle of a reply and started again a
 // few seconds later. hark listen says once that the microphone stopped, does not spin while it
 // is gone, reopens it by itself once the server is back, and hears the next question.
@@ -146,79 +137,38 @@ func TestE2ESoundServerRestart(t *testing.T) {
 	testenv.Require(t)
 	pa := startOwnPulse(t)
 	wav := spokenQuestion(t)
-	dir := testenv.ArtifactDir(t, "e2e-sound-restart")
-	cmd := exec.Command(harkBinary(t), append([]string{"listen", "--turns", "2"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
 	// Speech on: the server dies while the reply is being spoken, taking the speaker with it.
-	cmd.Env = append(append(harkEnv(t), pa.env()...), "HARK_SPEECH_ENABLED=true")
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	r := startListen(t, "e2e-sound-restart", append(pa.env(), "HARK_SPEECH_ENABLED=true"),
+		append([]string{"--turns", "2"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
 	defer func() {
-		_ = cmd.Process.Kill()
-		_ = os.WriteFile(filepath.Join(dir, "events.jsonl"), []byte(stdout.String()), 0o644)
-		_ = os.WriteFile(filepath.Join(dir, "stderr.log"), []byte(stderr.String()), 0o644)
 		if b, err := os.ReadFile(filepath.Join(pa.dir, "pa.log")); err == nil {
-			_ = os.WriteFile(filepath.Join(dir, "pa.log"), b, 0o644)
+			_ = os.WriteFile(filepath.Join(r.dir, "pa.log"), b, 0o644)
 		}
 	}()
-	waitEvent := func(what string, from int, d time.Duration, match func(event) bool) int {
-		t.Helper()
-		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			evs := eventLines(t, stdout.String())
-			for i := from; i < len(evs); i++ {
-				if match(evs[i]) {
-					return i + 1
-				}
-			}
-			select {
-			case err := <-exited:
-				t.Fatalf("hark listen exited (%v) waiting for %s; stderr:\n%s", err, what, stderr.String())
-			default:
-			}
-		}
-		t.Fatalf("no %s within %v; stderr:\n%s", what, d, stderr.String())
-		return 0
-	}
-	i := waitEvent("listening", 0, 90*time.Second, isState("listening"))
+	i := r.waitEvent("listening", 0, 90*time.Second, isState("listening"))
 	pa.say(wav)
-	i = waitEvent("the reply spoken", i, 90*time.Second, isState("speaking"))
+	i = r.waitEvent("the reply spoken", i, 90*time.Second, isState("speaking"))
 	killed := time.Now()
 	pa.kill()
-	micFailed := func(e event) bool {
-		return e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "failed"
-	}
-	i = waitEvent("the microphone reported lost", i, 10*time.Second, micFailed)
+	i = r.waitEvent("the microphone reported lost", i, 10*time.Second, isMic("failed"))
 	t.Logf("microphone reported lost %v after the server was killed", time.Since(killed).Round(time.Millisecond))
-	i = waitEvent("the end of the interrupted turn", i, 60*time.Second, isKind("turn_done"))
+	i = r.waitEvent("the end of the interrupted turn", i, 60*time.Second, isKind("turn_done"))
 	// While the server is gone: measure what Hark costs (a busy loop would take a whole core).
-	c0, w0 := cpuSeconds(t, cmd.Process.Pid), time.Now()
+	c0, w0 := cpuSeconds(t, r.cmd.Process.Pid), time.Now()
 	time.Sleep(6 * time.Second)
-	idle := (cpuSeconds(t, cmd.Process.Pid) - c0) / time.Since(w0).Seconds()
+	idle := (cpuSeconds(t, r.cmd.Process.Pid) - c0) / time.Since(w0).Seconds()
 	t.Logf("CPU while the sound server is gone: %.1f%% of one core (load average %s)", 100*idle, loadAverage())
 	if idle > 0.5 {
 		t.Errorf("hark listen used %.0f%% of a core while the sound server was gone: a busy loop", 100*idle)
 	}
 	back := time.Now()
 	pa.start()
-	i = waitEvent("the microphone reopened", i, 20*time.Second, func(e event) bool {
-		return e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "ready"
-	})
+	i = r.waitEvent("the microphone reopened", i, 20*time.Second, isMic("ready"))
 	t.Logf("microphone reopened %v after the server came back", time.Since(back).Round(time.Millisecond))
-	evs := eventLines(t, stdout.String())
-	n := 0
-	for _, e := range evs {
-		if micFailed(e) {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := r.count(isMic("failed")); n != 1 {
 		t.Errorf("the microphone was reported lost %d times, want once", n)
 	}
-	i = waitEvent("listening again", i, 30*time.Second, isState("listening"))
+	i = r.waitEvent("listening again", i, 30*time.Second, isState("listening"))
 	// The reply after the restart must be heard: record the virtual speaker of the new server.
 	rec := pa.cmd("parec", "-d", "vspeaker.monitor", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "--latency-msec=20")
 	var heard syncBuffer
@@ -228,20 +178,13 @@ func TestE2ESoundServerRestart(t *testing.T) {
 	}
 	defer func() { _ = rec.Process.Kill(); _ = rec.Wait() }()
 	pa.say(wav)
-	i = waitEvent("a transcript after the restart", i, 90*time.Second, isKind("transcript"))
-	waitEvent("the second reply spoken", i, 90*time.Second, isState("speaking"))
+	i = r.waitEvent("a transcript after the restart", i, 90*time.Second, isKind("transcript"))
+	r.waitEvent("the second reply spoken", i, 90*time.Second, isState("speaking"))
 	time.Sleep(2 * time.Second)
 	if peak := peakDBFS([]byte(heard.String())); peak < -30 {
 		t.Errorf("after the sound server came back the reply was not heard on the speaker (peak %.1f dBFS)", peak)
 	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("hark listen: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(120 * time.Second):
-		t.Fatalf("hark listen did not finish its second turn")
-	}
+	r.exit(120 * time.Second)
 }
 
 func loadAverage() string {
@@ -276,41 +219,12 @@ func TestE2EMicrophoneUnplugged(t *testing.T) {
 	testenv.Require(t)
 	pa := startOwnPulse(t)
 	wav := spokenQuestion(t)
-	dir := testenv.ArtifactDir(t, "e2e-mic-unplugged")
-	cmd := exec.Command(harkBinary(t), append([]string{"listen", "--turns", "1"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
-	cmd.Env = append(append(harkEnv(t), pa.env()...), "HARK_AUDIO_INPUT_DEVICE=Monitor of VirtualMicIn")
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = os.WriteFile(filepath.Join(dir, "events.jsonl"), []byte(stdout.String()), 0o644)
-		_ = os.WriteFile(filepath.Join(dir, "stderr.log"), []byte(stderr.String()), 0o644)
-	}()
-	waitEvent := func(what string, from int, d time.Duration, match func(event) bool) int {
-		t.Helper()
-		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			evs := eventLines(t, stdout.String())
-			for i := from; i < len(evs); i++ {
-				if match(evs[i]) {
-					return i + 1
-				}
-			}
-		}
-		t.Fatalf("no %s within %v; stderr:\n%s", what, d, stderr.String())
-		return 0
-	}
-	i := waitEvent("listening", 0, 90*time.Second, isState("listening"))
-	out, err := pa.cmd("pactl", "list", "short", "modules").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := startListen(t, "e2e-mic-unplugged", append(pa.env(), "HARK_AUDIO_INPUT_DEVICE=Monitor of VirtualMicIn"),
+		append([]string{"--turns", "1"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
+	i := r.waitEvent("listening", 0, 90*time.Second, isState("listening"))
+	out := pa.pactl("list", "short", "modules")
 	var module string
-	for _, l := range strings.Split(string(out), "\n") {
+	for _, l := range strings.Split(out, "\n") {
 		if strings.Contains(l, "sink_name=vmic_in") {
 			module = strings.Fields(l)[0]
 		}
@@ -318,48 +232,96 @@ func TestE2EMicrophoneUnplugged(t *testing.T) {
 	if module == "" {
 		t.Fatalf("no vmic_in module in:\n%s", out)
 	}
-	if out, err := pa.cmd("pactl", "unload-module", module).CombinedOutput(); err != nil {
-		t.Fatalf("unload: %v\n%s", err, out)
-	}
+	pa.pactl("unload-module", module)
 	unplugged := time.Now()
-	i = waitEvent("the microphone reported gone", i, 15*time.Second, func(e event) bool {
-		return e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "failed"
-	})
+	i = r.waitEvent("the microphone reported gone", i, 15*time.Second, isMic("failed"))
 	t.Logf("microphone reported gone %v after it was unplugged", time.Since(unplugged).Round(time.Millisecond))
 	time.Sleep(3 * time.Second)
-	if out, err := pa.cmd("pactl", "load-module", "module-null-sink", "sink_name=vmic_in", "rate=16000", "channels=1",
-		"sink_properties=device.description=VirtualMicIn").CombinedOutput(); err != nil {
-		t.Fatalf("load: %v\n%s", err, out)
+	pa.pactl("load-module", "module-null-sink", "sink_name=vmic_in", "rate=16000", "channels=1", "sink_properties=device.description=VirtualMicIn")
+	_ = pa.keepalive.Process.Kill()
+	_ = pa.keepalive.Wait()
+	pa.keepalive = pa.silence("vmic_in")
+	plugged := time.Now()
+	i = r.waitEvent("the microphone back", i, 20*time.Second, isMic("ready"))
+	t.Logf("microphone reopened %v after it was plugged in again", time.Since(plugged).Round(time.Millisecond))
+	i = r.waitEvent("listening again", i, 30*time.Second, isState("listening"))
+	pa.say(wav)
+	r.waitEvent("a transcript after the replug", i, 90*time.Second, isKind("transcript"))
+	r.exit(120 * time.Second)
+	if n := r.count(isMic("failed")); n != 1 {
+		t.Errorf("the microphone was reported gone %d times, want once", n)
 	}
-	pa.keepalive.Process.Kill()
-	pa.keepalive.Wait()
-	pa.keepalive = pa.cmd("pacat", "--playback", "-d", "vmic_in", "--latency-msec=20", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "/dev/zero")
-	if err := pa.keepalive.Start(); err != nil {
+}
+
+// pactl runs pactl against this server; a failure fails the test.
+func (p *ownPulse) pactl(args ...string) string {
+	p.t.Helper()
+	out, err := p.cmd("pactl", args...).CombinedOutput()
+	if err != nil {
+		p.t.Fatalf("pactl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// record records what is played on sink (from its monitor) until the test ends.
+func (p *ownPulse) record(sink string) *syncBuffer {
+	p.t.Helper()
+	rec := p.cmd("parec", "-d", sink+".monitor", "--raw", "--format=s16le", "--rate=16000", "--channels=1", "--latency-msec=20")
+	heard := &syncBuffer{}
+	rec.Stdout = heard
+	if err := rec.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Cleanup(func() { _ = rec.Process.Kill(); _ = rec.Wait() })
+	return heard
+}
+
+// TestE2EDefaultDeviceChanged: while hark listen runs on the default devices, a headset
+// appears (a second microphone and a second speaker) and is made the default, as a person does
+// in the desktop's sound settings. Hark follows without a restart: a question said into the old
+// microphone is no longer heard, the same question said into the headset is, and the reply is
+// played on the headset, not on the old speaker.
+func TestE2EDefaultDeviceChanged(t *testing.T) {
+	testenv.Require(t)
+	pa := startOwnPulse(t)
+	wav := spokenQuestion(t)
+	r := startListen(t, "e2e-default-device", append(pa.env(), "HARK_SPEECH_ENABLED=true"),
+		append([]string{"--turns", "1"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
+	i := r.waitEvent("listening", 0, 90*time.Second, isState("listening"))
+	pa.pactl("load-module", "module-null-sink", "sink_name=headset_mic", "rate=16000", "channels=1", "sink_properties=device.description=HeadsetMic")
+	pa.pactl("load-module", "module-null-sink", "sink_name=headset", "rate=16000", "channels=1", "sink_properties=device.description=Headset")
+	keep := pa.silence("headset_mic")
+	defer func() { _ = keep.Process.Kill(); _ = keep.Wait() }()
+	oldSpeaker, headset := pa.record("vspeaker"), pa.record("headset")
+	pa.pactl("set-default-source", "headset_mic.monitor")
+	pa.pactl("set-default-sink", "headset")
+	switched := time.Now()
+
+	pa.say(wav) // into the old microphone
+	time.Sleep(2 * time.Second)
+	if n := r.count(isKind("speech")); n != 0 {
+		t.Fatalf("after the switch the old microphone was still heard (%d speech events)", n)
+	}
+	play := pa.cmd("paplay", "-d", "headset_mic", wav)
+	said := time.Now()
+	if err := play.Start(); err != nil {
 		t.Fatal(err)
 	}
-	plugged := time.Now()
-	i = waitEvent("the microphone back", i, 20*time.Second, func(e event) bool {
-		return e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "ready"
-	})
-	t.Logf("microphone reopened %v after it was plugged in again", time.Since(plugged).Round(time.Millisecond))
-	i = waitEvent("listening again", i, 30*time.Second, isState("listening"))
-	pa.say(wav)
-	waitEvent("a transcript after the replug", i, 90*time.Second, isKind("transcript"))
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("hark listen: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(120 * time.Second):
-		t.Fatalf("hark listen did not finish its turn")
+	defer func() { _ = play.Wait() }()
+	i = r.waitEvent("speech from the headset", i, 20*time.Second, isKind("speech"))
+	t.Logf("speech on the headset's microphone detected %v after the question began (the switch was %v before; load average %s)",
+		time.Since(said).Round(time.Millisecond), said.Sub(switched).Round(time.Millisecond), loadAverage())
+	i = r.waitEvent("a transcript", i, 90*time.Second, isKind("transcript"))
+	r.waitEvent("the reply spoken", i, 90*time.Second, isState("speaking"))
+	time.Sleep(2 * time.Second)
+	if peak := peakDBFS([]byte(headset.String())); peak < -30 {
+		t.Errorf("the reply was not heard on the new default speaker (peak %.1f dBFS)", peak)
 	}
-	n := 0
-	for _, e := range eventLines(t, stdout.String()) {
-		if e.kind() == "component" && e.str("component") == "microphone" && e.str("phase") == "failed" {
-			n++
-		}
+	if peak := peakDBFS([]byte(oldSpeaker.String())); peak > -60 {
+		t.Errorf("the reply was played on the old speaker (peak %.1f dBFS)", peak)
 	}
-	if n != 1 {
-		t.Errorf("the microphone was reported gone %d times, want once", n)
+	r.exit(120 * time.Second)
+	if n := r.count(isMic("failed")); n != 0 {
+		t.Errorf("the microphone was reported lost %d times; a change of default loses nothing", n)
 	}
 }

@@ -194,15 +194,17 @@ func startWindowEnv(t *testing.T, name string, env []string, args ...string) *ha
 		}
 		_ = os.WriteFile(filepath.Join(dir, "hark.log"), []byte(w.out.String()), 0o644)
 	})
+	// A kiosk's window exists unmapped for a while (seconds on a loaded machine) before it is
+	// shown fullscreen: wait for it to be shown, then for its first frames.
 	for deadline := time.Now().Add(60 * time.Second); w.wid == "" && time.Now().Before(deadline); {
-		out, _ := exec.Command("xdotool", "search", "--pid", strconv.Itoa(w.cmd.Process.Pid), "--name", "^Hark$").Output()
+		out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--pid", strconv.Itoa(w.cmd.Process.Pid), "--name", "^Hark$").Output()
 		w.wid = strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
 		if w.wid == "" {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
 	if w.wid == "" {
-		t.Fatalf("no window titled Hark appeared; output:\n%s", w.out.String())
+		t.Fatalf("no window titled Hark was shown; output:\n%s", w.out.String())
 	}
 	w.shot("0-drawn") // input before the first frames is lost: wait until the window is drawn
 	return w
@@ -215,7 +217,8 @@ func (w *harkWindow) shot(name string) string {
 	p := filepath.Join(w.shots, name+".png")
 	time.Sleep(400 * time.Millisecond) // let the last events reach the screen (repaints are batched)
 	var colours int
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	// 30 s: a loaded machine (load average 20 on 2 cores) has taken over 15 s for a first frame.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		if err := exec.Command("import", "-window", w.wid, p).Run(); err != nil {
 			continue
 		}

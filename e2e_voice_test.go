@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -150,50 +147,14 @@ func TestE2ECarVoiceAndStop(t *testing.T) {
 // TestE2EListen: `hark listen` hears the question through the microphone and prints every
 // stage as JSON lines, then exits after --turns 1.
 func TestE2EListen(t *testing.T) {
-	testenv.Require(t)
 	testenv.LockAudio(t)
 	wav := spokenQuestion(t)
-	dir := testenv.ArtifactDir(t, "e2e-listen")
-	cmd := exec.Command(harkBinary(t), append([]string{"listen", "--turns", "1"},
-		voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
-	cmd.Env = harkEnv(t)
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = os.WriteFile(filepath.Join(dir, "events.jsonl"), []byte(stdout.String()), 0o644)
-		_ = os.WriteFile(filepath.Join(dir, "stderr.log"), []byte(stderr.String()), 0o644)
-	}()
-	// Speak once the assistant listens; stdout is read after the exit, so poll a copy.
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(stdout.String(), `"state":"listening"`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("hark listen never listened; stderr:\n%s", stderr.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	r := startListen(t, "e2e-listen", nil, append([]string{"--turns", "1"}, voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
+	r.waitEvent("listening", 0, 60*time.Second, isState("listening"))
 	say(t, wav)
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("hark listen: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(90 * time.Second):
-		t.Fatalf("hark listen did not finish its turn; events so far:\n%s", stdout.String())
-	}
+	r.exit(90 * time.Second)
 	var seq []string
-	sc := bufio.NewScanner(strings.NewReader(stdout.String()))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var e event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("not a JSON line: %q", sc.Text())
-		}
+	for _, e := range r.events() {
 		k := e.kind()
 		switch k {
 		case "state":
@@ -229,53 +190,22 @@ func TestE2EListenGuard(t *testing.T) {
 	wav := spokenQuestion(t)
 	args := voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))
 	args = args[:len(args)-1] // without --no-guard
-	cmd := exec.Command(harkBinary(t), append([]string{"listen"}, args...)...)
-	cmd.Env = harkEnv(t)
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	log := &eventLog{}
-	follow := func() {
-		log.mu.Lock()
-		log.events = nil
-		log.mu.Unlock()
-		sc := bufio.NewScanner(strings.NewReader(stdout.String()))
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var e event
-			if json.Unmarshal(sc.Bytes(), &e) == nil {
-				log.add(e)
-			}
-		}
-	}
-	wait := func(what string, match func(event) bool) event {
-		t.Helper()
-		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			follow()
-			for _, e := range log.snapshot() {
-				if match(e) {
-					return e
-				}
-			}
-		}
-		t.Fatalf("no %s; stdout:\n%s\nstderr:\n%s", what, stdout.String(), stderr.String())
-		return nil
-	}
-	wait("listening", isState("listening"))
+	r := startListen(t, "e2e-listen-guard", nil, args...)
+	i := r.waitEvent("listening", 0, 60*time.Second, isState("listening"))
 	say(t, wav)
-	ig := wait("ignored", isKind("ignored"))
-	if !strings.HasPrefix(ig.str("reason"), "not speech: ") {
-		t.Errorf("ignored because %q, want the guard's reason", ig.str("reason"))
-	}
-	done := wait("turn_done", isKind("turn_done"))
-	if !strings.HasPrefix(done.str("reason"), "ignored") {
-		t.Errorf("turn_done = %v", done)
-	}
-	for _, e := range log.snapshot() {
-		if k := e.kind(); k == "transcript" || k == "token" || k == "reply" {
+	r.waitEvent("ignored", i, 60*time.Second, isKind("ignored"))
+	r.waitEvent("turn_done", i, 60*time.Second, isKind("turn_done"))
+	for _, e := range r.events()[i:] {
+		switch e.kind() {
+		case "ignored":
+			if !strings.HasPrefix(e.str("reason"), "not speech: ") {
+				t.Errorf("ignored because %q, want the guard's reason", e.str("reason"))
+			}
+		case "turn_done":
+			if !strings.HasPrefix(e.str("reason"), "ignored") {
+				t.Errorf("turn_done = %v", e)
+			}
+		case "transcript", "token", "reply":
 			t.Errorf("the dropped utterance reached the language model: %v", e)
 		}
 	}

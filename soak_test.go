@@ -1,10 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,10 +62,12 @@ func slope(x, y []float64) float64 {
 }
 
 // TestSoak is the compressed soak (HARK_SOAK_TURNS, 30 by default; the benchmark's long run
-// uses 1,000): hands-free voice turns through the virtual microphone into `hark listen`, with
-// the process's RSS, threads and open files sampled after every turn. Every utterance must end
-// in exactly one finished turn, none lost and none doubled; the open files and threads must
-// come back to where they were after warm-up; the RSS slope after warm-up is reported.
+// uses 1,000): questions to `hark listen --typed`, two of every three spoken through the virtual
+// microphone and every third typed on its standard input (the window's text entry asks the same
+// way; before the first, 11 MB on one line, which is refused), with the process's RSS, threads and open files sampled after every turn. Every question
+// must end in exactly one finished turn, none lost and none doubled, and have its row in the
+// history with the same transcript and reply; the open files and threads must come back to
+// where they were after warm-up; the RSS slope after warm-up is reported.
 func TestSoak(t *testing.T) {
 	testenv.Require(t)
 	testenv.LockAudio(t)
@@ -74,70 +77,45 @@ func TestSoak(t *testing.T) {
 	}
 	testenv.Deadline(t, time.Duration(turns)*20*time.Second+2*time.Minute)
 	wav := spokenQuestion(t)
-	dir := testenv.ArtifactDir(t, "soak")
-	cmd := exec.Command(harkBinary(t), append([]string{"listen", "--turns", strconv.Itoa(turns)},
+	data := t.TempDir() // where the history is, for `hark history export` afterwards
+	env := []string{"XDG_CONFIG_HOME=" + data, "XDG_DATA_HOME=" + data, "XDG_CACHE_HOME=" + data}
+	r := startListen(t, "soak", env, append([]string{"--typed", "--turns", strconv.Itoa(turns)},
 		voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
-	cmd.Env = harkEnv(t)
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = os.WriteFile(filepath.Join(dir, "events.jsonl"), []byte(stdout.String()), 0o644)
-		_ = os.WriteFile(filepath.Join(dir, "stderr.log"), []byte(stderr.String()), 0o644)
-	}()
-	count := func(kind string) int {
-		n := 0
-		for _, e := range eventLines(t, stdout.String()) {
-			if e.kind() == kind {
-				n++
-			}
-		}
-		return n
-	}
-	waitCount := func(what, kind string, n int, d time.Duration) {
-		t.Helper()
-		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if count(kind) >= n {
-				return
-			}
-		}
-		t.Fatalf("no %s within %v (%d %s events); stderr:\n%s", what, d, count(kind), kind, stderr.String())
-	}
 	start := time.Now()
 	var samples []procSample
-	for i := 1; i <= turns; i++ {
+	var asked []string // "" for a spoken question
+	i := r.waitEvent("listening", 0, 60*time.Second, isState("listening"))
+	for n := 1; n <= turns; n++ {
 		// Each question starts once the assistant listens again after the previous turn.
-		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			evs := eventLines(t, stdout.String())
-			if len(evs) > 0 && evs[len(evs)-1].kind() == "state" && evs[len(evs)-1].str("state") == "listening" && count("turn_done") == i-1 {
-				break
+		if n == 3 {
+			// A pasted book first: refused with a message, and no turn.
+			if _, err := io.WriteString(r.stdin, strings.Repeat("All work and no play. ", 500_000)+"\n"); err != nil {
+				t.Fatal(err)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("turn %d: not listening again; stderr:\n%s", i, stderr.String())
+			i = r.waitEvent("the refusal of 11 MB", i, 30*time.Second, isKind("error"))
+			if e := r.events()[i-1]; !strings.Contains(e.str("error"), "too long") {
+				t.Errorf("11 MB typed: %v", e)
 			}
 		}
-		say(t, wav)
-		waitCount(fmt.Sprintf("turn %d", i), "turn_done", i, 90*time.Second)
-		if i < turns {
-			samples = append(samples, sampleProc(t, cmd.Process.Pid, start))
+		if n%3 == 0 {
+			q := fmt.Sprintf("Typed question %d: what is the capital of France?", n)
+			if _, err := io.WriteString(r.stdin, q+"\n"); err != nil {
+				t.Fatal(err)
+			}
+			asked = append(asked, q)
+		} else {
+			say(t, wav)
+			asked = append(asked, "")
+		}
+		i = r.waitEvent(fmt.Sprintf("the end of turn %d", n), i, 90*time.Second, isKind("turn_done"))
+		if n < turns {
+			samples = append(samples, sampleProc(t, r.cmd.Process.Pid, start))
+			i = r.waitEvent(fmt.Sprintf("listening after turn %d", n), i, 60*time.Second, isState("listening"))
 		}
 	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("hark listen: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("hark listen did not exit after its turns")
-	}
-	if n, s := count("turn_done"), count("speech"); n != turns || s != turns {
-		t.Errorf("%d utterances gave %d speech starts and %d finished turns, want %d of each", turns, s, n, turns)
-	}
+	r.exit(30 * time.Second)
+	checkSoakTurns(t, r.events(), asked)
+	checkSoakHistory(t, env, r.events())
 	// After warm-up (the first third): no growth in open files or threads; the RSS slope is
 	// reported (a benchmark figure, not asserted).
 	warm := samples[len(samples)/3:]
@@ -153,5 +131,103 @@ func TestSoak(t *testing.T) {
 	}
 	if last.threads > first.threads+4 {
 		t.Errorf("threads grew from %d to %d after warm-up: a leak", first.threads, last.threads)
+	}
+}
+
+// checkSoakTurns checks that each question asked (in order; "" for a spoken one) gave exactly
+// one turn: one transcript from the right input (a typed one word for word), one reply and one
+// turn_done, and that nothing else started a turn.
+func checkSoakTurns(t *testing.T, evs []event, asked []string) {
+	t.Helper()
+	type turn struct{ transcripts, replies, dones int }
+	byID := map[float64]*turn{}
+	var order []float64
+	speech := 0
+	for _, e := range evs {
+		k := e.kind()
+		if k == "speech" {
+			speech++
+		}
+		if k != "transcript" && k != "reply" && k != "turn_done" {
+			continue
+		}
+		id := e.num("turn")
+		if byID[id] == nil {
+			byID[id] = &turn{}
+			order = append(order, id)
+		}
+		switch k {
+		case "transcript":
+			byID[id].transcripts++
+			if n := len(order) - 1; n < len(asked) {
+				want, input := asked[n], "typed"
+				if want == "" {
+					input = "voice"
+				}
+				if e.str("input") != input || (want != "" && e.str("text") != want) {
+					t.Errorf("question %d (%q) gave the transcript %v", n+1, want, e)
+				}
+			}
+		case "reply":
+			byID[id].replies++
+		case "turn_done":
+			byID[id].dones++
+		}
+	}
+	spoken := 0
+	for _, q := range asked {
+		if q == "" {
+			spoken++
+		}
+	}
+	if len(order) != len(asked) || speech != spoken {
+		t.Errorf("%d questions (%d spoken) gave %d turns and %d speech starts", len(asked), spoken, len(order), speech)
+	}
+	for n, id := range order {
+		if c := byID[id]; *c != (turn{1, 1, 1}) {
+			t.Errorf("turn %d (#%v): %d transcripts, %d replies, %d turn_done; want one of each", n+1, id, c.transcripts, c.replies, c.dones)
+		}
+	}
+}
+
+// checkSoakHistory checks that the history (read with `hark history export`, in the
+// environment env) has one complete row per turn, with the transcript and the reply the
+// events showed.
+func checkSoakHistory(t *testing.T, env []string, evs []event) {
+	t.Helper()
+	cmd := exec.Command(harkBinary(t), "history", "export")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("hark history export: %v", err)
+	}
+	var doc struct {
+		Conversations []struct {
+			Turns []struct{ Status, Transcript, Reply string }
+		}
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatalf("hark history export: %v\n%s", err, out)
+	}
+	var rows []struct{ Status, Transcript, Reply string }
+	for _, c := range doc.Conversations {
+		rows = append(rows, c.Turns...)
+	}
+	var transcripts, replies []string
+	for _, e := range evs {
+		switch e.kind() {
+		case "transcript":
+			transcripts = append(transcripts, e.str("text"))
+		case "reply":
+			replies = append(replies, e.str("text"))
+		}
+	}
+	if len(rows) != len(transcripts) {
+		t.Errorf("%d turns in the history, %d transcripts", len(rows), len(transcripts))
+	}
+	for n := range min(len(rows), len(transcripts), len(replies)) {
+		if w := rows[n]; w.Status != "complete" || w.Transcript != transcripts[n] || w.Reply != replies[n] {
+			t.Errorf("history row %d = %+v, want complete, %q, %q", n+1, w, transcripts[n], replies[n])
+		}
 	}
 }

@@ -221,9 +221,10 @@ func dictateWAV(ctx context.Context, path string, d *dictation.Dictation, show f
 // soundFile is a sound file opened for transcription: its first maxHead samples (all of a
 // shorter file) read, and the rest to stream.
 type soundFile struct {
-	head  []float32
-	rest  func() ([]float32, error) // nil: head is the whole file
-	close func()
+	head   []float32
+	rest   func() ([]float32, error) // nil: head is the whole file
+	close  func()
+	length time.Duration // 0 when unknown
 }
 
 // openSound reads a sound file's first window. A WAV file is then streamed chunk by chunk;
@@ -235,13 +236,13 @@ func openSound(path string, maxHead int) (soundFile, error) {
 		if rerr != nil {
 			return soundFile{}, rerr
 		}
-		f := soundFile{head: p.Samples, close: func() {}}
+		f := soundFile{head: p.Samples, close: func() {}, length: p.Duration()}
 		if len(p.Samples) > maxHead {
 			f.head, f.rest = p.Samples[:maxHead], fromMemory(p.Samples[maxHead:])
 		}
 		return f, nil
 	}
-	f := soundFile{close: func() { st.Close() }}
+	f := soundFile{close: func() { st.Close() }, length: st.Length()}
 	for len(f.head) <= maxHead {
 		c, err := st.Next()
 		if errors.Is(err, io.EOF) {

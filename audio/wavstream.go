@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"time"
 )
 
 // WAVStream reads a WAV file as 16 kHz mono chunk by chunk, so that hours of audio need no
@@ -19,6 +20,7 @@ type WAVStream struct {
 	blockAlign int
 	remaining  int64
 	toEOF      bool
+	length     time.Duration
 	rs         *Resampler // nil at 16 kHz
 	buf        []byte
 	carry      int
@@ -52,6 +54,9 @@ func NewWAVStream(r io.Reader) (*WAVStream, error) {
 		remaining: int64(size), toEOF: size == 0 || size == math.MaxUint32,
 		buf: make([]byte, blockAlign*4096),
 	}
+	if !s.toEOF {
+		s.length = time.Duration(int64(size)/int64(blockAlign)) * time.Second / time.Duration(f.Rate)
+	}
 	if f.Rate != SampleRate {
 		if s.rs, err = NewResampler(f.Rate, SampleRate); err != nil {
 			return nil, err
@@ -62,6 +67,10 @@ func NewWAVStream(r io.Reader) (*WAVStream, error) {
 
 // Format is the file's own format.
 func (s *WAVStream) Format() WAVFormat { return s.f }
+
+// Length is how long the file is by its header, or 0 when the header does not say (a stream
+// written before its end was known).
+func (s *WAVStream) Length() time.Duration { return s.length }
 
 // Next returns the next chunk of 16 kHz mono samples (valid until the next call), or io.EOF
 // after the last. A partial last block is dropped, as ReadWAV does.

@@ -29,6 +29,9 @@ func TestWAVStreamMatchesDecodeWAV(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if l := s.Length(); l != p.Duration() {
+			t.Errorf("%d Hz: Length %v, want %v", rate, l, p.Duration())
+		}
 		var got []float32
 		for {
 			c, err := s.Next()
