@@ -1,8 +1,6 @@
 package asr
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -55,23 +53,18 @@ type Info struct {
 	MemoryBytes int64 `json:"memory_bytes,omitempty"`
 }
 
-// ggml constants from whisper.cpp 1.9.3's ggml.h and whisper.cpp.
+// whisper.cpp 1.9.3's limits and vocabulary layout (whisper.cpp, ggml.h).
 const (
-	ggmlMagic       = 0x67676d6c // "ggml", stored little-endian: "lmgg"
-	ggufMagic       = 0x46554747 // "GGUF"
-	qntVersion      = 2          // GGML_QNT_VERSION: the quantisation format this build reads
-	qntFactor       = 1000       // GGML_QNT_VERSION_FACTOR
-	nFFTBins        = 201        // WHISPER_N_FFT/2 + 1
-	maxTokenBytes   = 1 << 10    // longest vocabulary entry accepted (real ones are < 200 bytes)
-	maxNameBytes    = 256        // longest tensor name accepted
-	vocabEnglish    = 51864      // n_vocab of the English-only models
-	vocabMultiV3    = 51866      // n_vocab of large-v3 (100 languages)
-	firstLangVocab  = 51765      // n_vocab - firstLangVocab - multilingual = number of languages
-	maxAudioCtx     = 1500       // 30 s: whisper's mel window is fixed at 3000 frames
-	maxTextCtx      = 4096
-	maxState        = 8192
-	maxLayers       = 128
-	tensorHeaderLen = 12 // n_dims, name length, type: three int32
+	qntVersion     = 2     // GGML_QNT_VERSION: the quantisation format this build reads
+	qntFactor      = 1000  // GGML_QNT_VERSION_FACTOR
+	nFFTBins       = 201   // WHISPER_N_FFT/2 + 1
+	vocabEnglish   = 51864 // n_vocab of the English-only models
+	vocabMultiV3   = 51866 // n_vocab of large-v3 (100 languages)
+	firstLangVocab = 51765 // n_vocab - firstLangVocab - multilingual = number of languages
+	maxAudioCtx    = 1500  // 30 s: whisper's mel window is fixed at 3000 frames
+	maxTextCtx     = 4096
+	maxState       = 8192
+	maxLayers      = 128
 )
 
 // typeOf returns ggml tensor type t's layout from the table shared with models and llm
@@ -81,14 +74,6 @@ func typeOf(t int32) (ggml.Type, bool) {
 		return ggml.Type{}, false
 	}
 	return ggml.TypeOf(uint32(t))
-}
-
-// ftypeWeight maps a model's ftype (ggml_ftype) to the type of its large matrices, as
-// ggml_ftype_to_ggml_type does. Any other ftype makes whisper.cpp abort the process.
-var ftypeWeight = map[int32]int32{
-	0: 0, 1: 1, 2: 2, 3: 3, 7: 8, 8: 6, 9: 7, 10: 10, 11: 11, 12: 12, 13: 13, 14: 14,
-	15: 16, 16: 17, 17: 18, 18: 19, 19: 20, 20: 21, 21: 22, 22: 23, 23: 29, 24: 30,
-	25: 39, 26: 40, 27: 41, 28: 42,
 }
 
 const (
@@ -115,7 +100,7 @@ func CheckFile(path string) (Info, error) {
 	if st.IsDir() {
 		return Info{}, fmt.Errorf("asr: speech model %s is a folder, not a file: %w", path, ErrNotModel)
 	}
-	info, err := checkModel(bufio.NewReaderSize(f, 1<<16), st.Size())
+	info, err := checkModel(f, st.Size())
 	if err != nil {
 		var rerr readError
 		if errors.As(err, &rerr) {
@@ -132,103 +117,66 @@ type readError struct{ err error }
 
 func (e readError) Error() string { return e.err.Error() }
 
-// modelReader reads little-endian values and counts the offset, reporting truncation as a
-// format error that says where the file ends.
-type modelReader struct {
-	r    *bufio.Reader
-	off  int64
-	size int64
-}
-
-var errShort = errors.New("short")
-
-func (m *modelReader) read(p []byte) error {
-	n, err := io.ReadFull(m.r, p)
-	m.off += int64(n)
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return errShort
-	}
-	if err != nil {
+// headerError words an error of the header reader.
+func headerError(err error) error {
+	var e *ggml.Error
+	switch {
+	case !errors.As(err, &e):
 		return readError{err}
-	}
-	return nil
-}
-
-func (m *modelReader) i32() (int32, error) {
-	var b [4]byte
-	if err := m.read(b[:]); err != nil {
-		return 0, err
-	}
-	return int32(binary.LittleEndian.Uint32(b[:])), nil
-}
-
-// skip moves n bytes on, failing (without reading them) when the file is shorter.
-func (m *modelReader) skip(n int64) error {
-	if n < 0 || m.off+n > m.size {
-		return errShort
-	}
-	d, err := m.r.Discard(int(n))
-	m.off += int64(d)
-	if err != nil {
-		if err == io.EOF {
-			return errShort
+	case e.Err == ggml.ErrTruncated && e.Data:
+		return fmt.Errorf("the file is truncated: %v (an incomplete download or copy?)", e)
+	case e.Err == ggml.ErrTruncated:
+		what := e.What
+		if what == "the header" {
+			what = "the model header"
 		}
-		return readError{err}
+		return fmt.Errorf("the file is truncated: it ends at byte %d, inside %s (an incomplete download or copy?)", e.Size, what)
 	}
-	return nil
+	return fmt.Errorf("%v (damaged file?)", e)
 }
 
-// truncated wraps a short read with what was being read and where the file ends.
-func (m *modelReader) truncated(what string, err error) error {
-	if errors.Is(err, errShort) {
-		return fmt.Errorf("the file is truncated: it ends at byte %d, inside %s (an incomplete download or copy?)", m.size, what)
-	}
-	return err
-}
-
-func checkModel(r *bufio.Reader, size int64) (Info, error) {
+func checkModel(f *os.File, size int64) (Info, error) {
 	info := Info{FileBytes: size}
 	if size == 0 {
 		return info, errors.New("the file is empty")
 	}
-	head, _ := r.Peek(64)
+	head := make([]byte, 64)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
 	if len(head) < 4 {
 		return info, fmt.Errorf("the file is only %d bytes long: too short to be a model", len(head))
 	}
-	if magic := binary.LittleEndian.Uint32(head); magic != ggmlMagic {
-		return info, foreignFormat(head, r)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return info, readError{err}
 	}
-	if isSilero(head) {
+	if binary.LittleEndian.Uint32(head) != ggml.Magic {
+		return info, foreignFormat(head, f, size)
+	}
+	if ggml.IsSilero(head) {
 		return info, errors.New("this is the Silero voice-activity (VAD) model, not a whisper.cpp speech model: use it as the VAD model")
 	}
-	m := &modelReader{r: r, size: size}
-	_ = m.skip(4)
-
-	var hp [11]int32
-	for i := range hp {
-		v, err := m.i32()
-		if err != nil {
-			return info, m.truncated("the model header", err)
-		}
-		hp[i] = v
+	w, rerr := ggml.ReadWhisper(f, size)
+	var herr *ggml.Error
+	if rerr != nil && (!errors.As(rerr, &herr) || w.Mels == 0) {
+		return info, headerError(rerr) // the hyperparameters were not all read
 	}
-	info.Vocab, info.AudioCtx, info.AudioState, info.AudioHeads, info.AudioLayers = int(hp[0]), int(hp[1]), int(hp[2]), int(hp[3]), int(hp[4])
-	info.TextCtx, info.TextState, info.TextHeads, info.TextLayers, info.Mels = int(hp[5]), int(hp[6]), int(hp[7]), int(hp[8]), int(hp[9])
-	ftype := hp[10]
+	info.Vocab, info.AudioCtx, info.AudioState, info.AudioHeads, info.AudioLayers = int(w.Vocab), int(w.AudioCtx), int(w.AudioState), int(w.AudioHeads), int(w.AudioLayers)
+	info.TextCtx, info.TextState, info.TextHeads, info.TextLayers, info.Mels = int(w.TextCtx), int(w.TextState), int(w.TextHeads), int(w.TextLayers), int(w.Mels)
 	if err := checkHparams(info); err != nil {
 		return info, err
 	}
+	ftype := w.FType
 	if q := ftype / qntFactor; q > qntVersion {
 		return info, fmt.Errorf("the model was quantised with a newer ggml format (version %d; this build of whisper.cpp %s reads up to %d): quantise it again or use an unquantised model", q, Version(), qntVersion)
 	} else if q < 0 {
 		return info, fmt.Errorf("bad weight type %d in the model header", ftype)
 	}
-	wtype, ok := ftypeWeight[ftype%qntFactor]
+	wt, ok := ggml.WeightType(ftype % qntFactor)
 	if !ok {
 		return info, fmt.Errorf("unknown weight type %d in the model header (a newer or damaged file?)", ftype%qntFactor)
 	}
-	wt, _ := typeOf(wtype)
-	info.WeightType = wt.Name
+	wtype := int32(wt)
+	info.WeightType = expName(wtype)
 	info.Multilingual = info.Vocab >= vocabEnglish+1
 	info.Type = modelType(info)
 	nLang := info.Vocab - firstLangVocab
@@ -238,106 +186,39 @@ func checkModel(r *bufio.Reader, size int64) (Info, error) {
 	} else {
 		info.Languages = []string{"en"}
 	}
-
-	// mel filters
-	nMel, err := m.i32()
-	if err != nil {
-		return info, m.truncated("the mel filters", err)
-	}
-	nFFT, err := m.i32()
-	if err != nil {
-		return info, m.truncated("the mel filters", err)
-	}
-	if int(nMel) != info.Mels || nFFT != nFFTBins {
+	if nMel, nFFT := w.MelFilters[0], w.MelFilters[1]; nFFT != 0 && (int(nMel) != info.Mels || nFFT != nFFTBins) {
 		return info, fmt.Errorf("the mel filter bank is %d×%d; the header says %d mel bands (×%d)", nMel, nFFT, info.Mels, nFFTBins)
 	}
-	if err := m.skip(int64(nMel) * int64(nFFT) * 4); err != nil {
-		return info, m.truncated("the mel filters", err)
+	if int(w.Words) > info.Vocab {
+		return info, fmt.Errorf("the vocabulary has %d entries; the header says at most %d", w.Words, info.Vocab)
 	}
 
-	// vocabulary
-	nWords, err := m.i32()
-	if err != nil {
-		return info, m.truncated("the vocabulary", err)
-	}
-	if nWords < 0 || int(nWords) > info.Vocab {
-		return info, fmt.Errorf("the vocabulary has %d entries; the header says at most %d", nWords, info.Vocab)
-	}
-	for i := range nWords {
-		n, err := m.i32()
-		if err != nil {
-			return info, m.truncated(fmt.Sprintf("vocabulary entry %d", i), err)
-		}
-		if n < 0 || n > maxTokenBytes {
-			return info, fmt.Errorf("vocabulary entry %d is %d bytes long (damaged file?)", i, uint32(n))
-		}
-		if err := m.skip(int64(n)); err != nil {
-			return info, m.truncated(fmt.Sprintf("vocabulary entry %d", i), err)
-		}
-	}
-
-	// tensors, up to the end of the file
+	// The tensors read before any error must be the ones whisper.cpp creates for this header.
 	want := expectedTensors(info, wtype)
 	seen := make(map[string]bool, len(want))
-	for m.off < m.size {
-		start := m.off
-		var h [3]int32
-		for i := range h {
-			v, err := m.i32()
-			if err != nil {
-				return info, m.truncated(fmt.Sprintf("the header of tensor %d (at byte %d)", len(seen)+1, start), err)
-			}
-			h[i] = v
+	for _, t := range w.Tensors {
+		exp, ok := want[t.Name]
+		switch {
+		case !ok:
+			return info, fmt.Errorf("unexpected tensor %q (at byte %d): not part of a whisper model with this header", printable(t.Name), t.At)
+		case seen[t.Name]:
+			return info, fmt.Errorf("tensor %q appears twice", t.Name)
+		case len(t.Dims) == 0:
+			return info, fmt.Errorf("tensor %q (at byte %d) has 0 dimensions", t.Name, t.At)
 		}
-		nDims, nameLen, typ := h[0], h[1], h[2]
-		if nDims < 1 || nDims > 4 {
-			return info, fmt.Errorf("tensor %d (at byte %d) has %d dimensions (damaged file?)", len(seen)+1, start, nDims)
-		}
-		if nameLen < 1 || nameLen > maxNameBytes {
-			return info, fmt.Errorf("tensor %d (at byte %d) has a %d-byte name (damaged file?)", len(seen)+1, start, nameLen)
-		}
+		seen[t.Name] = true
 		ne := [4]int64{1, 1, 1, 1}
-		for i := range nDims {
-			v, err := m.i32()
-			if err != nil {
-				return info, m.truncated(fmt.Sprintf("the header of tensor %d (at byte %d)", len(seen)+1, start), err)
-			}
-			if v < 1 {
-				return info, fmt.Errorf("tensor %d (at byte %d) has dimension %d = %d", len(seen)+1, start, i, v)
-			}
-			ne[i] = int64(v)
-		}
-		nameB := make([]byte, nameLen)
-		if err := m.read(nameB); err != nil {
-			return info, m.truncated(fmt.Sprintf("the header of tensor %d (at byte %d)", len(seen)+1, start), err)
-		}
-		name := string(nameB)
-		exp, ok := want[name]
-		if !ok {
-			return info, fmt.Errorf("unexpected tensor %q (at byte %d): not part of a whisper model with this header", printable(name), start)
-		}
-		if seen[name] {
-			return info, fmt.Errorf("tensor %q appears twice", name)
-		}
-		seen[name] = true
+		copy(ne[:], t.Dims)
 		if ne != exp.ne {
-			return info, fmt.Errorf("tensor %q has shape %v; the header implies %v", name, dims(ne), dims(exp.ne))
+			return info, fmt.Errorf("tensor %q has shape %v; the header implies %v", t.Name, dims(ne), dims(exp.ne))
 		}
-		t, ok := typeOf(typ)
-		if !ok {
-			return info, fmt.Errorf("tensor %q has unknown type %d", name, typ)
+		if int32(t.Type) != exp.typ {
+			return info, fmt.Errorf("tensor %q is %s; a model of weight type %s needs %s", t.Name, expName(int32(t.Type)), info.WeightType, expName(exp.typ))
 		}
-		if typ != exp.typ {
-			return info, fmt.Errorf("tensor %q is %s; a model of weight type %s needs %s", name, t.Name, info.WeightType, expName(exp.typ))
-		}
-		if ne[0]%t.Block != 0 {
-			return info, fmt.Errorf("tensor %q: a row of %d values cannot be stored as %s (blocks of %d)", name, ne[0], t.Name, t.Block)
-		}
-		n := ne[0] * ne[1] * ne[2] * ne[3] / t.Block * t.Size
-		if err := m.skip(n); err != nil {
-			return info, fmt.Errorf("the file is truncated: tensor %q needs %d bytes from byte %d, but the file ends at byte %d (an incomplete download or copy?)", name, n, m.off, m.size)
-		}
-		info.WeightBytes += n
+		info.WeightBytes += t.Bytes
+	}
+	if rerr != nil {
+		return info, headerError(rerr)
 	}
 	info.Tensors = len(seen)
 	if len(seen) == 0 {
@@ -451,22 +332,13 @@ func expectedTensors(i Info, wtype int32) map[string]tensorSpec {
 	return t
 }
 
-// isSilero recognises whisper.cpp's VAD model file: the ggml magic, then a length-prefixed model
-// type string such as "silero-16k" where a speech model has its vocabulary size.
-func isSilero(head []byte) bool {
-	if len(head) < 14 {
-		return false
-	}
-	n := binary.LittleEndian.Uint32(head[4:])
-	return n >= 6 && n <= 32 && bytes.HasPrefix(head[8:], []byte("silero"))
-}
-
 // foreignFormat names the format of a file that is not a ggml file, as far as its first bytes tell.
-func foreignFormat(head []byte, r *bufio.Reader) error {
+func foreignFormat(head []byte, f *os.File, size int64) error {
 	s := string(head)
 	switch {
 	case strings.HasPrefix(s, "GGUF"):
-		if arch := ggufArchitecture(r); arch == "whisper" {
+		g, _ := ggml.ReadGGUF(f, size) // what it read before any problem is enough
+		if arch := printable(g.String("general.architecture")); arch == "whisper" {
 			return errors.New("this is a GGUF whisper model; whisper.cpp " + Version() + " loads whisper models in the ggml .bin format (ggml-*.bin)")
 		} else if arch != "" {
 			return fmt.Errorf("this is a GGUF language model (architecture %q), not a whisper.cpp speech model: use it as the language model", arch)
@@ -486,92 +358,6 @@ func foreignFormat(head []byte, r *bufio.Reader) error {
 		return errors.New("this is a Git LFS pointer, not the model itself: fetch the real file")
 	}
 	return fmt.Errorf("this is not a whisper.cpp model: it starts with % x, not the ggml signature", head[:4])
-}
-
-// ggufArchitecture reads general.architecture from a GGUF header, or "" when it cannot.
-func ggufArchitecture(r *bufio.Reader) string {
-	m := &modelReader{r: r, size: 1 << 40}
-	var b8 [8]byte
-	u64 := func() (uint64, bool) {
-		if m.read(b8[:]) != nil {
-			return 0, false
-		}
-		return binary.LittleEndian.Uint64(b8[:]), true
-	}
-	str := func() (string, bool) {
-		n, ok := u64()
-		if !ok || n > 1<<16 {
-			return "", false
-		}
-		b := make([]byte, n)
-		if m.read(b) != nil {
-			return "", false
-		}
-		return string(b), true
-	}
-	// sizes of GGUF's fixed-size value types (gguf.h: uint8 ... float64)
-	fixed := map[int32]int64{0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
-	const ggufString, ggufArray = 8, 9
-	skipValue := func(typ int32) bool {
-		if n, ok := fixed[typ]; ok {
-			return m.skip(n) == nil
-		}
-		if typ == ggufString {
-			_, ok := str()
-			return ok
-		}
-		if typ != ggufArray {
-			return false
-		}
-		et, err := m.i32()
-		if err != nil {
-			return false
-		}
-		count, ok := u64()
-		if !ok || count > 1<<24 {
-			return false
-		}
-		if n, ok := fixed[et]; ok {
-			return m.skip(n*int64(count)) == nil
-		}
-		if et != ggufString {
-			return false
-		}
-		for range count {
-			if _, ok := str(); !ok {
-				return false
-			}
-		}
-		return true
-	}
-	if m.skip(8) != nil { // magic, version
-		return ""
-	}
-	if _, ok := u64(); !ok { // tensor count
-		return ""
-	}
-	nKV, ok := u64()
-	if !ok {
-		return ""
-	}
-	for range min(nKV, 64) {
-		key, ok := str()
-		if !ok {
-			return ""
-		}
-		typ, err := m.i32()
-		if err != nil {
-			return ""
-		}
-		if key == "general.architecture" && typ == ggufString {
-			val, _ := str()
-			return printable(val)
-		}
-		if !skipValue(typ) {
-			return ""
-		}
-	}
-	return ""
 }
 
 func dims(ne [4]int64) []int64 {

@@ -18,9 +18,9 @@ import (
 // one batch) and tg128 (128 tokens generated one at a time from an empty context), on
 // stories260K and a ~100M-parameter Q4_0 model (testmodels.Bench100M, written once into
 // $HARK_TEST_CACHE). Threads: $HARK_BENCH_THREADS, default all CPUs; batch 512; flash
-// attention $HARK_BENCH_FA (on, off; default off, as Hark runs). Compare with
+// attention $HARK_BENCH_FA (on, off, auto; default auto, as Hark and llama-bench run). Compare with
 //
-//	llama-bench -m FILE -t THREADS -p 512 -n 128 -b 512 -ub 512 -fa 0|1
+//	llama-bench -m FILE -t THREADS -p 512 -n 128 -b 512 -ub 512 -fa on|off|auto
 //
 // (scripts/bench-llm.sh does, interleaving the two).
 //
@@ -71,12 +71,16 @@ func benchThreads() int {
 	return runtime.NumCPU()
 }
 
-// benchFlash reads $HARK_BENCH_FA (on, off; default off, Hark's default) to match llama-bench's -fa.
+// benchFlash reads $HARK_BENCH_FA (on, off, auto; default auto, Hark's default) to match
+// llama-bench's -fa.
 func benchFlash() FlashAttention {
-	if v := os.Getenv("HARK_BENCH_FA"); v == "on" || v == "1" {
+	switch os.Getenv("HARK_BENCH_FA") {
+	case "on", "1":
 		return FlashAttentionOn
+	case "off", "0":
+		return FlashAttentionOff
 	}
-	return FlashAttentionOff
+	return FlashAttentionAuto
 }
 
 func benchLoad(b *testing.B, path string) *Model {

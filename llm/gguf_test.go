@@ -78,7 +78,7 @@ func badFiles(t *testing.T) []struct {
 		{"gguf v1", patched("v1.gguf", u32(4, 1)), ErrUnsupportedGGUF, "version 1"},
 		{"future gguf", patched("v4.gguf", u32(4, 4)), ErrUnsupportedGGUF, "newer than this build"},
 		{"byte-swapped version", patched("be.gguf", u32(4, 3<<24)), ErrCorrupt, "byte order"},
-		{"absurd counts", patched("counts.gguf", u64(16, 1<<40)), ErrCorrupt, "more than fit"},
+		{"absurd counts", patched("counts.gguf", u64(16, 1<<40)), ErrCorrupt, "more than any model has"},
 		{"cut in the header", write("cut-header.gguf", valid[:20]), ErrTruncated, "header"},
 		{"cut in the vocabulary", write("cut-kv.gguf", valid[:tokensAt+300]), ErrTruncated, "tokenizer.ggml.tokens"},
 		{"cut in the weights", write("cut-data.gguf", valid[:len(valid)-100]), ErrTruncated, "blk.1.ffn_down.weight\" ends at byte"},

@@ -311,10 +311,10 @@ func newContext(m cModel, p contextParams) (*cContext, error) {
 	switch p.flash {
 	case FlashAttentionOn:
 		cp.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_ENABLED
-	case FlashAttentionAuto:
-		cp.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_AUTO
-	default:
+	case FlashAttentionOff:
 		cp.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_DISABLED
+	default:
+		cp.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_AUTO
 	}
 	cp.embeddings = false
 	cp.no_perf = false
@@ -464,7 +464,10 @@ func (x *cContext) perf() perfCounters {
 	return perfCounters{PromptTokens: int(d.n_p_eval), GenTokens: int(d.n_eval), PromptMs: float64(d.t_p_eval_ms), GenMs: float64(d.t_eval_ms)}
 }
 
-func (x *cContext) resetPerf() { C.llama_perf_context_reset(x.c) }
+func (x *cContext) resetPerf() {
+	C.llama_synchronize(x.c) // or the last decode is added to the counters after the reset
+	C.llama_perf_context_reset(x.c)
+}
 
 // ---- sampling ----
 

@@ -1,7 +1,6 @@
 package models
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -10,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"hark/internal/ggml"
 )
 
 // Format is the container format of a model file.
@@ -156,17 +157,16 @@ func Check(path string) (Info, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return info, &CheckError{path, "cannot be read: " + err.Error(), "", ErrMissing}
 	}
-	r := newReader(f, info.Size)
 	switch {
 	case bytes.HasPrefix(head, []byte("GGUF")):
-		err = checkGGUF(r, &info)
-	case len(head) >= 4 && binary.LittleEndian.Uint32(head) == ggmlMagic:
-		err = checkGGML(r, &info)
+		err = checkGGUF(f, &info)
+	case len(head) >= 4 && binary.LittleEndian.Uint32(head) == ggml.Magic:
+		err = checkGGML(f, head, &info)
 	default:
 		return info, notAModel(path, head)
 	}
 	if err != nil {
-		return info, asCheckError(path, r, err)
+		return info, asCheckError(path, err)
 	}
 	if err := checkName(path, info); err != nil {
 		return info, err
@@ -294,15 +294,10 @@ func corrupt(format string, args ...any) error {
 	return &formatError{ErrCorrupt, fmt.Sprintf(format, args...), fixRedownload}
 }
 
-func asCheckError(path string, r *reader, err error) error {
+func asCheckError(path string, err error) error {
 	var fe *formatError
-	switch {
-	case errors.As(err, &fe):
+	if errors.As(err, &fe) {
 		return &CheckError{path, fe.problem, fe.fix, fe.kind}
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return &CheckError{path,
-			fmt.Sprintf("is truncated: it ends at byte %d, inside its header", r.size),
-			"The download or copy stopped early. " + fixRedownload, ErrTruncated}
 	}
 	return &CheckError{path, "cannot be read: " + err.Error(), "", ErrCorrupt}
 }
@@ -314,84 +309,6 @@ func truncated(size, want int64) error {
 			size, want, FormatBytes(want-size)),
 		"The download or copy stopped early. " + fixRedownload}
 }
-
-// reader reads little-endian values through a buffer and tracks the offset, so errors can
-// say where a file ends. Large skips seek instead of reading.
-type reader struct {
-	f    io.ReadSeeker
-	br   *bufio.Reader
-	buf  [8]byte
-	off  int64
-	size int64
-}
-
-func newReader(f io.ReadSeeker, size int64) *reader {
-	return &reader{f: f, br: bufio.NewReaderSize(f, 64<<10), size: size}
-}
-
-func (r *reader) read(n int) ([]byte, error) {
-	if _, err := io.ReadFull(r.br, r.buf[:n]); err != nil {
-		return nil, err
-	}
-	r.off += int64(n)
-	return r.buf[:n], nil
-}
-
-func (r *reader) u32() (uint32, error) {
-	b, err := r.read(4)
-	if err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint32(b), nil
-}
-
-func (r *reader) i32() (int32, error) {
-	v, err := r.u32()
-	return int32(v), err
-}
-
-func (r *reader) u64() (uint64, error) {
-	b, err := r.read(8)
-	if err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint64(b), nil
-}
-
-// bytes reads n bytes. n is checked against the file size first, so a damaged length cannot
-// make it allocate gigabytes.
-func (r *reader) bytes(n int64) ([]byte, error) {
-	if n < 0 || n > r.size-r.off {
-		return nil, io.ErrUnexpectedEOF
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r.br, b); err != nil {
-		return nil, err
-	}
-	r.off += n
-	return b, nil
-}
-
-// skip moves n bytes forward, failing if that passes the end of the file.
-func (r *reader) skip(n int64) error {
-	if n < 0 || n > r.size-r.off {
-		return io.ErrUnexpectedEOF
-	}
-	if n <= int64(r.br.Buffered()) {
-		_, err := r.br.Discard(int(n))
-		r.off += n
-		return err
-	}
-	if _, err := r.f.Seek(r.off+n, io.SeekStart); err != nil {
-		return err
-	}
-	r.br.Reset(r.f)
-	r.off += n
-	return nil
-}
-
-// atEOF tells whether every byte of the file has been read.
-func (r *reader) atEOF() bool { return r.off >= r.size }
 
 // FormatBytes formats a size for people: "142.0 MB".
 func FormatBytes(n int64) string {

@@ -7,8 +7,8 @@
 #   LLAMA_BENCH  default /tmp/ref/build/bin/llama-bench (../shared/bench/build-llama-ref.sh
 #                /tmp/ref/build builds it: llama.cpp's default build, the same sources, options
 #                and ISA as Hark's own build of llama.cpp)
-#   FA           flash attention, on or off (default off, as Hark runs; llama-bench's own
-#                default, auto, means on for the CPU)
+#   FA           flash attention, on, off or auto (default auto, as Hark and llama-bench run;
+#                auto means on for the CPU)
 # With llama-quantize next to LLAMA_BENCH (or named by $HARK_LLAMA_QUANTIZE), a Q4_K_M variant of
 # the 100M model is measured too (quantized once from an F16 file the test writer makes).
 # Needs the cgo environment (eval "$(make -s env)").
@@ -16,8 +16,8 @@ set -euo pipefail
 BENCH="${1:-/tmp/ref/build/bin/llama-bench}"
 THREADS="${2:-$(nproc)}"
 ROUNDS="${3:-8}"
-FA="${4:-off}"
-case "$FA" in on) FA01=1 ;; off) FA01=0 ;; *) echo "FA must be on or off" >&2; exit 2 ;; esac
+FA="${4:-auto}"
+case "$FA" in on | off | auto) ;; *) echo "FA must be on, off or auto" >&2; exit 2 ;; esac
 export HARK_BENCH_FA=$FA HARK_BENCH_THREADS=$THREADS
 QUANTIZE="${HARK_LLAMA_QUANTIZE:-$(dirname "$BENCH")/llama-quantize}"
 MODELS="stories260K q4_0-100M"
@@ -36,7 +36,7 @@ for model in $MODELS; do
   case $model in stories260K) file=$STORIES ;; q4_0-100M) file=$Q4 ;; q4_K_M-100M) file=$Q4KM ;; esac
   : >/tmp/bench-llm-$model.txt
   for _ in $(seq "$ROUNDS"); do
-    "$BENCH" -m "$file" -t "$THREADS" -p 512 -n 128 -b 512 -ub 512 -fa "$FA01" -r 1 -o csv 2>/dev/null |
+    "$BENCH" -m "$file" -t "$THREADS" -p 512 -n 128 -b 512 -ub 512 -fa "$FA" -r 1 -o csv 2>/dev/null |
       awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { gsub(/"/, "", $i); col[$i] = i }; next }
         { gsub(/"/, ""); print ($col["n_prompt"] > 0 ? "llama-bench-pp512" : "llama-bench-tg128"), $col["avg_ts"] }' >>/tmp/bench-llm-$model.txt || true
     "$TEST" -test.run '^$' -test.bench "(PromptEval|Generation|RawDecode)/$model" -test.benchtime 2x 2>/dev/null |

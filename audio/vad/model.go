@@ -1,12 +1,11 @@
 package vad
 
 import (
-	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
+
+	"hark/internal/ggml"
 )
 
 // ErrBadModel marks a file that is not a Silero VAD model whisper.cpp can load; the error says
@@ -47,70 +46,34 @@ func CheckFile(path string) (Info, error) {
 	if err != nil {
 		return Info{}, fmt.Errorf("vad: VAD model: %w", err)
 	}
-	info, err := check(bufio.NewReader(f), st.Size())
+	info, err := check(f, st.Size())
 	if err != nil {
 		return Info{}, fmt.Errorf("vad: %s: %w", path, err)
 	}
 	return info, nil
 }
 
-func check(r io.Reader, size int64) (Info, error) {
-	var read int64
-	i32 := func() (int32, error) {
-		var b [4]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return 0, fmt.Errorf("%w: the file ends early (after %d of %d bytes)", ErrBadModel, read, size)
-		}
-		read += 4
-		return int32(binary.LittleEndian.Uint32(b[:])), nil
-	}
-	var info Info
-	magic, err := i32()
-	if err != nil {
+// check adds to the shared header reader what whisper.cpp's VAD loader assumes: four encoder
+// layers of sane sizes, exactly the tensors it knows, in F32 or F16.
+func check(f *os.File, size int64) (Info, error) {
+	s, err := ggml.ReadSilero(f, size)
+	info := Info{Type: s.Type, Version: fmt.Sprintf("%d.%d.%d", s.Version[0], s.Version[1], s.Version[2]), FrameSize: int(s.Window)}
+	var e *ggml.Error
+	switch {
+	case errors.Is(err, ggml.ErrVersion):
+		return info, fmt.Errorf("%w: model type %q, want silero-16k", ErrBadModel, s.Type)
+	case errors.As(err, &e):
+		return info, fmt.Errorf("%w: %v", ErrBadModel, err)
+	case err != nil:
 		return info, err
 	}
-	if uint32(magic) != 0x67676d6c {
-		return info, fmt.Errorf("%w: no ggml magic at the start (is it a whisper or GGUF model instead?)", ErrBadModel)
+	switch {
+	case info.FrameSize < 64 || info.FrameSize > 8192 || s.Context < 0 || s.Context > 8192:
+		return info, fmt.Errorf("%w: frame size %d, context %d", ErrBadModel, s.Window, s.Context)
+	case s.Layers != 4: // whisper.cpp builds exactly four encoder layers
+		return info, fmt.Errorf("%w: %d encoder layers, want 4", ErrBadModel, s.Layers)
 	}
-	n, err := i32()
-	if err != nil {
-		return info, err
-	}
-	if n < 1 || n > 64 {
-		return info, fmt.Errorf("%w: model type name of %d bytes", ErrBadModel, n)
-	}
-	name := make([]byte, n)
-	if _, err := io.ReadFull(r, name); err != nil {
-		return info, fmt.Errorf("%w: the file ends early", ErrBadModel)
-	}
-	read += int64(n)
-	info.Type = string(name)
-	if len(info.Type) < 6 || info.Type[:6] != "silero" {
-		return info, fmt.Errorf("%w: model type %q, want silero", ErrBadModel, info.Type)
-	}
-	var hdr [5]int32 // major, minor, patch, n_window, n_context
-	for i := range hdr {
-		if hdr[i], err = i32(); err != nil {
-			return info, err
-		}
-	}
-	info.Version = fmt.Sprintf("%d.%d.%d", hdr[0], hdr[1], hdr[2])
-	info.FrameSize = int(hdr[3])
-	if info.FrameSize < 64 || info.FrameSize > 8192 || hdr[4] < 0 || hdr[4] > 8192 {
-		return info, fmt.Errorf("%w: frame size %d, context %d", ErrBadModel, hdr[3], hdr[4])
-	}
-	layers, err := i32()
-	if err != nil {
-		return info, err
-	}
-	if layers != 4 { // whisper.cpp builds exactly four encoder layers
-		return info, fmt.Errorf("%w: %d encoder layers, want 4", ErrBadModel, layers)
-	}
-	for i := 0; i < 3*int(layers)+4; i++ { // in, out, kernel per layer; then the LSTM and final conv sizes
-		v, err := i32()
-		if err != nil {
-			return info, err
-		}
+	for _, v := range s.Sizes {
 		if v < 1 || v > 4096 {
 			return info, fmt.Errorf("%w: layer size %d", ErrBadModel, v)
 		}
@@ -119,64 +82,14 @@ func check(r io.Reader, size int64) (Info, error) {
 	for _, t := range tensorNames {
 		want[t] = true
 	}
-	for {
-		var b [4]byte
-		k, err := io.ReadFull(r, b[:])
-		if k == 0 && err == io.EOF {
-			break
+	for _, t := range s.Tensors {
+		if !want[t.Name] {
+			return info, fmt.Errorf("%w: unexpected or repeated tensor %q", ErrBadModel, t.Name)
 		}
-		if err != nil {
-			return info, fmt.Errorf("%w: the file ends inside a tensor header", ErrBadModel)
+		delete(want, t.Name)
+		if t.Type != 0 && t.Type != 1 {
+			return info, fmt.Errorf("%w: tensor %s has type %d (only F32 and F16 are expected)", ErrBadModel, t.Name, t.Type)
 		}
-		read += 4
-		dims := int32(binary.LittleEndian.Uint32(b[:]))
-		length, err := i32()
-		if err != nil {
-			return info, err
-		}
-		ttype, err := i32()
-		if err != nil {
-			return info, err
-		}
-		if dims < 0 || dims > 4 || length < 1 || length > 256 {
-			return info, fmt.Errorf("%w: tensor header with %d dimensions and a %d-byte name", ErrBadModel, dims, length)
-		}
-		elems := int64(1)
-		for d := int32(0); d < dims; d++ {
-			ne, err := i32()
-			if err != nil {
-				return info, err
-			}
-			if ne < 1 || ne > 1<<20 {
-				return info, fmt.Errorf("%w: tensor dimension %d", ErrBadModel, ne)
-			}
-			elems *= int64(ne)
-		}
-		tn := make([]byte, length)
-		if _, err := io.ReadFull(r, tn); err != nil {
-			return info, fmt.Errorf("%w: the file ends inside a tensor name", ErrBadModel)
-		}
-		read += int64(length)
-		if !want[string(tn)] {
-			return info, fmt.Errorf("%w: unexpected or repeated tensor %q", ErrBadModel, tn)
-		}
-		delete(want, string(tn))
-		var bpe int64
-		switch ttype {
-		case 0: // F32
-			bpe = 4
-		case 1: // F16
-			bpe = 2
-		default:
-			return info, fmt.Errorf("%w: tensor %s has type %d (only F32 and F16 are expected)", ErrBadModel, tn, ttype)
-		}
-		if elems > 1<<26 || read+elems*bpe > size {
-			return info, fmt.Errorf("%w: tensor %s needs %d bytes, the file ends before", ErrBadModel, tn, elems*bpe)
-		}
-		if _, err := io.CopyN(io.Discard, r, elems*bpe); err != nil {
-			return info, fmt.Errorf("%w: the file ends inside tensor %s", ErrBadModel, tn)
-		}
-		read += elems * bpe
 		info.Tensors++
 	}
 	if len(want) > 0 {

@@ -1,6 +1,9 @@
-// Package ggml describes ggml's on-disk tensor types and GGUF's file-type names for Hark's
-// pure-Go model checks (models, llm, asr): one table, which each engine's tests compare with
-// the ggml it links (llama.cpp's and whisper.cpp's agree on every value).
+// Package ggml reads the headers of the model files Hark's engines load, in pure Go: GGUF
+// (llama.cpp), and the ggml .bin files of whisper.cpp's speech models and of its Silero VAD.
+// models' checks, llm's, asr's and the VAD's each put their own judgement and words around
+// what it reads. It also holds ggml's tensor type table and GGUF's file-type names: one table,
+// which each engine's tests compare with the ggml it links (llama.cpp's and whisper.cpp's
+// agree on every value).
 package ggml
 
 // Type is how one ggml tensor type is stored: blocks of Block elements take Size bytes each
@@ -45,3 +48,18 @@ var fileTypes = map[uint32]string{
 
 // FileTypeName names a GGUF general.file_type value ("Q4_K_M"); "" when unknown.
 func FileTypeName(ft uint32) string { return fileTypes[ft] }
+
+// weightTypes maps the ftype of a whisper.cpp model header (ggml.h's ggml_ftype, after removing
+// the quantization version) to the type of its large matrices, as ggml_ftype_to_ggml_type
+// does. whisper.cpp aborts the process on any other ftype.
+var weightTypes = map[int32]uint32{
+	0: 0, 1: 1, 2: 2, 3: 3, 7: 8, 8: 6, 9: 7, 10: 10, 11: 11, 12: 12, 13: 13, 14: 14,
+	15: 16, 16: 17, 17: 18, 18: 19, 19: 20, 20: 21, 21: 22, 22: 23, 23: 29, 24: 30,
+	25: 39, 26: 40, 27: 41, 28: 42,
+}
+
+// WeightType returns the tensor type of a whisper.cpp model's large matrices for its ftype.
+func WeightType(ftype int32) (uint32, bool) {
+	t, ok := weightTypes[ftype]
+	return t, ok
+}
