@@ -28,6 +28,7 @@ package home
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -55,6 +56,9 @@ type Entity struct {
 	Unit     string   `json:"unit,omitempty"` // a sensor's unit ("°C", "%")
 	Confirm  bool     `json:"confirm"`        // changing it needs a yes first (locks, alarm panels, pumps marked so)
 	ReadOnly bool     `json:"read_only"`      // a sensor: it can be read, not commanded
+	// Ops are the commands it takes, when its backend knows them exactly (an MQTT device
+	// takes those its configuration declares); nil: those its Kind takes.
+	Ops []Op `json:"ops,omitempty"`
 }
 
 // State is an entity's current value.
@@ -110,4 +114,19 @@ var (
 	ErrUnsupported = errors.New("that device cannot do that")
 	// ErrUnknownEntity is returned for an id the backend does not expose.
 	ErrUnknownEntity = errors.New("no such device")
+	// ErrNoReading is returned by State for a device that has not reported anything yet (an
+	// MQTT topic with no retained reading): a fact to say, not a failure.
+	ErrNoReading = errors.New("no reading has arrived yet")
 )
+
+// RangeError is returned for a value the entity cannot be set to ("set the heater to 60
+// degrees"): the command is refused, never clamped, and the person is told the range.
+type RangeError struct {
+	Op       Op
+	Min, Max float64
+	Unit     string // "%" or "°C"
+}
+
+func (e *RangeError) Error() string {
+	return fmt.Sprintf("%s takes %s to %s%s", e.Op, num(e.Min), num(e.Max), e.Unit)
+}

@@ -107,7 +107,7 @@ func TestMQTTProblems(t *testing.T) {
 			[]string{`payload_on and payload_off need a command_topic`}},
 		{"payload not text", dev(`name = "pump"`, `command_topic = "p/set"`, `payload_on = 1`), []string{`:6: payload_on: must be text in quotes`}},
 		{"sensor with a command topic", dev(`name = "t"`, `kind = "sensor"`, `command_topic = "t/set"`), []string{`a sensor has no command_topic`}},
-		{"bad kind", dev(`name = "t"`, `kind = "swich"`, `command_topic = "t/set"`), []string{`:5: kind: must be one of sensor, binary_sensor, switch, light, fan, valve, pump; did you mean "switch"?`}},
+		{"bad kind", dev(`name = "t"`, `kind = "swich"`, `command_topic = "t/set"`), []string{`:5: kind: must be one of sensor, binary_sensor, switch, light, fan, valve, pump, cover, climate; did you mean "switch"?`}},
 		{"unknown key", dev(`name = "t"`, `state_topic = "t"`, `topic = "x"`), []string{`:6: [[mqtt.devices]] has no key "topic"`}},
 		{"misspelt key", dev(`name = "t"`, `state_topik = "t"`), []string{`:5: [[mqtt.devices]] has no key "state_topik"; did you mean "state_topic"?`,
 			`needs a state_topic`}},
