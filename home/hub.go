@@ -562,15 +562,15 @@ func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // Outcome is what a command or question came to: typed, so that it can be said in any
 // language ([Outcome.Say]), shown and audited.
 type Outcome struct {
-	Status   Status   `json:"status"`
-	Said     string   `json:"said"`               // the name as said
-	Command  Command  `json:"command"`            // Op 0: a question about the state
-	Entities []Entity `json:"entities,omitempty"` // acted on or read; Ambiguous: the choices
-	States   []State  `json:"states,omitempty"`   // a question's answers, one per entity
-	Expect   string   `json:"expect,omitempty"`   // "is it open?": the state asked about
-	Source   Source   `json:"source,omitempty"`   // Unreachable: which system
-	Range    *RangeError `json:"range,omitempty"` // OutOfRange: what the entity takes
-	Err      error    `json:"-"`
+	Status   Status      `json:"status"`
+	Said     string      `json:"said"`               // the name as said
+	Command  Command     `json:"command"`            // Op 0: a question about the state
+	Entities []Entity    `json:"entities,omitempty"` // acted on or read; Ambiguous: the choices
+	States   []State     `json:"states,omitempty"`   // a question's answers, one per entity
+	Expect   string      `json:"expect,omitempty"`   // "is it open?": the state asked about
+	Source   Source      `json:"source,omitempty"`   // Unreachable: which system
+	Range    *RangeError `json:"range,omitempty"`    // OutOfRange: what the entity takes
+	Err      error       `json:"-"`
 }
 
 // Do carries out c on what name means (of that kind, if given), on every entity a plural or
