@@ -241,3 +241,42 @@ func TestOutcomesSaid(t *testing.T) {
 		}
 	}
 }
+
+// TestAreasFromHomeAssistantsRegistry: areas Home Assistant's registries give (none in the
+// entity list) let "turn off the lights in the kitchen" reach every light there, and only those.
+func TestAreasFromHomeAssistantsRegistry(t *testing.T) {
+	light := func(id, name string) hasstest.State {
+		return hasstest.State{EntityID: id, State: "on", Attributes: map[string]any{"friendly_name": name}}
+	}
+	srv := hasstest.Start(t, token, light("light.ceiling", "Ceiling"), light("light.counter", "Counter Strip"), light("light.reading", "Reading Lamp"))
+	kitchen, living := "kitchen", "living_room"
+	bridge := "d-bridge"
+	srv.SetRegistry(hasstest.Registry{
+		Areas:   []hasstest.Area{{AreaID: kitchen, Name: "Kitchen"}, {AreaID: living, Name: "Living Room"}},
+		Devices: []hasstest.Device{{ID: bridge, AreaID: &kitchen}},
+		Entities: []hasstest.Entity{{EntityID: "light.ceiling", AreaID: &kitchen}, {EntityID: "light.counter", DeviceID: &bridge},
+			{EntityID: "light.reading", AreaID: &living, DeviceID: &bridge}},
+	})
+	c, err := hass.New(hass.Options{URL: srv.URL, Token: token, Timeout: 3 * time.Second,
+		Entities: []hass.Exposed{{ID: "light.ceiling"}, {ID: "light.counter"}, {ID: "light.reading"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHub(t, c)
+	a := actor(t, h)
+	m := a.Match("", "turn off the lights in the kitchen")
+	if m.Kind != action.Matched || m.Tool != home.ToolTurnOff {
+		t.Fatalf("match %+v", m)
+	}
+	res, err := a.Run(context.Background(), m.Tool, m.Args)
+	if err != nil || res.Say != "Turned off the Ceiling and the Counter Strip." {
+		t.Errorf("Run = %q, %v", res.Say, err)
+	}
+	var got []string
+	for _, cl := range srv.ServiceCalls() {
+		got = append(got, cl.Path+" "+cl.Body["entity_id"].(string))
+	}
+	if want := "/api/services/light/turn_off light.ceiling,/api/services/light/turn_off light.counter"; strings.Join(got, ",") != want {
+		t.Errorf("service calls %q, want %s", got, want)
+	}
+}

@@ -1,0 +1,172 @@
+package hass
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+)
+
+// Home Assistant's REST API does not tell which area an entity is in; its WebSocket API does
+// (developers.home-assistant.io, "WebSocket API": /api/websocket, auth_required, auth with the
+// access token, auth_ok or auth_invalid, then commands with increasing ids answered by
+// "result" messages). The registries are read with config/area_registry/list,
+// config/entity_registry/list and config/device_registry/list.
+
+// registryFor is how long the areas read from the registries are used before they are read
+// again (the areas of a home rarely change; Check reads them at once).
+const registryFor = 10 * time.Minute
+
+// ErrNoRegistry wraps a failure to read the registries over the WebSocket API: the areas then
+// come from the entity list alone, and everything else works.
+var ErrNoRegistry = errors.New("home assistant: the areas could not be read over the WebSocket API")
+
+// wsMessage is a message of the WebSocket API, in either direction.
+type wsMessage struct {
+	ID          int      `json:"id,omitempty"`
+	Type        string   `json:"type"`
+	AccessToken string   `json:"access_token,omitempty"`
+	Success     bool     `json:"success,omitempty"`
+	Error       *wsError `json:"error,omitempty"`
+	Message     string   `json:"message,omitempty"` // auth_invalid's reason
+}
+
+type wsError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// The registry entries, with the fields Hark uses.
+type (
+	regArea struct {
+		AreaID string `json:"area_id"`
+		Name   string `json:"name"`
+	}
+	regEntity struct {
+		EntityID string  `json:"entity_id"`
+		AreaID   *string `json:"area_id"`
+		DeviceID *string `json:"device_id"`
+	}
+	regDevice struct {
+		ID     string  `json:"id"`
+		AreaID *string `json:"area_id"`
+	}
+)
+
+// registryAreas reads the three registries and returns each entity's area name: its own area,
+// else its device's.
+func (c *Client) registryAreas(ctx context.Context) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	u := *c.base
+	u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
+	u.Path += "/api/websocket"
+	conn, _, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{HTTPClient: c.http})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNoRegistry, unreachable(c.base.Host, err))
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(16 << 20)
+	var m wsMessage
+	if err := wsjson.Read(ctx, conn, &m); err != nil || m.Type != "auth_required" {
+		return nil, fmt.Errorf("%w: no auth_required (%v)", ErrNoRegistry, err)
+	}
+	if err := wsjson.Write(ctx, conn, wsMessage{Type: "auth", AccessToken: c.token}); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoRegistry, err)
+	}
+	m = wsMessage{}
+	if err := wsjson.Read(ctx, conn, &m); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoRegistry, err)
+	}
+	switch m.Type {
+	case "auth_ok":
+	case "auth_invalid":
+		return nil, ErrUnauthorized
+	default:
+		return nil, fmt.Errorf("%w: answered %q to auth", ErrNoRegistry, m.Type)
+	}
+	var areas []regArea
+	var ents []regEntity
+	var devs []regDevice
+	for i, q := range []struct {
+		typ string
+		out any
+	}{{"config/area_registry/list", &areas}, {"config/entity_registry/list", &ents}, {"config/device_registry/list", &devs}} {
+		if err := command(ctx, conn, i+1, q.typ, q.out); err != nil {
+			return nil, err
+		}
+	}
+	conn.Close(websocket.StatusNormalClosure, "")
+	names := map[string]string{}
+	for _, a := range areas {
+		names[a.AreaID] = a.Name
+	}
+	devArea := map[string]string{}
+	for _, d := range devs {
+		if d.AreaID != nil {
+			devArea[d.ID] = *d.AreaID
+		}
+	}
+	out := map[string]string{}
+	for _, e := range ents {
+		id := ""
+		switch {
+		case e.AreaID != nil && *e.AreaID != "":
+			id = *e.AreaID
+		case e.DeviceID != nil:
+			id = devArea[*e.DeviceID]
+		}
+		if n := names[id]; n != "" {
+			out[e.EntityID] = n
+		}
+	}
+	return out, nil
+}
+
+// command sends one command and reads its result into out.
+func command(ctx context.Context, conn *websocket.Conn, id int, typ string, out any) error {
+	if err := wsjson.Write(ctx, conn, wsMessage{ID: id, Type: typ}); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrNoRegistry, typ, err)
+	}
+	var res struct {
+		wsMessage
+		Result any `json:"result"`
+	}
+	res.Result = out
+	if err := wsjson.Read(ctx, conn, &res); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrNoRegistry, typ, err)
+	}
+	switch {
+	case res.ID != id || res.Type != "result":
+		return fmt.Errorf("%w: %s: answered %q for id %d", ErrNoRegistry, typ, res.Type, res.ID)
+	case !res.Success && res.Error != nil:
+		return fmt.Errorf("%w: %s: %s (%s)", ErrNoRegistry, typ, res.Error.Message, res.Error.Code)
+	case !res.Success:
+		return fmt.Errorf("%w: %s failed", ErrNoRegistry, typ)
+	}
+	return nil
+}
+
+// areas returns each entity's area from the registries, read again when older than
+// registryFor (or when force); a failure keeps the areas read before, and is returned.
+func (c *Client) areas(ctx context.Context, force bool) (map[string]string, error) {
+	c.mu.Lock()
+	a, at := c.regAreas, c.regAt
+	c.mu.Unlock()
+	if !force && !at.IsZero() && c.now().Sub(at) < registryFor {
+		return a, nil
+	}
+	fresh, err := c.registryAreas(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.regAt = c.now() // a Home Assistant without the WebSocket API is not asked on every refresh
+	if err != nil {
+		c.regErr = err
+		return c.regAreas, err
+	}
+	c.regAreas, c.regErr = fresh, nil
+	return fresh, nil
+}
