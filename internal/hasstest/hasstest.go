@@ -12,7 +12,6 @@
 //     service out on the fake devices and answers the list of states that changed; a body that
 //     is not JSON is 400, an unknown service 400.
 //
-//
 // It also serves the documented WebSocket API (developers.home-assistant.io, "WebSocket API")
 // at /api/websocket, for the registries the REST API does not give (websocket.go):
 //
