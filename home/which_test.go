@@ -280,3 +280,28 @@ func TestAreasFromHomeAssistantsRegistry(t *testing.T) {
 		t.Errorf("service calls %q, want %s", got, want)
 	}
 }
+
+// TestSilentWebSocketDoesNotStopCommands: a WebSocket that is accepted but never answers (a
+// proxy that does not pass it on) leaves the areas to the entity list, and commands still
+// work within the hub's time for them.
+func TestSilentWebSocketDoesNotStopCommands(t *testing.T) {
+	srv := hasstest.Start(t, token, hasstest.State{EntityID: "light.ceiling", State: "off", Attributes: map[string]any{"friendly_name": "Ceiling"}})
+	kitchen := "kitchen"
+	srv.SetRegistry(hasstest.Registry{Areas: []hasstest.Area{{AreaID: kitchen, Name: "Kitchen"}},
+		Entities: []hasstest.Entity{{EntityID: "light.ceiling", AreaID: &kitchen}}})
+	srv.MuteWebSocket(true)
+	c, err := hass.New(hass.Options{URL: srv.URL, Token: token, Timeout: 3 * time.Second, Entities: []hass.Exposed{{ID: "light.ceiling"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := home.NewHub([]home.Backend{c}, home.HubOptions{})
+	if o := h.Do(context.Background(), "ceiling", "", home.Command{Op: home.TurnOn}); o.Status != home.Done {
+		t.Fatalf("turn on the ceiling light: %v (%v)", o.Status, o.Err)
+	}
+	if r := h.Resolve("kitchen", home.Want{Op: home.TurnOff}); r.Found != home.FoundNone {
+		t.Errorf("the kitchen is known without the registries: %+v", r.Entities)
+	}
+	if n := len(srv.ServiceCalls()); n != 1 {
+		t.Errorf("%d service calls, want 1", n)
+	}
+}

@@ -76,6 +76,7 @@ type Client struct {
 	regAreas map[string]string // entity id -> area name, from the registries (registry.go)
 	regAt    time.Time         // when they were last read (or tried)
 	regErr   error             // why the last reading failed
+	regBusy  chan struct{}     // a reading under way, closed when it ends
 }
 
 var (
@@ -148,13 +149,14 @@ var readOnlyDomains = map[string]bool{"sensor": true, "binary_sensor": true, "we
 // say that Home Assistant is away.
 //
 // An entity the list gives no area is put in the area Home Assistant's registries give it
-// (its own, else its device's), read over the WebSocket API now and then; when they cannot
-// be read the entities come without those areas, and no error is returned for it.
+// (its own, else its device's), read over the WebSocket API the first time (waiting at most
+// a second) and every 10 minutes after in the background; when they cannot be read the
+// entities come without those areas, and no error is returned for it.
 func (c *Client) Entities(ctx context.Context) ([]home.Entity, error) {
 	states, err := c.load(ctx)
 	var areas map[string]string
 	if err == nil {
-		areas, _ = c.areas(ctx, false)
+		areas = c.areas(ctx, false)
 	}
 	var out []home.Entity
 	for _, id := range c.order {
@@ -393,7 +395,7 @@ func (c *Client) Check(ctx context.Context) error {
 	}
 	// The areas are read again (a test, or a reload): a failure is not Home Assistant's being
 	// away, so it is not returned; RegistryError tells it.
-	_, _ = c.areas(ctx, true)
+	c.areas(ctx, true)
 	return nil
 }
 

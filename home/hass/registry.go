@@ -17,7 +17,7 @@ import (
 // config/entity_registry/list and config/device_registry/list.
 
 // registryFor is how long the areas read from the registries are used before they are read
-// again (the areas of a home rarely change; Check reads them at once).
+// again, in the background (the areas of a home rarely change; Check reads them at once).
 const registryFor = 10 * time.Minute
 
 // ErrNoRegistry wraps a failure to read the registries over the WebSocket API: the areas then
@@ -59,8 +59,6 @@ type (
 // registryAreas reads the three registries and returns each entity's area name: its own area,
 // else its device's.
 func (c *Client) registryAreas(ctx context.Context) (map[string]string, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
 	u := *c.base
 	u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
 	u.Path += "/api/websocket"
@@ -150,23 +148,55 @@ func command(ctx context.Context, conn *websocket.Conn, id int, typ string, out 
 	return nil
 }
 
-// areas returns each entity's area from the registries, read again when older than
-// registryFor (or when force); a failure keeps the areas read before, and is returned.
-func (c *Client) areas(ctx context.Context, force bool) (map[string]string, error) {
+// registryWait is how long a first read of the entities waits for the registries: a
+// WebSocket that a proxy accepts but never answers must not take the 3 s a command has.
+const registryWait = time.Second
+
+// areas returns each entity's area from the registries. When they are due to be read (never
+// read, older than registryFor, or force) it reads them in the background; the first time it
+// waits for them at most registryWait, and with force (Check) until they are read or ctx ends.
+// A failed reading keeps the areas read before (RegistryError says why).
+func (c *Client) areas(ctx context.Context, force bool) map[string]string {
 	c.mu.Lock()
-	a, at := c.regAreas, c.regAt
-	c.mu.Unlock()
-	if !force && !at.IsZero() && c.now().Sub(at) < registryFor {
-		return a, nil
+	first := c.regAt.IsZero()
+	due := first || force || c.now().Sub(c.regAt) >= registryFor
+	if due && c.regBusy == nil {
+		c.regBusy = make(chan struct{})
+		go c.readRegistry(c.regBusy)
 	}
-	fresh, err := c.registryAreas(ctx)
+	busy := c.regBusy
+	c.mu.Unlock()
+	if busy != nil && (first || force) {
+		wait := registryWait
+		if force {
+			wait = 2 * c.timeout
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-busy:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.regAt = c.now() // a Home Assistant without the WebSocket API is not asked on every refresh
+	return c.regAreas
+}
+
+// readRegistry reads the registries (at most twice the request timeout: they can be large)
+// and keeps the areas; done is closed when it has finished.
+func (c *Client) readRegistry(done chan struct{}) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*c.timeout)
+	defer cancel()
+	fresh, err := c.registryAreas(ctx)
+	c.mu.Lock()
+	c.regAt, c.regBusy = c.now(), nil
 	if err != nil {
 		c.regErr = err
-		return c.regAreas, err
+	} else {
+		c.regAreas, c.regErr = fresh, nil
 	}
-	c.regAreas, c.regErr = fresh, nil
-	return fresh, nil
+	c.mu.Unlock()
+	close(done)
 }

@@ -25,7 +25,8 @@
 //     answered success false with error code "unknown_command", and an id that does not
 //     increase with "id_reuse".
 //
-// Hang makes it stop answering (a Home Assistant that is down behind a live address).
+// Hang makes it stop answering (a Home Assistant that is down behind a live address);
+// MuteWebSocket silences the WebSocket alone.
 //
 // # Concurrency properties
 //
@@ -74,6 +75,7 @@ type Server struct {
 	hang   chan struct{} // closed: answer again
 	hung   bool
 	reg    Registry // the registries the WebSocket API lists
+	wsMute bool     // the WebSocket says nothing (MuteWebSocket)
 }
 
 // Start serves states on a loopback port until the test ends.

@@ -44,6 +44,14 @@ type Registry struct {
 	Devices  []Device
 }
 
+// MuteWebSocket makes /api/websocket accept connections and then say nothing (true), as a
+// proxy that takes the upgrade but does not pass the WebSocket on; REST answers as before.
+func (s *Server) MuteWebSocket(on bool) {
+	s.mu.Lock()
+	s.wsMute = on
+	s.mu.Unlock()
+}
+
 // SetRegistry sets the registries the WebSocket API lists.
 func (s *Server) SetRegistry(r Registry) {
 	s.mu.Lock()
@@ -72,6 +80,13 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	defer conn.CloseNow()
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
+	s.mu.Lock()
+	mute := s.wsMute
+	s.mu.Unlock()
+	if mute {
+		_, _, _ = conn.Read(ctx) // until the client gives up
+		return
+	}
 	if wsjson.Write(ctx, conn, wsMsg{Type: "auth_required", HAVersion: haVersion}) != nil {
 		return
 	}
