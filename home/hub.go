@@ -395,7 +395,7 @@ var kindWords = map[Kind][]string{
 	"fan":     {"fan", "风扇"},
 	"cover":   {"blind", "cover", "shade", "curtain", "窗帘"},
 	"climate": {"thermostat", "heating", "heater", "air conditioning", "空调", "暖气"},
-	"lock":    {"lock", "door", "锁", "门"},
+	"lock":    {"lock", "door", "锁"},
 }
 
 // phrase is a normalized name an entity answers to; derived is 1 for one made up from its area
@@ -587,6 +587,14 @@ func (h *Hub) Do(ctx context.Context, name string, kind Kind, c Command) Outcome
 		return o
 	}
 	o.Entities = r.Entities
+	for _, t := range r.targets {
+		if !fits(t, Want{Op: c.Op, Kind: kind}) {
+			// It exists but cannot do this: "lock the garage door" must not reach the cover's
+			// turn_on (open_cover), so nothing is sent.
+			o.Status, o.Entities = Unsupported, []Entity{t.Entity}
+			return o
+		}
+	}
 	return h.do(ctx, o, r.targets)
 }
 

@@ -149,6 +149,7 @@ func TestSentences(t *testing.T) {
 		{"open the garage door to 40 percent", home.ToolSetPosition, "/api/services/cover/set_cover_position", map[string]any{"entity_id": "cover.garage_door", "position": 40.0}, action.Safe, "40 percent open", nil},
 		{"set the hall thermostat to 21.5 degrees", home.ToolSetTemperature, "/api/services/climate/set_temperature", map[string]any{"entity_id": "climate.hall", "temperature": 21.5}, action.Safe, "21.5 degrees", nil},
 		{"turn on pump 3", home.ToolTurnOn, "/api/services/switch/turn_on", map[string]any{"entity_id": "switch.pump_3"}, action.Safe, "Pump 3", nil},
+		{"lock the garage door", home.ToolTurnOn, "", nil, action.Safe, "The Garage Door can't do that.", nil}, // never open_cover
 		{"unlock the front door", home.ToolTurnOff, "/api/services/lock/unlock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "Unlocked the front door.", nil},
 		{"is the garage door open?", home.ToolState, "", nil, action.Safe, "Yes, the Garage Door is open.", nil},
 		{"what's the temperature in the greenhouse", home.ToolState, "", nil, action.Safe, "The Greenhouse Temperature was 21.5 degrees, 3 minutes ago.", nil},
