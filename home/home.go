@@ -47,15 +47,18 @@ type Kind string
 
 // Entity is one device or sensor Hark may control or read.
 type Entity struct {
-	ID       string   `json:"id"`      // the backend's own id: "light.kitchen", or an MQTT device's configured name
-	Name     string   `json:"name"`    // the friendly name people say
-	Aliases  []string `json:"aliases"` // other names people say
-	Area     string   `json:"area"`    // "kitchen", "greenhouse two"
-	Kind     Kind     `json:"kind"`
-	Source   Source   `json:"source"`
-	Unit     string   `json:"unit,omitempty"` // a sensor's unit ("°C", "%")
-	Confirm  bool     `json:"confirm"`        // changing it needs a yes first (locks, alarm panels, pumps marked so)
-	ReadOnly bool     `json:"read_only"`      // a sensor: it can be read, not commanded
+	ID      string   `json:"id"`      // the backend's own id: "light.kitchen", or an MQTT device's configured name
+	Name    string   `json:"name"`    // the friendly name people say
+	Aliases []string `json:"aliases"` // other names people say
+	Area    string   `json:"area"`    // "kitchen", "greenhouse two"
+	// AreaAliases are other names of its area ("厨房" for the kitchen: Home Assistant's area
+	// aliases).
+	AreaAliases []string `json:"area_aliases,omitempty"`
+	Kind        Kind     `json:"kind"`
+	Source      Source   `json:"source"`
+	Unit        string   `json:"unit,omitempty"` // a sensor's unit ("°C", "%")
+	Confirm     bool     `json:"confirm"`        // changing it needs a yes first (locks, alarm panels, pumps marked so)
+	ReadOnly    bool     `json:"read_only"`      // a sensor: it can be read, not commanded
 	// Ops are the commands it takes, when its backend knows them exactly (an MQTT device
 	// takes those its configuration declares); nil: those its Kind takes.
 	Ops []Op `json:"ops,omitempty"`

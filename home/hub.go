@@ -44,12 +44,18 @@ type Hub struct {
 type target struct {
 	Entity
 	b       Backend
-	area    string   // normalized
+	areas   []string // its area and the area's aliases, normalized
 	phrases []phrase // the names it answers to, normalized once (names are matched often)
 }
 
 func newTarget(e Entity, b Backend) target {
-	return target{Entity: e, b: b, area: norm1(e.Area), phrases: phrases(e)}
+	t := target{Entity: e, b: b, phrases: phrases(e)}
+	for _, a := range append([]string{e.Area}, e.AreaAliases...) {
+		if n := norm1(a); n != "" {
+			t.areas = append(t.areas, n)
+		}
+	}
+	return t
 }
 
 // NewHub returns a hub over backends; it reads nothing yet.
@@ -272,7 +278,7 @@ func resolve(known []target, name string, w Want) Resolution {
 	// An area said alone means everything in it that fits.
 	var inArea []target
 	for _, t := range known {
-		if t.area != "" && sameText(t.area, q) && fits(t, w) {
+		if slices.ContainsFunc(t.areas, func(a string) bool { return sameText(a, q) }) && fits(t, w) {
 			inArea = append(inArea, t)
 		}
 	}
@@ -441,8 +447,10 @@ func phrases(e Entity) []phrase {
 	}
 	for _, w := range kindWords[e.Kind] {
 		add(w, 1)
-		if e.Area != "" {
-			add(e.Area+" "+w, 1)
+		for _, a := range append([]string{e.Area}, e.AreaAliases...) {
+			if a != "" {
+				add(a+" "+w, 1)
+			}
 		}
 	}
 	if e.Area != "" && e.Name != "" && !strings.Contains(norm1(e.Name), norm1(e.Area)) {

@@ -162,7 +162,10 @@ func pick(choices []target, answer string) []target {
 	sq := strings.ReplaceAll(q, " ", "")
 	var out []target
 	for _, t := range choices {
-		in := strings.Contains(strings.ReplaceAll(t.area, " ", ""), sq)
+		in := false
+		for _, a := range t.areas {
+			in = in || strings.Contains(strings.ReplaceAll(a, " ", ""), sq)
+		}
 		for _, p := range t.phrases {
 			in = in || (p.derived == 0 && strings.Contains(p.squeezed, sq))
 		}

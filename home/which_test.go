@@ -252,7 +252,7 @@ func TestAreasFromHomeAssistantsRegistry(t *testing.T) {
 	kitchen, living := "kitchen", "living_room"
 	bridge := "d-bridge"
 	srv.SetRegistry(hasstest.Registry{
-		Areas:   []hasstest.Area{{AreaID: kitchen, Name: "Kitchen"}, {AreaID: living, Name: "Living Room"}},
+		Areas:   []hasstest.Area{{AreaID: kitchen, Name: "Kitchen", Aliases: []string{"厨房"}}, {AreaID: living, Name: "Living Room"}},
 		Devices: []hasstest.Device{{ID: bridge, AreaID: &kitchen}},
 		Entities: []hasstest.Entity{{EntityID: "light.ceiling", AreaID: &kitchen}, {EntityID: "light.counter", DeviceID: &bridge},
 			{EntityID: "light.reading", AreaID: &living, DeviceID: &bridge}},
@@ -278,6 +278,19 @@ func TestAreasFromHomeAssistantsRegistry(t *testing.T) {
 	}
 	if want := "/api/services/light/turn_off light.ceiling,/api/services/light/turn_off light.counter"; strings.Join(got, ",") != want {
 		t.Errorf("service calls %q, want %s", got, want)
+	}
+	// The area's Chinese alias, from the registry: 厨房 is the same two lights (厨房的灯, with no
+	// plural in Chinese, asks which).
+	m = a.Match("", "打开厨房")
+	if m.Kind != action.Matched || m.Tool != home.ToolTurnOn {
+		t.Fatalf("match %+v", m)
+	}
+	res, err = a.Run(action.WithLanguage(context.Background(), m.Language), m.Tool, m.Args)
+	if err != nil || res.Say != "已打开Ceiling和Counter Strip。" {
+		t.Errorf("Run = %q, %v", res.Say, err)
+	}
+	if n := len(srv.ServiceCalls()); n != 4 {
+		t.Errorf("%d service calls, want 4", n)
 	}
 }
 

@@ -73,10 +73,10 @@ type Client struct {
 	mu       sync.Mutex
 	states   map[string]apiState // the last /api/states, exposed entities only
 	fetched  time.Time
-	regAreas map[string]string // entity id -> area name, from the registries (registry.go)
-	regAt    time.Time         // when they were last read (or tried)
-	regErr   error             // why the last reading failed
-	regBusy  chan struct{}     // a reading under way, closed when it ends
+	regAreas map[string]area // entity id -> its area, from the registries (registry.go)
+	regAt    time.Time       // when they were last read (or tried)
+	regErr   error           // why the last reading failed
+	regBusy  chan struct{}   // a reading under way, closed when it ends
 }
 
 var (
@@ -154,7 +154,7 @@ var readOnlyDomains = map[string]bool{"sensor": true, "binary_sensor": true, "we
 // entities come without those areas, and no error is returned for it.
 func (c *Client) Entities(ctx context.Context) ([]home.Entity, error) {
 	states, err := c.load(ctx)
-	var areas map[string]string
+	var areas map[string]area
 	if err == nil {
 		areas = c.areas(ctx, false)
 	}
@@ -165,8 +165,8 @@ func (c *Client) Entities(ctx context.Context) ([]home.Entity, error) {
 			continue // listed, but Home Assistant has no such entity (Check says so)
 		}
 		e := c.entity(id, st)
-		if e.Area == "" {
-			e.Area = areas[id]
+		if a, ok := areas[id]; ok && e.Area == "" {
+			e.Area, e.AreaAliases = a.Name, a.Aliases
 		}
 		out = append(out, e)
 	}

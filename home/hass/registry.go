@@ -42,8 +42,9 @@ type wsError struct {
 // The registry entries, with the fields Hark uses.
 type (
 	regArea struct {
-		AreaID string `json:"area_id"`
-		Name   string `json:"name"`
+		AreaID  string   `json:"area_id"`
+		Name    string   `json:"name"`
+		Aliases []string `json:"aliases"`
 	}
 	regEntity struct {
 		EntityID string  `json:"entity_id"`
@@ -56,9 +57,15 @@ type (
 	}
 )
 
-// registryAreas reads the three registries and returns each entity's area name: its own area,
-// else its device's.
-func (c *Client) registryAreas(ctx context.Context) (map[string]string, error) {
+// area is an area of the registry: its name and the other names people give it.
+type area struct {
+	Name    string
+	Aliases []string
+}
+
+// registryAreas reads the three registries and returns each entity's area: its own area, else
+// its device's.
+func (c *Client) registryAreas(ctx context.Context) (map[string]area, error) {
 	u := *c.base
 	u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
 	u.Path += "/api/websocket"
@@ -98,9 +105,9 @@ func (c *Client) registryAreas(ctx context.Context) (map[string]string, error) {
 		}
 	}
 	conn.Close(websocket.StatusNormalClosure, "")
-	names := map[string]string{}
+	byID := map[string]area{}
 	for _, a := range areas {
-		names[a.AreaID] = a.Name
+		byID[a.AreaID] = area{a.Name, a.Aliases}
 	}
 	devArea := map[string]string{}
 	for _, d := range devs {
@@ -108,7 +115,7 @@ func (c *Client) registryAreas(ctx context.Context) (map[string]string, error) {
 			devArea[d.ID] = *d.AreaID
 		}
 	}
-	out := map[string]string{}
+	out := map[string]area{}
 	for _, e := range ents {
 		id := ""
 		switch {
@@ -117,8 +124,8 @@ func (c *Client) registryAreas(ctx context.Context) (map[string]string, error) {
 		case e.DeviceID != nil:
 			id = devArea[*e.DeviceID]
 		}
-		if n := names[id]; n != "" {
-			out[e.EntityID] = n
+		if a := byID[id]; a.Name != "" {
+			out[e.EntityID] = a
 		}
 	}
 	return out, nil
@@ -156,7 +163,7 @@ const registryWait = time.Second
 // read, older than registryFor, or force) it reads them in the background; the first time it
 // waits for them at most registryWait, and with force (Check) until they are read or ctx ends.
 // A failed reading keeps the areas read before (RegistryError says why).
-func (c *Client) areas(ctx context.Context, force bool) map[string]string {
+func (c *Client) areas(ctx context.Context, force bool) map[string]area {
 	c.mu.Lock()
 	first := c.regAt.IsZero()
 	due := first || force || c.now().Sub(c.regAt) >= registryFor

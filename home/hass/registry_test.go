@@ -23,7 +23,7 @@ func registryHome(t *testing.T) *hasstest.Server {
 	srv := hasstest.Start(t, token, light("light.kitchen", "Ceiling"), light("light.kitchen_lamp", "Lamp"),
 		light("light.reading", "Reading Lamp"), light("light.porch", "Porch Light"), light("light.hall", "Hall Light"))
 	srv.SetRegistry(hasstest.Registry{
-		Areas: []hasstest.Area{{AreaID: "kitchen", Name: "Kitchen"}, {AreaID: "living_room", Name: "Living Room"}, {AreaID: "porch", Name: "Porch"}},
+		Areas: []hasstest.Area{{AreaID: "kitchen", Name: "Kitchen", Aliases: []string{"厨房"}}, {AreaID: "living_room", Name: "Living Room"}, {AreaID: "porch", Name: "Porch"}},
 		Devices: []hasstest.Device{
 			{ID: "d-hue-bridge", AreaID: ptr("kitchen"), Name: "Hue bridge"},
 			{ID: "d-nowhere", Name: "Plug"},
@@ -68,6 +68,11 @@ func TestAreasFromTheRegistry(t *testing.T) {
 		"light.porch": "front porch", "light.hall": ""}
 	if got := areasOf(ents); !reflect.DeepEqual(got, want) {
 		t.Errorf("areas %v, want %v", got, want)
+	}
+	for _, e := range ents {
+		if want := map[bool]string{true: "厨房"}[e.Area == "Kitchen"]; strings.Join(e.AreaAliases, ",") != want {
+			t.Errorf("%s: area aliases %q, want %q", e.ID, e.AreaAliases, want)
+		}
 	}
 	if err := c.RegistryError(); err != nil {
 		t.Errorf("RegistryError = %v", err)
