@@ -104,7 +104,7 @@ func mqttDeviceKeys() []mqttDeviceKey {
 			set: func(d *MQTTDevice, v any) { d.Aliases = v.([]string) }},
 		str("area", "Where it is: \"greenhouse\", \"workshop\".", func(d *MQTTDevice) *string { return &d.Area }),
 		{spec: spec{key: "mqtt.devices.kind", kind: kindChoice, choices: MQTTDeviceKinds,
-			doc: "What it is. Empty: climate with a setpoint_topic, cover with a position_topic, light with a brightness_topic, switch with a command_topic, otherwise sensor."},
+			doc: "What it is. Empty: climate with a setpoint (setpoint_topic or setpoint_payload), cover with a position, light with a brightness, switch with a command_topic, otherwise sensor."},
 			set: func(d *MQTTDevice, v any) { d.Kind = v.(string) }},
 		str("unit", "Unit of its readings, spoken with them: \"°C\", \"%\", \"lx\".", func(d *MQTTDevice) *string { return &d.Unit }),
 		str("state_topic", "Topic it publishes its reading or state on (no wildcards). Hark subscribes to it, so a retained reading is known at once.", func(d *MQTTDevice) *string { return &d.StateTopic }),
