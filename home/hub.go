@@ -591,7 +591,7 @@ func (h *Hub) Do(ctx context.Context, name string, kind Kind, c Command) Outcome
 	o := Outcome{Said: name, Command: c}
 	r := h.Resolve(name, Want{Op: c.Op, Kind: kind})
 	if done, o := h.unresolved(o, r); done {
-		h.askedWhich(o, r, request{cmd: c, kind: kind})
+		h.askedWhich(o, r, request{cmd: c})
 		return o
 	}
 	o.Entities = r.Entities
@@ -628,7 +628,7 @@ func (h *Hub) Read(ctx context.Context, name, quantity, expect string) Outcome {
 		r = h.Resolve(name, Want{})
 	}
 	if done, o := h.unresolved(o, r); done {
-		h.askedWhich(o, r, request{quantity: quantity, expect: expect})
+		h.askedWhich(o, r, request{expect: expect})
 		return o
 	}
 	o.Entities = r.Entities

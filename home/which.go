@@ -12,9 +12,8 @@ import (
 // request is a command or question that was asked back about, to be completed on the entity
 // the answer names.
 type request struct {
-	cmd              Command // Op 0: a question
-	kind             Kind
-	quantity, expect string
+	cmd    Command // Op 0: a question
+	expect string  // the question's state asked about ("is it open?")
 }
 
 // pending is the last "Which one?" the hub asked, with the request it completes.
