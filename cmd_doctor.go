@@ -188,10 +188,15 @@ func dbfs(v float64) string {
 
 func doctorModels(s *setup) []doctorCheck {
 	var out []doctorCheck
-	for _, m := range []struct {
+	type ref struct {
 		kind models.Kind
 		ref  string
-	}{{models.ASR, s.cfg.Models.ASR}, {models.LLM, s.cfg.Models.LLM}, {models.VAD, s.cfg.Models.VAD}} {
+	}
+	refs := []ref{{models.ASR, s.cfg.Models.ASR}, {models.LLM, s.cfg.Models.LLM}, {models.VAD, s.cfg.Models.VAD}}
+	if e := s.cfg.Knowledge.EmbeddingModel; e != "" { // optional: checked only when configured
+		refs = append(refs, ref{models.Embed, e})
+	}
+	for _, m := range refs {
 		name := "model " + string(m.kind)
 		path, err := s.modelPath(m.kind, m.ref)
 		if err != nil {

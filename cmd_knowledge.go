@@ -33,21 +33,28 @@ func runKnowledge(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newSubFlags("knowledge "+name, "", stderr)
 	index := fs.String("index", "", "the knowledge index file (default: knowledge.db in Hark's data folder)")
 	var cf *config.Flags
-	if name == "search" {
-		// What search shows is what a question would retrieve: the [knowledge] settings, which
-		// these flags override for one search.
+	embeds := name == "add" || name == "rebuild" || name == "search"
+	if embeds {
+		// add and rebuild embed the passages with knowledge.embedding_model; search shows what
+		// a question would retrieve: the [knowledge] settings, which these flags override for
+		// one search.
 		cf = config.NewFlags(fs)
+		cf.Bind("embedding-model", "knowledge.embedding_model")
+	}
+	if name == "search" {
 		cf.Bind("k", "knowledge.passages")
 		cf.Bind("min-coverage", "knowledge.min_coverage")
+		cf.Bind("min-similarity", "knowledge.min_similarity")
 		cf.Bind("max-tokens", "knowledge.max_tokens")
 		fs.BoolVar(&asJSON, "json", false, "print the passages as JSON")
 	}
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
+	var cfg *config.Config
 	if cf != nil {
-		cfg, err := loadConfig(cf, stderr, "hark knowledge", false)
-		if err != nil {
+		var err error
+		if cfg, err = loadConfig(cf, stderr, "hark knowledge", false); err != nil {
 			return err
 		}
 		q = knowledgeQuery(cfg)
@@ -68,6 +75,18 @@ func runKnowledge(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if r := st.Recovered(); r != "" {
 		fmt.Fprintln(stderr, "hark: "+r)
 	}
+	if embeds {
+		e, id, err := knowledgeEmbedder(cfg)
+		if err != nil {
+			return err
+		}
+		if e != nil {
+			defer e.Close()
+			if err := st.SetEmbedder(ctx, e, id); err != nil {
+				return err
+			}
+		}
+	}
 	return sub[name](ctx, st, fs.Args(), stdout)
 }
 
@@ -75,9 +94,10 @@ const knowledgeUsage = `usage: hark knowledge add FILE|DIR...      index documen
        hark knowledge list                   the indexed documents
        hark knowledge rm FILE|DIR...         drop documents from the index
        hark knowledge rebuild                index every added file and folder again
-       hark knowledge search [--k N] [--min-coverage X] [--max-tokens N] [--json] "question"
+       hark knowledge search [--k N] [--min-coverage X] [--min-similarity X] [--max-tokens N] [--json] "question"
                                                  what would be retrieved, with scores
-Each takes --index FILE (default: knowledge.db in Hark's data folder).
+Each takes --index FILE (default: knowledge.db in Hark's data folder). add, rebuild and search
+take --embedding-model NAME|FILE.gguf (default: knowledge.embedding_model) for hybrid ranking.
 `
 
 func printReport(rep knowledge.Report, w io.Writer) {
@@ -91,6 +111,9 @@ func printReport(rep knowledge.Report, w io.Writer) {
 		fmt.Fprintf(w, "skipped  %s: %s\n", s.Path, s.Reason)
 	}
 	fmt.Fprintf(w, "%d indexed (%d passages), %d unchanged, %d skipped\n", len(rep.Indexed), rep.Passages, rep.Unchanged, len(rep.Skipped))
+	if rep.Embedded > 0 {
+		fmt.Fprintf(w, "%d passages embedded\n", rep.Embedded)
+	}
 }
 
 func knowledgeAdd(ctx context.Context, st *knowledge.Store, args []string, w io.Writer) error {
@@ -149,17 +172,14 @@ func knowledgeSearch(ctx context.Context, st *knowledge.Store, args []string, q 
 	if strings.TrimSpace(question) == "" {
 		return fmt.Errorf(`%w: hark knowledge search "question"`, errUsage)
 	}
-	if q.MinCoverage == 0 {
-		q.MinCoverage = knowledge.DefaultMinCoverage
-	}
-	threshold := q.MinCoverage
-	q.MinCoverage = -1 // show everything found, marking what passes
-	hits, err := st.Search(ctx, question, q)
+	all := q
+	all.MinCoverage = -1 // show everything found, marking what passes
+	hits, err := st.Search(ctx, question, all)
 	if err != nil {
 		return err
 	}
 	for i := range hits {
-		hits[i].Relevant = hits[i].Coverage >= threshold
+		hits[i].Relevant = q.Relevant(hits[i])
 	}
 	if asJSON {
 		enc := json.NewEncoder(w)
@@ -177,7 +197,11 @@ func knowledgeSearch(ctx context.Context, st *knowledge.Store, args []string, q 
 		if !h.Relevant {
 			mark = "below the threshold"
 		}
-		fmt.Fprintf(w, "%d. %s  score %.2f  coverage %.2f (%s)\n", i+1, h.Source(), h.Score, h.Coverage, mark)
+		similarity := ""
+		if h.Fused > 0 {
+			similarity = fmt.Sprintf("  similarity %.2f", h.Similarity)
+		}
+		fmt.Fprintf(w, "%d. %s  score %.2f  coverage %.2f%s (%s)\n", i+1, h.Source(), h.Score, h.Coverage, similarity, mark)
 		fmt.Fprintf(w, "   %s\n", strings.ReplaceAll(h.Text, "\n", "\n   "))
 	}
 	return nil

@@ -88,7 +88,7 @@ func (s *setup) makeNote(ctx context.Context, t notes.Template, transcript strin
 	if strings.TrimSpace(transcript) == "" {
 		fmt.Fprintln(stderr, "hark: the transcript is empty; the note is too")
 	}
-	m, err := s.loadNoteModel(uint32(*nf.seed))
+	m, err := s.loadNoteLM(ctx, uint32(*nf.seed), stderr)
 	if err != nil {
 		return notes.Note{}, err
 	}

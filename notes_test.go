@@ -18,13 +18,13 @@ import (
 // checkedModel is the real note adapter with every reply checked against the schema it was
 // generated under.
 type checkedModel struct {
-	*noteModel
+	noteLM
 	t       *testing.T
 	replies int
 }
 
 func (c *checkedModel) Generate(ctx context.Context, system, prompt, schema string) (string, error) {
-	out, err := c.noteModel.Generate(ctx, system, prompt, schema)
+	out, err := c.noteLM.Generate(ctx, system, prompt, schema)
 	if err != nil {
 		return out, err
 	}
@@ -62,7 +62,7 @@ func randomNoteModel(t *testing.T, ctxSize int, seed uint32) *checkedModel {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	return &checkedModel{noteModel: &noteModel{m: m, gen: llm.GenOptions{MaxTokens: noteReply, Temperature: 0.8, TopK: 40, Seed: seed}}, t: t}
+	return &checkedModel{noteLM: &noteModel{m: m, gen: llm.GenOptions{MaxTokens: noteReply, Temperature: 0.8, TopK: 40, Seed: seed}}, t: t}
 }
 
 // TestNotesRandomModel: each built-in template through the real language model with random

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"hark/app"
 	"hark/app/config"
 	"hark/knowledge"
+	"hark/llm"
+	"hark/models"
 	"hark/ui"
 )
 
@@ -26,7 +29,8 @@ func knowledgePath() (string, error) {
 
 // knowledgeQuery is the retrieval the [knowledge] settings ask for.
 func knowledgeQuery(cfg *config.Config) knowledge.Query {
-	return knowledge.Query{K: cfg.Knowledge.Passages, MinCoverage: cfg.Knowledge.MinCoverage, MaxTokens: cfg.Knowledge.MaxTokens}
+	return knowledge.Query{K: cfg.Knowledge.Passages, MinCoverage: cfg.Knowledge.MinCoverage, MaxTokens: cfg.Knowledge.MaxTokens,
+		MinSimilarity: cfg.Knowledge.MinSimilarity}
 }
 
 // storeKnowledge adapts the knowledge store to app.Knowledge.
@@ -61,11 +65,68 @@ func openKnowledge(cfg *config.Config, logw io.Writer) app.KnowledgeOptions {
 	return k
 }
 
+// knowledgeEmbedder opens knowledge.embedding_model for hybrid ranking: nil, "" when none is
+// configured. The identity stored with the vectors is the file's name and size, so another
+// model, or another quantisation of it, makes the store embed every passage again.
+func knowledgeEmbedder(cfg *config.Config) (*llm.Embedder, string, error) {
+	ref := cfg.Knowledge.EmbeddingModel
+	if ref == "" {
+		return nil, "", nil
+	}
+	s := &setup{cfg: cfg}
+	var err error
+	if s.manifest, err = models.LoadManifest(); err != nil {
+		return nil, "", err
+	}
+	dir := cfg.Models.Dir
+	if dir != "" {
+		if dir, err = models.ExpandPath(dir); err != nil {
+			return nil, "", err
+		}
+	}
+	if s.store, err = models.NewStore(dir); err != nil {
+		return nil, "", err
+	}
+	path, err := s.modelPath(models.Embed, ref)
+	if err != nil {
+		return nil, "", err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, "", err
+	}
+	e, err := llm.OpenEmbedder(path, llm.EmbedOptions{Threads: s.threads()})
+	if err != nil {
+		return nil, "", app.Explain(err, "The embedding model cannot be loaded", "Choose another GGUF file as knowledge.embedding_model, or set it to \"\" to rank by words only.")
+	}
+	return e, fmt.Sprintf("%s (%d bytes)", filepath.Base(path), fi.Size()), nil
+}
+
+// useEmbedder gives the store the configured embedding model, if any; a model that cannot be
+// used is logged and the store ranks by words only.
+func useEmbedder(ctx context.Context, st *knowledge.Store, cfg *config.Config, logw io.Writer) bool {
+	e, id, err := knowledgeEmbedder(cfg)
+	if err == nil && e != nil {
+		err = st.SetEmbedder(ctx, e, id)
+	}
+	if err != nil {
+		io.WriteString(logw, "hark: knowledge: ranking by words only: "+err.Error()+"\n")
+		return false
+	}
+	return e != nil
+}
+
 // openKnowledgeStore is openKnowledge that also returns the store (nil without one). With
 // create it opens the index even before any document is added: a kiosk's admin settings
 // and watched folders add them while it runs, and until then questions go to the model
 // (app.ErrNoDocuments).
 func openKnowledgeStore(cfg *config.Config, logw io.Writer, create bool) (*knowledge.Store, app.KnowledgeOptions) {
+	return openKnowledgeStoreFor(cfg, logw, create, true)
+}
+
+// openKnowledgeStoreFor is openKnowledgeStore; catchUp embeds the passages that have no
+// vector in the background (a running assistant; not a one-shot `hark ask`).
+func openKnowledgeStoreFor(cfg *config.Config, logw io.Writer, create, catchUp bool) (*knowledge.Store, app.KnowledgeOptions) {
 	path, err := knowledgePath()
 	if err != nil {
 		return nil, app.KnowledgeOptions{}
@@ -80,6 +141,15 @@ func openKnowledgeStore(cfg *config.Config, logw io.Writer, create bool) (*knowl
 	}
 	if r := st.Recovered(); r != "" {
 		io.WriteString(logw, "hark: "+r+"\n")
+	}
+	if useEmbedder(context.Background(), st, cfg, logw) && catchUp {
+		// Passages added while no model (or another one) was configured get their vectors in
+		// the background; until then they are found by their words.
+		go func() {
+			if _, err := st.EmbedMissing(context.Background()); err != nil {
+				io.WriteString(logw, "hark: knowledge: "+err.Error()+"\n")
+			}
+		}()
 	}
 	return st, app.KnowledgeOptions{Knowledge: storeKnowledge{st, knowledgeQuery(cfg)}, NeverGuess: cfg.NeverGuess()}
 }
@@ -118,7 +188,7 @@ type knowledgeJSON struct {
 // askKnowledge retrieves passages for `hark ask`: it returns the retrieval (nil without an
 // index) and the prompt to send.
 func askKnowledge(ctx context.Context, cfg *config.Config, question string, stderr io.Writer) (*knowledgeJSON, string, error) {
-	k := openKnowledge(cfg, stderr)
+	_, k := openKnowledgeStoreFor(cfg, stderr, false, false)
 	if k.Knowledge == nil {
 		return nil, question, nil
 	}

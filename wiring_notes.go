@@ -7,16 +7,18 @@ import (
 	"fmt"
 	"io"
 	"time"
+	"unicode"
 
 	"hark/app"
 	"hark/dictation"
 	"hark/llm"
 	"hark/models"
 	"hark/notes"
+	"hark/remotellm"
 )
 
 // Structured notes (`hark note`, `hark dictate --note`): the notes package over the local
-// language model.
+// language model, or the server of llm.backend = openai.
 
 // noteModel adapts *llm.Model to notes.Model: each call is a fresh chat, generated under the
 // note's JSON schema (llama.cpp turns it into a grammar).
@@ -73,6 +75,109 @@ func (s *setup) loadNoteModel(seed uint32) (*noteModel, error) {
 }
 
 func (n *noteModel) Close() error { return n.m.Close() }
+
+// noteLM is the language model a note is written with: the local one (noteModel) or the
+// server of llm.backend = openai (remoteNoteModel).
+type noteLM interface {
+	notes.Model
+	options(notes.Limits) notes.Options
+	Close() error
+}
+
+// loadNoteLM is the language model for notes that llm.backend names. seed 0 is random.
+func (s *setup) loadNoteLM(ctx context.Context, seed uint32, stderr io.Writer) (noteLM, error) {
+	if s.cfg.LLM.Backend != "openai" {
+		return s.loadNoteModel(seed)
+	}
+	c, err := s.remoteClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &remoteNoteModel{c: c, seed: int64(seed), context: s.cfg.Performance.ContextSize,
+		wait: max(s.cfg.LLM.FirstToken, noteWait), stderr: stderr}
+	if _, err := s.modelPath(models.LLM, s.cfg.Models.LLM); err == nil {
+		r.local = func() (*noteModel, error) { return s.loadNoteModel(seed) }
+	}
+	return r, nil
+}
+
+// noteWait is the shortest wait for a note's first piece from the server: it reads a whole
+// transcript first, and nobody is waiting mid-sentence for a note.
+const noteWait = time.Minute
+
+// remoteNoteModel writes notes on the server: each call is one request under the note's JSON
+// schema (response_format json_schema, which llama-server turns into a grammar). The server's
+// tokenizer is not at hand, so lengths are estimated generously (estimateNoteTokens) and its
+// context is taken to be performance.context_size. When the server is unavailable the local
+// model (when one is installed) writes the rest of the note.
+type remoteNoteModel struct {
+	c       *remotellm.Client
+	seed    int64
+	context int
+	wait    time.Duration
+	stderr  io.Writer
+
+	local    func() (*noteModel, error) // nil: no local model
+	fallback *noteModel
+}
+
+func (r *remoteNoteModel) Generate(ctx context.Context, system, prompt, schema string) (string, error) {
+	if r.fallback != nil {
+		return r.fallback.Generate(ctx, system, prompt, schema)
+	}
+	rep, err := r.c.Structured(ctx, system, prompt, schema, remotellm.StructuredOptions{MaxTokens: noteReply, Temperature: 0.2, Seed: r.seed, Wait: r.wait})
+	switch {
+	case err == nil && rep.CutShort:
+		return "", &app.UserError{Msg: fmt.Sprintf("The note was cut short after %d tokens", rep.Tokens),
+			Hint: "Shorten the sections with --section-chars.", Err: notes.ErrCutShort}
+	case err == nil:
+		return rep.Text, nil
+	case errors.Is(err, remotellm.ErrUnavailable) && ctx.Err() == nil && r.local != nil:
+		fmt.Fprintf(r.stderr, "hark: %v; the note is written on this device\n", err)
+		if r.fallback, err = r.local(); err != nil {
+			return "", err
+		}
+		return r.fallback.Generate(ctx, system, prompt, schema)
+	case errors.Is(err, remotellm.ErrUnavailable):
+		return "", app.Explain(err, "The language model server could not write the note, and no local model is installed to write it instead",
+			"Check that the server at llm.endpoint runs, or install a local model (models.llm) to fall back on.")
+	}
+	return "", err
+}
+
+func (r *remoteNoteModel) Tokens(text string) (int, error) {
+	if r.fallback != nil {
+		return r.fallback.Tokens(text)
+	}
+	return estimateNoteTokens(text), nil
+}
+
+func (r *remoteNoteModel) options(limits notes.Limits) notes.Options {
+	return notes.Options{Limits: limits, Context: r.context, Reply: noteReply}
+}
+
+func (r *remoteNoteModel) Close() error {
+	if r.fallback != nil {
+		return r.fallback.Close()
+	}
+	return nil
+}
+
+// estimateNoteTokens is a generous count of the tokens text takes in a tokenizer not at hand:
+// one a Chinese, Japanese or Korean character and one per three other characters (common
+// tokenizers need about 0.7 and one per four), so a transcript cut to fit the estimate fits
+// the server's context.
+func estimateNoteTokens(text string) int {
+	var cjk, other int
+	for _, r := range text {
+		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) {
+			cjk++
+		} else {
+			other++
+		}
+	}
+	return cjk + (other+2)/3
+}
 
 // explainNote words the notes package's errors for the person.
 func explainNote(err error) error {

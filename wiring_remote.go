@@ -16,33 +16,42 @@ import (
 
 // ---- Language model on an edge server (llm.backend = openai) ----
 
+// remoteClient is the [llm] section's server.
+func (s *setup) remoteClient(ctx context.Context) (*remotellm.Client, error) {
+	lc := s.cfg.LLM
+	key := ""
+	if lc.APIKeyFile != "" {
+		k, err := remotellm.ReadKey(lc.APIKeyFile)
+		if err != nil {
+			return nil, app.Explain(err, "The language model server's API key could not be read",
+				"llm.api_key_file must name a file only you can read (chmod 600).")
+		}
+		key = k
+	}
+	client, err := remotellm.New(ctx, remotellm.Options{Endpoint: lc.Endpoint, Model: lc.Model, Key: key, Name: lc.Name,
+		CAFile: lc.CAFile, AllowInternet: lc.AllowInternet, FirstToken: lc.FirstToken,
+		MaxTokens: s.cfg.Assistant.MaxTokens, Temperature: s.cfg.Assistant.Temperature})
+	if errors.Is(err, remotellm.ErrInternet) {
+		return nil, app.Explain(err, "The language model server is outside the local network",
+			"Use a server on this network, or set llm.allow_internet = true if conversations may leave the building.")
+	}
+	if err != nil {
+		return nil, app.Explain(err, "The language model server's settings are not usable", "Check llm.endpoint and llm.ca_file.")
+	}
+	return client, nil
+}
+
 // loadRemoteBrain answers on the configured server and, when it cannot, on the local model
 // (when one is installed: models.llm resolves to a file).
 func (s *setup) loadRemoteBrain() func(context.Context, func(float64)) (app.Brain, error) {
-	lc := s.cfg.LLM
 	localSetup := *s
 	localSetup.cfg = s.cfg.Clone()
 	localSetup.cfg.LLM.Backend = "local"
 	loadLocal := localSetup.loadBrain()
 	return func(ctx context.Context, progress func(float64)) (app.Brain, error) {
-		key := ""
-		if lc.APIKeyFile != "" {
-			k, err := remotellm.ReadKey(lc.APIKeyFile)
-			if err != nil {
-				return nil, app.Explain(err, "The language model server's API key could not be read",
-					"llm.api_key_file must name a file only you can read (chmod 600).")
-			}
-			key = k
-		}
-		client, err := remotellm.New(ctx, remotellm.Options{Endpoint: lc.Endpoint, Model: lc.Model, Key: key, Name: lc.Name,
-			CAFile: lc.CAFile, AllowInternet: lc.AllowInternet, FirstToken: lc.FirstToken,
-			MaxTokens: s.cfg.Assistant.MaxTokens, Temperature: s.cfg.Assistant.Temperature})
-		if errors.Is(err, remotellm.ErrInternet) {
-			return nil, app.Explain(err, "The language model server is outside the local network",
-				"Use a server on this network, or set llm.allow_internet = true if conversations may leave the building.")
-		}
+		client, err := s.remoteClient(ctx)
 		if err != nil {
-			return nil, app.Explain(err, "The language model server's settings are not usable", "Check llm.endpoint and llm.ca_file.")
+			return nil, err
 		}
 		b := &remoteBrain{client: client, now: time.Now}
 		if _, err := s.modelPath(models.LLM, s.cfg.Models.LLM); err == nil {

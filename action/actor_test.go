@@ -323,6 +323,17 @@ func TestHangingToolIsCutOff(t *testing.T) {
 
 func TestConfirmCheck(t *testing.T) {
 	a := newActor(t, filepath.Join(t.TempDir(), "a.db"), nil, nil)
+	// Nothing on the list: no "Delete all 0 notes?", just the news that there is nothing.
+	for _, lang := range []string{"en", "zh"} {
+		ctx := WithLanguage(context.Background(), lang)
+		if risk, q, err := a.Check(ctx, ToolNoteClear, json.RawMessage(`{}`)); err != nil || risk != Safe || q != "" {
+			t.Fatalf("%s, empty list: Check(note_clear) = %v, %q, %v", lang, risk, q, err)
+		}
+		res, err := a.Run(ctx, ToolNoteClear, nil)
+		if want := map[string]string{"en": "There are no notes to delete.", "zh": "没有可删除的笔记。"}[lang]; err != nil || res.Say != want {
+			t.Fatalf("%s, empty list: %q, %v; want %q", lang, res.Say, err, want)
+		}
+	}
 	run(t, a, "remind me to call the dentist")
 	risk, q, err := a.Check(context.Background(), ToolNoteClear, json.RawMessage(`{}`))
 	if err != nil || risk != Confirm || q != "Delete all 1 note?" {

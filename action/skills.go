@@ -147,6 +147,13 @@ func (a *Actor) registerBuiltins() error {
 			return Result{Done: true, Say: fmt.Sprintf("You have %d note%s: %s.", len(ns), plural(len(ns)), strings.Join(texts, "; ")), Data: ns}, nil
 		}},
 		{Name: ToolNoteClear, Description: "Delete every note on the list.", Risk: Confirm,
+			// An empty list has nothing to confirm ("Delete all 0 notes?"): the handler says so.
+			RiskFor: func(Args) Risk {
+				if ns, err := a.store.notes(context.Background()); err == nil && len(ns) == 0 {
+					return Safe
+				}
+				return Confirm
+			},
 			Ask: func(ctx context.Context, _ Args) string {
 				ns, _ := a.store.notes(ctx)
 				if langOf(ctx) == langZH {
@@ -158,6 +165,9 @@ func (a *Actor) registerBuiltins() error {
 				n, err := a.store.clearNotes(ctx)
 				if err != nil {
 					return Result{}, err
+				}
+				if n == 0 {
+					return Result{Done: true, Say: langOf(ctx).f("There are no notes to delete.", "没有可删除的笔记。"), Data: map[string]any{"deleted": 0}}, nil
 				}
 				if langOf(ctx) == langZH {
 					return Result{Done: true, Say: "已删除" + zhCount(int(n)) + "条笔记。", Data: map[string]any{"deleted": n}}, nil

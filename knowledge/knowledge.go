@@ -38,6 +38,7 @@ type Store struct {
 	db        *sql.DB
 	path      string
 	recovered string // why the database was rebuilt when opened, "" if it was not
+	emb       embedState
 }
 
 // Doc is an indexed document.
@@ -62,6 +63,7 @@ type Report struct {
 	Removed   []string // documents gone from disk, dropped from the index
 	Skipped   []Skipped
 	Passages  int // passages written
+	Embedded  int // passages given a vector (with an embedding model, see SetEmbedder)
 }
 
 const schemaSQL = `
@@ -83,6 +85,12 @@ CREATE TABLE IF NOT EXISTS passages (
 	text    TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id);
+-- vectors holds each passage's embedding (little-endian float32s, unit length) from the model
+-- meta's embedding_model names; a changed passage is a new row, so its vector goes with it.
+CREATE TABLE IF NOT EXISTS vectors (
+	passage_id INTEGER PRIMARY KEY REFERENCES passages(id) ON DELETE CASCADE,
+	vec        BLOB NOT NULL
+);
 -- terms holds the analysed text (see terms()): words and CJK bigrams separated by spaces.
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(terms, tokenize = 'unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, row);
@@ -219,7 +227,17 @@ func (s *Store) Add(ctx context.Context, path string) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	return rep, s.writeSources(append(src, abs))
+	if err := s.writeSources(append(src, abs)); err != nil {
+		return rep, err
+	}
+	return rep, s.embedNew(ctx, &rep)
+}
+
+// embedNew gives the passages just indexed their vectors, with an embedding model.
+func (s *Store) embedNew(ctx context.Context, rep *Report) error {
+	n, err := s.EmbedMissing(ctx)
+	rep.Embedded += n
+	return err
 }
 
 // addTree indexes abs (a file or a folder); named says the person named this file, so an
@@ -395,6 +413,7 @@ func (s *Store) writeDoc(ctx context.Context, p string, kind Kind, fi os.FileInf
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("knowledge: %w", err)
 	}
+	s.touch()
 	return n, nil
 }
 
@@ -417,7 +436,11 @@ func (s *Store) dropDoc(ctx context.Context, p string) error {
 	if err := dropDocTx(ctx, tx, p); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("knowledge: %w", err)
+	}
+	s.touch()
+	return nil
 }
 
 // List returns the indexed documents by path.
@@ -508,11 +531,12 @@ func (s *Store) Rebuild(ctx context.Context) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	for _, q := range []string{"DELETE FROM fts", "DELETE FROM passages", "DELETE FROM docs"} {
+	for _, q := range []string{"DELETE FROM fts", "DELETE FROM vectors", "DELETE FROM passages", "DELETE FROM docs"} {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return Report{}, fmt.Errorf("knowledge: %w", err)
 		}
 	}
+	s.touch()
 	var rep Report
 	for _, p := range src {
 		if _, err := os.Stat(p); err != nil {
@@ -526,5 +550,5 @@ func (s *Store) Rebuild(ctx context.Context) (Report, error) {
 	if _, err := s.db.ExecContext(ctx, "INSERT INTO fts(fts) VALUES('optimize')"); err != nil {
 		return rep, fmt.Errorf("knowledge: %w", err)
 	}
-	return rep, nil
+	return rep, s.embedNew(ctx, &rep)
 }

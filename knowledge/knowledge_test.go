@@ -158,3 +158,20 @@ func TestUnanswerable(t *testing.T) {
 		}
 	}
 }
+
+// TestSource: how a passage is named under a reply: one separator between the document and
+// each heading, and the page of a PDF.
+func TestSource(t *testing.T) {
+	for _, tc := range []struct {
+		h    Hit
+		want string
+	}{
+		{Hit{Doc: "faq.txt"}, "faq.txt"},
+		{Hit{Doc: "guide.md", Heading: "Visitor Guide > Inside > Pharmacy"}, "guide.md › Visitor Guide › Inside › Pharmacy"},
+		{Hit{Doc: "manual.pdf", Heading: "Errors", Page: 12}, "manual.pdf › Errors (p. 12)"},
+	} {
+		if got := tc.h.Source(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.h, got, tc.want)
+		}
+	}
+}

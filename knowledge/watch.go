@@ -44,7 +44,7 @@ func (s *Store) Refresh(ctx context.Context) (Report, error) {
 			return rep, err
 		}
 	}
-	return rep, nil
+	return rep, s.embedNew(ctx, &rep)
 }
 
 // Changed reports whether a Refresh or Rebuild changed the index.

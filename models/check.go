@@ -181,7 +181,9 @@ func CheckKind(path string, want Kind) (Info, error) {
 	if err != nil {
 		return info, err
 	}
-	if want != "" && info.Kind != want {
+	// Any GGUF model can embed (a language model is mean-pooled); the header cannot tell an
+	// embedding model from a language model, so Check calls both LLM.
+	if want != "" && info.Kind != want && !(want == Embed && info.Kind == LLM) {
 		return info, &CheckError{path,
 			fmt.Sprintf("is a %s (%s), not a %s", info.Kind.Describe(), info.Describe(), want.Describe()),
 			fmt.Sprintf("Use it as models.%s, and set models.%s to a %s", info.Kind, want, want.FileHint()), ErrWrongKind}

@@ -175,7 +175,7 @@ func (m *Manifest) validate() error {
 		}
 		files[e.File] = true
 		want := ".gguf"
-		if e.Kind != LLM {
+		if e.Kind != LLM && e.Kind != Embed {
 			want = ".bin"
 		}
 		if !strings.HasSuffix(e.File, want) {

@@ -25,19 +25,23 @@ const (
 	ASR Kind = "asr" // speech recognition (whisper.cpp)
 	LLM Kind = "llm" // language model (llama.cpp, GGUF)
 	VAD Kind = "vad" // voice activity detection (whisper.cpp's Silero)
+	// Embed is an embedding model (llama.cpp, GGUF) for ranking the knowledge store's
+	// passages (knowledge.embedding_model). It is optional: no device class names one, so it
+	// is not among Kinds.
+	Embed Kind = "embed"
 )
 
 // Kinds lists the kinds in the order Hark shows them.
 func Kinds() []Kind { return []Kind{ASR, LLM, VAD} }
 
-// ParseKind accepts "asr", "llm" or "vad".
+// ParseKind accepts "asr", "llm", "vad" or "embed".
 func ParseKind(s string) (Kind, error) {
-	for _, k := range Kinds() {
+	for _, k := range append(Kinds(), Embed) {
 		if string(k) == s {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("unknown model kind %q: use asr, llm or vad", s)
+	return "", fmt.Errorf("unknown model kind %q: use asr, llm, vad or embed", s)
 }
 
 // Describe names the kind for people.
@@ -49,6 +53,8 @@ func (k Kind) Describe() string {
 		return "language model"
 	case VAD:
 		return "voice activity detector"
+	case Embed:
+		return "embedding model"
 	}
 	return "model of unknown kind"
 }
@@ -58,7 +64,7 @@ func (k Kind) FileHint() string {
 	switch k {
 	case ASR:
 		return "whisper.cpp ggml-*.bin file"
-	case LLM:
+	case LLM, Embed:
 		return ".gguf file"
 	case VAD:
 		return "Silero VAD ggml-silero-*.bin file"

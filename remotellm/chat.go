@@ -67,6 +67,9 @@ type Reply struct {
 	FirstPiece  time.Duration // from sending the request to the first piece of the reply
 	Server      Timings
 	Interrupted bool // ctx was done or emit failed
+	// CutShort says the server stopped at the token limit (finish_reason "length"), not at
+	// the reply's end.
+	CutShort bool
 }
 
 // Client is one language model server.
@@ -161,7 +164,7 @@ func (ch *Chat) send(ctx context.Context, add []message, tools []Tool, emit func
 	conv := append(append([]message{}, ch.history...), add...)
 	ch.mu.Unlock()
 
-	rep, err := ch.c.stream(ctx, ch.sys, conv, tools, emit)
+	rep, err := ch.c.stream(ctx, ch.c.params(ch.sys, conv, tools), ch.c.opts.FirstToken, emit)
 	if err != nil && !rep.Interrupted {
 		return rep, err
 	}
@@ -220,16 +223,16 @@ func (c *Client) params(system string, conv []message, tools []Tool) openai.Chat
 // stream sends one request and reads its event stream. A watchdog cancels the request when
 // the next piece is later than FirstToken (or ctx is done): cancelling the request's context
 // closes its connection, which ends the blocked read at once.
-func (c *Client) stream(ctx context.Context, system string, conv []message, tools []Tool, emit func(string) error) (Reply, error) {
+func (c *Client) stream(ctx context.Context, p openai.ChatCompletionNewParams, wait time.Duration, emit func(string) error) (Reply, error) {
 	var rep Reply
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	errStall := fmt.Errorf("%w: no reply from %s within %v", ErrUnavailable, c.name, c.opts.FirstToken)
-	watchdog := time.AfterFunc(c.opts.FirstToken, func() { cancel(errStall) })
+	errStall := fmt.Errorf("%w: no reply from %s within %v", ErrUnavailable, c.name, wait)
+	watchdog := time.AfterFunc(wait, func() { cancel(errStall) })
 	defer watchdog.Stop()
 
 	start := time.Now()
-	s := c.client.Chat.Completions.NewStreaming(rctx, c.params(system, conv, tools))
+	s := c.client.Chat.Completions.NewStreaming(rctx, p)
 	defer s.Close()
 	var text strings.Builder
 	calls := map[int64]*ToolCall{}
@@ -237,7 +240,7 @@ func (c *Client) stream(ctx context.Context, system string, conv []message, tool
 	var args = map[int64]*strings.Builder{}
 	finished := false
 	for s.Next() {
-		watchdog.Reset(c.opts.FirstToken)
+		watchdog.Reset(wait)
 		ch := s.Current()
 		// llama-server's own measurements come with the last chunk, outside the OpenAI schema.
 		if raw := ch.RawJSON(); strings.Contains(raw, `"timings"`) {
@@ -287,6 +290,7 @@ func (c *Client) stream(ctx context.Context, system string, conv []message, tool
 			}
 			if choice.FinishReason != "" {
 				finished = true
+				rep.CutShort = choice.FinishReason == "length"
 			}
 		}
 	}
@@ -328,4 +332,41 @@ func parseTimings(raw string) Timings {
 	}
 	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
 	return Timings{PromptTokens: t.PromptN, Prompt: ms(t.PromptMS), Predicted: t.PredictedN, Generation: ms(t.PredictedMS), CachedTokens: t.CacheN}
+}
+
+// StructuredOptions tune a Structured request.
+type StructuredOptions struct {
+	MaxTokens   int     // longest reply (0 = the client's MaxTokens)
+	Temperature float64 // sampling temperature (negative = the client's)
+	Seed        int64   // the server's sampling seed (0 = none sent)
+	// Wait is the longest wait for the first piece and each next one (0 = the client's
+	// FirstToken): a long prompt, such as a transcript, takes the server a while to read.
+	Wait time.Duration
+}
+
+// Structured asks for one reply outside any conversation, as one JSON value valid under
+// schema (a JSON Schema): it is sent as the request's response_format of type json_schema,
+// which llama-server (and vLLM) turn into a grammar the model cannot leave. The reply is
+// not checked here.
+func (c *Client) Structured(ctx context.Context, system, user, schema string, o StructuredOptions) (Reply, error) {
+	if !json.Valid([]byte(schema)) {
+		return Reply{}, errors.New("remotellm: the schema is not JSON")
+	}
+	p := c.params(system, []message{{role: "user", content: user}}, nil)
+	p.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
+		JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{Name: "reply", Schema: json.RawMessage(schema), Strict: param.NewOpt(true)}}}
+	if o.MaxTokens > 0 {
+		p.MaxTokens = param.NewOpt(int64(o.MaxTokens))
+	}
+	if o.Temperature >= 0 {
+		p.Temperature = param.NewOpt(o.Temperature)
+	}
+	if o.Seed != 0 {
+		p.Seed = param.NewOpt(o.Seed)
+	}
+	wait := o.Wait
+	if wait <= 0 {
+		wait = c.opts.FirstToken
+	}
+	return c.stream(ctx, p, wait, func(string) error { return nil })
 }

@@ -2,9 +2,11 @@ package remotellm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLlamaServerStreams(t *testing.T) {
@@ -95,5 +97,49 @@ func TestLlamaServerStoppedMidReply(t *testing.T) {
 	defer ch.mu.Unlock()
 	if len(ch.history) != 0 {
 		t.Errorf("failed turns kept in the conversation: %d messages", len(ch.history))
+	}
+}
+
+// TestLlamaServerStructured: a reply asked for under a JSON Schema (response_format
+// json_schema) is, from a real llama-server with a tiny story model that knows nothing of
+// JSON, one JSON value valid under the schema, with every required field; a reply stopped by
+// the token limit says so.
+func TestLlamaServerStructured(t *testing.T) {
+	srv := startLlamaServer(t)
+	c := newTestClient(t, srv.Endpoint, Options{})
+	const schema = `{"type":"object","additionalProperties":false,
+		"required":["subjective","plan","actions"],
+		"properties":{
+			"subjective":{"type":"string","maxLength":80},
+			"plan":{"type":"string","maxLength":80},
+			"actions":{"type":"array","maxItems":2,"items":{"type":"string","maxLength":40}}}}`
+	for seed := int64(1); seed <= 3; seed++ {
+		rep, err := c.Structured(context.Background(), "Write the note as JSON.", "Once upon a time a girl had a cough.", schema,
+			StructuredOptions{MaxTokens: 400, Temperature: 0.8, Seed: seed, Wait: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.CutShort {
+			t.Fatalf("seed %d: cut short at 400 tokens: %q", seed, rep.Text)
+		}
+		var v struct {
+			Subjective, Plan *string
+			Actions          *[]string
+		}
+		dec := json.NewDecoder(strings.NewReader(rep.Text))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&v); err != nil || v.Subjective == nil || v.Plan == nil || v.Actions == nil {
+			t.Fatalf("seed %d: reply %q is not the schema's object (%v)", seed, rep.Text, err)
+		}
+		if len([]rune(*v.Subjective)) > 80 || len([]rune(*v.Plan)) > 80 || len(*v.Actions) > 2 {
+			t.Errorf("seed %d: reply %q breaks the schema's limits", seed, rep.Text)
+		}
+	}
+	rep, err := c.Structured(context.Background(), "", "Once upon a time", schema, StructuredOptions{MaxTokens: 5, Wait: 30 * time.Second})
+	if err != nil || !rep.CutShort {
+		t.Errorf("5 tokens: cut short %v, err %v, text %q", rep.CutShort, err, rep.Text)
+	}
+	if _, err := c.Structured(context.Background(), "", "x", "{not json", StructuredOptions{}); err == nil {
+		t.Error("a schema that is not JSON was sent")
 	}
 }

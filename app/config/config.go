@@ -225,6 +225,9 @@ type Knowledge struct {
 	Passages    int     // passages: most passages put into the prompt
 	Guess       string  // guess: auto | never | allowed: answer a question the documents do not cover
 	Watch       bool    // watch: in kiosk mode, re-index the added folders when their files change
+	// embedding_model: manifest name or .gguf path of an embedding model for hybrid ranking ("" = words only)
+	EmbeddingModel string
+	MinSimilarity  float64 // min_similarity: cosine that makes a passage relevant by meaning alone (0 = off)
 }
 
 // NeverGuess reports whether a question the documents do not cover gets "I don't know"

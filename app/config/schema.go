@@ -220,6 +220,11 @@ func schema() []spec {
 			doc:   "When the documents do not cover a question: never: answer \"I don't know\" without asking the model; allowed: the model answers from what it knows; auto: never in kiosk mode, allowed otherwise."},
 		{key: "knowledge.watch", kind: kindBool, def: true, field: func(c *Config) any { return &c.Knowledge.Watch },
 			doc: "In kiosk mode, watch the folders added with `hark knowledge add` and re-index a document as soon as it is added, changed or removed, without a restart."},
+		{key: "knowledge.embedding_model", kind: kindString, def: "", field: func(c *Config) any { return &c.Knowledge.EmbeddingModel },
+			doc: "Embedding model for hybrid ranking: a manifest name (`hark models list`, kind embed) or a .gguf file. Each passage then also gets a vector, and passages are ranked by their words (BM25) and by meaning (cosine of the vectors) together, by reciprocal rank fusion. Vectors are computed by `hark knowledge add`/`rebuild` and, for what is missing, when Hark starts; changing the model computes them all again. Empty: ranking by words only."},
+		{key: "knowledge.min_similarity", kind: kindFloat, def: 0.0, min: 0, max: 1,
+			field: func(c *Config) any { return &c.Knowledge.MinSimilarity },
+			doc:   "With an embedding model: a passage whose cosine with the question reaches this is relevant even when it holds too few of the question's words (a paraphrase). Each model has its own scale: read the similarities `hark knowledge search` shows before setting it. 0: embeddings only reorder, relevance is min_coverage's alone."},
 	}
 	specs = append(specs, homeAssistantSpecs()...)
 	specs = append(specs, mqttSchema()...)
