@@ -112,12 +112,17 @@ func (c *chat) run(ctx context.Context, emit func(string) error, call func(emit 
 	return out, err
 }
 
-// Prefill evaluates the turn's prompt ahead of Send (speculative end of turn).
-func (c *chat) Prefill(ctx context.Context, user string) error {
+// Prefill evaluates the turn's prompt ahead of Send or SendTools (speculative end of turn),
+// or with user "" the system prompt and tools a new conversation starts with.
+func (c *chat) Prefill(ctx context.Context, user string, tools []app.Tool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.forget()
-	_, err := c.c.Prefill(ctx, user, c.gen)
+	g := c.gen
+	if len(tools) > 0 {
+		g.Tools = llmTools(tools)
+	}
+	_, err := c.c.Prefill(ctx, user, g)
 	return err
 }
 

@@ -134,6 +134,7 @@ func (h *assistantHandler) Handle(ctx context.Context, req wyoming.HandleRequest
 	h.a.Ask(req.Text)
 	turn := 0
 	var reply, failed string
+	unhandled := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -148,7 +149,7 @@ func (h *assistantHandler) Handle(ctx context.Context, req wyoming.HandleRequest
 				return wyoming.HandleResult{Text: userText(e.Err)}, nil
 			case e.Turn != turn || turn == 0:
 			case e.Kind == app.EventReply:
-				reply = e.Text
+				reply, unhandled = e.Text, e.Unhandled
 			case e.Kind == app.EventError:
 				failed = userText(e.Err)
 			case e.Kind == app.EventTurnDone:
@@ -159,6 +160,8 @@ func (h *assistantHandler) Handle(ctx context.Context, req wyoming.HandleRequest
 					return wyoming.HandleResult{Text: failed}, nil
 				case reply == "":
 					return wyoming.HandleResult{Text: "no answer"}, nil
+				case unhandled: // "I can't do that yet": let the client ask elsewhere
+					return wyoming.HandleResult{Text: reply}, nil
 				}
 				return wyoming.HandleResult{Text: reply, Handled: true}, nil
 			}

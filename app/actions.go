@@ -305,6 +305,7 @@ func (a *Assistant) act(t *turn) bool {
 		if llm.phase == PhaseLoading {
 			msg = msgCantDoLoading
 		}
+		t.unhandled = true
 		a.answer(t, msg.say(a.actionLang(t)))
 		return true
 	}

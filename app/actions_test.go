@@ -271,14 +271,14 @@ func TestAmbiguousAndUnknown(t *testing.T) {
 	r.sync(t)
 	i := len(r.rec.all())
 	r.a.Ask("open the door")
-	if rep, j := r.rec.next(t, i, EventReply); rep.Text != "Which door?" {
-		t.Errorf("ambiguous: reply %q", rep.Text)
+	if rep, j := r.rec.next(t, i, EventReply); rep.Text != "Which door?" || rep.Unhandled {
+		t.Errorf("ambiguous: reply %q (unhandled %v)", rep.Text, rep.Unhandled)
 	} else {
 		i = j
 	}
 	r.a.Ask("bake me a cake")
-	if rep, _ := r.rec.next(t, i, EventReply); rep.Text != "I can't do that yet." {
-		t.Errorf("unknown without a model: reply %q", rep.Text)
+	if rep, _ := r.rec.next(t, i, EventReply); rep.Text != "I can't do that yet." || !rep.Unhandled {
+		t.Errorf("unknown without a model: reply %q (unhandled %v); want it marked unhandled", rep.Text, rep.Unhandled)
 	}
 	if got := act.runs(); len(got) != 0 {
 		t.Errorf("ran %v", got)

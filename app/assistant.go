@@ -549,6 +549,7 @@ func (a *Assistant) clear(reason string) {
 	}
 	if a.chat != nil {
 		a.chat.val.(Chat).Reset()
+		a.warmChat()
 	}
 	old := a.convID
 	wasActive := a.convActive

@@ -183,6 +183,10 @@ type Event struct {
 	Alert       *Alert    // EventAlert
 	Sources     []Passage // on a reply: the passages (document › heading, page) the answer came from
 	Origin      Origin    // EventReply: where the reply was computed
+	// Unhandled, on EventReply: the reply only says that the request cannot be done ("I can't
+	// do that yet": no template matched and no language model is there to try), so that a
+	// front end with somewhere else to ask (Wyoming: Home Assistant's own agent) can go there.
+	Unhandled bool
 }
 
 // Sink receives the assistant's events. Publish is called for one event at a time, in order,
@@ -270,6 +274,7 @@ type jsonEvent struct {
 	Server      string       `json:"server,omitempty"`      // reply: the edge server that answered, or did not
 	Fallback    string       `json:"fallback,omitempty"`    // reply: why the edge server did not answer
 	Sources     []Passage    `json:"sources,omitempty"`
+	Unhandled   bool         `json:"unhandled,omitempty"` // reply: the request cannot be done
 }
 
 type jsonAction struct {
@@ -299,7 +304,7 @@ func ms(d time.Duration) float64 { return math.Round(float64(d)/1e4) / 100 }
 // MarshalJSON writes the event as the JSON object `hark listen` prints.
 func (e Event) MarshalJSON() ([]byte, error) {
 	j := jsonEvent{Event: e.Kind, Time: e.At.Format(time.RFC3339Nano), Turn: e.Turn, Reason: e.Reason,
-		Input: e.Input, Component: e.Component, Phase: e.Phase, Hint: e.Hint, Interrupted: e.Interrupted}
+		Input: e.Input, Component: e.Component, Phase: e.Phase, Hint: e.Hint, Interrupted: e.Interrupted, Unhandled: e.Unhandled}
 	switch e.Kind {
 	case EventState:
 		j.State = e.State.String()

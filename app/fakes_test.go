@@ -175,13 +175,14 @@ func (b *fakeBrain) Close() error {
 }
 
 type fakeChat struct {
-	brain  *fakeBrain
-	mu     sync.Mutex
-	asked  []string
-	langs  []string // LanguageOf each Send's context
-	primed []string // Prefill's messages
-	resets int
-	closed bool
+	brain       *fakeBrain
+	mu          sync.Mutex
+	asked       []string
+	langs       []string // LanguageOf each Send's context
+	primed      []string // Prefill's messages
+	primedToolN []int    // ... and how many tools each offered
+	resets      int
+	closed      bool
 }
 
 func (c *fakeChat) Send(ctx context.Context, user string, emit func(string) error) (Reply, error) {
@@ -212,10 +213,11 @@ func (c *fakeChat) Send(ctx context.Context, user string, emit func(string) erro
 	return Reply{Text: text.String(), Tokens: len(pieces), Compute: 2 * time.Millisecond}, ferr
 }
 
-func (c *fakeChat) Prefill(_ context.Context, user string) error {
+func (c *fakeChat) Prefill(_ context.Context, user string, tools []Tool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.primed = append(c.primed, user)
+	c.primedToolN = append(c.primedToolN, len(tools))
 	return nil
 }
 

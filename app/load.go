@@ -146,8 +146,12 @@ func (a *Assistant) loaded(comp *component, gen int, v any, err error) {
 		comp.cur = &held{val: v}
 	}
 	a.setPhase(comp, PhaseReady, nil)
-	if bc, ok := v.(brainChat); ok && bc.system != a.cfg.SystemPrompt {
-		a.remakeChat() // the prompt changed while the model was loading
+	if bc, ok := v.(brainChat); ok {
+		if bc.system != a.cfg.SystemPrompt {
+			a.remakeChat() // the prompt changed while the model was loading
+		} else {
+			a.warmChat()
+		}
 	}
 	a.refresh()
 }
@@ -230,6 +234,7 @@ func (a *Assistant) remakeChat() {
 					"Check the system prompt in Settings, or choose another model."))
 			} else {
 				a.chat = &held{val: chat}
+				a.warmChat()
 			}
 			a.refresh()
 		}

@@ -18,10 +18,13 @@ import (
 // as any voice turn does (the same events, in the same order, and the same history) with the
 // transcript already made or under way, and the prompt already evaluated.
 
-// Prefiller is a [Chat] that can evaluate a user's message ahead of Send, without changing the
-// conversation; a Send of the same message then evaluates almost nothing. Optional.
+// Prefiller is a [Chat] that can evaluate a user's message ahead of Send (or, for a
+// [ToolChat], SendTools with the same tools), without changing the conversation; a Send of
+// the same message then evaluates almost nothing. With user "" it evaluates only what every
+// next turn starts with (the system prompt and the tools, which most templates render into
+// it). Optional.
 type Prefiller interface {
-	Prefill(ctx context.Context, user string) error
+	Prefill(ctx context.Context, user string, tools []Tool) error
 }
 
 // SpeculationStats count speculative starts since the assistant was made.
@@ -105,8 +108,8 @@ func (a *Assistant) speculated(s *speculation, res Transcript, err error, wall t
 	a.prefill(s, res)
 }
 
-// prefill has the language model evaluate the prompt the turn will send, when the reply will be
-// a plain chat (no documents to consult, no tools offered) and the Chat can.
+// prefill has the language model evaluate the prompt the turn will send (with the tools the
+// turn will offer), when no documents are consulted (they change the prompt) and the Chat can.
 func (a *Assistant) prefill(s *speculation, res Transcript) {
 	text := strings.TrimSpace(res.Text)
 	llm := a.comps[ComponentLLM]
@@ -118,9 +121,7 @@ func (a *Assistant) prefill(s *speculation, res Transcript) {
 	if !ok {
 		return
 	}
-	if _, tools := chatH.val.(ToolChat); tools && len(a.offeredTools()) > 0 {
-		return
-	}
+	tools := a.chatTools(chatH)
 	lang := res.Language
 	if lang == "" {
 		lang = typedLanguage(text)
@@ -129,7 +130,7 @@ func (a *Assistant) prefill(s *speculation, res Transcript) {
 	ctx := s.ctx
 	a.spawn([]*held{llm.cur, chatH}, func() func() {
 		start := a.now()
-		err := pf.Prefill(ctx, question)
+		err := pf.Prefill(ctx, question, tools)
 		took := a.now().Sub(start)
 		return func() {
 			if s.dropped {
@@ -137,6 +138,42 @@ func (a *Assistant) prefill(s *speculation, res Transcript) {
 			}
 			if err != nil && ctx.Err() == nil {
 				a.logf("app: speculative prompt evaluation: %v", err)
+			}
+		}
+	}, func(error) func() { return nil })
+}
+
+// chatTools are the tools a turn on chat offers (as think decides): none unless it is a
+// ToolChat.
+func (a *Assistant) chatTools(chat *held) []Tool {
+	if _, ok := chat.val.(ToolChat); !ok {
+		return nil
+	}
+	return a.offeredTools()
+}
+
+// warmChat has the language model evaluate, in the background, what every turn of a new
+// conversation starts with when tools are offered: the system prompt and the tools (hundreds
+// of tokens, which most templates put into the system prompt, so NewChat's evaluation of the
+// prompt alone does not cover them). The first turn then evaluates only its own message. It
+// is called when a conversation starts (the model loaded, a new conversation).
+func (a *Assistant) warmChat() {
+	llm := a.comps[ComponentLLM]
+	if llm.cur == nil || a.chat == nil || a.closing {
+		return
+	}
+	chatH := a.chat
+	pf, ok := chatH.val.(Prefiller)
+	tools := a.chatTools(chatH)
+	if !ok || len(tools) == 0 {
+		return
+	}
+	ctx := a.ctx
+	a.spawn([]*held{llm.cur, chatH}, func() func() {
+		err := pf.Prefill(ctx, "", tools)
+		return func() {
+			if err != nil && ctx.Err() == nil {
+				a.logf("app: evaluating the tools ahead: %v", err)
 			}
 		}
 	}, func(error) func() { return nil })

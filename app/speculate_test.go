@@ -210,3 +210,48 @@ func TestSpeculativeTurnResumed(t *testing.T) {
 		t.Errorf("speculation %+v, want 2 started, 1 dropped, 1 committed", st)
 	}
 }
+
+func (c *fakeChat) primedTools() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.primedToolN)
+}
+
+// TestSpeculativeTurnWithTools: when the model may call tools, the system prompt and the tools
+// are evaluated ahead as the conversation starts (the model loaded, a new conversation), and a
+// pause evaluates the turn's prompt with the same tools the turn then offers.
+func TestSpeculativeTurnWithTools(t *testing.T) {
+	seg := &pauseSeg{}
+	act := &fakeActor{}
+	var h *auditHist
+	tc := &toolChat{}
+	r := newRig(t, withPauses(seg), withActor(act, &h), withToolModel(tc))
+	i := r.readyModel(t)
+	nTools := len(act.Tools())
+	waitUntil(t, "the tools evaluated ahead", func() bool { return len(tc.primedList()) == 1 })
+	if p, n := tc.primedList(), tc.primedTools(); p[0] != "" || n[0] != nTools {
+		t.Fatalf("after loading: prefilled %q with %v tools; want the prefix (\"\") with %d", p, n, nTools)
+	}
+	r.mic.feed(300*msec, 0.5)
+	r.mic.feed(32*msec, 0) // a pause
+	r.drain(t)
+	waitUntil(t, "the prompt evaluated ahead", func() bool { return len(tc.primedList()) == 2 })
+	r.mic.feed(32*msec, 0) // the silence holds
+	tr, _ := r.rec.next(t, i, EventTranscript)
+	_, i = r.rec.next(t, i, EventTurnDone)
+	if p, n := tc.primedList(), tc.primedTools(); p[1] != tr.Text || n[1] != nTools {
+		t.Errorf("prefilled %q with %v tools; want %q with %d", p, n, tr.Text, nTools)
+	}
+	tc.mu.Lock()
+	offered := len(tc.offered)
+	tc.mu.Unlock()
+	if offered != nTools {
+		t.Errorf("the turn offered %d tools, the prefill %d", offered, nTools)
+	}
+	r.a.Ask("new conversation")
+	r.rec.next(t, i, EventCleared)
+	waitUntil(t, "the tools evaluated ahead again", func() bool { return len(tc.primedList()) == 3 })
+	if p := tc.primedList(); p[2] != "" {
+		t.Errorf("after a new conversation: prefilled %q", p)
+	}
+}

@@ -14,13 +14,14 @@ import (
 // turn is one question and its answer, from the end of the utterance (or the typed question)
 // to the end of the spoken reply. The loop goroutine owns it.
 type turn struct {
-	sources  []Passage     // passages the reply was answered from (knowledge)
-	retrieve time.Duration // time spent finding them
-	id       int
-	conv     string
-	input    Input
-	ctx      context.Context
-	cancel   context.CancelFunc
+	unhandled bool          // the reply says the request cannot be done (Event.Unhandled)
+	sources   []Passage     // passages the reply was answered from (knowledge)
+	retrieve  time.Duration // time spent finding them
+	id        int
+	conv      string
+	input     Input
+	ctx       context.Context
+	cancel    context.CancelFunc
 
 	needWake bool
 	heardAt  time.Time // speech began (voice) or the question was sent (typed)
@@ -328,7 +329,7 @@ func (a *Assistant) generated(t *turn, rep Reply, err error, first, end time.Tim
 		// every turn while the server is away would drown the conversation.
 		a.logf("turn %d: the language model server did not answer, this device did: %v", t.id, rep.Fallback)
 	}
-	a.publish(Event{Kind: EventReply, Turn: t.id, Text: t.reply, Interrupted: t.interrupted, Sources: t.sources, Origin: t.origin})
+	a.publish(Event{Kind: EventReply, Turn: t.id, Text: t.reply, Interrupted: t.interrupted, Sources: t.sources, Origin: t.origin, Unhandled: t.unhandled})
 	if t == a.turn && t.speaking && !t.spoken && !t.interrupted {
 		a.setState(StateSpeaking, "")
 	}

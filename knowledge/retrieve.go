@@ -89,11 +89,11 @@ type Hit struct {
 	terms string
 }
 
-// Source is how the passage is shown under a reply: document, heading, page.
+// Source is how the passage is shown under a reply: document, heading, page, the levels
+// separated by "›" throughout (the index keeps heading paths joined with " > ").
 func (h Hit) Source() string {
 	s := h.Doc
 	if h.Heading != "" {
-		// The index joins the heading path with " > "; people see one separator throughout.
 		s += " › " + strings.ReplaceAll(h.Heading, " > ", " › ")
 	}
 	if h.Page > 0 {

@@ -140,6 +140,8 @@ type run struct {
 	// calls what the parser found.
 	raw, emitted, reasoning string
 	calls                   []ToolCall
+	rawB, emittedB          strings.Builder // raw and emitted grow in these (appends, not copies)
+	scan                    plainScan       // when the parser can be skipped (parsestream.go)
 }
 
 // prepare checks the options and builds the sampler. The caller frees r.s.
@@ -482,6 +484,7 @@ func (r *run) useChatLayer(win []Message) error {
 		return nil
 	}
 	r.chat = &cr
+	r.scan = newPlainScan(&cr)
 	r.preserved = map[token]bool{}
 	for _, s := range cr.PreservedTokens {
 		if toks, err := r.m.voc.tokenize(s, false, true); err == nil && len(toks) == 1 {
@@ -494,39 +497,4 @@ func (r *run) useChatLayer(win []Message) error {
 		}
 	}
 	return nil
-}
-
-// contentDelta feeds the reply's text to the chat layer's parser and returns the content that
-// has not been emitted yet. Text that does not parse (a model that writes a broken call) is
-// content: the reply is never lost.
-func (r *run) contentDelta(show string, partial bool) string {
-	r.raw += show
-	p, err := r.chat.parse(r.raw, partial)
-	if err != nil {
-		if partial {
-			return "" // wait for more text
-		}
-		p = parsedReply{Content: r.raw}
-	}
-	r.reasoning = p.Reasoning
-	if !partial {
-		r.calls = nil
-		for _, c := range p.ToolCalls {
-			args := json.RawMessage(c.Arguments)
-			if !json.Valid(args) {
-				args, _ = json.Marshal(c.Arguments)
-			}
-			r.calls = append(r.calls, ToolCall{ID: c.ID, Name: c.Name, Arguments: args})
-		}
-	}
-	if !strings.HasPrefix(p.Content, r.emitted) {
-		return "" // the parser changed its mind about text already shown; keep what was shown
-	}
-	d := p.Content[len(r.emitted):]
-	if partial {
-		// Trailing whitespace may turn out to precede a tool call; hold it back.
-		d = strings.TrimRight(d, " \n\t")
-	}
-	r.emitted += d
-	return d
 }

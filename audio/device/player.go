@@ -22,6 +22,13 @@ type PlayerOptions struct {
 	// now and masks the unfaded cut. Without it a cancelled sound fades out (no click) after
 	// what is buffered, up to a period, has played.
 	CutOnCancel bool
+	// FreshStart opens the stream again, with the sound's start in it, for a sound that
+	// follows silence (see Player.freshStart), instead of playing it on the running stream
+	// behind the period of silence the sound server holds (up to PeriodMs before its first
+	// sample is heard). Off by default: with it the assistant's replies were not heard in
+	// BenchmarkLatencyAtDevices (cause not found yet), though `hark say` and this package's
+	// tests play well.
+	FreshStart bool
 }
 
 // defaultPlayerPeriodMs is the default period of a Player. With PulseAudio, miniaudio's
@@ -65,6 +72,7 @@ type Player struct {
 	queue soundQueue // sounds added by Enqueue
 
 	cut        bool               // PlayerOptions.CutOnCancel
+	fresh      bool               // PlayerOptions.FreshStart
 	cfg        malgo.DeviceConfig // to reopen the stream (see restart)
 	restarting atomic.Bool        // restart stops the device: not a lost device
 }
@@ -74,7 +82,7 @@ func OpenPlayer(opts PlayerOptions) (*Player, error) {
 	if opts.PeriodMs <= 0 {
 		opts.PeriodMs = defaultPlayerPeriodMs
 	}
-	p := &Player{wake: make(chan struct{}, 1), fadeDone: make(chan struct{}, 1), cut: opts.CutOnCancel}
+	p := &Player{wake: make(chan struct{}, 1), fadeDone: make(chan struct{}, 1), cut: opts.CutOnCancel, fresh: opts.FreshStart}
 	if err := p.open(KindPlayback, opts.Device); err != nil {
 		return nil, err
 	}
@@ -219,7 +227,7 @@ func (p *Player) Play(ctx context.Context, pcm audio.PCM) error {
 		return err // cancelled already: not a sound
 	}
 	target := p.played.Load() + uint64(p.ring.len()) + uint64(len(data))
-	queued := 0
+	queued := p.freshStart(data)
 	t := time.NewTimer(stallTimeout / 4)
 	defer t.Stop()
 	for {
@@ -288,6 +296,22 @@ func (p *Player) restart() bool {
 	}
 	p.ctxMu.Lock()
 	defer p.ctxMu.Unlock()
+	if !p.stopStream() {
+		return false
+	}
+	// The callback is not running: its state and the ring are this goroutine's now.
+	n := p.ring.len()
+	p.ring.discard()
+	p.silence.Store(p.latency) // the stream's buffer went with it
+	p.played.Add(uint64(n))
+	p.startStream("after a cancelled sound")
+	return true
+}
+
+// stopStream stops and frees the stream, so that the callback no longer runs (its state and
+// the ring are the caller's until startStream), and reports whether there was one. Called
+// with p.mu and p.ctxMu held.
+func (p *Player) stopStream() bool {
 	if p.dev == nil || p.actx == nil || p.closing.Load() {
 		return false
 	}
@@ -296,17 +320,19 @@ func (p *Player) restart() bool {
 	p.dev.Uninit()
 	p.dev = nil
 	p.restarting.Store(false)
-	// The callback is not running: its state and the ring are this goroutine's now.
 	p.fading, p.fadeLeft = false, 0
 	p.fadeReq.Store(false)
 	select {
 	case <-p.fadeDone:
 	default:
 	}
-	n := p.ring.len()
-	p.ring.discard()
-	p.silence.Store(p.latency) // the stream's buffer went with it
-	p.played.Add(uint64(n))
+	return true
+}
+
+// startStream opens the stream again (stopStream closed it); miniaudio fills the new stream's
+// buffer from the ring before it starts. A failure marks the device lost. Called with p.mu
+// and p.ctxMu held.
+func (p *Player) startStream(why string) {
 	dev, err := malgo.InitDevice(p.actx.Context, p.cfg, malgo.DeviceCallbacks{Data: p.onData, Stop: p.onStop})
 	if err == nil && (int(dev.SampleRate()) != p.rate || int(dev.PlaybackChannels()) != p.channels || dev.PlaybackFormat() != malgo.FormatF32) {
 		dev.Uninit()
@@ -318,8 +344,8 @@ func (p *Player) restart() bool {
 		}
 	}
 	if err != nil {
-		p.lost = fmt.Errorf("audio: cannot reopen speaker %q after a cancelled sound (%v): %w", p.info.Name, err, ErrDeviceLost)
-		return true
+		p.lost = fmt.Errorf("audio: cannot reopen speaker %q %s (%v): %w", p.info.Name, why, err, ErrDeviceLost)
+		return
 	}
 	p.dev = dev
 	p.lastCB.Store(int64(time.Since(p.start)))
@@ -327,7 +353,30 @@ func (p *Player) restart() bool {
 	case p.wake <- struct{}{}:
 	default:
 	}
-	return true
+}
+
+// freshStart begins a sound that follows silence (nothing queued, and what the stream holds
+// is silence) on a new stream, and returns how much of data it put in the ring (0: the
+// caller writes it all). The running stream holds up to a period of silence at the sound
+// server (200 ms by default, the margin against a late callback on a busy machine), and a
+// sound written now would be heard only after it; stopping the stream does not drop it
+// (PulseAudio corks a stopped stream and keeps its buffer), closing it does. The new stream
+// starts with the sound's first period already in its buffer, so the sound is heard as soon
+// as the stream is open (a few ms: BenchmarkFirstSound), and the period's margin is there
+// from the first sample on. Called with p.mu held.
+func (p *Player) freshStart(data []float32) int {
+	if !p.fresh || p.ring.len() != 0 || p.silence.Load() < p.latency {
+		return 0
+	}
+	p.ctxMu.Lock()
+	defer p.ctxMu.Unlock()
+	if !p.stopStream() {
+		return 0
+	}
+	// The stream is stopped: the ring may have been fed just before, or the tail of a fade.
+	n := p.ring.write(data)
+	p.startStream("for a new sound")
+	return n
 }
 
 // Close stops the stream and frees the device. It is safe to call more than once; a Play in

@@ -130,7 +130,14 @@ func (p *Player) feed() {
 			continue
 		}
 
-		// Feed the ring, in order, as far as it has room.
+		// Feed the ring, in order, as far as it has room (a sound after silence on a new
+		// stream: see freshStart).
+		if it := items[0]; it.written == 0 {
+			it.written = p.freshStart(it.data)
+			if it.written == len(it.data) {
+				it.end = p.ring.w.Load()
+			}
+		}
 		for _, it := range items {
 			if it.written < len(it.data) {
 				it.written += p.ring.write(it.data[it.written:])
