@@ -31,7 +31,7 @@ func doWithModel(ctx context.Context, s *setup, acts *actions, sentence string, 
 	a := app.New(app.Options{
 		Config:  cfg,
 		Loaders: app.Loaders{Brain: s.loadBrain()},
-		Actor:   appActor{a: acts.act, modelTools: s.cfg.Actions.ModelTools},
+		Actor:   appActor{a: acts.act, modelTools: s.cfg.Actions.ModelTools, hub: acts.hub},
 		History: hist,
 		Sink: app.SinkFunc(func(e app.Event) {
 			select {

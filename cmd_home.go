@@ -124,6 +124,14 @@ func doctorHome(ctx context.Context, s *setup) []doctorCheck {
 		}
 		out = append(out, c)
 	}
+	// Home Assistant's areas come from its registries over the WebSocket API; without them
+	// only the entity list's areas are known.
+	for _, b := range h.Backends() {
+		if r, ok := b.(interface{ RegistryError() error }); ok && r.RegistryError() != nil {
+			out = append(out, doctorCheck{"home_assistant_areas", doctorWarn, r.RegistryError().Error(),
+				"Areas come from the entity list only. Let WebSockets through to /api/websocket (a proxy may block them), or give each entity an area."})
+		}
+	}
 	return out
 }
 

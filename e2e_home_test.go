@@ -13,8 +13,9 @@ import (
 // light.turn_on for the kitchen light of a stand-in Home Assistant, "dim the living room to 30
 // percent" sets brightness_pct 30, the front door's lock waits for a yes (and a no leaves it
 // alone), a Home Assistant that stops answering gives "I can't reach Home Assistant" within
-// 3 s and the next question works, and the settings dialog lists the connector and its
-// entities (screenshots kept).
+// 3 s and the next question works, "turn off the light" asks which and "the living room one"
+// alone answers it, and the settings dialog lists the connector and its entities (screenshots
+// kept).
 func TestE2EHomeInWindow(t *testing.T) {
 	srv, cdir := homeTestHouse(t)
 	dir := filepath.Dir(cdir)
@@ -82,6 +83,22 @@ func TestE2EHomeInWindow(t *testing.T) {
 		t.Errorf("the next question: %v", a)
 	}
 	srv.Hang(false)
+
+	// "Which one?" answered with just a name.
+	w.typeQuestion(200, 697, "turn off the light")
+	e, i = w.events.waitFor(t, i, 20*time.Second, "action", isKind("action"))
+	if a := actionOf(e); a["say"] != "Which one: the Kitchen Light or the Living Room Light?" {
+		t.Errorf("action = %v", a)
+	}
+	w.typeQuestion(200, 697, "the living room one")
+	e, i = w.events.waitFor(t, i, 20*time.Second, "action", isKind("action"))
+	if a := actionOf(e); a["tool"] != "home_choose" || a["say"] != "Turned off the Living Room Light." {
+		t.Errorf("action = %v", a)
+	}
+	if calls = srv.ServiceCalls(); len(calls) == 0 || calls[len(calls)-1].Path != "/api/services/light/turn_off" || calls[len(calls)-1].Body["entity_id"] != "light.living_room" {
+		t.Errorf("service calls %+v, want light.turn_off for light.living_room last", calls)
+	}
+	w.shot("home-3b-which-one")
 
 	w.click(458, 21) // 480×720: the gear at the top right
 	time.Sleep(time.Second)

@@ -117,10 +117,14 @@ func (s *setup) enabledTools() []string {
 type appActor struct {
 	a          *action.Actor
 	modelTools bool
+	hub        *home.Hub // nil: no home connectors
 }
 
 func (x appActor) Match(sentence string) app.Intent {
 	m := x.a.Match("", sentence)
+	if x.hub != nil && m.Tool != home.ToolChoose && m.Kind != action.Yes && m.Kind != action.No {
+		x.hub.Forget() // a "Which one?" is answered by a name, or by nothing
+	}
 	in := app.Intent{Template: m.Template, Question: m.Question, Language: m.Language}
 	switch m.Kind {
 	case action.Matched:
@@ -183,7 +187,7 @@ func (x *actions) attach(o *app.Options, s *setup) func(*app.Assistant) {
 	if x == nil {
 		return func(*app.Assistant) {}
 	}
-	o.Actor = appActor{a: x.act, modelTools: s.cfg.Actions.ModelTools}
+	o.Actor = appActor{a: x.act, modelTools: s.cfg.Actions.ModelTools, hub: x.hub}
 	if x.homeErr != nil && o.Logf != nil {
 		o.Logf("home connectors: %v", x.homeErr)
 	}

@@ -4,6 +4,7 @@ import (
 	"log"
 
 	"hark/app"
+	"hark/app/config"
 	"hark/home"
 	"hark/home/mqtt"
 	"hark/models"
@@ -41,11 +42,18 @@ func openMQTT(s *setup) (home.Backend, error) {
 				"mqtt.password_file must name a file only you can read (chmod 600).")
 		}
 	}
+	level := func(l config.MQTTLevel) *mqtt.Setter {
+		if !l.Declared() {
+			return nil
+		}
+		return &mqtt.Setter{Topic: l.Topic, Payload: l.Payload, Min: l.Min, Max: l.Max, Step: l.Step}
+	}
 	for _, d := range mc.Devices {
 		cfg.Devices = append(cfg.Devices, mqtt.Device{
 			Name: d.Name, Aliases: d.Aliases, Area: d.Area, Kind: home.Kind(d.Kind), Unit: d.Unit,
 			StateTopic: d.StateTopic, JSONPath: d.JSONPath, CommandTopic: d.CommandTopic,
 			PayloadOn: d.PayloadOn, PayloadOff: d.PayloadOff, Confirm: d.Confirm, StaleAfter: d.StaleAfter,
+			Brightness: level(d.Brightness), Position: level(d.Position), Setpoint: level(d.Setpoint),
 		})
 	}
 	c, err := mqtt.New(cfg, mqtt.Options{Logf: log.New(log.Writer(), "hark: ", log.LstdFlags).Printf})

@@ -271,3 +271,66 @@ confirm = true
 		return nil
 	})
 }
+
+// TestHomeMQTTLevels: level commands declared in [[mqtt.devices]] (a brightness topic with a
+// 0..255 scale, a setpoint template with a range) work through `hark do`, in English and
+// Chinese, each published once to its declared topic; the heater asks first; a setpoint out of
+// its range is refused with the range said, and nothing is sent.
+func TestHomeMQTTLevels(t *testing.T) {
+	b := testserver.StartMosquitto(t, testserver.MosquittoOptions{})
+	w := newMQTTWitnessAs(t, b.Port, "", "")
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	t.Setenv("XDG_DATA_HOME", dir)
+	t.Setenv("HARK_CONFIG", "")
+	cdir := filepath.Join(dir, "hark")
+	if err := os.MkdirAll(cdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf(`[mqtt]
+broker = %q
+client_id = "hark-levels"
+
+[[mqtt.devices]]
+name = "workshop light"
+aliases = ["车间灯"]
+area = "workshop"
+kind = "light"
+command_topic = "workshop/light/set"
+brightness_topic = "workshop/light/brightness/set"
+brightness_max = 255
+
+[[mqtt.devices]]
+name = "greenhouse heater"
+aliases = ["温室加热器"]
+area = "greenhouse"
+kind = "climate"
+setpoint_topic = "greenhouse/heater/setpoint/set"
+setpoint_payload = '{"target": {{value}}}'
+setpoint_min = 5
+setpoint_max = 30
+confirm = true
+`, b.URL())
+	if err := os.WriteFile(filepath.Join(cdir, "config.toml"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	step := func(s cliStep) { t.Helper(); s.check(t) }
+	step(cliStep{[]string{"do", "dim the workshop light to 30 percent"}, 0, []string{"Set the workshop light to 30 percent."}, nil})
+	step(cliStep{[]string{"do", "把车间灯调到百分之五十"}, 0, []string{"已把车间灯调到50%。"}, nil})
+	step(cliStep{[]string{"do", "set the greenhouse heater to 18 degrees"}, 0, []string{"Okay, I won't."}, nil}) // no yes
+	step(cliStep{[]string{"do", "--yes", "温室加热器设为十八度"}, 0, []string{"已把温室加热器设为18度。"}, nil})
+	step(cliStep{[]string{"do", "--yes", "set the greenhouse heater to 40 degrees"}, 0, []string{"The greenhouse heater can only be set from 5 to 30 degrees."}, nil})
+	w.publish(t, "test/marker", "end", false)
+	for deadline := time.Now().Add(10 * time.Second); len(w.on("test/marker")) == 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := w.on("workshop/light/brightness/set"); strings.Join(got, ",") != "77,128" {
+		t.Errorf("brightness commands = %q; want exactly 77, 128", got)
+	}
+	if got := w.on("greenhouse/heater/setpoint/set"); strings.Join(got, ",") != `{"target": 18.0}` {
+		t.Errorf("setpoint commands = %q; want exactly one 18.0", got)
+	}
+	if n := strings.Count(b.Log(), "Received PUBLISH from hark-levels"); n != 3 {
+		t.Errorf("the broker received %d publications from Hark; want 3", n)
+	}
+}

@@ -28,6 +28,7 @@ package home
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -46,15 +47,21 @@ type Kind string
 
 // Entity is one device or sensor Hark may control or read.
 type Entity struct {
-	ID       string   `json:"id"`      // the backend's own id: "light.kitchen", or an MQTT device's configured name
-	Name     string   `json:"name"`    // the friendly name people say
-	Aliases  []string `json:"aliases"` // other names people say
-	Area     string   `json:"area"`    // "kitchen", "greenhouse two"
-	Kind     Kind     `json:"kind"`
-	Source   Source   `json:"source"`
-	Unit     string   `json:"unit,omitempty"` // a sensor's unit ("°C", "%")
-	Confirm  bool     `json:"confirm"`        // changing it needs a yes first (locks, alarm panels, pumps marked so)
-	ReadOnly bool     `json:"read_only"`      // a sensor: it can be read, not commanded
+	ID      string   `json:"id"`      // the backend's own id: "light.kitchen", or an MQTT device's configured name
+	Name    string   `json:"name"`    // the friendly name people say
+	Aliases []string `json:"aliases"` // other names people say
+	Area    string   `json:"area"`    // "kitchen", "greenhouse two"
+	// AreaAliases are other names of its area ("厨房" for the kitchen: Home Assistant's area
+	// aliases).
+	AreaAliases []string `json:"area_aliases,omitempty"`
+	Kind        Kind     `json:"kind"`
+	Source      Source   `json:"source"`
+	Unit        string   `json:"unit,omitempty"` // a sensor's unit ("°C", "%")
+	Confirm     bool     `json:"confirm"`        // changing it needs a yes first (locks, alarm panels, pumps marked so)
+	ReadOnly    bool     `json:"read_only"`      // a sensor: it can be read, not commanded
+	// Ops are the commands it takes, when its backend knows them exactly (an MQTT device
+	// takes those its configuration declares); nil: those its Kind takes.
+	Ops []Op `json:"ops,omitempty"`
 }
 
 // State is an entity's current value.
@@ -110,4 +117,19 @@ var (
 	ErrUnsupported = errors.New("that device cannot do that")
 	// ErrUnknownEntity is returned for an id the backend does not expose.
 	ErrUnknownEntity = errors.New("no such device")
+	// ErrNoReading is returned by State for a device that has not reported anything yet (an
+	// MQTT topic with no retained reading): a fact to say, not a failure.
+	ErrNoReading = errors.New("no reading has arrived yet")
 )
+
+// RangeError is returned for a value the entity cannot be set to ("set the heater to 60
+// degrees"): the command is refused, never clamped, and the person is told the range.
+type RangeError struct {
+	Op       Op
+	Min, Max float64
+	Unit     string // "%" or "°C"
+}
+
+func (e *RangeError) Error() string {
+	return fmt.Sprintf("%s takes %s to %s%s", e.Op, num(e.Min), num(e.Max), e.Unit)
+}

@@ -3,6 +3,7 @@ package home
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -21,7 +22,10 @@ type HubOptions struct {
 	Refresh time.Duration
 	// Language is the language answers are given in when a call does not say ("en", "zh").
 	Language string
-	Now      func() time.Time
+	// AskFor is how long a "Which one?" waits for just a name to complete the command (0:
+	// 20 s); any other sentence cancels it at once ([Hub.Forget]).
+	AskFor time.Duration
+	Now    func() time.Time
 }
 
 // Hub is the connected systems seen as one home: it finds an entity from what people call it,
@@ -34,17 +38,24 @@ type Hub struct {
 	known   []target
 	errs    map[Source]error // each backend's last error reading its entities
 	fetched time.Time
+	which   *pending // the last "Which one?" asked, waiting for a name
 }
 
 type target struct {
 	Entity
 	b       Backend
-	area    string   // normalized
+	areas   []string // its area and the area's aliases, normalized
 	phrases []phrase // the names it answers to, normalized once (names are matched often)
 }
 
 func newTarget(e Entity, b Backend) target {
-	return target{Entity: e, b: b, area: norm1(e.Area), phrases: phrases(e)}
+	t := target{Entity: e, b: b, phrases: phrases(e)}
+	for _, a := range append([]string{e.Area}, e.AreaAliases...) {
+		if n := norm1(a); n != "" {
+			t.areas = append(t.areas, n)
+		}
+	}
+	return t
 }
 
 // NewHub returns a hub over backends; it reads nothing yet.
@@ -57,6 +68,9 @@ func NewHub(backends []Backend, o HubOptions) *Hub {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.AskFor <= 0 {
+		o.AskFor = 20 * time.Second
 	}
 	return &Hub{backends: backends, o: o, errs: map[Source]error{}}
 }
@@ -264,7 +278,7 @@ func resolve(known []target, name string, w Want) Resolution {
 	// An area said alone means everything in it that fits.
 	var inArea []target
 	for _, t := range known {
-		if t.area != "" && sameText(t.area, q) && fits(t, w) {
+		if slices.ContainsFunc(t.areas, func(a string) bool { return sameText(a, q) }) && fits(t, w) {
 			inArea = append(inArea, t)
 		}
 	}
@@ -345,9 +359,13 @@ func fits(t target, w Want) bool {
 	if w.Quantity != "" && !measures(t, w.Quantity) {
 		return false
 	}
-	switch w.Op {
-	case 0:
+	if w.Op == 0 {
 		return true
+	}
+	if e.Ops != nil {
+		return slices.Contains(e.Ops, w.Op)
+	}
+	switch w.Op {
 	case SetBrightness, SetColor:
 		return e.Kind == "light"
 	case SetPosition:
@@ -383,7 +401,7 @@ var kindWords = map[Kind][]string{
 	"fan":     {"fan", "风扇"},
 	"cover":   {"blind", "cover", "shade", "curtain", "窗帘"},
 	"climate": {"thermostat", "heating", "heater", "air conditioning", "空调", "暖气"},
-	"lock":    {"lock", "锁"},
+	"lock":    {"lock", "door", "锁"},
 }
 
 // phrase is a normalized name an entity answers to; derived is 1 for one made up from its area
@@ -429,8 +447,10 @@ func phrases(e Entity) []phrase {
 	}
 	for _, w := range kindWords[e.Kind] {
 		add(w, 1)
-		if e.Area != "" {
-			add(e.Area+" "+w, 1)
+		for _, a := range append([]string{e.Area}, e.AreaAliases...) {
+			if a != "" {
+				add(a+" "+w, 1)
+			}
 		}
 	}
 	if e.Area != "" && e.Name != "" && !strings.Contains(norm1(e.Name), norm1(e.Area)) {
@@ -532,9 +552,10 @@ const (
 	Unreachable                   // the backend's server cannot be reached (Outcome.Source)
 	Unsupported                   // the entity cannot do that
 	Failed                        // the backend refused or failed (Outcome.Err)
+	OutOfRange                    // the value is outside what the entity takes (Outcome.Range)
 )
 
-var statusNames = [...]string{"", "done", "ambiguous", "not_found", "unreachable", "unsupported", "failed"}
+var statusNames = [...]string{"", "done", "ambiguous", "not_found", "unreachable", "unsupported", "failed", "out_of_range"}
 
 func (s Status) String() string {
 	if int(s) < len(statusNames) {
@@ -549,31 +570,45 @@ func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // Outcome is what a command or question came to: typed, so that it can be said in any
 // language ([Outcome.Say]), shown and audited.
 type Outcome struct {
-	Status   Status   `json:"status"`
-	Said     string   `json:"said"`               // the name as said
-	Command  Command  `json:"command"`            // Op 0: a question about the state
-	Entities []Entity `json:"entities,omitempty"` // acted on or read; Ambiguous: the choices
-	States   []State  `json:"states,omitempty"`   // a question's answers, one per entity
-	Expect   string   `json:"expect,omitempty"`   // "is it open?": the state asked about
-	Source   Source   `json:"source,omitempty"`   // Unreachable: which system
-	Err      error    `json:"-"`
+	Status   Status      `json:"status"`
+	Said     string      `json:"said"`               // the name as said
+	Command  Command     `json:"command"`            // Op 0: a question about the state
+	Entities []Entity    `json:"entities,omitempty"` // acted on or read; Ambiguous: the choices
+	States   []State     `json:"states,omitempty"`   // a question's answers, one per entity
+	Expect   string      `json:"expect,omitempty"`   // "is it open?": the state asked about
+	Source   Source      `json:"source,omitempty"`   // Unreachable: which system
+	Range    *RangeError `json:"range,omitempty"`    // OutOfRange: what the entity takes
+	Err      error       `json:"-"`
 }
 
 // Do carries out c on what name means (of that kind, if given), on every entity a plural or
-// an area names.
+// an area names. When several entities fit, the outcome asks which, and the hub remembers the
+// command for a while: [Hub.Choose] with just a name completes it.
 func (h *Hub) Do(ctx context.Context, name string, kind Kind, c Command) Outcome {
 	ctx, cancel := context.WithTimeout(ctx, h.o.Timeout)
 	defer cancel()
 	h.refreshIfOld(ctx)
 	o := Outcome{Said: name, Command: c}
-	var done bool
 	r := h.Resolve(name, Want{Op: c.Op, Kind: kind})
-	done, o = h.unresolved(o, r)
-	if done {
+	if done, o := h.unresolved(o, r); done {
+		h.askedWhich(o, r, request{cmd: c})
 		return o
 	}
+	o.Entities = r.Entities
 	for _, t := range r.targets {
-		if err := t.b.Do(ctx, t.ID, c); err != nil {
+		if !fits(t, Want{Op: c.Op, Kind: kind}) {
+			// It exists but cannot do this: "lock the garage door" must not reach the cover's
+			// turn_on (open_cover), so nothing is sent.
+			o.Status, o.Entities = Unsupported, []Entity{t.Entity}
+			return o
+		}
+	}
+	return h.do(ctx, o, r.targets)
+}
+
+func (h *Hub) do(ctx context.Context, o Outcome, ts []target) Outcome {
+	for _, t := range ts {
+		if err := t.b.Do(ctx, t.ID, o.Command); err != nil {
 			return h.failed(o, t, err)
 		}
 	}
@@ -588,17 +623,25 @@ func (h *Hub) Read(ctx context.Context, name, quantity, expect string) Outcome {
 	defer cancel()
 	h.refreshIfOld(ctx)
 	o := Outcome{Said: name, Expect: expect}
-	var done bool
 	r := h.Resolve(name, Want{Quantity: quantity})
 	if r.Found == FoundNone && quantity != "" {
 		r = h.Resolve(name, Want{})
 	}
-	done, o = h.unresolved(o, r)
-	if done {
+	if done, o := h.unresolved(o, r); done {
+		h.askedWhich(o, r, request{expect: expect})
 		return o
 	}
-	for _, t := range r.targets {
+	o.Entities = r.Entities
+	return h.read(ctx, o, r.targets)
+}
+
+func (h *Hub) read(ctx context.Context, o Outcome, ts []target) Outcome {
+	for _, t := range ts {
 		st, err := t.b.State(ctx, t.ID)
+		if errors.Is(err, ErrNoReading) {
+			// Nothing reported yet is an answer, not a failure: said as "no reading yet".
+			st, err = State{}, nil
+		}
 		if err != nil {
 			return h.failed(o, t, err)
 		}
@@ -626,6 +669,8 @@ func (h *Hub) failed(o Outcome, t target, err error) Outcome {
 	switch {
 	case errors.Is(err, ErrUnreachable) || errors.Is(err, context.DeadlineExceeded):
 		o.Status = Unreachable
+	case errors.As(err, &o.Range):
+		o.Status = OutOfRange
 	case errors.Is(err, ErrUnsupported):
 		o.Status = Unsupported
 	case errors.Is(err, ErrUnknownEntity):

@@ -149,14 +149,15 @@ func TestSentences(t *testing.T) {
 		{"open the garage door to 40 percent", home.ToolSetPosition, "/api/services/cover/set_cover_position", map[string]any{"entity_id": "cover.garage_door", "position": 40.0}, action.Safe, "40 percent open", nil},
 		{"set the hall thermostat to 21.5 degrees", home.ToolSetTemperature, "/api/services/climate/set_temperature", map[string]any{"entity_id": "climate.hall", "temperature": 21.5}, action.Safe, "21.5 degrees", nil},
 		{"turn on pump 3", home.ToolTurnOn, "/api/services/switch/turn_on", map[string]any{"entity_id": "switch.pump_3"}, action.Safe, "Pump 3", nil},
+		{"lock the garage door", home.ToolTurnOn, "", nil, action.Safe, "The Garage Door can't do that.", nil}, // never open_cover
 		{"unlock the front door", home.ToolTurnOff, "/api/services/lock/unlock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "Unlocked the front door.", nil},
 		{"is the garage door open?", home.ToolState, "", nil, action.Safe, "Yes, the Garage Door is open.", nil},
 		{"what's the temperature in the greenhouse", home.ToolState, "", nil, action.Safe, "The Greenhouse Temperature was 21.5 degrees, 3 minutes ago.", nil},
 		{"is the garage door closed", home.ToolState, "", nil, action.Safe, "No, the Garage Door is open.", nil},
 		{"turn on the light", home.ToolTurnOn, "", nil, action.Safe, "Which one: the Kitchen Light, the Kitchen Lamp, the Living Room Light or the Hall Light?", nil},
-		{"打开前门", home.ToolTurnOn, "/api/services/lock/lock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "已锁上front door。", nil},
-		{"把客厅灯调到百分之五十", home.ToolSetBrightness, "/api/services/light/turn_on", map[string]any{"entity_id": "light.living_room", "brightness_pct": 50.0}, action.Safe, "已把Living Room Light调到50%。", nil},
-		{"客厅的灯开着吗", home.ToolState, "", nil, action.Safe, "是的，Living Room Light开着。", nil},
+		{"打开前门", home.ToolTurnOn, "/api/services/lock/lock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "已锁上前门。", nil},
+		{"把客厅灯调到百分之五十", home.ToolSetBrightness, "/api/services/light/turn_on", map[string]any{"entity_id": "light.living_room", "brightness_pct": 50.0}, action.Safe, "已把客厅灯调到50%。", nil},
+		{"客厅的灯开着吗", home.ToolState, "", nil, action.Safe, "是的，客厅灯开着。", nil},
 		{"把厨房的灯调到百分之五十", "", "", nil, action.Safe, "", nil}, // no Chinese name for the kitchen: nothing matches
 	}
 	for _, tc := range cases {

@@ -36,8 +36,21 @@ func (o Outcome) Say(lang string, now time.Time) string {
 		return fmt.Sprintf("I don't know a device called %q. `hark home` lists the ones I can use.", o.Said)
 	case Ambiguous:
 		var names []string
+		seen := map[string]int{}
 		for _, e := range o.Entities {
-			names = append(names, the(e.Name, z))
+			seen[Spoken(e, z)]++
+		}
+		for _, e := range o.Entities {
+			n := Spoken(e, z)
+			switch {
+			case seen[n] > 1 && e.Area != "" && z:
+				n = e.Area + "的" + n // two of one name: told apart by where they are
+			case seen[n] > 1 && e.Area != "":
+				n = the(n, z) + " in the " + e.Area
+			default:
+				n = the(n, z)
+			}
+			names = append(names, n)
 		}
 		if z {
 			return "哪一个：" + strings.Join(names, "还是") + "？"
@@ -53,6 +66,8 @@ func (o Outcome) Say(lang string, now time.Time) string {
 			return names(o.Entities, z) + "不能这样做。"
 		}
 		return capital(names(o.Entities, z)) + " can't do that."
+	case OutOfRange:
+		return o.sayRange(z)
 	case Failed:
 		if o.Command.Op == 0 && z {
 			return "没能从" + SystemName(o.Source, lang) + "读到" + names(o.Entities, z) + "。"
@@ -187,13 +202,21 @@ func (o Outcome) sayStates(z bool, now time.Time) string {
 
 // sayState words one reading: "The greenhouse temperature was 21.5 degrees, 3 minutes ago."
 func sayState(e Entity, st State, expect string, z bool, now time.Time) string {
-	name := the(e.Name, z)
+	name := the(Spoken(e, z), z)
 	v := strings.ToLower(strings.TrimSpace(st.Value))
-	if v == "unavailable" || v == "unknown" || v == "" {
+	switch v {
+	case "", "unknown":
+		// Nothing reported yet (a topic with no retained reading, a sensor Home Assistant
+		// has no value for): a plain fact, not a failure.
 		if z {
-			return name + "现在没有读数。"
+			return name + "还没有读数。"
 		}
-		return capital(name) + " has no reading right now (" + SystemName(e.Source, "en") + " says " + orDash(v) + ")."
+		return capital(name) + " has no reading yet."
+	case "unavailable":
+		if z {
+			return name + "现在不在线。"
+		}
+		return capital(name) + " is unavailable right now."
 	}
 	if _, err := strconv.ParseFloat(v, 64); err == nil {
 		val := spokenValue(st.Value, st.Unit, z)
@@ -348,7 +371,7 @@ func the(name string, z bool) string {
 func names(ents []Entity, z bool) string {
 	var ns []string
 	for _, e := range ents {
-		ns = append(ns, the(e.Name, z))
+		ns = append(ns, the(Spoken(e, z), z))
 	}
 	if z {
 		return strings.Join(ns, "和")
@@ -376,9 +399,49 @@ func capital(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "nothing"
+// sayRange words a refused value: "The greenhouse heater can be set from 5 to 30 degrees."
+func (o Outcome) sayRange(z bool) string {
+	r := o.Range
+	n := names(o.Entities, z)
+	lo, hi := num(r.Min), num(r.Max)
+	if r.Unit == "%" {
+		if z {
+			return fmt.Sprintf("%s只能设在百分之%s到百分之%s之间。", n, lo, hi)
+		}
+		return fmt.Sprintf("%s can only be set from %s to %s percent.", capital(n), lo, hi)
 	}
-	return s
+	if z {
+		return fmt.Sprintf("%s只能设在%s到%s度之间。", n, lo, hi)
+	}
+	return fmt.Sprintf("%s can only be set from %s to %s degrees.", capital(n), lo, hi)
+}
+
+// Spoken is the name an entity is called by in a reply: in Chinese its first name or alias
+// written in Chinese (a configured alias, else Home Assistant's friendly name), in English its
+// first one written in letters; its name when it has none such.
+func Spoken(e Entity, z bool) string {
+	for _, n := range append([]string{e.Name}, e.Aliases...) {
+		if hasHan(n) == z && (z || hasLatin(n)) {
+			return n
+		}
+	}
+	return e.Name
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasLatin(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Latin, r) {
+			return true
+		}
+	}
+	return false
 }

@@ -24,6 +24,8 @@ const (
 	ToolSetPosition    = "home_set_position"
 	ToolSetTemperature = "home_set_temperature"
 	ToolState          = "home_state"
+	// ToolChoose answers the hub's "Which one?" with just a name ("the kitchen one").
+	ToolChoose = "home_choose"
 )
 
 // The dynamic template lists the hub fills with its entities' names.
@@ -45,6 +47,7 @@ func (h *Hub) Attach(set *intent.Set) {
 	for name, w := range lists {
 		set.SetResolver(name, h.Resolver(w))
 	}
+	set.SetResolver("choice", h.ChoiceResolver())
 }
 
 const nameProp = `"name":{"type":"string","minLength":1,"description":"the device, as the person called it (\"kitchen light\", \"the living room\", \"garage door\")"},` +
@@ -87,6 +90,23 @@ func (h *Hub) Tools() []action.Tool {
 			func(a action.Args) Command {
 				return Command{Op: SetTemperature, Temperature: a.Float("temperature", 20)}
 			}),
+		{Name: ToolChoose, Description: "Answer Hark's question \"Which one?\" about a device with the one meant: it completes the command or question that was asked about.",
+			Schema: json.RawMessage(`{"type":"object","properties":{"choice":{"type":"string","minLength":1,"description":"the device meant, as the person said it (\"the kitchen one\")"},` +
+				`"lang":{"type":"string","enum":["en","zh"],"description":"the language to answer in"}},"required":["choice"],"additionalProperties":false}`),
+			Timeout: 3 * time.Second,
+			RiskFor: func(a action.Args) action.Risk {
+				if c, ents, ok := h.pendingCommand(a.String("choice")); ok && c.Op != 0 && ents[0].Confirm {
+					return action.Confirm
+				}
+				return action.Safe
+			},
+			Question: func(a action.Args) string {
+				c, ents, _ := h.pendingCommand(a.String("choice"))
+				return Question(c, ents, h.lang(a))
+			},
+			Handler: func(ctx context.Context, a action.Args) (action.Result, error) {
+				return h.result(a, h.Choose(ctx, a.String("choice"))), nil
+			}},
 		{Name: ToolState, Description: "Read a device or sensor: is it on, open, locked; what temperature or other reading, and how old it is.",
 			Schema: schema(`"quantity":{"type":"string","description":"what to read there, e.g. temperature or humidity"},`+
 				`"expect":{"type":"string","description":"the state asked about (\"is it open?\": open)"}`, ""),

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,7 +31,7 @@ type MQTTDevice struct {
 	Name         string        // name: what people call it; unique
 	Aliases      []string      // aliases: other names
 	Area         string        // area: where it is ("greenhouse")
-	Kind         string        // kind: sensor, binary_sensor, switch, light, fan, valve, pump
+	Kind         string        // kind: sensor, binary_sensor, switch, light, fan, valve, pump, cover, climate
 	Unit         string        // unit: the reading's unit ("°C")
 	StateTopic   string        // state_topic: where it publishes its reading or state
 	JSONPath     string        // json_path: the value's place in a JSON payload ("" = the whole payload)
@@ -38,11 +40,26 @@ type MQTTDevice struct {
 	PayloadOff   string        // payload_off: "" = "OFF"
 	Confirm      bool          // confirm: ask for a yes before commanding it
 	StaleAfter   time.Duration // stale_after: a reading older than this is stale (0 = never)
+	Brightness   MQTTLevel     // brightness_*: a light's brightness command
+	Position     MQTTLevel     // position_*: a cover's or valve's position command
+	Setpoint     MQTTLevel     // setpoint_*: a thermostat's target temperature command
 	Where        string        // the file and line of its [[mqtt.devices]] header
 }
 
+// MQTTLevel is one level command of a device (brightness_*, position_*, setpoint_*). It is
+// declared when its topic or payload is set.
+type MQTTLevel struct {
+	Topic    string  // <level>_topic: "" = the device's command_topic
+	Payload  string  // <level>_payload: template with {{value}} ("" = the value alone)
+	Min, Max float64 // brightness_min/max, position_closed/open, setpoint_min/max (0, 0 = defaults)
+	Step     float64 // setpoint_step
+}
+
+// Declared reports whether the device takes this level command.
+func (l MQTTLevel) Declared() bool { return l.Topic != "" || l.Payload != "" }
+
 // MQTTDeviceKinds are the kinds a device may declare.
-var MQTTDeviceKinds = []string{"sensor", "binary_sensor", "switch", "light", "fan", "valve", "pump"}
+var MQTTDeviceKinds = []string{"sensor", "binary_sensor", "switch", "light", "fan", "valve", "pump", "cover", "climate"}
 
 // mqttSchema are the [mqtt] section's keys.
 func mqttSchema() []spec {
@@ -77,13 +94,17 @@ func mqttDeviceKeys() []mqttDeviceKey {
 		return mqttDeviceKey{spec: spec{key: "mqtt.devices." + name, kind: kindString, def: "", doc: doc},
 			set: func(d *MQTTDevice, v any) { *f(d) = v.(string) }}
 	}
+	num := func(name, doc string, lo, hi float64, f func(d *MQTTDevice) *float64) mqttDeviceKey {
+		return mqttDeviceKey{spec: spec{key: "mqtt.devices." + name, kind: kindFloat, min: lo, max: hi, doc: doc},
+			set: func(d *MQTTDevice, v any) { *f(d) = v.(float64) }}
+	}
 	return []mqttDeviceKey{
 		str("name", "What people call it, unique among devices: \"pump 3\", \"greenhouse temperature\". Required.", func(d *MQTTDevice) *string { return &d.Name }),
 		{spec: spec{key: "mqtt.devices.aliases", kind: kindString, doc: "Other names people say: [\"pump three\", \"water pump\"]."}, list: true,
 			set: func(d *MQTTDevice, v any) { d.Aliases = v.([]string) }},
 		str("area", "Where it is: \"greenhouse\", \"workshop\".", func(d *MQTTDevice) *string { return &d.Area }),
 		{spec: spec{key: "mqtt.devices.kind", kind: kindChoice, choices: MQTTDeviceKinds,
-			doc: "What it is. Empty: switch when it has a command_topic, otherwise sensor."},
+			doc: "What it is. Empty: climate with a setpoint (setpoint_topic or setpoint_payload), cover with a position, light with a brightness, switch with a command_topic, otherwise sensor."},
 			set: func(d *MQTTDevice, v any) { d.Kind = v.(string) }},
 		str("unit", "Unit of its readings, spoken with them: \"°C\", \"%\", \"lx\".", func(d *MQTTDevice) *string { return &d.Unit }),
 		str("state_topic", "Topic it publishes its reading or state on (no wildcards). Hark subscribes to it, so a retained reading is known at once.", func(d *MQTTDevice) *string { return &d.StateTopic }),
@@ -96,6 +117,19 @@ func mqttDeviceKeys() []mqttDeviceKey {
 		{spec: spec{key: "mqtt.devices.stale_after", kind: kindDuration, min: 1, max: 30 * 24 * 3600,
 			doc: "A reading older than this is said to be stale (\"10m\", \"2h\"). Not set: never stale."},
 			set: func(d *MQTTDevice, v any) { d.StaleAfter = v.(time.Duration) }},
+		str("brightness_topic", "Topic a light's brightness goes to (\"dim the workshop light to 30 percent\"). Empty: command_topic. Setting it or brightness_payload lets Hark set the brightness.", func(d *MQTTDevice) *string { return &d.Brightness.Topic }),
+		str("brightness_payload", "Payload template of a brightness command: {{value}} is replaced by the brightness, e.g. '{\"brightness\": {{value}}}'. Default: the value alone.", func(d *MQTTDevice) *string { return &d.Brightness.Payload }),
+		num("brightness_min", "Value sent for 0 percent. Default 0.", 0, 65535, func(d *MQTTDevice) *float64 { return &d.Brightness.Min }),
+		num("brightness_max", "Value sent for 100 percent (255 for many lights). Default 100. The percent said is scaled between the two and sent as a whole number.", 0, 65535, func(d *MQTTDevice) *float64 { return &d.Brightness.Max }),
+		str("position_topic", "Topic a cover's or valve's position goes to (\"open the vent halfway\"). Empty: command_topic. Setting it or position_payload lets Hark set the position; with no command_topic, open and close send fully open and closed.", func(d *MQTTDevice) *string { return &d.Position.Topic }),
+		str("position_payload", "Payload template of a position command, with {{value}}. Default: the value alone.", func(d *MQTTDevice) *string { return &d.Position.Payload }),
+		num("position_closed", "Value sent for closed (0 percent open). Default 0.", 0, 65535, func(d *MQTTDevice) *float64 { return &d.Position.Min }),
+		num("position_open", "Value sent for fully open (100 percent). Default 100.", 0, 65535, func(d *MQTTDevice) *float64 { return &d.Position.Max }),
+		str("setpoint_topic", "Topic a thermostat's target temperature goes to (\"set the greenhouse heater to 18 degrees\"). Empty: command_topic. Setting it or setpoint_payload lets Hark set the temperature.", func(d *MQTTDevice) *string { return &d.Setpoint.Topic }),
+		str("setpoint_payload", "Payload template of a setpoint command, with {{value}}. Default: the value alone.", func(d *MQTTDevice) *string { return &d.Setpoint.Payload }),
+		num("setpoint_min", "Lowest temperature Hark sets, in the device's unit. Default 7. A temperature outside setpoint_min..setpoint_max is refused (and the range said), never clamped.", -100, 1000, func(d *MQTTDevice) *float64 { return &d.Setpoint.Min }),
+		num("setpoint_max", "Highest temperature Hark sets. Default 35.", -100, 1000, func(d *MQTTDevice) *float64 { return &d.Setpoint.Max }),
+		num("setpoint_step", "The setpoint is rounded to this step and sent with its decimals (0.5: 18.3 is sent as 18.5; 1: as 18). Default 0.5.", 0.01, 100, func(d *MQTTDevice) *float64 { return &d.Setpoint.Step }),
 	}
 }
 
@@ -216,10 +250,28 @@ func (c *Config) checkMQTT() []Problem {
 		if strings.TrimSpace(d.Name) == "" {
 			probs = append(probs, Problem{Where: d.Where, Key: "mqtt.devices", Msg: "[[mqtt.devices]] needs a name"})
 		}
-		if d.StateTopic == "" && d.CommandTopic == "" {
+		levels := []struct {
+			key string
+			l   MQTTLevel
+		}{{"brightness", d.Brightness}, {"position", d.Position}, {"setpoint", d.Setpoint}}
+		declared := false
+		for _, lv := range levels {
+			if !lv.l.Declared() {
+				continue
+			}
+			declared = true
+			if lv.l.Topic == "" && d.CommandTopic == "" {
+				bad(lv.key + "_payload needs a " + lv.key + "_topic or a command_topic to be sent to")
+			}
+			if lv.l.Payload != "" && len(valueTemplate.FindAllString(lv.l.Payload, -1)) != 1 {
+				bad(lv.key + "_payload " + quote(lv.l.Payload) + " must hold {{value}} once, where the value goes")
+			}
+		}
+		if d.StateTopic == "" && d.CommandTopic == "" && !declared {
 			bad("needs a state_topic (to read it), a command_topic (to command it), or both")
 		}
-		for _, t := range []struct{ key, topic string }{{"state_topic", d.StateTopic}, {"command_topic", d.CommandTopic}} {
+		for _, t := range []struct{ key, topic string }{{"state_topic", d.StateTopic}, {"command_topic", d.CommandTopic},
+			{"brightness_topic", d.Brightness.Topic}, {"position_topic", d.Position.Topic}, {"setpoint_topic", d.Setpoint.Topic}} {
 			if strings.ContainsAny(t.topic, "+#") {
 				bad(t.key + " " + quote(t.topic) + " has a wildcard (+ or #): name one device's topic")
 			} else if strings.HasPrefix(t.topic, "$") {
@@ -264,6 +316,9 @@ func (c *Config) checkMQTT() []Problem {
 	}
 	return probs
 }
+
+// valueTemplate is where a level command's value goes in its payload template.
+var valueTemplate = regexp.MustCompile(`\{\{\s*value\s*\}\}`)
 
 // checkBroker returns what is wrong with a broker address, or "".
 func checkBroker(b string) string {
@@ -317,6 +372,26 @@ func mqttReference() string {
 #   state_topic = "greenhouse/pump3/state"
 #   command_topic = "greenhouse/pump3/set"
 #   confirm = true
+#
+# [[mqtt.devices]]
+#   name = "workshop light"
+#   aliases = ["车间灯"]
+#   area = "workshop"
+#   kind = "light"
+#   command_topic = "workshop/light/set"
+#   brightness_topic = "workshop/light/brightness/set"
+#   brightness_max = 255
+#
+# [[mqtt.devices]]
+#   name = "greenhouse heater"
+#   aliases = ["温室加热器"]
+#   area = "greenhouse"
+#   kind = "climate"
+#   setpoint_topic = "greenhouse/heater/setpoint/set"
+#   setpoint_payload = '{"target": {{value}}}'
+#   setpoint_min = 5
+#   setpoint_max = 30
+#   confirm = true
 `)
 	return b.String()
 }
@@ -328,7 +403,7 @@ func mqttMarkdown() string {
 		"Set only in the file (no environment variables). A device needs a `name` and a `state_topic`, a `command_topic` or both.\n\n" +
 		"| key | values | |\n|---|---|---|\n")
 	for _, k := range mqttDeviceKeys() {
-		values := map[valueKind]string{kindString: "text", kindBool: "true, false", kindDuration: "duration"}[k.kind]
+		values := map[valueKind]string{kindString: "text", kindBool: "true, false", kindDuration: "duration", kindFloat: "number"}[k.kind]
 		if k.kind == kindChoice {
 			values = strings.Join(k.choices, ", ")
 		}
@@ -373,6 +448,21 @@ func (m MQTT) showDevices() string {
 		}
 		if d.StaleAfter > 0 {
 			kv("stale_after", quote(formatDuration(d.StaleAfter)))
+		}
+		for _, lv := range []struct {
+			key, lo, hi string
+			l           MQTTLevel
+		}{{"brightness", "min", "max", d.Brightness}, {"position", "closed", "open", d.Position}, {"setpoint", "min", "max", d.Setpoint}} {
+			str(lv.key+"_topic", lv.l.Topic)
+			str(lv.key+"_payload", lv.l.Payload)
+			for _, n := range []struct {
+				k string
+				v float64
+			}{{lv.lo, lv.l.Min}, {lv.hi, lv.l.Max}, {"step", lv.l.Step}} {
+				if n.v != 0 {
+					kv(lv.key+"_"+n.k, strconv.FormatFloat(n.v, 'f', -1, 64))
+				}
+			}
 		}
 	}
 	return b.String()

@@ -39,6 +39,22 @@ payload_on = "1"
 payload_off = "0"
 confirm = true
 
+[[mqtt.devices]]
+name = "greenhouse heater"
+aliases = ["温室加热器"]
+kind = "climate"
+setpoint_topic = "greenhouse/heater/set"
+setpoint_payload = '{"target": {{value}}}'
+setpoint_min = 5
+setpoint_max = 30.5
+setpoint_step = 1
+
+[[mqtt.devices]]
+name = "vent"
+position_topic = "greenhouse/vent/set"
+position_closed = 100
+position_open = 0
+
 [ui]
 theme = "dark"
 `
@@ -58,6 +74,9 @@ func TestMQTTDevicesLoad(t *testing.T) {
 			{Name: "pump 3", Aliases: []string{"pump three", "water pump"}, Area: "greenhouse", Kind: "pump",
 				StateTopic: "greenhouse/pump3/state", CommandTopic: "greenhouse/pump3/set", PayloadOn: "1", PayloadOff: "0",
 				Confirm: true, Where: path + ":20"},
+			{Name: "greenhouse heater", Aliases: []string{"温室加热器"}, Kind: "climate",
+				Setpoint: MQTTLevel{Topic: "greenhouse/heater/set", Payload: `{"target": {{value}}}`, Min: 5, Max: 30.5, Step: 1}, Where: path + ":31"},
+			{Name: "vent", Position: MQTTLevel{Topic: "greenhouse/vent/set", Min: 100}, Where: path + ":41"},
 		},
 	}
 	if !reflect.DeepEqual(c.MQTT, want) {
@@ -107,7 +126,13 @@ func TestMQTTProblems(t *testing.T) {
 			[]string{`payload_on and payload_off need a command_topic`}},
 		{"payload not text", dev(`name = "pump"`, `command_topic = "p/set"`, `payload_on = 1`), []string{`:6: payload_on: must be text in quotes`}},
 		{"sensor with a command topic", dev(`name = "t"`, `kind = "sensor"`, `command_topic = "t/set"`), []string{`a sensor has no command_topic`}},
-		{"bad kind", dev(`name = "t"`, `kind = "swich"`, `command_topic = "t/set"`), []string{`:5: kind: must be one of sensor, binary_sensor, switch, light, fan, valve, pump; did you mean "switch"?`}},
+		{"bad kind", dev(`name = "t"`, `kind = "swich"`, `command_topic = "t/set"`), []string{`:5: kind: must be one of sensor, binary_sensor, switch, light, fan, valve, pump, cover, climate; did you mean "switch"?`}},
+		{"level template without the value", dev(`name = "h"`, `setpoint_topic = "h/set"`, `setpoint_payload = "20"`),
+			[]string{`setpoint_payload "20" must hold {{value}} once`}},
+		{"level with nowhere to go", dev(`name = "l"`, `state_topic = "l"`, `brightness_payload = "{{value}}"`),
+			[]string{`brightness_payload needs a brightness_topic or a command_topic`}},
+		{"level topic with a wildcard", dev(`name = "v"`, `position_topic = "v/+"`), []string{`position_topic "v/+" has a wildcard`}},
+		{"level out of range", dev(`name = "l"`, `brightness_topic = "l/b"`, `brightness_max = -1`), []string{`brightness_max: must be between`}},
 		{"unknown key", dev(`name = "t"`, `state_topic = "t"`, `topic = "x"`), []string{`:6: [[mqtt.devices]] has no key "topic"`}},
 		{"misspelt key", dev(`name = "t"`, `state_topik = "t"`), []string{`:5: [[mqtt.devices]] has no key "state_topik"; did you mean "state_topic"?`,
 			`needs a state_topic`}},
@@ -165,7 +190,7 @@ func TestMQTTEditKeepsDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MQTT.ClientID != "hark-kiosk-1" || len(c.MQTT.Devices) != 2 || c.Speech.Rate != 150 {
+	if c.MQTT.ClientID != "hark-kiosk-1" || len(c.MQTT.Devices) != 4 || c.Speech.Rate != 150 {
 		t.Errorf("after Set: client_id %q, %d devices, rate %d", c.MQTT.ClientID, len(c.MQTT.Devices), c.Speech.Rate)
 	}
 	if err := Unset(path, "mqtt.client_id", "speech.rate"); err != nil {

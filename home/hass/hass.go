@@ -1,11 +1,13 @@
 // Package hass is Hark's Home Assistant connector: a [home.Backend] over Home Assistant's
 // documented REST API (GET /api/, /api/states, /api/states/<entity_id>, POST
 // /api/services/<domain>/<service>, with a long-lived access token in the Authorization
-// header).
+// header), and its WebSocket API for the areas, which the REST API does not give
+// (config/area_registry/list, config/entity_registry/list, config/device_registry/list).
 //
 // Only the entities the person lists (an allow-list, [Exposed]) are seen or touched; locks and
 // alarm panels must be marked confirm to be listed at all. Names, aliases and areas come from
-// the list, and a missing name from Home Assistant's friendly_name. States are read on demand
+// the list; a missing name from Home Assistant's friendly_name, a missing area from its
+// registries (the entity's area, else its device's). States are read on demand
 // and kept for a short while (Options.CacheFor), so a burst of questions costs one request.
 // Every request is cut off after Options.Timeout (3 s); a server that cannot be reached, or
 // does not answer in time, gives an error that wraps [home.ErrUnreachable].
@@ -68,9 +70,13 @@ type Client struct {
 	http    *http.Client
 	now     func() time.Time
 
-	mu      sync.Mutex
-	states  map[string]apiState // the last /api/states, exposed entities only
-	fetched time.Time
+	mu       sync.Mutex
+	states   map[string]apiState // the last /api/states, exposed entities only
+	fetched  time.Time
+	regAreas map[string]area // entity id -> its area, from the registries (registry.go)
+	regAt    time.Time       // when they were last read (or tried)
+	regErr   error           // why the last reading failed
+	regBusy  chan struct{}   // a reading under way, closed when it ends
 }
 
 var (
@@ -141,17 +147,38 @@ var readOnlyDomains = map[string]bool{"sensor": true, "binary_sensor": true, "we
 // reached it returns the entities as configured (names from the list or the id) with an error
 // wrapping home.ErrUnreachable, so that Hark still knows what "the kitchen light" is and can
 // say that Home Assistant is away.
+//
+// An entity the list gives no area is put in the area Home Assistant's registries give it
+// (its own, else its device's), read over the WebSocket API the first time (waiting at most
+// a second) and every 10 minutes after in the background; when they cannot be read the
+// entities come without those areas, and no error is returned for it.
 func (c *Client) Entities(ctx context.Context) ([]home.Entity, error) {
 	states, err := c.load(ctx)
+	var areas map[string]area
+	if err == nil {
+		areas = c.areas(ctx, false)
+	}
 	var out []home.Entity
 	for _, id := range c.order {
 		st, ok := states[id]
 		if err == nil && !ok {
 			continue // listed, but Home Assistant has no such entity (Check says so)
 		}
-		out = append(out, c.entity(id, st))
+		e := c.entity(id, st)
+		if a, ok := areas[id]; ok && e.Area == "" {
+			e.Area, e.AreaAliases = a.Name, a.Aliases
+		}
+		out = append(out, e)
 	}
 	return out, err
+}
+
+// RegistryError says why the areas could not be read from Home Assistant's registries the
+// last time they were tried (nil: they were, or have not been tried yet).
+func (c *Client) RegistryError() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.regErr
 }
 
 // Configured lists the exposed entities as configured, without contacting the server (names
@@ -366,6 +393,9 @@ func (c *Client) Check(ctx context.Context) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("home assistant has no %s (check the ids in your entity list): %w", strings.Join(missing, ", "), home.ErrUnknownEntity)
 	}
+	// The areas are read again (a test, or a reload): a failure is not Home Assistant's being
+	// away, so it is not returned; RegistryError tells it.
+	c.areas(ctx, true)
 	return nil
 }
 

@@ -59,3 +59,20 @@ func BenchmarkReading(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLevelCommand is one setpoint command (range check, rounding, the payload template),
+// from Do to the broker's acknowledgement (QoS 1).
+func BenchmarkLevelCommand(b *testing.B) {
+	srv := testserver.StartMosquitto(b, testserver.MosquittoOptions{})
+	c := open(b, workshop(srv.URL()), Options{Logf: func(string, ...any) {}})
+	ctx := context.Background()
+	if err := c.Check(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if err := c.Do(ctx, "greenhouse heater", home.Command{Op: home.SetTemperature, Temperature: 15 + float64(i%10)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

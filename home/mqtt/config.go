@@ -3,9 +3,11 @@ package mqtt
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -39,6 +41,84 @@ type Device struct {
 	PayloadOff   string    // the payload that turns it off ("" = "OFF")
 	Confirm      bool      // a command needs a yes first (the shared layer asks)
 	StaleAfter   time.Duration
+	// Brightness, Position and Setpoint are the device's level commands, each published to
+	// its own declared topic; nil: the device does not take it.
+	Brightness *Setter // a light's brightness, said in percent
+	Position   *Setter // a cover's or valve's position, said in percent open
+	Setpoint   *Setter // a thermostat's target temperature, said in the device's unit
+}
+
+// Setter is one level command: where it goes, its payload, and the range it takes.
+type Setter struct {
+	Topic string // where it is published ("" = the device's command_topic)
+	// Payload is the template of the payload: {{value}} is replaced by the value ("" =
+	// "{{value}}", the value alone). For example {"brightness": {{value}}}.
+	Payload string
+	// Min and Max are the range sent to the device. For brightness and position the percent
+	// said is scaled onto it (0 percent = Min, 100 percent = Max: a 0..255 light, a cover
+	// whose closed is 100); for a setpoint it is the range of degrees accepted, and a value
+	// outside it is refused, never clamped.
+	Min, Max float64
+	// Step rounds a setpoint (0.5: 18.3 becomes 18.5), and gives the payload its decimals.
+	// Brightness and position are whole numbers.
+	Step float64
+}
+
+// Defaults of the level commands, as Home Assistant's MQTT light, cover and climate use them.
+const (
+	DefaultSetpointMin  = 7.0
+	DefaultSetpointMax  = 35.0
+	DefaultSetpointStep = 0.5
+	valuePlaceholder    = "{{value}}"
+)
+
+// placeholder matches {{value}}, with or without spaces inside the braces.
+var placeholder = regexp.MustCompile(`\{\{\s*value\s*\}\}`)
+
+// WithDefaults is the setter with its empty fields filled for op: brightness and position
+// 0..100, a setpoint 7..35 °C in steps of 0.5.
+func (s Setter) WithDefaults(op home.Op) Setter {
+	if s.Payload == "" {
+		s.Payload = valuePlaceholder
+	}
+	if s.Min == 0 && s.Max == 0 {
+		s.Min, s.Max = 0, 100
+		if op == home.SetTemperature {
+			s.Min, s.Max = DefaultSetpointMin, DefaultSetpointMax
+		}
+	}
+	if op == home.SetTemperature && s.Step == 0 {
+		s.Step = DefaultSetpointStep
+	}
+	return s
+}
+
+// setters are the device's level commands with their operations and config key prefixes.
+func (d Device) setters() []struct {
+	op  home.Op
+	key string
+	s   *Setter
+} {
+	type one = struct {
+		op  home.Op
+		key string
+		s   *Setter
+	}
+	return []one{{home.SetBrightness, "brightness", d.Brightness}, {home.SetPosition, "position", d.Position}, {home.SetTemperature, "setpoint", d.Setpoint}}
+}
+
+// setter is the device's level command for op, with its defaults (nil: none).
+func (d Device) setter(op home.Op) *Setter {
+	for _, x := range d.setters() {
+		if x.op == op && x.s != nil {
+			s := x.s.WithDefaults(op)
+			if s.Topic == "" {
+				s.Topic = d.CommandTopic
+			}
+			return &s
+		}
+	}
+	return nil
 }
 
 // Defaults for a switch's payloads, as Home Assistant's MQTT integration and Tasmota use them.
@@ -81,8 +161,22 @@ func (d Device) problems() []error {
 	if strings.TrimSpace(d.Name) == "" {
 		errs = append(errs, errors.New("a device needs a name"))
 	}
-	if d.StateTopic == "" && d.CommandTopic == "" {
+	if d.StateTopic == "" && d.CommandTopic == "" && d.Brightness == nil && d.Position == nil && d.Setpoint == nil {
 		errs = append(errs, errors.New("a device needs a state_topic (to read it), a command_topic (to command it), or both"))
+	}
+	for _, x := range d.setters() {
+		if x.s == nil {
+			continue
+		}
+		for _, err := range x.s.problems(x.op) {
+			errs = append(errs, fmt.Errorf("%s: %w", x.key, err))
+		}
+		if x.s.Topic == "" && d.CommandTopic == "" {
+			errs = append(errs, fmt.Errorf("%s_topic is not set and there is no command_topic to send it to", x.key))
+		}
+		if err := checkTopic(x.s.Topic); err != nil {
+			errs = append(errs, fmt.Errorf("%s_topic %q: %w", x.key, x.s.Topic, err))
+		}
 	}
 	for _, t := range []struct{ key, topic string }{{"state_topic", d.StateTopic}, {"command_topic", d.CommandTopic}} {
 		if err := checkTopic(t.topic); err != nil {
@@ -107,6 +201,25 @@ func (d Device) problems() []error {
 	}
 	if d.StaleAfter > 0 && d.StateTopic == "" {
 		errs = append(errs, errors.New("stale_after needs a state_topic: only readings grow stale"))
+	}
+	return errs
+}
+
+// problems are what is wrong with a level command's payload and range.
+func (s Setter) problems(op home.Op) []error {
+	var errs []error
+	if s.Payload != "" && len(placeholder.FindAllStringIndex(s.Payload, -1)) != 1 {
+		errs = append(errs, fmt.Errorf("the payload template %q must hold {{value}} once", s.Payload))
+	}
+	w := s.WithDefaults(op)
+	if w.Min == w.Max {
+		errs = append(errs, fmt.Errorf("min and max are both %v", w.Min))
+	}
+	if op == home.SetTemperature && w.Min > w.Max {
+		errs = append(errs, fmt.Errorf("min %v is above max %v", w.Min, w.Max))
+	}
+	if w.Step < 0 || (w.Step > 0 && w.Step > math.Abs(w.Max-w.Min)) {
+		errs = append(errs, fmt.Errorf("step %v does not fit between min and max", w.Step))
 	}
 	return errs
 }

@@ -15,6 +15,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -45,7 +46,8 @@ const maxPayload = 64 << 10
 var ErrRefused = errors.New("the broker refused Hark's user name or password")
 
 // ErrNoReading is returned for a device that has not published a reading since Hark connected.
-var ErrNoReading = errors.New("no reading has arrived yet")
+// It is [home.ErrNoReading]: the hub says it as a fact ("no reading yet"), not as a failure.
+var ErrNoReading = home.ErrNoReading
 
 // Options are what a Client needs besides its configuration.
 type Options struct {
@@ -382,20 +384,46 @@ func (c *Client) Entities(context.Context) ([]home.Entity, error) { return c.Con
 func (c *Client) Configured() []home.Entity {
 	out := make([]home.Entity, 0, len(c.order))
 	for _, d := range c.order {
+		ops := d.ops()
 		kind := d.Kind
 		if kind == "" {
-			kind = "sensor"
-			if d.CommandTopic != "" {
+			switch {
+			case d.Setpoint != nil:
+				kind = "climate"
+			case d.Position != nil:
+				kind = "cover"
+			case d.Brightness != nil:
+				kind = "light"
+			case len(ops) > 0:
 				kind = "switch"
+			default:
+				kind = "sensor"
 			}
 		}
 		out = append(out, home.Entity{
 			ID: d.Name, Name: d.Name, Aliases: append([]string(nil), d.Aliases...), Area: d.Area,
 			Kind: kind, Source: home.SourceMQTT, Unit: d.Unit, Confirm: d.Confirm,
-			ReadOnly: d.CommandTopic == "",
+			ReadOnly: len(ops) == 0, Ops: ops,
 		})
 	}
 	return out
+}
+
+// ops are the commands the device's configuration declares: on, off and toggle with a
+// command_topic (open and close with a position alone), and its level commands.
+func (d *Device) ops() []home.Op {
+	ops := []home.Op{}
+	if d.CommandTopic != "" {
+		ops = append(ops, home.TurnOn, home.TurnOff, home.Toggle)
+	} else if d.Position != nil {
+		ops = append(ops, home.TurnOn, home.TurnOff)
+	}
+	for _, x := range d.setters() {
+		if x.s != nil {
+			ops = append(ops, x.op)
+		}
+	}
+	return ops
 }
 
 // State is the device's last reading, with the time it arrived. A reading that arrived
@@ -465,18 +493,62 @@ func (c *Client) awaitReading(ctx context.Context, id string) (reading, bool) {
 	}
 }
 
-// Do publishes the device's on or off payload to its command topic, at QoS 1, and returns
-// once the broker has acknowledged it.
+// Do publishes the command's payload to its declared topic (on and off to command_topic, a
+// level to its own topic), once, at QoS 1, and returns once the broker has acknowledged it. A
+// level outside the device's range is refused with a [home.RangeError] and nothing is sent.
 func (c *Client) Do(ctx context.Context, id string, cmd home.Command) error {
 	d, ok := c.devices[id]
 	if !ok {
 		return fmt.Errorf("%w: %q", home.ErrUnknownEntity, id)
 	}
+	if d.CommandTopic == "" && (cmd.Op == home.TurnOn || cmd.Op == home.TurnOff) && d.Position != nil {
+		// A cover with only a position topic: open is all the way open, close all the way shut.
+		cmd = home.Command{Op: home.SetPosition, Level: map[bool]int{true: 100, false: 0}[cmd.Op == home.TurnOn]}
+	}
+	topic, payload, value, err := c.command(d, cmd)
+	if err != nil {
+		return err
+	}
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	tok := c.pc.Publish(topic, 1, false, payload)
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			c.abandon(tok)
+			return fmt.Errorf("MQTT broker %s: %w: %v", c.addr, home.ErrUnreachable, err)
+		}
+	case <-ctx.Done():
+		c.abandon(tok)
+		return fmt.Errorf("MQTT broker %s: %w: it did not acknowledge the command to %s within %v, and Hark will not send it again",
+			c.addr, home.ErrUnreachable, d.Name, Timeout)
+	}
+	if d.StateTopic == "" && value != "" {
+		c.mu.Lock()
+		c.readings[d.Name] = reading{value: value, at: c.now(), assumed: true}
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// command is where a command goes and what is sent: the topic, the payload, and the state
+// it leaves an on/off device in ("" for a level command).
+func (c *Client) command(d *Device, cmd home.Command) (topic, payload, value string, err error) {
+	if cmd.Op == home.SetBrightness || cmd.Op == home.SetPosition || cmd.Op == home.SetTemperature {
+		s := d.setter(cmd.Op)
+		if s == nil {
+			return "", "", "", fmt.Errorf("%s: %w (its configuration declares no %s command)", d.Name, home.ErrUnsupported, cmd.Op)
+		}
+		payload, err := levelPayload(*s, cmd, d.Unit)
+		return s.Topic, payload, "", err
+	}
 	if d.CommandTopic == "" {
-		return fmt.Errorf("%s: %w (it has no command_topic: Hark only reads it)", d.Name, home.ErrUnsupported)
+		return "", "", "", fmt.Errorf("%s: %w (it has no command_topic: Hark only reads it)", d.Name, home.ErrUnsupported)
 	}
 	on, off := d.payloads()
-	var payload, value string
 	switch cmd.Op {
 	case home.TurnOn:
 		payload, value = on, "on"
@@ -492,34 +564,46 @@ func (c *Client) Do(ctx context.Context, id string, cmd home.Command) error {
 		case known && r.value == "off":
 			payload, value = on, "on"
 		default:
-			return fmt.Errorf("%s: %w (its state is not known, so Hark cannot toggle it: say on or off)", d.Name, home.ErrUnsupported)
+			return "", "", "", fmt.Errorf("%s: %w (its state is not known, so Hark cannot toggle it: say on or off)", d.Name, home.ErrUnsupported)
 		}
 	default:
-		return fmt.Errorf("%s: %w (an MQTT device here only turns on and off)", d.Name, home.ErrUnsupported)
+		return "", "", "", fmt.Errorf("%s: %w (an MQTT device here does not take %s)", d.Name, home.ErrUnsupported, cmd.Op)
 	}
-	if err := c.ready(ctx); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, Timeout)
-	defer cancel()
-	tok := c.pc.Publish(d.CommandTopic, 1, false, payload)
-	select {
-	case <-tok.Done():
-		if err := tok.Error(); err != nil {
-			c.abandon(tok)
-			return fmt.Errorf("MQTT broker %s: %w: %v", c.addr, home.ErrUnreachable, err)
+	return d.CommandTopic, payload, value, nil
+}
+
+// levelPayload is a level command's payload: the value checked against its range (a value
+// outside is refused with a [home.RangeError], never clamped), scaled onto the device's range
+// for a percentage, rounded to the step for a setpoint, and put into the template.
+func levelPayload(s Setter, cmd home.Command, unit string) (string, error) {
+	var v string
+	switch cmd.Op {
+	case home.SetBrightness, home.SetPosition:
+		if cmd.Level < 0 || cmd.Level > 100 {
+			return "", &home.RangeError{Op: cmd.Op, Min: 0, Max: 100, Unit: "%"}
 		}
-	case <-ctx.Done():
-		c.abandon(tok)
-		return fmt.Errorf("MQTT broker %s: %w: it did not acknowledge the command to %s within %v, and Hark will not send it again",
-			c.addr, home.ErrUnreachable, d.Name, Timeout)
+		x := s.Min + (s.Max-s.Min)*float64(cmd.Level)/100
+		v = strconv.FormatInt(int64(math.Round(x)), 10)
+	default:
+		t := cmd.Temperature
+		if math.IsNaN(t) || t < s.Min || t > s.Max {
+			if unit == "" {
+				unit = "°C"
+			}
+			return "", &home.RangeError{Op: cmd.Op, Min: s.Min, Max: s.Max, Unit: unit}
+		}
+		decimals := 0
+		if s.Step > 0 {
+			t = min(max(math.Round(t/s.Step)*s.Step, s.Min), s.Max)
+			if _, frac, ok := strings.Cut(strconv.FormatFloat(s.Step, 'f', -1, 64), "."); ok {
+				decimals = len(frac)
+			}
+		} else {
+			decimals = -1
+		}
+		v = strconv.FormatFloat(t, 'f', decimals, 64)
 	}
-	if d.StateTopic == "" {
-		c.mu.Lock()
-		c.readings[d.Name] = reading{value: value, at: c.now(), assumed: true}
-		c.mu.Unlock()
-	}
-	return nil
+	return placeholder.ReplaceAllLiteralString(s.Payload, v), nil
 }
 
 // abandon drops a command that was not acknowledged from the library's store, so that the

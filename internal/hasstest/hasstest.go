@@ -12,7 +12,21 @@
 //     service out on the fake devices and answers the list of states that changed; a body that
 //     is not JSON is 400, an unknown service 400.
 //
-// Hang makes it stop answering (a Home Assistant that is down behind a live address).
+// It also serves the documented WebSocket API (developers.home-assistant.io, "WebSocket API")
+// at /api/websocket, for the registries the REST API does not give (websocket.go):
+//
+//   - on connecting the server sends {"type": "auth_required", "ha_version": ...}; the client
+//     sends {"type": "auth", "access_token": TOKEN}; the server answers {"type": "auth_ok",
+//     "ha_version": ...}, or {"type": "auth_invalid", "message": "Invalid access token or
+//     password"} and closes;
+//   - then each command {"id": N, "type": ...} is answered {"id": N, "type": "result",
+//     "success": true, "result": ...}: config/area_registry/list, config/entity_registry/list
+//     and config/device_registry/list list what SetRegistry gave; an unknown command is
+//     answered success false with error code "unknown_command", and an id that does not
+//     increase with "id_reuse".
+//
+// Hang makes it stop answering (a Home Assistant that is down behind a live address);
+// MuteWebSocket silences the WebSocket alone.
 //
 // # Concurrency properties
 //
@@ -60,6 +74,8 @@ type Server struct {
 	calls  []Call
 	hang   chan struct{} // closed: answer again
 	hung   bool
+	reg    Registry // the registries the WebSocket API lists
+	wsMute bool     // the WebSocket says nothing (MuteWebSocket)
 }
 
 // Start serves states on a loopback port until the test ends.
@@ -150,6 +166,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+	}
+	if r.URL.Path == "/api/websocket" {
+		s.serveWebSocket(w, r) // authenticated inside, by its auth message
+		return
 	}
 	if r.Method == http.MethodPost && len(body) > 0 {
 		_ = json.Unmarshal(body, &c.Body)
