@@ -40,7 +40,7 @@ func TestTranscribeCommand(t *testing.T) {
 	}{
 		{"no file", []string{"transcribe", "--model", model}, 2, "needs one sound file"},
 		{"missing WAV", []string{"transcribe", "--model", model, filepath.Join(dir, "nope.wav")}, 1, "no such file"},
-		{"not a sound file", []string{"transcribe", "--model", model, model}, 1, "not a WAV, FLAC or MP3 file"},
+		{"not a sound file", []string{"transcribe", "--model", model, model}, 1, "not a WAV, FLAC, MP3 or Ogg Vorbis file"},
 		{"WAV without a format", []string{"transcribe", "--model", model, noFmt}, 1, "no format (fmt) chunk"},
 		{"no such model", []string{"transcribe", "--model", filepath.Join(dir, "nope.bin"), wav}, 1, "speech recognition model file is missing"},
 		{"truncated model", []string{"transcribe", "--model", badModel, wav}, 1, "truncated"},
@@ -169,10 +169,11 @@ func TestTranscribeAndVADUseTheConfiguration(t *testing.T) {
 	}
 	sh("sox", wav, "-c", "1", "-r", "16000", "-b", "16", wav16)
 	files := map[string]string{"16 kHz WAV": wav16, "44.1 kHz stereo WAV": filepath.Join(dir, "44k.wav"),
-		"FLAC": filepath.Join(dir, "speech.flac"), "MP3": filepath.Join(dir, "speech.mp3")}
+		"FLAC": filepath.Join(dir, "speech.flac"), "MP3": filepath.Join(dir, "speech.mp3"), "Ogg Vorbis": filepath.Join(dir, "speech.ogg")}
 	sh("sox", wav16, "-c", "2", "-r", "44100", files["44.1 kHz stereo WAV"])
 	sh("sox", wav16, files["FLAC"])
 	sh("lame", "--quiet", "-b", "128", wav16, files["MP3"])
+	sh("sox", wav16, files["Ogg Vorbis"])
 
 	var text, segs map[string]string = map[string]string{}, map[string]string{}
 	for what, f := range files {

@@ -98,7 +98,7 @@ func TestVADCommandErrors(t *testing.T) {
 	}{
 		{"no file", []string{"vad"}, 2, "", "vad needs one sound file"},
 		{"missing file", []string{"vad", filepath.Join(dir, "nope.wav")}, 1, "", "no such file"},
-		{"not a sound file", []string{"vad", notWAV}, 1, "", "not a WAV, FLAC or MP3 file"},
+		{"not a sound file", []string{"vad", notWAV}, 1, "", "not a WAV, FLAC, MP3 or Ogg Vorbis file"},
 		{"a language model as VAD model", []string{"vad", "--vad-model", testmodels.Shared(t, "stories260K.gguf"), silent}, 1, "", "not a usable Silero VAD model"},
 		{"silence, JSON", []string{"vad", "--vad-model", model, "--json", silent}, 0, "[]\n", ""},
 		{"silence, text", []string{"vad", "--vad-model", model, silent}, 0, "", "no speech found"},

@@ -13,9 +13,9 @@ import (
 )
 
 // ErrUnknownAudio is wrapped by ReadAudio's error for a file that is none of the formats it reads.
-var ErrUnknownAudio = errors.New("not a WAV, FLAC or MP3 file")
+var ErrUnknownAudio = errors.New("not a WAV, FLAC, MP3 or Ogg Vorbis file")
 
-// ReadAudio reads a sound file into 16 kHz mono: WAV (as [ReadWAV]), FLAC or MP3, told apart
+// ReadAudio reads a sound file into 16 kHz mono: WAV (as [ReadWAV]), FLAC, MP3 or Ogg Vorbis, told apart
 // by their first bytes, not by the name. Channels are averaged and the rate converted with
 // [Resample].
 func ReadAudio(path string) (PCM, error) {
@@ -31,7 +31,7 @@ func ReadAudio(path string) (PCM, error) {
 	return p, nil
 }
 
-// DecodeAudio reads a WAV, FLAC or MP3 stream into 16 kHz mono.
+// DecodeAudio reads a WAV, FLAC, MP3 or Ogg Vorbis stream into 16 kHz mono.
 func DecodeAudio(r *bufio.Reader) (PCM, error) {
 	head, _ := r.Peek(12)
 	var (
@@ -47,7 +47,7 @@ func DecodeAudio(r *bufio.Reader) (PCM, error) {
 		// An ID3v2 tag, or an MPEG audio frame's sync word.
 		p, err = guard("MP3", func() (PCM, error) { return decodeMP3(r) })
 	case bytes.HasPrefix(head, []byte("OggS")):
-		return PCM{}, fmt.Errorf("audio: %w: Ogg files are not supported yet (convert: sox IN.ogg OUT.wav)", ErrUnknownAudio)
+		p, err = guard("Ogg", func() (PCM, error) { return decodeOgg(r) })
 	case len(head) == 0:
 		return PCM{}, fmt.Errorf("audio: %w: the file is empty", ErrUnknownAudio)
 	default:

@@ -18,12 +18,13 @@ GO_HOME=${HARK_GO_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/hark/go$GO_VERSION}
 
 # Packages to build and run Hark (cgo: gcc; Fyne: GL/X11 headers; llama.cpp: cmake; audio:
 # PulseAudio client; speech output: espeak-ng and sonic, linked statically, with their voice
-# data; echo cancellation: SpeexDSP, linked statically; a CJK font, which Fyne falls back to for
+# data; echo cancellation: SpeexDSP, linked statically; Ogg Vorbis files: Xiph's libvorbis,
+# linked statically; a CJK font, which Fyne falls back to for
 # Chinese, Japanese and Korean text: without one they are boxes).
 APT_RUN=(gcc g++ libc6-dev make cmake pkg-config git curl ca-certificates unzip fonts-wqy-microhei
   libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   libpulse0 libasound2
-  libespeak-ng-dev libsonic-dev espeak-ng-data libspeexdsp-dev)
+  libespeak-ng-dev libsonic-dev espeak-ng-data libspeexdsp-dev libvorbis-dev)
 # And to test it as a person would: a virtual display and sound server, speech, screenshots, an
 # MP3 encoder (lame) for the audio decoding tests, and the MQTT broker (mosquitto, with
 # mosquitto_passwd) the MQTT connector's tests start on loopback ports.
