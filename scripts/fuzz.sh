@@ -13,7 +13,16 @@ while IFS=: read -r file _ decl; do
 	pkg=./$(dirname "$file")
 	echo "== $pkg $name ($FUZZTIME)"
 	start=$(date +%s)
-	go test "$pkg" -run '^$' -fuzz "^$name\$" -fuzztime "$FUZZTIME" ${FUZZFLAGS:-} 2>&1 | grep -E '^(fuzz: elapsed: [0-9]+s, execs|--- FAIL|.*Failing input|ok|FAIL|PASS)' | tail -3
+	out=$(mktemp)
+	# A failure shows the fuzzer's whole last words (why it failed: the input, a hang, a crash);
+	# a pass, its last progress line.
+	if ! go test "$pkg" -run '^$' -fuzz "^$name\$" -fuzztime "$FUZZTIME" ${FUZZFLAGS:-} >"$out" 2>&1; then
+		grep -v '^fuzz: elapsed' "$out" | tail -40
+		rm -f "$out"
+		exit 1
+	fi
+	grep -E '^(fuzz: elapsed: [0-9]+s, execs|ok)' "$out" | tail -2
+	rm -f "$out"
 	total=$((total + $(date +%s) - start))
 done < <(git grep -n -E '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' -- '*_test.go' | sed 's#^\./##')
 echo "fuzz: every target passed, ${total}s in all"
