@@ -28,12 +28,11 @@ func decodeOgg(r io.Reader) (PCM, error) {
 		return PCM{}, fmt.Errorf("audio: reading Ogg: the file is over %d MiB (split it, or convert it to WAV or FLAC, which are streamed)", maxOggBytes>>20)
 	}
 	var (
-		out      *C.float
-		frames   C.long
-		rate     C.long
-		channels C.int
+		out    *C.float
+		frames C.long
+		rate   C.long
 	)
-	rc := C.hark_vorbis_decode((*C.uchar)(unsafe.Pointer(unsafe.SliceData(data))), C.size_t(len(data)), &out, &frames, &rate, &channels)
+	rc := C.hark_vorbis_decode((*C.uchar)(unsafe.Pointer(unsafe.SliceData(data))), C.size_t(len(data)), &out, &frames, &rate)
 	defer C.free(unsafe.Pointer(out))
 	if rc != 0 && frames == 0 {
 		return PCM{}, fmt.Errorf("audio: reading Ogg: %w", oggError(int(rc), data))
@@ -62,7 +61,7 @@ func oggError(rc int, data []byte) error {
 		return fmt.Errorf("%w: the file holds no Vorbis audio", errNotVorbis)
 	case C.OV_EBADHEADER, C.OV_EVERSION, C.OV_EBADPACKET, C.OV_EBADLINK, C.OV_EREAD, C.OV_EFAULT:
 		return fmt.Errorf("the file is damaged (libvorbisfile error %d)", rc)
-	case -1000: // the glue's own code
+	case C.HARK_VORBIS_ENOMEM:
 		return errors.New("out of memory")
 	}
 	return fmt.Errorf("libvorbisfile error %d", rc)

@@ -25,7 +25,7 @@ static size_t hark_mem_read(void *ptr, size_t size, size_t nmemb, void *src) {
 	return n;
 }
 
-int hark_vorbis_decode(const unsigned char *data, size_t len, float **out, long *frames, long *rate, int *channels) {
+int hark_vorbis_decode(const unsigned char *data, size_t len, float **out, long *frames, long *rate) {
 	struct hark_mem m = {data, len, 0};
 	// No seek: opened as a stream, libvorbisfile reads from the start and does not look for the
 	// last page first, so a file cut short still gives the audio before the cut.
@@ -43,12 +43,11 @@ int hark_vorbis_decode(const unsigned char *data, size_t len, float **out, long 
 		return OV_EBADHEADER;
 	}
 	*rate = vi->rate;
-	*channels = vi->channels;
 	long cap = 1 << 16, n = 0;
 	float *buf = malloc(cap * sizeof(float));
 	if (buf == NULL) {
 		ov_clear(&vf);
-		return -1000;
+		return HARK_VORBIS_ENOMEM;
 	}
 	int section = 0, rc = 0;
 	for (;;) {
@@ -72,7 +71,7 @@ int hark_vorbis_decode(const unsigned char *data, size_t len, float **out, long 
 			}
 			float *more = realloc(buf, cap * sizeof(float));
 			if (more == NULL) {
-				rc = -1000;
+				rc = HARK_VORBIS_ENOMEM;
 				break;
 			}
 			buf = more;
