@@ -188,17 +188,3 @@ func (m *Mosquitto) Restart() {
 	}
 	m.start()
 }
-
-// FreePort asks the system for an unused loopback port (for a server that is not there yet).
-func FreePort(t testing.TB) int { return freePort(t) }
-
-// freePort asks the system for an unused loopback port.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}

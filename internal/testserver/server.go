@@ -6,7 +6,6 @@ package testserver
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -66,12 +65,24 @@ func StartModel(t testing.TB, model string, extra ...string) *Server {
 	if _, err := os.Stat(model); err != nil {
 		t.Fatalf("test model: %v (see ../shared/models/README.md)", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for attempt := 1; ; attempt++ {
+		s, log := startServer(t, bin, model, extra)
+		if s != nil {
+			return s
+		}
+		// A process outside the tests took the port between the probe and the bind.
+		if attempt < 3 && strings.Contains(log, "couldn't bind") {
+			continue
+		}
+		t.Fatalf("llama-server exited:\n%s", log)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+}
+
+// startServer starts llama-server on a reserved port and waits until it is ready; when it
+// exits first, it returns its log instead.
+func startServer(t testing.TB, bin, model string, extra []string) (*Server, string) {
+	t.Helper()
+	port := freePort(t)
 	args := append([]string{"-m", model, "--host", "127.0.0.1", "--port", fmt.Sprint(port),
 		"-c", "2048", "-t", "1", "--chat-template", "chatml", "--no-webui", "--seed", "1",
 		// On 2 cores llama-server's default is one HTTP thread, which a kept-alive connection
@@ -97,13 +108,13 @@ func StartModel(t testing.TB, model string, extra ...string) *Server {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return s
+				return s, ""
 			}
 		}
 		select {
 		case <-s.done:
 			b, _ := os.ReadFile(logf.Name())
-			t.Fatalf("llama-server exited:\n%s", b)
+			return nil, string(b)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
