@@ -71,6 +71,8 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 		case e.Kind == app.EventComponent && e.Component == app.ComponentMicrophone && e.Phase == app.PhaseReady:
 			micReported.Store(false)
+		case e.Kind == app.EventDevice:
+			fmt.Fprintf(stderr, "hark listen: the default microphone changed: now listening on %q\n", e.Text)
 		case e.Kind == app.EventComponent && e.Component != app.ComponentMicrophone && e.Component != app.ComponentSpeech:
 			mu.Lock()
 			defer mu.Unlock()

@@ -279,9 +279,10 @@ func (p *ownPulse) record(sink string) *syncBuffer {
 
 // TestE2EDefaultDeviceChanged: while hark listen runs on the default devices, a headset
 // appears (a second microphone and a second speaker) and is made the default, as a person does
-// in the desktop's sound settings. Hark follows without a restart: a question said into the old
-// microphone is no longer heard, the same question said into the headset is, and the reply is
-// played on the headset, not on the old speaker.
+// in the desktop's sound settings. Hark follows without a restart: it reopens the microphone on
+// the new default and says so once (one "device" event, one line on stderr), a question said
+// into the old microphone is no longer heard, the same question said into the headset is, and
+// the reply is played on the headset, not on the old speaker.
 func TestE2EDefaultDeviceChanged(t *testing.T) {
 	testenv.Require(t)
 	pa := startOwnPulse(t)
@@ -294,9 +295,28 @@ func TestE2EDefaultDeviceChanged(t *testing.T) {
 	keep := pa.silence("headset_mic")
 	defer func() { _ = keep.Process.Kill(); _ = keep.Wait() }()
 	oldSpeaker, headset := pa.record("vspeaker"), pa.record("headset")
+	switched := time.Now()
 	pa.pactl("set-default-source", "headset_mic.monitor")
 	pa.pactl("set-default-sink", "headset")
-	switched := time.Now()
+	// Said once, then the microphone is reopened on the headset (waited for, not timed: the
+	// figures, from the events' own times, are logged). Nothing else happens meanwhile, so
+	// these come in this order.
+	i = r.waitEvent("the new default microphone announced", i, 30*time.Second, isKind("device"))
+	announced := r.events()[i-1]
+	if announced.str("component") != "microphone" || !strings.Contains(announced.str("text"), "HeadsetMic") {
+		t.Errorf("the announcement names the wrong device: %v", announced)
+	}
+	i = r.waitEvent("the microphone reopened", i, 30*time.Second, isMic("ready"))
+	since := func(e event) time.Duration {
+		at, err := time.Parse(time.RFC3339Nano, e.str("time"))
+		if err != nil {
+			t.Fatalf("event time %q: %v", e.str("time"), err)
+		}
+		return at.Sub(switched).Round(time.Millisecond)
+	}
+	t.Logf("new default microphone announced %v and reopened %v after `pactl set-default-source` began (load average %s)",
+		since(announced), since(r.events()[i-1]), loadAverage())
+	i = r.waitEvent("listening on the headset", i, 30*time.Second, isState("listening"))
 
 	pa.say(wav) // into the old microphone
 	time.Sleep(2 * time.Second)
@@ -324,5 +344,11 @@ func TestE2EDefaultDeviceChanged(t *testing.T) {
 	r.exit(120 * time.Second)
 	if n := r.count(isMic("failed")); n != 0 {
 		t.Errorf("the microphone was reported lost %d times; a change of default loses nothing", n)
+	}
+	if n := r.count(isKind("device")); n != 1 {
+		t.Errorf("the change of default was announced %d times, want once", n)
+	}
+	if n := strings.Count(r.stderr.String(), "default microphone changed"); n != 1 {
+		t.Errorf("the change of default was said %d times on stderr, want once:\n%s", n, r.stderr.String())
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"hark/app"
@@ -15,18 +16,32 @@ import (
 // adapted to app.Source and app.Segmenter.
 
 // openMicrophone opens the capture device name ("" = the system default) with the capture
-// period periodMs (0: the device package's default). *device.Capture is an app.Source as it
-// is: Read blocks for audio and reports a lost device as an error, which makes the assistant
-// reopen it.
+// period periodMs (0: the device package's default). Read blocks for audio and reports a lost
+// device as an error, which makes the assistant reopen it; on the default, a new default
+// device is reported as an *app.DeviceChanged, which makes the assistant reopen it at once
+// and say so.
 func openMicrophone(name string, periodMs int) func(context.Context) (app.Source, error) {
 	return func(context.Context) (app.Source, error) {
-		c, err := device.OpenCapture(device.CaptureOptions{Device: name, PeriodMs: periodMs})
+		c, err := device.OpenCapture(device.CaptureOptions{Device: name, PeriodMs: periodMs, FollowDefault: name == ""})
 		if err != nil {
 			return nil, app.Explain(err, "The microphone could not be opened",
 				"Check that a microphone is connected, or choose another one in Settings (`hark devices` lists them).")
 		}
-		return c, nil
+		return microphone{c}, nil
 	}
+}
+
+// microphone is a *device.Capture as an app.Source: the device layer's news of a new default
+// becomes the assistant's own error type.
+type microphone struct{ *device.Capture }
+
+func (m microphone) Read(ctx context.Context, p []float32) (int, error) {
+	n, err := m.Capture.Read(ctx, p)
+	var ch *device.DefaultChanged
+	if errors.As(err, &ch) {
+		err = &app.DeviceChanged{Name: ch.To.Name, Err: err}
+	}
+	return n, err
 }
 
 // segmenter adapts audio.Endpointer to app.Segmenter.

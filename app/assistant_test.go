@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -537,6 +538,47 @@ func TestMicrophoneLostAndReopened(t *testing.T) {
 	r.rec.waitFor(t, i, "mic ready", func(e Event) bool {
 		return e.Kind == EventComponent && e.Component == ComponentMicrophone && e.Phase == PhaseReady
 	})
+}
+
+// TestMicrophoneFollowsNewDefault: a Source that reports a new default device (wrapped, as
+// the echo canceller may pass it on) is reopened at once, without a retry delay and without
+// being called lost, and the change is announced exactly once; the new one is heard.
+func TestMicrophoneFollowsNewDefault(t *testing.T) {
+	r := newRig(t, withClock())
+	i := r.ready(t)
+	first, second := r.mic, newFakeMic()
+	var opened atomic.Int32
+	r.a.send(func() {
+		r.a.loaders.Microphone = func(context.Context) (Source, error) { opened.Add(1); return second, nil }
+	})
+	r.sync(t)
+	first.fail <- fmt.Errorf("echo cancellation: %w", &DeviceChanged{Name: "Headset", Err: errors.New("audio: the default microphone changed")})
+	e, i := r.rec.next(t, i, EventDevice)
+	if e.Component != ComponentMicrophone || e.Text != "Headset" {
+		t.Errorf("announcement = %+v, want the microphone and the new device's name", e)
+	}
+	// No clock advance: the reopen does not wait for the retry timer.
+	_, i = r.rec.waitFor(t, i, "mic ready again", func(e Event) bool {
+		return e.Kind == EventComponent && e.Component == ComponentMicrophone && e.Phase == PhaseReady
+	})
+	waitUntil(t, "old mic closed", func() bool { first.mu.Lock(); defer first.mu.Unlock(); return first.closed })
+	if n := opened.Load(); n != 1 {
+		t.Errorf("the microphone was opened %d times, want once", n)
+	}
+	r.rec.waitFor(t, i, "ready for voice", func(e Event) bool { return e.Kind == EventReadiness && e.Readiness.Voice })
+	r.sync(t)
+	devices, failed := 0, 0
+	for _, e := range r.rec.all() {
+		switch {
+		case e.Kind == EventDevice:
+			devices++
+		case e.Kind == EventComponent && e.Component == ComponentMicrophone && e.Phase == PhaseFailed:
+			failed++
+		}
+	}
+	if devices != 1 || failed != 0 {
+		t.Errorf("%d announcements and %d failures, want 1 and 0", devices, failed)
+	}
 }
 
 func TestSystemPromptChangeStartsNewChat(t *testing.T) {

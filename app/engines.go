@@ -78,6 +78,18 @@ type Source interface {
 	Close() error
 }
 
+// DeviceChanged is the error a Source's Read returns (wrapped or not) when the system's
+// default microphone changed while the source was open on the default (a headset plugged in
+// and chosen): the assistant opens the microphone again at once, which takes the new default,
+// and says so once (EventDevice) instead of reporting a lost microphone.
+type DeviceChanged struct {
+	Name string // the new default microphone, for people
+	Err  error  // the device layer's error
+}
+
+func (e *DeviceChanged) Error() string { return "the default microphone is now " + e.Name }
+func (e *DeviceChanged) Unwrap() error { return e.Err }
+
 // Segmenter cuts a stream of 16 kHz mono samples into utterances (a voice activity detector and
 // an endpointer; audio.Endpointer, adapted).
 type Segmenter interface {

@@ -60,6 +60,7 @@ const (
 	EventAction     EventKind = "action"     // Action: a tool ran (or was refused: Action.Error); Text: what was said
 	EventConfirm    EventKind = "confirm"    // Action: a question waits for a yes (Confirmed "pending"), or was answered
 	EventAlert      EventKind = "alert"      // Alert: a timer or alarm came due; Text: what is said
+	EventDevice     EventKind = "device"     // Component (the microphone) moved to the new default device; Text: its name
 )
 
 // Ignored says why an utterance was not taken as a question (EventIgnored, and the

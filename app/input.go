@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"hark/audio"
@@ -44,9 +45,18 @@ func (a *Assistant) startMic(comp *component) {
 }
 
 // micLost handles a microphone that stopped delivering: it is closed, and reopened every few
-// seconds until it works again.
+// seconds until it works again. A new default device (a *DeviceChanged) is no fault: the
+// microphone is reopened at once and the change announced (EventDevice).
 func (a *Assistant) micLost(comp *component, gen int, err error) {
 	if gen != a.micGen || a.closing {
+		return
+	}
+	var moved *DeviceChanged
+	if errors.As(err, &moved) {
+		// Not a fault: reopen at once (the new default), say so once, and go on listening.
+		a.publish(Event{Kind: EventDevice, Component: ComponentMicrophone, Text: moved.Name})
+		a.loadAgain(ComponentMicrophone, false)
+		a.refresh()
 		return
 	}
 	a.retire(comp)

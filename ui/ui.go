@@ -386,6 +386,9 @@ func (u *UI) apply(e app.Event) {
 		} else {
 			u.chat.add(bubbleError, msg, u.now().Format("15:04"))
 		}
+	case app.EventDevice:
+		// Once per change, in the chat: the person plugged something in and may look for it.
+		u.chat.add(bubbleNote, lang.L("Now listening on {{.Name}}.", map[string]any{"Name": e.Text}), u.now().Format("15:04"))
 	case app.EventAction, app.EventConfirm, app.EventAlert:
 		u.actionEvent(e)
 	case app.EventCleared:

@@ -18,6 +18,11 @@ import (
 type CaptureOptions struct {
 	Device   string // name or ID (or a unique part of either); "" = the default microphone
 	PeriodMs int    // the audio callback's period (default 50 ms: safe on a loaded machine)
+	// FollowDefault, with Device "", makes Read return a *DefaultChanged (ErrDefaultChanged)
+	// within about a second of the system's default microphone changing, so that the caller
+	// opens the new default and can say so. Without it the stream stays where it is, or where
+	// the sound server moves it (a recording or a dictation is not cut by a change).
+	FollowDefault bool
 }
 
 // ringSeconds is how much audio a Capture holds for a reader that falls behind before it
@@ -52,6 +57,7 @@ func OpenCapture(opts CaptureOptions) (*Capture, error) {
 	if err := c.open(KindCapture, opts.Device); err != nil {
 		return nil, err
 	}
+	c.follow = opts.FollowDefault
 	cfg := malgo.DefaultDeviceConfig(malgo.Capture)
 	cfg.Capture.DeviceID = c.cID
 	cfg.Capture.Format = malgo.FormatF32
@@ -154,7 +160,8 @@ func (c *Capture) Overruns() uint64 {
 
 // Read blocks until audio is available (or ctx is done, or the device is lost) and copies up
 // to len(p) samples of 16 kHz mono into p. A lost device returns an error wrapping
-// ErrDeviceLost; after Close, Read returns ErrClosed.
+// ErrDeviceLost, a new default (FollowDefault) a *DefaultChanged; after Close, Read returns
+// ErrClosed.
 func (c *Capture) Read(ctx context.Context, p []float32) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -163,6 +170,9 @@ func (c *Capture) Read(ctx context.Context, p []float32) (int, error) {
 	}
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if err := c.checkDefault(); err != nil {
+		return 0, err
 	}
 	for {
 		if c.outPos < len(c.out) {
@@ -183,6 +193,9 @@ func (c *Capture) Read(ctx context.Context, p []float32) (int, error) {
 			return 0, ErrClosed
 		}
 		if err := c.checkLost(); err != nil {
+			return 0, err
+		}
+		if err := c.checkDefault(); err != nil {
 			return 0, err
 		}
 		if err := c.wait(ctx); err != nil {

@@ -1,6 +1,7 @@
 package device
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,32 @@ import (
 // is still listed, and the wait goes on.
 const stallTimeout = time.Second
 
+// defaultEvery is how often a stream that follows the default device (CaptureOptions.
+// FollowDefault) looks for a new default. miniaudio tells of a rerouted device through a
+// notification that malgo does not pass on, so the default is polled instead: one listing of
+// the devices, a round trip to the sound server, a second. A change is seen within a second,
+// and the reopen that follows takes a few hundred milliseconds more.
+const defaultEvery = time.Second
+
+// ErrDefaultChanged is wrapped by the error (a *DefaultChanged) a Capture that follows the
+// default device returns once the system's default changed.
+var ErrDefaultChanged = errors.New("the default audio device changed")
+
+// DefaultChanged says that the system's default device changed (a headset plugged in and
+// chosen in the desktop's sound settings) while a stream that follows it was open. A sound
+// server may already have moved the stream, but it then converts to the old device's format;
+// open a new one, which takes the new default's own format, and tell the person.
+type DefaultChanged struct {
+	Kind     Kind
+	From, To Info
+}
+
+func (e *DefaultChanged) Error() string {
+	return fmt.Sprintf("audio: the default %s changed from %q to %q", e.Kind.noun(), e.From.Name, e.To.Name)
+}
+
+func (e *DefaultChanged) Unwrap() error { return ErrDefaultChanged }
+
 // conn is what a Capture and a Player share: the miniaudio context and device, and the
 // watch for a lost device.
 type conn struct {
@@ -26,6 +53,7 @@ type conn struct {
 	cID      unsafe.Pointer
 	id       malgo.DeviceID
 	explicit bool // a chosen device, not "the default"
+	follow   bool // watch for a new default device (checkDefault)
 	rate     int
 	start    time.Time
 
@@ -42,6 +70,8 @@ type conn struct {
 	// Checked by the goroutine that reads or plays.
 	lost      error
 	nextCheck time.Time
+	changed   error     // a *DefaultChanged, once seen
+	nextDef   time.Time // when checkDefault looks again
 }
 
 // open starts the context and finds the device.
@@ -66,6 +96,7 @@ func (c *conn) open(k Kind, query string) error {
 		}
 	}
 	c.start = time.Now()
+	c.nextDef = c.start.Add(defaultEvery)
 	c.done = make(chan struct{})
 	return nil
 }
@@ -114,6 +145,41 @@ func (c *conn) checkLost() error {
 		c.lost = fmt.Errorf("audio: %s is gone (unplugged or removed): %w", what, ErrDeviceLost)
 	}
 	return c.lost
+}
+
+// checkDefault, for a stream that follows the default device, looks (at most every
+// defaultEvery) whether the system's default is still the device the stream was opened on,
+// and returns a *DefaultChanged once it is not, and from then on. A listing that fails is
+// ignored here: a sound system that stopped answering is checkLost's business.
+func (c *conn) checkDefault() error {
+	if !c.follow || c.explicit || c.info.ID == "" {
+		return nil // a chosen device stays; an unknown default cannot be compared
+	}
+	if c.changed != nil {
+		return c.changed
+	}
+	now := time.Now()
+	if now.Before(c.nextDef) {
+		return nil
+	}
+	c.nextDef = now.Add(defaultEvery)
+	c.ctxMu.Lock()
+	if c.actx == nil { // closed meanwhile
+		c.ctxMu.Unlock()
+		return nil
+	}
+	infos, err := c.actx.Devices(c.kind.malgo())
+	c.ctxMu.Unlock()
+	if err != nil {
+		return nil
+	}
+	for _, in := range infos {
+		if in.IsDefault != 0 && in.ID != c.id {
+			c.changed = &DefaultChanged{Kind: c.kind, From: c.info, To: info(c.kind, in)}
+			return c.changed
+		}
+	}
+	return nil
 }
 
 // close stops and frees everything, once.
