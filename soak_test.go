@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,7 +76,9 @@ func TestSoak(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("HARK_SOAK_TURNS")); err == nil && v > 0 {
 		turns = v
 	}
-	testenv.Deadline(t, time.Duration(turns)*20*time.Second+2*time.Minute)
+	// Generous waits: a loaded machine (the long run shares one) makes a turn of a few seconds
+	// take a minute; a lost turn is still caught, by the wait and by the count at the end.
+	testenv.Deadline(t, time.Duration(turns)*40*time.Second+5*time.Minute)
 	wav := spokenQuestion(t)
 	data := t.TempDir() // where the history is, for `hark history export` afterwards
 	env := []string{"XDG_CONFIG_HOME=" + data, "XDG_DATA_HOME=" + data, "XDG_CACHE_HOME=" + data}
@@ -83,6 +86,14 @@ func TestSoak(t *testing.T) {
 		voiceModels(t, testmodels.Shared(t, "stories260K.gguf"))...)...)
 	start := time.Now()
 	var samples []procSample
+	// Each sample is also written as it is taken, so that a long run that fails still leaves
+	// its figures (the artifact folder, beside events.jsonl).
+	tsv, err := os.Create(filepath.Join(r.dir, "samples.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tsv.Close()
+	fmt.Fprintln(tsv, "turn\tseconds\trss_kib\tthreads\topen_files\tload_average")
 	var asked []string // "" for a spoken question
 	i := r.waitEvent("listening", 0, 60*time.Second, isState("listening"))
 	for n := 1; n <= turns; n++ {
@@ -92,7 +103,7 @@ func TestSoak(t *testing.T) {
 			if _, err := io.WriteString(r.stdin, strings.Repeat("All work and no play. ", 500_000)+"\n"); err != nil {
 				t.Fatal(err)
 			}
-			i = r.waitEvent("the refusal of 11 MB", i, 30*time.Second, isKind("error"))
+			i = r.waitEvent("the refusal of 11 MB", i, 2*time.Minute, isKind("error"))
 			if e := r.events()[i-1]; !strings.Contains(e.str("error"), "too long") {
 				t.Errorf("11 MB typed: %v", e)
 			}
@@ -107,10 +118,12 @@ func TestSoak(t *testing.T) {
 			say(t, wav)
 			asked = append(asked, "")
 		}
-		i = r.waitEvent(fmt.Sprintf("the end of turn %d", n), i, 90*time.Second, isKind("turn_done"))
+		i = r.waitEvent(fmt.Sprintf("the end of turn %d", n), i, 5*time.Minute, isKind("turn_done"))
 		if n < turns {
-			samples = append(samples, sampleProc(t, r.cmd.Process.Pid, start))
-			i = r.waitEvent(fmt.Sprintf("listening after turn %d", n), i, 60*time.Second, isState("listening"))
+			s := sampleProc(t, r.cmd.Process.Pid, start)
+			samples = append(samples, s)
+			fmt.Fprintf(tsv, "%d\t%.0f\t%d\t%d\t%d\t%s\n", n, s.at.Seconds(), s.rssKB, s.threads, s.fds, loadAverage())
+			i = r.waitEvent(fmt.Sprintf("listening after turn %d", n), i, 2*time.Minute, isState("listening"))
 		}
 	}
 	r.exit(30 * time.Second)
