@@ -112,7 +112,8 @@ func TestHomeCommands(t *testing.T) {
 	step(cliStep{[]string{"do", "is the garage door open"}, 0, []string{"No, the Garage Door is closed."}, nil})
 
 	// The lock: a dry run says it would ask; without a yes (stdin is empty) nothing is sent.
-	step(cliStep{[]string{"do", "--dry-run", "unlock the front door"}, 0, []string{"home_turn_off", "(confirm)", "Unlock the front door?"}, nil})
+	step(cliStep{[]string{"do", "--dry-run", "unlock the front door"}, 0, []string{"home_turn_on", "(confirm)", "Unlock the front door?"}, nil})
+	step(cliStep{[]string{"do", "--dry-run", "open the front door"}, 0, []string{"home_turn_on", "(confirm)", "Unlock the front door?"}, nil})
 	n := len(srv.ServiceCalls())
 	step(cliStep{[]string{"do", "unlock the front door"}, 0, []string{"Okay, I won't."}, nil})
 	if got := srv.ServiceCalls(); len(got) != n {
@@ -124,6 +125,10 @@ func TestHomeCommands(t *testing.T) {
 	step(cliStep{[]string{"do", "--yes", "unlock the front door"}, 0, []string{"Unlocked the front door."}, nil})
 	if st, _ := srv.Get("lock.front_door"); st.State != "unlocked" {
 		t.Errorf("front door %s after a yes", st.State)
+	}
+	step(cliStep{[]string{"do", "--yes", "close the front door"}, 0, []string{"Locked the front door."}, nil})
+	if st, _ := srv.Get("lock.front_door"); st.State != "locked" {
+		t.Errorf("front door %s after closing it", st.State)
 	}
 	step(cliStep{[]string{"history", "actions"}, 0, []string{"home_turn_on", "home_set_brightness", "home_turn_off", "confirmed"}, nil})
 
