@@ -299,7 +299,8 @@ func (p *Player) restart() bool {
 	if !p.stopStream() {
 		return false
 	}
-	// The callback is not running: its state and the ring are this goroutine's now.
+	// The callback is not running: its state and the ring are this goroutine's now. The
+	// stopped stream's buffer is dropped when startStream closes it.
 	n := p.ring.len()
 	p.ring.discard()
 	p.silence.Store(p.latency) // the stream's buffer went with it
@@ -308,17 +309,16 @@ func (p *Player) restart() bool {
 	return true
 }
 
-// stopStream stops and frees the stream, so that the callback no longer runs (its state and
-// the ring are the caller's until startStream), and reports whether there was one. Called
-// with p.mu and p.ctxMu held.
+// stopStream stops the stream, so that the callback no longer runs (its state and the ring
+// are the caller's until startStream), and reports whether there was one. The stopped stream
+// stays open until startStream has the new one running: see startStream. Called with p.mu
+// and p.ctxMu held.
 func (p *Player) stopStream() bool {
 	if p.dev == nil || p.actx == nil || p.closing.Load() {
 		return false
 	}
 	p.restarting.Store(true)
 	_ = p.dev.Stop()
-	p.dev.Uninit()
-	p.dev = nil
 	p.restarting.Store(false)
 	p.fading, p.fadeLeft = false, 0
 	p.fadeReq.Store(false)
@@ -329,10 +329,20 @@ func (p *Player) stopStream() bool {
 	return true
 }
 
-// startStream opens the stream again (stopStream closed it); miniaudio fills the new stream's
-// buffer from the ring before it starts. A failure marks the device lost. Called with p.mu
-// and p.ctxMu held.
+// startStream opens a new stream in place of the one stopStream stopped, then closes that
+// one; miniaudio fills the new stream's buffer from the ring before it starts. The old stream
+// is closed only once the new one runs (make before break): with PulseAudio a stopped stream
+// is corked but still connected to the sink, so the sink never has none of Hark's streams.
+// A sink left without a stream, even for the few ms it takes to open a new one, asks for its
+// largest latency: PulseAudio's null sink then renders 2 s ahead at once, and a sound card's
+// sink fills its whole buffer; the new stream's sound came out behind that, up to 2 s late
+// (the replies missed by BenchmarkLatencyAtDevices, and the echo canceller, which looks for
+// the echo within 100 ms of where it is due, let the assistant's own voice through as a
+// barge-in). A failure marks the device lost. Called with p.mu and p.ctxMu held.
 func (p *Player) startStream(why string) {
+	old := p.dev
+	p.dev = nil
+	defer old.Uninit() // malgo drops its callbacks first: no stop notification
 	dev, err := malgo.InitDevice(p.actx.Context, p.cfg, malgo.DeviceCallbacks{Data: p.onData, Stop: p.onStop})
 	if err == nil && (int(dev.SampleRate()) != p.rate || int(dev.PlaybackChannels()) != p.channels || dev.PlaybackFormat() != malgo.FormatF32) {
 		dev.Uninit()
