@@ -329,21 +329,21 @@ func (p *Player) stopStream() bool {
 	return true
 }
 
-// startStream opens a new stream in place of the one stopStream stopped, then closes that
-// one; miniaudio fills the new stream's buffer from the ring before it starts. The old stream
-// is closed only once the new one runs (make before break): with PulseAudio a stopped stream
-// is corked but still connected to the sink, so the sink never has none of Hark's streams.
-// A sink left without a stream, even for the few ms it takes to open a new one, asks for its
-// largest latency: PulseAudio's null sink then renders 2 s ahead at once, and a sound card's
-// sink fills its whole buffer; the new stream's sound came out behind that, up to 2 s late
-// (the replies missed by BenchmarkLatencyAtDevices, and the echo canceller, which looks for
-// the echo within 100 ms of where it is due, let the assistant's own voice through as a
-// barge-in). A failure marks the device lost. Called with p.mu and p.ctxMu held.
+// startStream opens a new stream in place of the one stopStream stopped, closes that one, and
+// starts the new one; miniaudio fills the new stream's buffer from the ring as it starts. The
+// old stream is closed only once the new one is connected (make before break): with
+// PulseAudio a stream that is stopped, or opened and not started yet, is corked but still
+// connected to the sink, so the sink is never without one of Hark's streams. A sink left
+// without a stream, even for the few ms it takes to open a new one, asks for its largest
+// latency: PulseAudio's null sink then renders 2 s ahead at once, and the new stream's sound
+// came out behind that, up to 2 s late. The old stream is closed before the new one starts, so
+// that its removal does not disturb the new sound. A failure marks the device lost. Called
+// with p.mu and p.ctxMu held.
 func (p *Player) startStream(why string) {
 	old := p.dev
 	p.dev = nil
-	defer old.Uninit() // malgo drops its callbacks first: no stop notification
 	dev, err := malgo.InitDevice(p.actx.Context, p.cfg, malgo.DeviceCallbacks{Data: p.onData, Stop: p.onStop})
+	old.Uninit() // malgo drops its callbacks first: no stop notification
 	if err == nil && (int(dev.SampleRate()) != p.rate || int(dev.PlaybackChannels()) != p.channels || dev.PlaybackFormat() != malgo.FormatF32) {
 		dev.Uninit()
 		err = fmt.Errorf("it came back as format %d, %d channels, %d Hz", dev.PlaybackFormat(), dev.PlaybackChannels(), dev.SampleRate())
