@@ -22,13 +22,12 @@ type PlayerOptions struct {
 	// now and masks the unfaded cut. Without it a cancelled sound fades out (no click) after
 	// what is buffered, up to a period, has played.
 	CutOnCancel bool
-	// FreshStart opens the stream again, with the sound's start in it, for a sound that
-	// follows silence (see Player.freshStart), instead of playing it on the running stream
-	// behind the period of silence the sound server holds (up to PeriodMs before its first
-	// sample is heard). Off by default: with it the assistant's replies were not heard in
-	// BenchmarkLatencyAtDevices (cause not found yet), though `hark say` and this package's
-	// tests play well.
-	FreshStart bool
+	// KeepIdleStream plays a sound that follows silence on the running stream, behind the
+	// period of silence the sound server holds (up to PeriodMs before its first sample is
+	// heard). By default such a sound starts on a new stream with its start already in it
+	// instead (see Player.freshStart): ~30 ms to the first sound against ~115 ms
+	// (BenchmarkFirstSound). For comparison.
+	KeepIdleStream bool
 }
 
 // defaultPlayerPeriodMs is the default period of a Player. With PulseAudio, miniaudio's
@@ -72,7 +71,7 @@ type Player struct {
 	queue soundQueue // sounds added by Enqueue
 
 	cut        bool               // PlayerOptions.CutOnCancel
-	fresh      bool               // PlayerOptions.FreshStart
+	keepIdle   bool               // PlayerOptions.KeepIdleStream
 	cfg        malgo.DeviceConfig // to reopen the stream (see restart)
 	restarting atomic.Bool        // restart stops the device: not a lost device
 }
@@ -82,7 +81,7 @@ func OpenPlayer(opts PlayerOptions) (*Player, error) {
 	if opts.PeriodMs <= 0 {
 		opts.PeriodMs = defaultPlayerPeriodMs
 	}
-	p := &Player{wake: make(chan struct{}, 1), fadeDone: make(chan struct{}, 1), cut: opts.CutOnCancel, fresh: opts.FreshStart}
+	p := &Player{wake: make(chan struct{}, 1), fadeDone: make(chan struct{}, 1), cut: opts.CutOnCancel, keepIdle: opts.KeepIdleStream}
 	if err := p.open(KindPlayback, opts.Device); err != nil {
 		return nil, err
 	}
@@ -373,9 +372,10 @@ func (p *Player) startStream(why string) {
 // (PulseAudio corks a stopped stream and keeps its buffer), closing it does. The new stream
 // starts with the sound's first period already in its buffer, so the sound is heard as soon
 // as the stream is open (a few ms: BenchmarkFirstSound), and the period's margin is there
-// from the first sample on. Called with p.mu held.
+// from the first sample on. The old stream stays connected until the new one is (see
+// startStream). Called with p.mu held.
 func (p *Player) freshStart(data []float32) int {
-	if !p.fresh || p.ring.len() != 0 || p.silence.Load() < p.latency {
+	if p.keepIdle || p.ring.len() != 0 || p.silence.Load() < p.latency {
 		return 0
 	}
 	p.ctxMu.Lock()
