@@ -57,9 +57,8 @@ func onsets(ctx context.Context, c *device.Capture) <-chan time.Time {
 // BenchmarkFirstSound times how soon a sound that follows silence is heard: from Enqueue (as
 // the speaker queues a reply's first clause) to its first sample at a null sink's monitor,
 // recorded with a 10 ms capture period (which adds the same few ms to both figures). With
-// the idle stream kept (PlayerOptions.KeepIdleStream), the sound waits behind the period of
-// silence the sound server holds; by default the stream is opened again with the sound in it.
-// Needs the test sound server:
+// the idle stream kept (the default), the sound waits behind the period of silence the sound
+// server holds; with PlayerOptions.FreshStart the stream is opened again with the sound in it. Needs the test sound server:
 //
 //	go test ./audio/device -run '^$' -bench FirstSound -benchtime 10x
 func BenchmarkFirstSound(b *testing.B) {
@@ -81,7 +80,7 @@ func BenchmarkFirstSound(b *testing.B) {
 			name = "idle-stream"
 		}
 		b.Run(name, func(b *testing.B) {
-			p, err := device.OpenPlayer(device.PlayerOptions{Device: firstSink, KeepIdleStream: keep})
+			p, err := device.OpenPlayer(device.PlayerOptions{Device: firstSink, FreshStart: !keep})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -125,7 +124,7 @@ func TestSoundsAfterSilence(t *testing.T) {
 	jfk := readWAV(t, testmodels.JFK(t))
 	for _, keep := range []bool{false, true} {
 		t.Run(map[bool]string{false: "fresh-stream", true: "idle-stream"}[keep], func(t *testing.T) {
-			p, err := device.OpenPlayer(device.PlayerOptions{Device: firstSink, KeepIdleStream: keep})
+			p, err := device.OpenPlayer(device.PlayerOptions{Device: firstSink, FreshStart: !keep})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +176,7 @@ func chirp(n int, f0 float64) []float32 {
 }
 
 // TestNewStreamBeforeTheOldCloses: where the player opens its stream again (a sound after
-// silence, a cut with CutOnCancel), the new stream is connected before the old
+// silence with FreshStart, a cut with CutOnCancel), the new stream is connected before the old
 // one closes, so that the sink never goes without one of Hark's streams. A sink left without a
 // stream asks for its largest latency (a null sink renders 2 s ahead at once), and the next
 // sound then came out behind it, up to 2 s late: replies went unheard in
@@ -199,7 +198,7 @@ func TestNewStreamBeforeTheOldCloses(t *testing.T) {
 	}
 	events := subscribe(t)
 
-	p, err := device.OpenPlayer(device.PlayerOptions{Device: firstSink, CutOnCancel: true})
+	p, err := device.OpenPlayer(device.PlayerOptions{Device: firstSink, FreshStart: true, CutOnCancel: true})
 	if err != nil {
 		t.Fatal(err)
 	}
