@@ -162,7 +162,8 @@ func launchAssistantWith(t testing.TB, tweak func(*setup), wrap func(*app.Loader
 			t.Error("the assistant did not stop")
 		}
 	}
-	log.wait(t, "readiness", 60*time.Second, func(e app.Event) bool {
+	// Real-size models (BenchmarkLatencyAtDevices) took over a minute to load at load 20+.
+	log.wait(t, "readiness", 3*time.Minute, func(e app.Event) bool {
 		return e.Kind == app.EventReadiness && e.Readiness.Voice && e.Readiness.Type
 	})
 	return a, log, s, stop
