@@ -2,6 +2,8 @@ package remotellm
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -232,7 +234,10 @@ func (c *Client) stream(ctx context.Context, p openai.ChatCompletionNewParams, w
 	defer watchdog.Stop()
 
 	start := time.Now()
-	s := c.client.Chat.Completions.NewStreaming(rctx, p)
+	// A kept-alive connection the server closes just as this request goes out ends in EOF
+	// before any answer; Go's transport sends a request again on a new connection in that case
+	// only when it is marked safe to repeat. It is: the server has not seen it.
+	s := c.client.Chat.Completions.NewStreaming(rctx, p, option.WithHeader("Idempotency-Key", requestID()))
 	defer s.Close()
 	var text strings.Builder
 	calls := map[int64]*ToolCall{}
@@ -369,4 +374,11 @@ func (c *Client) Structured(ctx context.Context, system, user, schema string, o 
 		wait = c.opts.FirstToken
 	}
 	return c.stream(ctx, p, wait, func(string) error { return nil })
+}
+
+// requestID is a fresh random key for one request.
+func requestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
