@@ -82,8 +82,8 @@ func TestE2EDictationWindow(t *testing.T) {
 		grown = now != transcript
 		transcript = now
 	}
-	stopped := d.shot("5-stopped")
-	regionChanged(t, idle, stopped, image.Rect(8, 92, 444, 550), "transcript")
+	// The window may draw a moment after its text changed (seconds on a loaded machine).
+	stopped := d.shotWhenChanged("5-stopped", idle, image.Rect(8, 92, 444, 550))
 	lines := strings.Split(strings.TrimSpace(transcript), "\n")
 	if transcript == "" || len(lines) < len(spans)/3 {
 		t.Errorf("%d sentences said, the transcript has %d lines:\n%s", len(spans), len(lines), transcript)
@@ -109,8 +109,7 @@ func TestE2EDictationWindow(t *testing.T) {
 	for deadline := time.Now().Add(60*time.Second + length); time.Now().Before(deadline) && !strings.Contains(note, "## Plan"); time.Sleep(time.Second) {
 		note = d.copyFrom(t, 675, 300)
 	}
-	written := d.shot("6-note")
-	regionChanged(t, stopped, written, image.Rect(458, 92, 894, 510), "note")
+	d.shotWhenChanged("6-note", stopped, image.Rect(458, 92, 894, 510))
 	for _, h := range []string{"# Clinic visit (SOAP)", "## Subjective", "## Objective", "## Assessment", "## Plan"} {
 		if !strings.Contains(note, h) {
 			t.Errorf("the note has no %q:\n%s", h, note)
@@ -165,25 +164,6 @@ type colour struct{ R, G, B int }
 func pixel(t *testing.T, png string, x, y int) colour {
 	r, g, b := rgb(readPNG(t, png), x, y)
 	return colour{r, g, b}
-}
-
-// regionChanged fails unless r differs between two screenshots in a line of text's worth of pixels.
-func regionChanged(t *testing.T, before, after string, r image.Rectangle, what string) {
-	t.Helper()
-	a, b := readPNG(t, before), readPNG(t, after)
-	n := 0
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			r0, g0, b0, _ := a.At(x, y).RGBA()
-			r1, g1, b1, _ := b.At(x, y).RGBA()
-			if absDiff(r0, r1)+absDiff(g0, g1)+absDiff(b0, b1) > 3*0x1800 {
-				n++
-			}
-		}
-	}
-	if n < 400 {
-		t.Errorf("the %s hardly changed (%d pixels) from %s to %s", what, n, filepath.Base(before), filepath.Base(after))
-	}
 }
 
 // child is another window of the same process, found by a part of its title.
