@@ -69,8 +69,8 @@ func TestE2EHomeInWindow(t *testing.T) {
 	asked := time.Now()
 	e, i = w.events.waitFor(t, i, 20*time.Second, "action", isKind("action"))
 	took := time.Since(asked)
-	if took > 3*time.Second {
-		t.Errorf("the answer came %v after the question, want within 3 s", took)
+	if took > 15*time.Second { // a hang, not a speed figure (the timeout is 3 s)
+		t.Errorf("the answer came %v after the question: the request to a silent server was not cut short", took)
 	}
 	t.Logf("a Home Assistant that does not answer: said in the window %v after the question", took.Round(time.Millisecond))
 	if a := actionOf(e); a["say"] != "I can't reach Home Assistant." || a["done"] == true {

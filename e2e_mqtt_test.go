@@ -26,26 +26,7 @@ func TestE2EMQTTInWindow(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "hark"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	conf := fmt.Sprintf(`[mqtt]
-broker = %q
-client_id = "hark-window"
-
-[[mqtt.devices]]
-name = "greenhouse temperature"
-area = "greenhouse"
-kind = "sensor"
-unit = "°C"
-state_topic = "greenhouse/climate"
-json_path = "temperature"
-
-[[mqtt.devices]]
-name = "pump 3"
-area = "greenhouse"
-kind = "switch"
-state_topic = "greenhouse/pump3/state"
-command_topic = "greenhouse/pump3/set"
-confirm = true
-`, b.URL())
+	conf := greenhouseMQTT(b.URL(), "hark-window", "")
 	if err := os.WriteFile(filepath.Join(dir, "hark", "config.toml"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"hark/app"
 	"hark/internal/localeinit"
 )
 
@@ -104,13 +105,22 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "hark: %v\n", err)
+		printError(stderr, err)
 		return 2
 	case errors.Is(err, context.Canceled):
 		return 130
 	default:
-		fmt.Fprintf(stderr, "hark: %v\n", err)
+		printError(stderr, err)
 		return 1
+	}
+}
+
+// printError is how every command reports the error it ends on: the error, then on its own
+// line what to do about it (an [app.UserError]'s hint), if it has one.
+func printError(stderr io.Writer, err error) {
+	fmt.Fprintf(stderr, "hark: %v\n", err)
+	if h := app.Hint(err); h != "" {
+		fmt.Fprintf(stderr, "  %s\n", h)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"hark/app"
 	"hark/internal/testenv"
 	"hark/internal/testmodels"
 )
@@ -123,4 +125,25 @@ func storyTurn(t *testing.T, w *harkWindow) {
 	}
 	w.events.waitFor(t, i, 30*time.Second, "turn_done", isKind("turn_done"))
 	chatChanged(t, before, w.shot("story-1-reply"), replyDesktop)
+}
+
+// TestErrorHints: a command that ends on an app.UserError prints its hint, what to do about
+// it, on a line of its own after the error.
+func TestErrorHints(t *testing.T) {
+	var b bytes.Buffer
+	if code := exitCode(app.Explain(errors.New("disk full"), "The store cannot be opened", "Free some space."), &b); code != 1 ||
+		b.String() != "hark: The store cannot be opened: disk full\n  Free some space.\n" {
+		t.Errorf("exit %d, stderr %q", code, b.String())
+	}
+	b.Reset()
+	if exitCode(errors.New("plain"), &b); b.String() != "hark: plain\n" {
+		t.Errorf("an error without a hint: %q", b.String())
+	}
+	// A real command: the timers store where it cannot be (under a file).
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cliStep{[]string{"do", "--set", "actions.store=" + filepath.Join(file, "actions.db"), "what is 2 plus 2"}, 1, nil,
+		[]string{"hark: The timers and notes store cannot be opened", "\n  Check actions.store, or the free space in ~/.local/share/hark.\n"}}.check(t)
 }

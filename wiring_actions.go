@@ -150,19 +150,13 @@ func (x appActor) Tools() []app.Tool {
 	return out
 }
 
-// actionContext hands the turn's language on to the actor (app and action each keep their own
-// context key, as neither imports the other).
-func actionContext(ctx context.Context) context.Context {
-	return action.WithLanguage(ctx, app.LanguageOf(ctx))
-}
-
 func (x appActor) Check(ctx context.Context, c app.ToolCall) (bool, string, error) {
-	risk, q, err := x.a.Check(actionContext(ctx), c.Name, c.Arguments)
+	risk, q, err := x.a.Check(ctx, c.Name, c.Arguments)
 	return risk == action.Confirm, q, err
 }
 
 func (x appActor) Run(ctx context.Context, c app.ToolCall) (app.ActionResult, error) {
-	res, err := x.a.Run(actionContext(ctx), c.Name, c.Arguments)
+	res, err := x.a.Run(ctx, c.Name, c.Arguments)
 	out := app.ActionResult{Done: res.Done, Say: res.Say, Level: res.Level}
 	if res.Data != nil {
 		out.Data, _ = json.Marshal(res.Data)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"hark/action"
 	"hark/app"
 	"hark/audio"
 )
@@ -81,6 +82,36 @@ func TestEnabledToolsByDeviceClass(t *testing.T) {
 		got := testSetup(t, c.conf).enabledTools()
 		if (got == nil) != c.wantAll || (got != nil && slices.Contains(got, "note_add") != c.wantNotes) {
 			t.Errorf("%q: enabled tools %v", c.conf, got)
+		}
+	}
+}
+
+// TestTurnLanguageReachesTheActor: the language the assistant puts in a turn's context
+// (app.WithLanguage) is the one the skills answer in, with nothing handing it over between
+// the two: app and action share one context key.
+func TestTurnLanguageReachesTheActor(t *testing.T) {
+	st, err := action.OpenStore(filepath.Join(t.TempDir(), "actions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	a, err := action.New(action.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	x := appActor{a: a}
+	for lang, want := range map[string]string{"zh": "没有可删除的笔记。", "en": "There are no notes to delete.", "": "There are no notes to delete."} {
+		ctx := app.WithLanguage(context.Background(), lang)
+		res, err := x.Run(ctx, app.ToolCall{Name: action.ToolNoteClear, Arguments: json.RawMessage(`{}`)})
+		if err != nil || res.Say != want {
+			t.Errorf("in %q: %q, %v; want %q", lang, res.Say, err, want)
+		}
+		if got := action.LanguageOf(ctx); got != lang {
+			t.Errorf("action.LanguageOf(app.WithLanguage(%q)) = %q", lang, got)
+		}
+		if got := app.LanguageOf(action.WithLanguage(context.Background(), lang)); got != lang {
+			t.Errorf("app.LanguageOf(action.WithLanguage(%q)) = %q", lang, got)
 		}
 	}
 }

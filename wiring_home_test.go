@@ -27,26 +27,7 @@ func TestHomeBothConnectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(f, `
-[mqtt]
-broker = %q
-client_id = "hark-both"
-
-[[mqtt.devices]]
-name = "greenhouse temperature"
-area = "greenhouse"
-kind = "sensor"
-unit = "°C"
-state_topic = "greenhouse/climate"
-json_path = "temperature"
-
-[[mqtt.devices]]
-name = "pump 3"
-area = "greenhouse"
-kind = "switch"
-command_topic = "greenhouse/pump3/set"
-confirm = true
-`, b.URL())
+	fmt.Fprint(f, "\n"+greenhouseMQTT(b.URL(), "hark-both", ""))
 	f.Close()
 	step := func(s cliStep) { t.Helper(); s.check(t) }
 	step(cliStep{[]string{"home"}, 0, []string{"Home Assistant: 4 entities, connected", "MQTT broker: 2 entities, connected",

@@ -49,10 +49,15 @@ func openMQTT(s *setup) (home.Backend, error) {
 		return &mqtt.Setter{Topic: l.Topic, Payload: l.Payload, Min: l.Min, Max: l.Max, Step: l.Step}
 	}
 	for _, d := range mc.Devices {
+		on, off := d.PayloadOn, d.PayloadOff
+		if d.Kind == "lock" {
+			// A lock's on is open: unlocked (home.TurnOn).
+			on, off = d.PayloadUnlock, d.PayloadLock
+		}
 		cfg.Devices = append(cfg.Devices, mqtt.Device{
 			Name: d.Name, Aliases: d.Aliases, Area: d.Area, Kind: home.Kind(d.Kind), Unit: d.Unit,
 			StateTopic: d.StateTopic, JSONPath: d.JSONPath, CommandTopic: d.CommandTopic,
-			PayloadOn: d.PayloadOn, PayloadOff: d.PayloadOff, Confirm: d.Confirm, StaleAfter: d.StaleAfter,
+			PayloadOn: on, PayloadOff: off, Confirm: d.Confirm, StaleAfter: d.StaleAfter,
 			Brightness: level(d.Brightness), Position: level(d.Position), Setpoint: level(d.Setpoint),
 		})
 	}

@@ -17,6 +17,36 @@ import (
 	"hark/internal/testserver"
 )
 
+// greenhouseMQTT is the [mqtt] section the MQTT tests share: the broker, this client's id,
+// further [mqtt] lines (a user name and password file, or ""), and two devices: the greenhouse
+// temperature (a sensor publishing JSON, with a Chinese alias) and pump 3 (a pump that reports
+// its state and asks before it is switched).
+func greenhouseMQTT(broker, clientID, login string) string {
+	return fmt.Sprintf(`[mqtt]
+broker = %q
+client_id = %q
+%s
+[[mqtt.devices]]
+name = "greenhouse temperature"
+aliases = ["温室温度"]
+area = "greenhouse"
+kind = "sensor"
+unit = "°C"
+state_topic = "greenhouse/climate"
+json_path = "temperature"
+stale_after = "10m"
+
+[[mqtt.devices]]
+name = "pump 3"
+aliases = ["三号水泵"]
+area = "greenhouse"
+kind = "pump"
+state_topic = "greenhouse/pump3/state"
+command_topic = "greenhouse/pump3/set"
+confirm = true
+`, broker, clientID, login)
+}
+
 // mqttConfig writes a configuration for broker with a password file of the given mode.
 func mqttConfig(t *testing.T, broker string, mode os.FileMode) string {
 	t.Helper()
@@ -29,26 +59,7 @@ func mqttConfig(t *testing.T, broker string, mode os.FileMode) string {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "config.toml")
-	text := fmt.Sprintf(`[mqtt]
-broker = %q
-client_id = "hark-wiring-test"
-username = "hark"
-password_file = %q
-
-[[mqtt.devices]]
-name = "greenhouse temperature"
-area = "greenhouse"
-unit = "°C"
-state_topic = "greenhouse/climate"
-json_path = "temperature"
-stale_after = "10m"
-
-[[mqtt.devices]]
-name = "pump 3"
-kind = "pump"
-command_topic = "greenhouse/pump3/set"
-confirm = true
-`, broker, pw)
+	text := greenhouseMQTT(broker, "hark-wiring-test", fmt.Sprintf("username = \"hark\"\npassword_file = %q\n", pw))
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -171,31 +182,7 @@ func TestHomeMQTTCommands(t *testing.T) {
 	if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	conf := fmt.Sprintf(`[mqtt]
-broker = %q
-client_id = "hark-e2e"
-username = "hark"
-password_file = %q
-
-[[mqtt.devices]]
-name = "greenhouse temperature"
-aliases = ["温室温度"]
-area = "greenhouse"
-kind = "sensor"
-unit = "°C"
-state_topic = "greenhouse/climate"
-json_path = "temperature"
-stale_after = "10m"
-
-[[mqtt.devices]]
-name = "pump 3"
-aliases = ["三号水泵"]
-area = "greenhouse"
-kind = "switch"
-state_topic = "greenhouse/pump3/state"
-command_topic = "greenhouse/pump3/set"
-confirm = true
-`, b.URL(), pwFile)
+	conf := greenhouseMQTT(b.URL(), "hark-e2e", fmt.Sprintf("username = \"hark\"\npassword_file = %q\n", pwFile))
 	if err := os.WriteFile(filepath.Join(cdir, "config.toml"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"hark/internal/turnlang"
 )
 
 // The skills answer in the language of the turn: the caller puts it in the context of Run and
@@ -17,21 +19,14 @@ import (
 // are said (五分钟, 下午三点零五分, 两条笔记); results of sums and conversions and dates keep
 // their digits, which the speech layer reads the Chinese way and which read better on screen.
 
-type languageKey struct{}
-
-// WithLanguage returns ctx carrying the language a tool should answer in.
+// WithLanguage returns ctx carrying the language a tool should answer in. The key is the
+// assistant's too (app.WithLanguage): one value for both.
 func WithLanguage(ctx context.Context, lang string) context.Context {
-	if lang == "" {
-		return ctx
-	}
-	return context.WithValue(ctx, languageKey{}, lang)
+	return turnlang.With(ctx, lang)
 }
 
 // LanguageOf returns the language WithLanguage put in ctx, "" when none.
-func LanguageOf(ctx context.Context) string {
-	l, _ := ctx.Value(languageKey{}).(string)
-	return l
-}
+func LanguageOf(ctx context.Context) string { return turnlang.Of(ctx) }
 
 // lang is the language a reply is written in: English or Chinese.
 type lang int

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"unicode"
+
+	"hark/internal/turnlang"
 )
 
 // The language of a turn: what whisper detected when the assistant listens for any language
@@ -10,21 +12,14 @@ import (
 // context of Chat.Send and Speaker.Speak (LanguageOf), so the reply is written, and spoken, in
 // the language of the question.
 
-type languageKey struct{}
-
-// WithLanguage returns ctx carrying a turn's language (whisper's code, e.g. "zh").
+// WithLanguage returns ctx carrying a turn's language (whisper's code, e.g. "zh"). The key
+// is the action layer's too (action.WithLanguage): one value for both.
 func WithLanguage(ctx context.Context, lang string) context.Context {
-	if lang == "" {
-		return ctx
-	}
-	return context.WithValue(ctx, languageKey{}, lang)
+	return turnlang.With(ctx, lang)
 }
 
 // LanguageOf returns the language of the turn ctx belongs to, "" when unknown.
-func LanguageOf(ctx context.Context) string {
-	l, _ := ctx.Value(languageKey{}).(string)
-	return l
-}
+func LanguageOf(ctx context.Context) string { return turnlang.Of(ctx) }
 
 // languageNames are the names the language model is told to answer in.
 var languageNames = map[string]string{

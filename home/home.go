@@ -77,9 +77,14 @@ type State struct {
 type Op int
 
 // The operations a backend may support; one that does not returns [ErrUnsupported].
+//
+// TurnOn and TurnOff also open and close: on a cover they open and close it, and on a lock
+// TurnOn opens it (unlocks) and TurnOff closes it (locks), so that "打开前门" and "open the
+// front door" unlock it, as "open the garage door" opens a cover (Home Assistant's lock binary
+// sensors read the same way: on is unlocked). On an alarm panel they arm and disarm it.
 const (
-	TurnOn Op = iota + 1
-	TurnOff
+	TurnOn  Op = iota + 1 // turn on, open, unlock, arm
+	TurnOff               // turn off, close, lock, disarm
 	Toggle
 	SetBrightness  // Command.Level, 0..100 percent
 	SetColor       // Command.Color, a colour name or #rrggbb

@@ -149,13 +149,24 @@ func TestSentences(t *testing.T) {
 		{"open the garage door to 40 percent", home.ToolSetPosition, "/api/services/cover/set_cover_position", map[string]any{"entity_id": "cover.garage_door", "position": 40.0}, action.Safe, "40 percent open", nil},
 		{"set the hall thermostat to 21.5 degrees", home.ToolSetTemperature, "/api/services/climate/set_temperature", map[string]any{"entity_id": "climate.hall", "temperature": 21.5}, action.Safe, "21.5 degrees", nil},
 		{"turn on pump 3", home.ToolTurnOn, "/api/services/switch/turn_on", map[string]any{"entity_id": "switch.pump_3"}, action.Safe, "Pump 3", nil},
-		{"lock the garage door", home.ToolTurnOn, "", nil, action.Safe, "The Garage Door can't do that.", nil}, // never open_cover
-		{"unlock the front door", home.ToolTurnOff, "/api/services/lock/unlock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "Unlocked the front door.", nil},
+		{"open the garage door", home.ToolTurnOn, "/api/services/cover/open_cover", map[string]any{"entity_id": "cover.garage_door"}, action.Safe, "Opened the Garage Door.", map[string]string{"cover.garage_door": "open"}},
+		{"lock the garage door", home.ToolTurnOff, "", nil, action.Safe, "The Garage Door can't do that.", nil}, // never close_cover
+		// A lock opens by unlocking and closes by locking, in both languages, whatever the
+		// verb; each asks first.
+		{"unlock the front door", home.ToolTurnOn, "/api/services/lock/unlock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "Unlocked the front door.", map[string]string{"lock.front_door": "unlocked"}},
+		{"lock the front door", home.ToolTurnOff, "/api/services/lock/lock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "Locked the front door.", map[string]string{"lock.front_door": "locked"}},
+		{"open the front door", home.ToolTurnOn, "/api/services/lock/unlock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "Unlocked the front door.", map[string]string{"lock.front_door": "unlocked"}},
+		{"close the front door", home.ToolTurnOff, "/api/services/lock/lock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "Locked the front door.", map[string]string{"lock.front_door": "locked"}},
+		{"打开前门", home.ToolTurnOn, "/api/services/lock/unlock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "已解锁前门。", map[string]string{"lock.front_door": "unlocked"}},
+		{"关上前门", home.ToolTurnOff, "/api/services/lock/lock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "已锁上前门。", map[string]string{"lock.front_door": "locked"}},
+		{"请打开前门的锁", home.ToolTurnOn, "/api/services/lock/unlock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "已解锁前门。", map[string]string{"lock.front_door": "unlocked"}},
+		{"把前门锁上", home.ToolTurnOff, "/api/services/lock/lock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "已锁上前门。", map[string]string{"lock.front_door": "locked"}},
+		{"解锁前门", home.ToolTurnOn, "/api/services/lock/unlock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "已解锁前门。", map[string]string{"lock.front_door": "unlocked"}},
+		{"关闭前门", home.ToolTurnOff, "/api/services/lock/lock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "已锁上前门。", map[string]string{"lock.front_door": "locked"}},
 		{"is the garage door open?", home.ToolState, "", nil, action.Safe, "Yes, the Garage Door is open.", nil},
 		{"what's the temperature in the greenhouse", home.ToolState, "", nil, action.Safe, "The Greenhouse Temperature was 21.5 degrees, 3 minutes ago.", nil},
 		{"is the garage door closed", home.ToolState, "", nil, action.Safe, "No, the Garage Door is open.", nil},
 		{"turn on the light", home.ToolTurnOn, "", nil, action.Safe, "Which one: the Kitchen Light, the Kitchen Lamp, the Living Room Light or the Hall Light?", nil},
-		{"打开前门", home.ToolTurnOn, "/api/services/lock/lock", map[string]any{"entity_id": "lock.front_door"}, action.Confirm, "已锁上前门。", nil},
 		{"把客厅灯调到百分之五十", home.ToolSetBrightness, "/api/services/light/turn_on", map[string]any{"entity_id": "light.living_room", "brightness_pct": 50.0}, action.Safe, "已把客厅灯调到50%。", nil},
 		{"客厅的灯开着吗", home.ToolState, "", nil, action.Safe, "是的，客厅灯开着。", nil},
 		{"把厨房的灯调到百分之五十", "", "", nil, action.Safe, "", nil}, // no Chinese name for the kitchen: nothing matches
@@ -197,8 +208,10 @@ func TestSentences(t *testing.T) {
 			}
 		}
 	}
-	if _, q, _ := a.Check(context.Background(), home.ToolTurnOff, json.RawMessage(`{"name":"front door"}`)); q != "Unlock the front door?" {
-		t.Errorf("the lock's question: %q", q)
+	for tool, want := range map[string]string{home.ToolTurnOn: "Unlock the front door?", home.ToolTurnOff: "Lock the front door?"} {
+		if _, q, _ := a.Check(context.Background(), tool, json.RawMessage(`{"name":"front door"}`)); q != want {
+			t.Errorf("the lock's question for %s: %q, want %q", tool, q, want)
+		}
 	}
 }
 

@@ -141,9 +141,9 @@ func (o Outcome) verb(z bool) string {
 	var w words
 	switch {
 	case kind == "lock" && o.Command.Op == TurnOn:
-		w = words{"lock", "锁上"}
-	case kind == "lock" && o.Command.Op == TurnOff:
 		w = words{"unlock", "解锁"}
+	case kind == "lock" && o.Command.Op == TurnOff:
+		w = words{"lock", "锁上"}
 	case kind == "cover" && o.Command.Op == TurnOn:
 		w = words{"open", "打开"}
 	case kind == "cover" && o.Command.Op == TurnOff:

@@ -30,11 +30,13 @@ const (
 
 // The dynamic template lists the hub fills with its entities' names.
 var lists = map[string]Want{
-	"device":  {Op: TurnOn},
-	"light":   {Op: SetBrightness},
-	"cover":   {Op: SetPosition},
-	"climate": {Op: SetTemperature},
-	"entity":  {},
+	"device":   {Op: TurnOn},
+	"openable": {Op: TurnOn, Kind: "cover"},
+	"lock":     {Op: TurnOn, Kind: "lock"},
+	"light":    {Op: SetBrightness},
+	"cover":    {Op: SetPosition},
+	"climate":  {Op: SetTemperature},
+	"entity":   {},
 }
 
 // Templates are the hub's sentence templates (English and Chinese), for action.Options.
@@ -63,7 +65,7 @@ func schema(extra, required string) json.RawMessage {
 // Tools are the hub's tools, for action.Options: a command on an entity marked confirm asks
 // for a yes first (its risk is decided per call).
 func (h *Hub) Tools() []action.Tool {
-	kindProp := `"kind":{"type":"string","enum":["lock","cover","alarm_control_panel"],"description":"only a device of this kind (lock for lock and unlock, cover for open and close)"}`
+	kindProp := `"kind":{"type":"string","enum":["lock","cover","alarm_control_panel"],"description":"only a device of this kind (lock: unlock or lock it; cover: open or close it)"}`
 	cmd := func(name, desc string, extra, req string, c func(action.Args) Command) action.Tool {
 		return action.Tool{Name: name, Description: desc, Schema: schema(extra, req), Timeout: 3 * time.Second,
 			RiskFor:  func(a action.Args) action.Risk { return h.risk(a, c(a)) },
@@ -74,9 +76,9 @@ func (h *Hub) Tools() []action.Tool {
 			}}
 	}
 	return []action.Tool{
-		cmd(ToolTurnOn, "Turn on a device: a light, a switch; open a cover; lock a lock.", kindProp, "",
+		cmd(ToolTurnOn, "Turn on or open a device: a light, a switch; open a cover; open (unlock) a lock.", kindProp, "",
 			func(action.Args) Command { return Command{Op: TurnOn} }),
-		cmd(ToolTurnOff, "Turn off a device: a light, a switch; close a cover; unlock a lock.", kindProp, "",
+		cmd(ToolTurnOff, "Turn off or close a device: a light, a switch; close a cover; close (lock) a lock.", kindProp, "",
 			func(action.Args) Command { return Command{Op: TurnOff} }),
 		cmd(ToolToggle, "Toggle a device between on and off.", "", "",
 			func(action.Args) Command { return Command{Op: Toggle} }),

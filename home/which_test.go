@@ -98,7 +98,7 @@ func TestWhichOne(t *testing.T) {
 			{"门廊温度现在多少度", home.ToolState, action.Safe, "门廊温度还没有读数。", ""},
 		}, 0},
 		{"a lock still asks for a yes", []turn{
-			{"unlock the door", home.ToolTurnOff, action.Safe, "Which one: the Front Door or the Back Door?", ""},
+			{"unlock the door", home.ToolTurnOn, action.Safe, "Which one: the Front Door or the Back Door?", ""},
 			{"the back one", home.ToolChoose, action.Confirm, "Unlocked the Back Door.", "lock.back_door"},
 		}, 0},
 		{"in Chinese", []turn{

@@ -5,7 +5,9 @@
 #   scripts/native.sh llama-dir ISA   print the llama.cpp directory for ISA (nothing is built)
 #   scripts/native.sh build     ISA   make sure both are complete, building what is missing
 #   scripts/native.sh llama-tool NAME ISA   build one of llama.cpp's own programs (llama-server,
-#                                         llama-bench, ...) from the same tree; prints its path
+#                                         llama-bench, llama-completion, llama-cli,
+#                                         llama-quantize: any CMake target of its tools) from the
+#                                         same tree; prints its path
 #
 # The whisper.cpp directory holds
 #   include/   the include shims every cgo package sees (CGO_CPPFLAGS=-I.../include):

@@ -90,11 +90,11 @@ func isFenceLine(line string) bool {
 }
 
 var (
-	reImage    = regexp.MustCompile(`!\[([^\]]*)\]\([^)]*\)`)
-	reLink     = regexp.MustCompile(`\[([^\]]+)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"]*")?\)`)
-	reRefLink  = regexp.MustCompile(`\[([^\]]+)\]\[[^\]]*\]`)
-	reAutolink = regexp.MustCompile(`<((?:https?|ftp)://[^>\s]+)>`)
-	reURL      = regexp.MustCompile(`\b(?:(?:https?|ftp)://|www\.)[^\s<>"'()\[\]]+`)
+	reImage    = lazyRE(`!\[([^\]]*)\]\([^)]*\)`)
+	reLink     = lazyRE(`\[([^\]]+)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"]*")?\)`)
+	reRefLink  = lazyRE(`\[([^\]]+)\]\[[^\]]*\]`)
+	reAutolink = lazyRE(`<((?:https?|ftp)://[^>\s]+)>`)
+	reURL      = lazyRE(`\b(?:(?:https?|ftp)://|www\.)[^\s<>"'()\[\]]+`)
 )
 
 // cleanLinks keeps a link's text and replaces bare URLs by their host name.
@@ -126,13 +126,13 @@ func cleanLinks(s string) string {
 }
 
 var (
-	reHeading   = regexp.MustCompile(`^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$`)
-	reRule      = regexp.MustCompile(`^\s{0,3}(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:=\s*){3,})$`)
-	reBullet    = regexp.MustCompile(`^\s*(?:[-*+•‣◦▪]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?`)
-	reQuote     = regexp.MustCompile(`^\s*(?:>\s?)+`)
-	reTableSep  = regexp.MustCompile(`^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$`)
-	reHTMLTag   = regexp.MustCompile(`</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>`)
-	reEndsPunct = regexp.MustCompile(`[.!?:;,…]["'”’)\]]*$`)
+	reHeading   = lazyRE(`^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$`)
+	reRule      = lazyRE(`^\s{0,3}(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:=\s*){3,})$`)
+	reBullet    = lazyRE(`^\s*(?:[-*+•‣◦▪]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?`)
+	reQuote     = lazyRE(`^\s*(?:>\s?)+`)
+	reTableSep  = lazyRE(`^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$`)
+	reHTMLTag   = lazyRE(`</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>`)
+	reEndsPunct = lazyRE(`[.!?:;,…]["'”’)\]]*$`)
 )
 
 // cleanLine handles one line's block-level Markdown: headings, rules, list markers, quotes,
@@ -168,10 +168,10 @@ func cleanLine(l string) string {
 }
 
 var (
-	reInlineCode = regexp.MustCompile("`+([^`]*)`+")
-	reStrike     = regexp.MustCompile(`~~([^~]*)~~`)
-	reTimesStar  = regexp.MustCompile(`(\d)\s*\*\s*(\d)`) // 3 * 4: the synthesizer reads ×
-	reSnake      = regexp.MustCompile(`([\p{L}\p{N}])_+([\p{L}\p{N}])`)
+	reInlineCode = lazyRE("`+([^`]*)`+")
+	reStrike     = lazyRE(`~~([^~]*)~~`)
+	reTimesStar  = lazyRE(`(\d)\s*\*\s*(\d)`) // 3 * 4: the synthesizer reads ×
+	reSnake      = lazyRE(`([\p{L}\p{N}])_+([\p{L}\p{N}])`)
 )
 
 // stripEmphasis removes Markdown emphasis markers.
@@ -259,14 +259,14 @@ func stripSymbols(s string) string {
 }
 
 var (
-	reSpaces       = regexp.MustCompile(`[ \t\p{Zs}]+`)
-	reSpacePunct   = regexp.MustCompile(`\s+([.,;:!?…])`)
-	reRepeatPunct  = regexp.MustCompile(`([,;:])(?:\s*[,;:.])+`)
-	reStopComma    = regexp.MustCompile(`([.!?])(?:\s*[,;:])+`)
-	reDoubleStop   = regexp.MustCompile(`([!?])\s*\.`)
-	reEmptyParen   = regexp.MustCompile(`\(\s*[,.;:]?\s*\)`)
-	reLeadingPunct = regexp.MustCompile(`^[\s,.;:!?]+`)
-	reEllipsis     = regexp.MustCompile(`(?:\.{2,}|…)+`)
+	reSpaces       = lazyRE(`[ \t\p{Zs}]+`)
+	reSpacePunct   = lazyRE(`\s+([.,;:!?…])`)
+	reRepeatPunct  = lazyRE(`([,;:])(?:\s*[,;:.])+`)
+	reStopComma    = lazyRE(`([.!?])(?:\s*[,;:])+`)
+	reDoubleStop   = lazyRE(`([!?])\s*\.`)
+	reEmptyParen   = lazyRE(`\(\s*[,.;:]?\s*\)`)
+	reLeadingPunct = lazyRE(`^[\s,.;:!?]+`)
+	reEllipsis     = lazyRE(`(?:\.{2,}|…)+`)
 )
 
 // tidy collapses the spaces and stray punctuation the removals leave behind.
@@ -298,12 +298,12 @@ func hasSpeakable(s string) bool {
 // ---- English ----
 
 type rule struct {
-	re   *regexp.Regexp
+	re   *lazyRegexp
 	repl func(m []string) string
 }
 
 func literal(pattern, repl string) rule {
-	re := regexp.MustCompile(pattern)
+	re := lazyRE(pattern)
 	return rule{re, func(m []string) string { return re.ReplaceAllString(m[0], repl) }}
 }
 
@@ -408,7 +408,7 @@ func spokenFraction(n, d int) string {
 
 var englishRules = []rule{
 	// Dates first: they contain dashes and slashes the range and fraction rules would take.
-	{regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})\b`), func(m []string) string {
+	{lazyRE(`\b(\d{4})-(\d{2})-(\d{2})\b`), func(m []string) string {
 		mo, _ := strconv.Atoi(m[2])
 		d, _ := strconv.Atoi(m[3])
 		if mo < 1 || mo > 12 || d < 1 || d > 31 {
@@ -416,7 +416,7 @@ var englishRules = []rule{
 		}
 		return spokenDate(m[1], mo, d)
 	}},
-	{regexp.MustCompile(`\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+(\d{1,2})\b`), func(m []string) string {
+	{lazyRE(`\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+(\d{1,2})\b`), func(m []string) string {
 		for _, full := range months {
 			if strings.HasPrefix(full, m[1][:3]) {
 				d, _ := strconv.Atoi(m[2])
@@ -428,7 +428,7 @@ var englishRules = []rule{
 		}
 		return m[0]
 	}},
-	{regexp.MustCompile(`\b(January|February|March|April|May|June|July|August|September|October|November|December)\s+(\d{1,2})\b(,?\s+\d{4})?`), func(m []string) string {
+	{lazyRE(`\b(January|February|March|April|May|June|July|August|September|October|November|December)\s+(\d{1,2})\b(,?\s+\d{4})?`), func(m []string) string {
 		d, _ := strconv.Atoi(m[2])
 		if d < 1 || d > 31 || (m[1] == "May" && m[3] == "") {
 			return m[0] // "May 5" alone might be "may five"; only with a year is it surely a date
@@ -436,7 +436,7 @@ var englishRules = []rule{
 		return m[1] + " " + ordinal(d) + m[3]
 	}},
 	// Clock times: 7:05, 15:30, 3:00 pm.
-	{regexp.MustCompile(`\b([01]?\d|2[0-4]):([0-5]\d)\b(?::[0-5]\d)?(\s*[AaPp]\.?[Mm]\b\.?)?`), func(m []string) string {
+	{lazyRE(`\b([01]?\d|2[0-4]):([0-5]\d)\b(?::[0-5]\d)?(\s*[AaPp]\.?[Mm]\b\.?)?`), func(m []string) string {
 		if strings.Count(m[0], ":") > 1 {
 			return m[0] // a duration such as 1:02:03
 		}
@@ -459,12 +459,12 @@ var englishRules = []rule{
 		}
 		return hs + " " + mins + ampm
 	}},
-	{regexp.MustCompile(`\b(\d{1,2})\s?([AaPp])\.?[Mm]\b\.?`), func(m []string) string {
+	{lazyRE(`\b(\d{1,2})\s?([AaPp])\.?[Mm]\b\.?`), func(m []string) string {
 		return m[1] + " " + strings.ToLower(m[2]) + " m"
 	}},
 	literal(`\b24/7\b`, "twenty-four seven"),
 	// Currency: $5, $5.99, €1.5m, £20 million.
-	{regexp.MustCompile(`([$€£¥₹])\s?(` + num + `)(?:\s?(thousand|million|billion|trillion|mn|bn|tn|[kKmMbBT])\b)?`), func(m []string) string {
+	{lazyRE(`([$€£¥₹])\s?(` + num + `)(?:\s?(thousand|million|billion|trillion|mn|bn|tn|[kKmMbBT])\b)?`), func(m []string) string {
 		c := currencies[m[1]]
 		amount := strings.ReplaceAll(m[2], ",", "")
 		if m[3] != "" {
@@ -485,16 +485,16 @@ var englishRules = []rule{
 		return plural(amount, c[0], c[1])
 	}},
 	// Temperatures and angles.
-	{regexp.MustCompile(`(` + num + `)\s?°\s?([CF])\b`), func(m []string) string {
+	{lazyRE(`(` + num + `)\s?°\s?([CF])\b`), func(m []string) string {
 		scale := "Celsius"
 		if m[2] == "F" {
 			scale = "Fahrenheit"
 		}
 		return plural(m[1], "degree", "degrees") + " " + scale
 	}},
-	{regexp.MustCompile(`(` + num + `)\s?°`), func(m []string) string { return plural(m[1], "degree", "degrees") }},
+	{lazyRE(`(` + num + `)\s?°`), func(m []string) string { return plural(m[1], "degree", "degrees") }},
 	// Ranges: 5-10, 5–10 (not phone numbers: 555-1234).
-	{regexp.MustCompile(`(^|[^\d\-–.,/:])(\d{1,4})\s?([-–])\s?(\d{1,4})\b([^\-–\d]|$)`), func(m []string) string {
+	{lazyRE(`(^|[^\d\-–.,/:])(\d{1,4})\s?([-–])\s?(\d{1,4})\b([^\-–\d]|$)`), func(m []string) string {
 		a, _ := strconv.Atoi(m[2])
 		b, _ := strconv.Atoi(m[4])
 		phone := len(m[2]) == 3 && len(m[4]) == 4
@@ -504,7 +504,7 @@ var englishRules = []rule{
 		return m[1] + m[2] + " to " + m[4] + m[5]
 	}},
 	// Mixed numbers and simple fractions: 1 1/2, 3/4, ½.
-	{regexp.MustCompile(`\b(\d+)\s+(\d{1,2})/(\d{1,2})\b`), func(m []string) string {
+	{lazyRE(`\b(\d+)\s+(\d{1,2})/(\d{1,2})\b`), func(m []string) string {
 		n, _ := strconv.Atoi(m[2])
 		d, _ := strconv.Atoi(m[3])
 		if f := spokenFraction(n, d); f != "" && n < d {
@@ -512,7 +512,7 @@ var englishRules = []rule{
 		}
 		return m[0]
 	}},
-	{regexp.MustCompile(`(^|[^\d/.,])(\d{1,2})/(\d{1,2})\b([^/\d]|$)`), func(m []string) string {
+	{lazyRE(`(^|[^\d/.,])(\d{1,2})/(\d{1,2})\b([^/\d]|$)`), func(m []string) string {
 		n, _ := strconv.Atoi(m[2])
 		d, _ := strconv.Atoi(m[3])
 		if f := spokenFraction(n, d); f != "" && n < d {
@@ -520,12 +520,12 @@ var englishRules = []rule{
 		}
 		return m[0]
 	}},
-	{regexp.MustCompile(`[½⅓⅔¼¾⅛]`), func(m []string) string {
+	{lazyRE(`[½⅓⅔¼¾⅛]`), func(m []string) string {
 		return map[string]string{"½": " one half", "⅓": " one third", "⅔": " two thirds",
 			"¼": " one quarter", "¾": " three quarters", "⅛": " one eighth"}[m[0]]
 	}},
 	// Units after a number. One-letter units need a space: "1990s", "5G" and "$5m" are not units.
-	{regexp.MustCompile(`(` + num + `)(\s?)(` + unitAlternation + `)(?:\b|$)`), func(m []string) string {
+	{lazyRE(`(` + num + `)(\s?)(` + unitAlternation + `)(?:\b|$)`), func(m []string) string {
 		if len(m[3]) == 1 && m[2] == "" {
 			return m[0]
 		}
@@ -574,7 +574,7 @@ var englishRules = []rule{
 	literal(`\bw/(\s)`, "with$1"),
 	literal(`\band/or\b`, "and or"),
 	// Remaining slashes between words: "yes/no" is "yes or no", "TCP/IP" is "TCP IP".
-	{regexp.MustCompile(`\b([\p{L}]+)/([\p{L}]+)\b`), func(m []string) string {
+	{lazyRE(`\b([\p{L}]+)/([\p{L}]+)\b`), func(m []string) string {
 		if isUpper(m[1]) && isUpper(m[2]) {
 			return m[1] + " " + m[2]
 		}
@@ -616,7 +616,7 @@ func usDateRule(us bool) rule {
 	}}
 }
 
-var reSlashDate = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b`)
+var reSlashDate = lazyRE(`\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b`)
 
 func plural(n, one, many string) string {
 	if n == "1" {

@@ -121,17 +121,17 @@ var (
 	// A number: sign, digits with thousands separators, decimals.
 	zhNum = `[-−]?\d+(?:,\d{3})*(?:\.\d+)?`
 	// 2024年: a year, read digit by digit.
-	reZhYear = regexp.MustCompile(`(\d{2,4})\s*年`)
+	reZhYear = lazyRE(`(\d{2,4})\s*年`)
 	// 25%, 25 %, ２５％: a percentage.
-	reZhPercent = regexp.MustCompile(`(` + zhNum + `)\s*[%％]`)
+	reZhPercent = lazyRE(`(` + zhNum + `)\s*[%％]`)
 	// A number and the unit after it (not followed by more letters: "5 min" but not "5 minutes").
-	reZhUnit = regexp.MustCompile(`(` + zhNum + `)\s*(` + unitAlternatives() + `)(?:$|[^A-Za-z])`)
+	reZhUnit = lazyRE(`(` + zhNum + `)\s*(` + unitAlternatives() + `)(?:$|[^A-Za-z])`)
 	// 3-5, 3~5: a range.
-	reZhRange = regexp.MustCompile(`(\d)\s*[-~～–]\s*(\d)`)
+	reZhRange = lazyRE(`(\d)\s*[-~～–]\s*(\d)`)
 	// Any number left.
-	reZhNumber = regexp.MustCompile(zhNum)
+	reZhNumber = lazyRE(zhNum)
 	// ¥12, $5, €3: currency before a number.
-	reZhCurrency = regexp.MustCompile(`([¥￥$€£])\s*(` + zhNum + `)`)
+	reZhCurrency = lazyRE(`([¥￥$€£])\s*(` + zhNum + `)`)
 )
 
 func unitAlternatives() string {

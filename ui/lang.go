@@ -4,6 +4,7 @@ import (
 	"embed"
 	"os"
 	"strings"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
@@ -15,11 +16,14 @@ import (
 //go:embed translations
 var translations embed.FS
 
-func init() {
+// loadTranslations hands the translations to Fyne once, when the first window is built (New)
+// or the language is set, not at package initialisation: every Hark process links ui, and
+// `hark ask` or `hark transcribe` never needs the third of a megabyte it costs.
+var loadTranslations = sync.OnceFunc(func() {
 	if err := lang.AddTranslationsFS(translations, "translations"); err != nil {
 		fyne.LogError("ui: loading the translations", err)
 	}
-}
+})
 
 // UILanguages are the choices of the interface language setting (config ui.language):
 // "system" follows the system locale.

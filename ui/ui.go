@@ -184,6 +184,7 @@ type turnTiming struct {
 
 // New builds the window for the settings' mode. Call Window().ShowAndRun() to show it.
 func New(a fyne.App, ctl Controller, o Options) *UI {
+	loadTranslations()
 	if l := o.Settings.UILanguage; l != "" && l != "system" {
 		SetLanguage(l, o.SystemLanguage)
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -28,22 +29,24 @@ type MQTT struct {
 
 // MQTTDevice is one [[mqtt.devices]] table.
 type MQTTDevice struct {
-	Name         string        // name: what people call it; unique
-	Aliases      []string      // aliases: other names
-	Area         string        // area: where it is ("greenhouse")
-	Kind         string        // kind: sensor, binary_sensor, switch, light, fan, valve, pump, cover, climate
-	Unit         string        // unit: the reading's unit ("°C")
-	StateTopic   string        // state_topic: where it publishes its reading or state
-	JSONPath     string        // json_path: the value's place in a JSON payload ("" = the whole payload)
-	CommandTopic string        // command_topic: where commands go ("" = read only)
-	PayloadOn    string        // payload_on: "" = "ON"
-	PayloadOff   string        // payload_off: "" = "OFF"
-	Confirm      bool          // confirm: ask for a yes before commanding it
-	StaleAfter   time.Duration // stale_after: a reading older than this is stale (0 = never)
-	Brightness   MQTTLevel     // brightness_*: a light's brightness command
-	Position     MQTTLevel     // position_*: a cover's or valve's position command
-	Setpoint     MQTTLevel     // setpoint_*: a thermostat's target temperature command
-	Where        string        // the file and line of its [[mqtt.devices]] header
+	Name          string        // name: what people call it; unique
+	Aliases       []string      // aliases: other names
+	Area          string        // area: where it is ("greenhouse")
+	Kind          string        // kind: sensor, binary_sensor, switch, light, fan, valve, pump, cover, climate, lock
+	Unit          string        // unit: the reading's unit ("°C")
+	StateTopic    string        // state_topic: where it publishes its reading or state
+	JSONPath      string        // json_path: the value's place in a JSON payload ("" = the whole payload)
+	CommandTopic  string        // command_topic: where commands go ("" = read only)
+	PayloadOn     string        // payload_on: "" = "ON"
+	PayloadOff    string        // payload_off: "" = "OFF"
+	PayloadLock   string        // payload_lock: a lock's; "" = "LOCK"
+	PayloadUnlock string        // payload_unlock: a lock's; "" = "UNLOCK"
+	Confirm       bool          // confirm: ask for a yes before commanding it
+	StaleAfter    time.Duration // stale_after: a reading older than this is stale (0 = never)
+	Brightness    MQTTLevel     // brightness_*: a light's brightness command
+	Position      MQTTLevel     // position_*: a cover's or valve's position command
+	Setpoint      MQTTLevel     // setpoint_*: a thermostat's target temperature command
+	Where         string        // the file and line of its [[mqtt.devices]] header
 }
 
 // MQTTLevel is one level command of a device (brightness_*, position_*, setpoint_*). It is
@@ -59,7 +62,7 @@ type MQTTLevel struct {
 func (l MQTTLevel) Declared() bool { return l.Topic != "" || l.Payload != "" }
 
 // MQTTDeviceKinds are the kinds a device may declare.
-var MQTTDeviceKinds = []string{"sensor", "binary_sensor", "switch", "light", "fan", "valve", "pump", "cover", "climate"}
+var MQTTDeviceKinds = []string{"sensor", "binary_sensor", "switch", "light", "fan", "valve", "pump", "cover", "climate", "lock"}
 
 // mqttSchema are the [mqtt] section's keys.
 func mqttSchema() []spec {
@@ -112,6 +115,8 @@ func mqttDeviceKeys() []mqttDeviceKey {
 		str("command_topic", "Topic its commands are published to, at QoS 1 (no wildcards). Empty: Hark only reads it. Hark publishes to no other topic.", func(d *MQTTDevice) *string { return &d.CommandTopic }),
 		str("payload_on", "Payload that turns it on; a state payload equal to it reads as on. Default \"ON\".", func(d *MQTTDevice) *string { return &d.PayloadOn }),
 		str("payload_off", "Payload that turns it off; a state payload equal to it reads as off. Default \"OFF\".", func(d *MQTTDevice) *string { return &d.PayloadOff }),
+		str("payload_lock", "A lock's payload that locks it (\"lock the gate\", \"close the gate\", \"锁上大门\"); a state payload equal to it, or LOCKED, reads as locked. Default \"LOCK\". A lock needs confirm = true.", func(d *MQTTDevice) *string { return &d.PayloadLock }),
+		str("payload_unlock", "A lock's payload that unlocks it (\"unlock the gate\", \"open the gate\", \"打开大门\"); a state payload equal to it, or UNLOCKED, reads as unlocked. Default \"UNLOCK\".", func(d *MQTTDevice) *string { return &d.PayloadUnlock }),
 		{spec: spec{key: "mqtt.devices.confirm", kind: kindBool, doc: "Ask for a yes before commanding it (pumps, heaters, valves)."},
 			set: func(d *MQTTDevice, v any) { d.Confirm = v.(bool) }},
 		{spec: spec{key: "mqtt.devices.stale_after", kind: kindDuration, min: 1, max: 30 * 24 * 3600,
@@ -278,6 +283,19 @@ func (c *Config) checkMQTT() []Problem {
 				bad(t.key + " " + quote(t.topic) + " starts with $: such topics belong to the broker")
 			}
 		}
+		lock, unlock := d.PayloadLock, d.PayloadUnlock
+		switch {
+		case d.Kind != "lock" && (lock != "" || unlock != ""):
+			bad("payload_lock and payload_unlock are a lock's: set kind = \"lock\", or use payload_on and payload_off")
+		case d.Kind == "lock" && (d.PayloadOn != "" || d.PayloadOff != ""):
+			bad("a lock takes payload_lock and payload_unlock, not payload_on and payload_off")
+		case d.Kind == "lock" && d.CommandTopic != "" && !d.Confirm:
+			bad("a lock is commanded only after a yes: set confirm = true")
+		case d.Kind == "lock" && d.CommandTopic != "" && strings.EqualFold(cmp.Or(lock, "LOCK"), cmp.Or(unlock, "UNLOCK")):
+			bad("payload_lock and payload_unlock are both " + quote(cmp.Or(lock, "LOCK")) + ": Hark could not tell locking from unlocking")
+		case d.Kind == "lock" && d.CommandTopic == "" && (lock != "" || unlock != ""):
+			bad("payload_lock and payload_unlock need a command_topic to be sent to")
+		}
 		on, off := d.PayloadOn, d.PayloadOff
 		if d.CommandTopic == "" && (on != "" || off != "") {
 			bad("payload_on and payload_off need a command_topic to be sent to")
@@ -288,7 +306,7 @@ func (c *Config) checkMQTT() []Problem {
 		if off == "" {
 			off = "OFF"
 		}
-		if d.CommandTopic != "" && strings.EqualFold(on, off) {
+		if d.CommandTopic != "" && d.Kind != "lock" && strings.EqualFold(on, off) {
 			bad("payload_on and payload_off are both " + quote(on) + ": Hark could not tell on from off")
 		}
 		if d.JSONPath != "" && d.StateTopic == "" {
@@ -443,6 +461,8 @@ func (m MQTT) showDevices() string {
 		str("command_topic", d.CommandTopic)
 		str("payload_on", d.PayloadOn)
 		str("payload_off", d.PayloadOff)
+		str("payload_lock", d.PayloadLock)
+		str("payload_unlock", d.PayloadUnlock)
 		if d.Confirm {
 			kv("confirm", "true")
 		}

@@ -55,6 +55,14 @@ position_topic = "greenhouse/vent/set"
 position_closed = 100
 position_open = 0
 
+[[mqtt.devices]]
+name = "gate"
+kind = "lock"
+command_topic = "zigbee2mqtt/gate/set"
+payload_lock = '{"state": "LOCK"}'
+payload_unlock = '{"state": "UNLOCK"}'
+confirm = true
+
 [ui]
 theme = "dark"
 `
@@ -77,6 +85,8 @@ func TestMQTTDevicesLoad(t *testing.T) {
 			{Name: "greenhouse heater", Aliases: []string{"温室加热器"}, Kind: "climate",
 				Setpoint: MQTTLevel{Topic: "greenhouse/heater/set", Payload: `{"target": {{value}}}`, Min: 5, Max: 30.5, Step: 1}, Where: path + ":31"},
 			{Name: "vent", Position: MQTTLevel{Topic: "greenhouse/vent/set", Min: 100}, Where: path + ":41"},
+			{Name: "gate", Kind: "lock", CommandTopic: "zigbee2mqtt/gate/set", PayloadLock: `{"state": "LOCK"}`, PayloadUnlock: `{"state": "UNLOCK"}`,
+				Confirm: true, Where: path + ":47"},
 		},
 	}
 	if !reflect.DeepEqual(c.MQTT, want) {
@@ -126,7 +136,13 @@ func TestMQTTProblems(t *testing.T) {
 			[]string{`payload_on and payload_off need a command_topic`}},
 		{"payload not text", dev(`name = "pump"`, `command_topic = "p/set"`, `payload_on = 1`), []string{`:6: payload_on: must be text in quotes`}},
 		{"sensor with a command topic", dev(`name = "t"`, `kind = "sensor"`, `command_topic = "t/set"`), []string{`a sensor has no command_topic`}},
-		{"bad kind", dev(`name = "t"`, `kind = "swich"`, `command_topic = "t/set"`), []string{`:5: kind: must be one of sensor, binary_sensor, switch, light, fan, valve, pump, cover, climate; did you mean "switch"?`}},
+		{"bad kind", dev(`name = "t"`, `kind = "swich"`, `command_topic = "t/set"`), []string{`:5: kind: must be one of sensor, binary_sensor, switch, light, fan, valve, pump, cover, climate, lock; did you mean "switch"?`}},
+		{"lock without confirm", dev(`name = "gate"`, `kind = "lock"`, `command_topic = "g/set"`), []string{`a lock is commanded only after a yes: set confirm = true`}},
+		{"lock with on and off", dev(`name = "gate"`, `kind = "lock"`, `command_topic = "g/set"`, `confirm = true`, `payload_on = "LOCK"`),
+			[]string{`a lock takes payload_lock and payload_unlock, not payload_on and payload_off`}},
+		{"lock payloads on a switch", dev(`name = "pump"`, `command_topic = "p/set"`, `payload_lock = "L"`), []string{`payload_lock and payload_unlock are a lock's`}},
+		{"lock payloads the same", dev(`name = "gate"`, `kind = "lock"`, `command_topic = "g/set"`, `confirm = true`, `payload_unlock = "lock"`),
+			[]string{`payload_lock and payload_unlock are both "LOCK"`}},
 		{"level template without the value", dev(`name = "h"`, `setpoint_topic = "h/set"`, `setpoint_payload = "20"`),
 			[]string{`setpoint_payload "20" must hold {{value}} once`}},
 		{"level with nowhere to go", dev(`name = "l"`, `state_topic = "l"`, `brightness_payload = "{{value}}"`),
@@ -190,7 +206,7 @@ func TestMQTTEditKeepsDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MQTT.ClientID != "hark-kiosk-1" || len(c.MQTT.Devices) != 4 || c.Speech.Rate != 150 {
+	if c.MQTT.ClientID != "hark-kiosk-1" || len(c.MQTT.Devices) != 5 || c.Speech.Rate != 150 {
 		t.Errorf("after Set: client_id %q, %d devices, rate %d", c.MQTT.ClientID, len(c.MQTT.Devices), c.Speech.Rate)
 	}
 	if err := Unset(path, "mqtt.client_id", "speech.rate"); err != nil {

@@ -317,11 +317,14 @@ func serviceFor(dom string, cmd home.Command) (string, map[string]any, error) {
 		}
 		return "", nil, home.ErrUnsupported
 	case "lock":
+		// Opening a lock is lock.unlock, which every lock takes; lock.open (unlatching the
+		// door) is only for locks that declare it, and a door left unlatched is not what
+		// "open the front door" asks of most of them.
 		switch cmd.Op {
 		case home.TurnOn:
-			return "lock", data, nil
-		case home.TurnOff:
 			return "unlock", data, nil
+		case home.TurnOff:
+			return "lock", data, nil
 		}
 		return "", nil, home.ErrUnsupported
 	case "alarm_control_panel":

@@ -65,7 +65,8 @@ func TestDoCallsServices(t *testing.T) {
 		{"light.kitchen", home.Command{Op: home.SetColor, Color: "#ff8000"}, "/api/services/light/turn_on", map[string]any{"entity_id": "light.kitchen", "rgb_color": []any{255.0, 128.0, 0.0}}},
 		{"cover.garage_door", home.Command{Op: home.TurnOn}, "/api/services/cover/open_cover", map[string]any{"entity_id": "cover.garage_door"}},
 		{"cover.garage_door", home.Command{Op: home.SetPosition, Level: 40}, "/api/services/cover/set_cover_position", map[string]any{"entity_id": "cover.garage_door", "position": 40.0}},
-		{"lock.front_door", home.Command{Op: home.TurnOff}, "/api/services/lock/unlock", map[string]any{"entity_id": "lock.front_door"}},
+		{"lock.front_door", home.Command{Op: home.TurnOn}, "/api/services/lock/unlock", map[string]any{"entity_id": "lock.front_door"}}, // open is unlock
+		{"lock.front_door", home.Command{Op: home.TurnOff}, "/api/services/lock/lock", map[string]any{"entity_id": "lock.front_door"}},
 		{"climate.hall", home.Command{Op: home.SetTemperature, Temperature: 21.5}, "/api/services/climate/set_temperature", map[string]any{"entity_id": "climate.hall", "temperature": 21.5}},
 	}
 	for _, tc := range cases {

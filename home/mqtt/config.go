@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -32,15 +33,18 @@ type Device struct {
 	Name         string    // the name people say; also the entity's id
 	Aliases      []string  // other names people say
 	Area         string    // "greenhouse", "workshop"
-	Kind         home.Kind // sensor, binary_sensor, switch, light, fan, valve, pump...
+	Kind         home.Kind // sensor, binary_sensor, switch, light, fan, valve, pump, lock...
 	Unit         string    // the reading's unit ("°C", "%")
 	StateTopic   string    // where the device publishes its reading or state ("" = none)
 	JSONPath     string    // where the value is in a JSON payload ("" = the whole payload)
 	CommandTopic string    // where commands go ("" = a read-only sensor)
-	PayloadOn    string    // the payload that turns it on ("" = "ON")
-	PayloadOff   string    // the payload that turns it off ("" = "OFF")
-	Confirm      bool      // a command needs a yes first (the shared layer asks)
-	StaleAfter   time.Duration
+	// PayloadOn and PayloadOff turn it on and off ("" = "ON", "OFF"). A lock's on is open,
+	// as [home.TurnOn] says: PayloadOn unlocks it and PayloadOff locks it ("" = "UNLOCK",
+	// "LOCK", Home Assistant's MQTT lock payloads).
+	PayloadOn  string
+	PayloadOff string
+	Confirm    bool // a command needs a yes first (the shared layer asks)
+	StaleAfter time.Duration
 	// Brightness, Position and Setpoint are the device's level commands, each published to
 	// its own declared topic; nil: the device does not take it.
 	Brightness *Setter // a light's brightness, said in percent
@@ -121,10 +125,15 @@ func (d Device) setter(op home.Op) *Setter {
 	return nil
 }
 
-// Defaults for a switch's payloads, as Home Assistant's MQTT integration and Tasmota use them.
+// Defaults for a switch's payloads, as Home Assistant's MQTT integration and Tasmota use them,
+// and for a lock's, with the states a lock reports (Home Assistant's MQTT lock).
 const (
-	DefaultPayloadOn  = "ON"
-	DefaultPayloadOff = "OFF"
+	DefaultPayloadOn     = "ON"
+	DefaultPayloadOff    = "OFF"
+	DefaultPayloadUnlock = "UNLOCK"
+	DefaultPayloadLock   = "LOCK"
+	StateUnlocked        = "UNLOCKED"
+	StateLocked          = "LOCKED"
 )
 
 // Validate checks the configuration and returns every problem, each worded for the person
@@ -186,6 +195,9 @@ func (d Device) problems() []error {
 	if d.CommandTopic == "" && (d.PayloadOn != "" || d.PayloadOff != "") {
 		errs = append(errs, errors.New("payload_on and payload_off need a command_topic to be sent to"))
 	}
+	if d.Kind == "lock" && d.CommandTopic != "" && !d.Confirm {
+		errs = append(errs, errors.New("a lock is commanded only after a yes: set confirm"))
+	}
 	on, off := d.payloads()
 	if d.CommandTopic != "" && on == off {
 		errs = append(errs, fmt.Errorf("payload_on and payload_off are both %q: Hark could not tell on from off", on))
@@ -227,13 +239,10 @@ func (s Setter) problems(op home.Op) []error {
 // payloads are the device's on and off payloads with their defaults.
 func (d Device) payloads() (on, off string) {
 	on, off = d.PayloadOn, d.PayloadOff
-	if on == "" {
-		on = DefaultPayloadOn
+	if d.Kind == "lock" {
+		return cmp.Or(on, DefaultPayloadUnlock), cmp.Or(off, DefaultPayloadLock)
 	}
-	if off == "" {
-		off = DefaultPayloadOff
-	}
-	return on, off
+	return cmp.Or(on, DefaultPayloadOn), cmp.Or(off, DefaultPayloadOff)
 }
 
 // checkTopic accepts "" and plain topics: no wildcards (Hark reads and commands single

@@ -14,6 +14,8 @@ func TestDecode(t *testing.T) {
 	listSensor := &Device{Name: "t", Kind: "sensor", StateTopic: "t", JSONPath: "values.1"}
 	pump := &Device{Name: "p", Kind: "pump", StateTopic: "p", CommandTopic: "p/set"}
 	fan := &Device{Name: "f", Kind: "fan", StateTopic: "f", CommandTopic: "f/set", PayloadOn: "1", PayloadOff: "0"}
+	gate := &Device{Name: "g", Kind: "lock", StateTopic: "g", CommandTopic: "g/set", Confirm: true}
+	zgate := &Device{Name: "g", Kind: "lock", StateTopic: "g", JSONPath: "state", CommandTopic: "g/set", PayloadOn: `{"state": "UNLOCK"}`, PayloadOff: `{"state": "LOCK"}`, Confirm: true}
 	for _, tc := range []struct {
 		name    string
 		d       *Device
@@ -37,6 +39,11 @@ func TestDecode(t *testing.T) {
 		{"switch other", pump, "FAULT", "FAULT", ""},
 		{"numeric payloads", fan, "1", "on", ""},
 		{"numeric payloads off", fan, "0", "off", ""},
+		{"a lock's state", gate, "LOCKED", "locked", ""},
+		{"a lock's state, unlocked", gate, "unlocked", "unlocked", ""},
+		{"a lock's payload read back", gate, "UNLOCK", "unlocked", ""},
+		{"a lock's other state", gate, "JAMMED", "JAMMED", ""},
+		{"a JSON lock", zgate, `{"state": "LOCKED"}`, "locked", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := decode(tc.d, []byte(tc.payload))
@@ -73,6 +80,8 @@ func TestValidate(t *testing.T) {
 		{"same payloads", Config{Broker: "mqtt://h", Devices: []Device{{Name: "x", CommandTopic: "a", PayloadOn: "OFF"}}}, "could not tell on from off"},
 		{"payload without command", Config{Broker: "mqtt://h", Devices: []Device{{Name: "x", StateTopic: "a", PayloadOn: "1"}}}, "need a command_topic"},
 		{"stale without state", Config{Broker: "mqtt://h", Devices: []Device{{Name: "x", CommandTopic: "a", StaleAfter: time.Minute}}}, "only readings grow stale"},
+		{"lock without confirm", Config{Broker: "mqtt://h", Devices: []Device{{Name: "gate", Kind: "lock", CommandTopic: "g/set"}}}, "only after a yes"},
+		{"lock", Config{Broker: "mqtt://h", Devices: []Device{{Name: "gate", Kind: "lock", CommandTopic: "g/set", Confirm: true}}}, ""},
 		{"duplicate alias", Config{Broker: "mqtt://h", Devices: []Device{ok, {Name: "p2", Aliases: []string{"Pump"}, CommandTopic: "b"}}}, `"Pump" is used by another device`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"hark/action"
 	"hark/home"
@@ -96,6 +97,7 @@ func workshop(broker string) Config {
 			{Name: "vent", Aliases: []string{"通风口"}, Area: "greenhouse", Kind: "cover", Position: &Setter{Topic: "greenhouse/vent/position/set"}},
 			{Name: "greenhouse heater", Aliases: []string{"温室加热器"}, Area: "greenhouse", Kind: "climate",
 				Setpoint: &Setter{Topic: "greenhouse/heater/setpoint/set", Payload: `{"target": {{value}}}`, Min: 5, Max: 30}, Confirm: true},
+			{Name: "gate", Aliases: []string{"大门"}, Area: "yard", Kind: "lock", CommandTopic: "yard/gate/set", Confirm: true},
 		},
 	}
 }
@@ -153,6 +155,14 @@ func TestLevelCommandsThroughTheBroker(t *testing.T) {
 		{"set the greenhouse heater to 60 degrees", home.ToolSetTemperature, action.Confirm, "The greenhouse heater can only be set from 5 to 30 degrees.", nil},
 		{"温室加热器设为六十度", home.ToolSetTemperature, action.Confirm, "温室加热器只能设在5到30度之间。", nil},
 		{"dim the vent to 30 percent", "", action.Safe, "", nil}, // a vent has no brightness
+		// A lock opens by unlocking, and asks first: "open" and 打开 never lock it.
+		{"unlock the gate", home.ToolTurnOn, action.Confirm, "Unlocked the gate.", &sent{"yard/gate/set", "UNLOCK"}},
+		{"lock the gate", home.ToolTurnOff, action.Confirm, "Locked the gate.", &sent{"yard/gate/set", "LOCK"}},
+		{"open the gate", home.ToolTurnOn, action.Confirm, "Unlocked the gate.", &sent{"yard/gate/set", "UNLOCK"}},
+		{"close the gate", home.ToolTurnOff, action.Confirm, "Locked the gate.", &sent{"yard/gate/set", "LOCK"}},
+		{"打开大门", home.ToolTurnOn, action.Confirm, "已解锁大门。", &sent{"yard/gate/set", "UNLOCK"}},
+		{"关上大门", home.ToolTurnOff, action.Confirm, "已锁上大门。", &sent{"yard/gate/set", "LOCK"}},
+		{"toggle the gate", home.ToolToggle, action.Confirm, "The gate can't do that.", nil},
 	} {
 		m := a.Match("", tc.sentence)
 		if tc.tool == "" {
@@ -177,6 +187,9 @@ func TestLevelCommandsThroughTheBroker(t *testing.T) {
 		if tc.sent != nil {
 			want = append(want, *tc.sent)
 		}
+	}
+	if got := h.Read(ctx, "gate", "", "locked").Say("en", time.Now()); got != "Yes, the gate is locked." {
+		t.Errorf("is the gate locked? %q", got)
 	}
 	// A marker after the last command: messages from one client arrive in order, so once it
 	// is in, everything Hark sent is too.

@@ -332,6 +332,15 @@ func decode(d *Device, p []byte) (string, error) {
 			v = "off"
 		}
 	}
+	if d.Kind == "lock" {
+		// Said and compared as Home Assistant's locks are: "locked", "unlocked".
+		switch {
+		case v == "on" || strings.EqualFold(v, StateUnlocked):
+			v = "unlocked"
+		case v == "off" || strings.EqualFold(v, StateLocked):
+			v = "locked"
+		}
+	}
 	return v, nil
 }
 
@@ -413,7 +422,9 @@ func (c *Client) Configured() []home.Entity {
 // command_topic (open and close with a position alone), and its level commands.
 func (d *Device) ops() []home.Op {
 	ops := []home.Op{}
-	if d.CommandTopic != "" {
+	if d.CommandTopic != "" && d.Kind == "lock" {
+		ops = append(ops, home.TurnOn, home.TurnOff) // never toggled: say which
+	} else if d.CommandTopic != "" {
 		ops = append(ops, home.TurnOn, home.TurnOff, home.Toggle)
 	} else if d.Position != nil {
 		ops = append(ops, home.TurnOn, home.TurnOff)
@@ -555,6 +566,9 @@ func (c *Client) command(d *Device, cmd home.Command) (topic, payload, value str
 	case home.TurnOff:
 		payload, value = off, "off"
 	case home.Toggle:
+		if d.Kind == "lock" {
+			return "", "", "", fmt.Errorf("%s: %w (a lock is never toggled: say lock or unlock)", d.Name, home.ErrUnsupported)
+		}
 		c.mu.Lock()
 		r, known := c.readings[d.Name]
 		c.mu.Unlock()
@@ -568,6 +582,9 @@ func (c *Client) command(d *Device, cmd home.Command) (topic, payload, value str
 		}
 	default:
 		return "", "", "", fmt.Errorf("%s: %w (an MQTT device here does not take %s)", d.Name, home.ErrUnsupported, cmd.Op)
+	}
+	if d.Kind == "lock" {
+		value = map[string]string{"on": "unlocked", "off": "locked"}[value]
 	}
 	return d.CommandTopic, payload, value, nil
 }
