@@ -5,20 +5,20 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"hark/audio"
+	"hark/internal/subcheck"
 	"hark/internal/testmodels"
 )
 
 // TestTranscribeLongFile: a 2-minute synthetic dictation (espeak-ng sentences and pauses)
 // through `hark transcribe --srt --out`, with the random test model, which writes gibberish:
-// only the structure is checked. The file is 0600; the subtitles parse; cues are in order,
-// each inside a window around one sentence that was said (none in the pauses), and every
-// sentence has at least one.
+// only the structure is checked. The file is 0600; the subtitles parse (subcheck: go-astisub
+// and a strict reader; cues in order, none overlapping); each cue lies inside a window around
+// one sentence that was said (none in the pauses), and every sentence has at least one.
 func TestTranscribeLongFile(t *testing.T) {
 	model := testmodels.Shared(t, "whisper-tiny-random.en.bin")
 	vadModel := testmodels.Shared(t, "ggml-silero-v6.2.0.bin")
@@ -39,23 +39,13 @@ func TestTranscribeLongFile(t *testing.T) {
 		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
 	}
 	b, _ := os.ReadFile(out)
-	cueRE := regexp.MustCompile(`(?m)^(\d+)\n(\d{2}):(\d{2}):(\d{2}),(\d{3}) --> (\d{2}):(\d{2}):(\d{2}),(\d{3})\n([^\n]+)\n\n`)
-	cues := cueRE.FindAllStringSubmatch(string(b), -1)
-	if got := len(cueRE.ReplaceAllString(string(b), "")); got != 0 || len(cues) == 0 {
-		t.Fatalf("%d cues, %d bytes that are not cues:\n%s", len(cues), got, b)
-	}
-	at := func(h, m, s, ms string) time.Duration {
-		d, _ := time.ParseDuration(h + "h" + m + "m" + s + "s" + ms + "ms")
-		return d
+	cues, err := subcheck.SRT(b)
+	if err != nil || len(cues) == 0 {
+		t.Fatalf("%d cues, %v:\n%s", len(cues), err, b)
 	}
 	hit := make([]int, len(spans))
-	var prevEnd time.Duration
 	for i, c := range cues {
-		from, to := at(c[2], c[3], c[4], c[5]), at(c[6], c[7], c[8], c[9])
-		if from < prevEnd || to < from {
-			t.Errorf("cue %d (%v --> %v) out of order", i+1, from, to)
-		}
-		prevEnd = to
+		from, to := c.Start, c.End
 		in := -1
 		for k, s := range spans {
 			// A window is the sentence, the pre-roll before it and the trailing silence after.
@@ -64,7 +54,7 @@ func TestTranscribeLongFile(t *testing.T) {
 			}
 		}
 		if in < 0 {
-			t.Errorf("cue %d (%v --> %v) %q lies outside every sentence", i+1, from, to, c[10])
+			t.Errorf("cue %d (%v --> %v) %q lies outside every sentence", i+1, from, to, c.Text)
 			continue
 		}
 		hit[in]++
@@ -105,7 +95,7 @@ func TestTranscribeLongSilence(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, errOut := runCLI(t, "transcribe", "--model", model, "--lang", "en", "--vtt", noise)
-	if code != 0 || strings.TrimSpace(stdout) != "WEBVTT" {
-		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, errOut)
+	if cues, err := subcheck.VTT([]byte(stdout)); code != 0 || err != nil || len(cues) != 0 {
+		t.Errorf("exit %d, %d cues (%v), stdout %q, stderr %q", code, len(cues), err, stdout, errOut)
 	}
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"image"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +22,18 @@ import (
 // heading; Copy note puts it on the clipboard. The assistant is hands-free, and must not take
 // the dictation for questions. Random test models: the words are gibberish,
 // so the structure is checked. Screenshots are kept (testenv's artifacts/e2e-dictation).
+//
+// HARK_DICTATION_SECONDS lengthens the dictation (40 s by default): the 10 minutes are
+// HARK_DICTATION_SECONDS=600 go test -run TestE2EDictationWindow -timeout 60m -v . (under the
+// test environment), which also logs the window process's peak RSS and CPU time.
 func TestE2EDictationWindow(t *testing.T) {
+	length := 40 * time.Second
+	if v, err := strconv.Atoi(os.Getenv("HARK_DICTATION_SECONDS")); err == nil && v > 0 {
+		length = time.Duration(v) * time.Second
+		prev := windowDeadline
+		windowDeadline = 10*time.Minute + 2*length
+		t.Cleanup(func() { windowDeadline = prev })
+	}
 	w := startWindow(t, "dictation", "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
 		"--llm-model", testmodels.Shared(t, "llama-2-tiny-random.gguf"),
 		"--vad-model", testmodels.Shared(t, "ggml-silero-v6.2.0.bin"), "--set", "assistant.language=en",
@@ -35,7 +49,7 @@ func TestE2EDictationWindow(t *testing.T) {
 		t.Errorf("the indicator is red before recording: %v", c)
 	}
 	wav := filepath.Join(t.TempDir(), "dictation.wav")
-	spans := writeDictationWAV(t, wav, 40*time.Second)
+	spans := writeDictationWAV(t, wav, length)
 	// Only what comes after Start counts below: sound left in the virtual microphone by an
 	// earlier test may reach the hands-free listener while the window starts.
 	recording := time.Now()
@@ -59,9 +73,17 @@ func TestE2EDictationWindow(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	d.click(862, 22) // Stop
 	time.Sleep(8 * time.Second)
-	stopped := d.shot("5-stopped")
-	regionChanged(t, idle, stopped, image.Rect(8, 92, 444, 550), "transcript")
 	transcript := d.copyFrom(t, 225, 300)
+	// A long dictation on a loaded machine may still have windows to transcribe after Stop:
+	// wait until the transcript stops growing.
+	for grown := true; grown && length > 40*time.Second; {
+		time.Sleep(10 * time.Second)
+		now := d.copyFrom(t, 225, 300)
+		grown = now != transcript
+		transcript = now
+	}
+	// The window may draw a moment after its text changed (seconds on a loaded machine).
+	stopped := d.shotWhenChanged("5-stopped", idle, image.Rect(8, 92, 444, 550))
 	lines := strings.Split(strings.TrimSpace(transcript), "\n")
 	if transcript == "" || len(lines) < len(spans)/3 {
 		t.Errorf("%d sentences said, the transcript has %d lines:\n%s", len(spans), len(lines), transcript)
@@ -76,13 +98,18 @@ func TestE2EDictationWindow(t *testing.T) {
 			t.Errorf("the assistant heard the dictation: %v", e)
 		}
 	}
+	if length > 40*time.Second {
+		rss, cpu := procUsage(w.cmd.Process.Pid)
+		t.Logf("%v dictated: %d sentences, %d transcript lines; the window's process: peak RSS %.1f MiB, CPU %v",
+			length, len(spans), len(lines), rss, cpu)
+	}
 	d.click(838, 67) // Write note
 	var note string
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline) && !strings.Contains(note, "## Plan"); time.Sleep(time.Second) {
+	// A long transcript is written in parts and combined (minutes on a loaded machine).
+	for deadline := time.Now().Add(60*time.Second + length); time.Now().Before(deadline) && !strings.Contains(note, "## Plan"); time.Sleep(time.Second) {
 		note = d.copyFrom(t, 675, 300)
 	}
-	written := d.shot("6-note")
-	regionChanged(t, stopped, written, image.Rect(458, 92, 894, 510), "note")
+	d.shotWhenChanged("6-note", stopped, image.Rect(458, 92, 894, 510))
 	for _, h := range []string{"# Clinic visit (SOAP)", "## Subjective", "## Objective", "## Assessment", "## Plan"} {
 		if !strings.Contains(note, h) {
 			t.Errorf("the note has no %q:\n%s", h, note)
@@ -93,6 +120,29 @@ func TestE2EDictationWindow(t *testing.T) {
 	if got := clipboard(t); got != note {
 		t.Errorf("Copy note put %q on the clipboard", got)
 	}
+}
+
+// procUsage is process pid's peak RSS (VmHWM, MiB) and its CPU time so far (Linux).
+func procUsage(pid int) (float64, time.Duration) {
+	var rss float64
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			rss = kb / 1024
+		}
+	}
+	var cpu time.Duration
+	b, _ = os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if i := strings.LastIndexByte(string(b), ')'); i > 0 {
+		// Fields after the name: state is the 3rd field of the line, utime and stime the 14th and 15th.
+		if f := strings.Fields(string(b[i+1:])); len(f) > 12 {
+			ut, _ := strconv.ParseInt(f[11], 10, 64)
+			st, _ := strconv.ParseInt(f[12], 10, 64)
+			cpu = time.Duration(ut+st) * time.Second / 100 // USER_HZ
+		}
+	}
+	return rss, cpu
 }
 
 // copyFrom selects all the text of the entry at (x, y) and copies it (Ctrl+A, Ctrl+C).
@@ -114,25 +164,6 @@ type colour struct{ R, G, B int }
 func pixel(t *testing.T, png string, x, y int) colour {
 	r, g, b := rgb(readPNG(t, png), x, y)
 	return colour{r, g, b}
-}
-
-// regionChanged fails unless r differs between two screenshots in a line of text's worth of pixels.
-func regionChanged(t *testing.T, before, after string, r image.Rectangle, what string) {
-	t.Helper()
-	a, b := readPNG(t, before), readPNG(t, after)
-	n := 0
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			r0, g0, b0, _ := a.At(x, y).RGBA()
-			r1, g1, b1, _ := b.At(x, y).RGBA()
-			if absDiff(r0, r1)+absDiff(g0, g1)+absDiff(b0, b1) > 3*0x1800 {
-				n++
-			}
-		}
-	}
-	if n < 400 {
-		t.Errorf("the %s hardly changed (%d pixels) from %s to %s", what, n, filepath.Base(before), filepath.Base(after))
-	}
 }
 
 // child is another window of the same process, found by a part of its title.

@@ -161,6 +161,10 @@ func harkEnv(t *testing.T) []string {
 	return append(os.Environ(), "XDG_CONFIG_HOME="+cfg, "XDG_DATA_HOME="+cfg, "XDG_CACHE_HOME="+cfg, "HARK_SPEECH_ENABLED=false")
 }
 
+// windowDeadline is how long a window test may run before it is taken to hang (the long
+// dictation raises it).
+var windowDeadline = 10 * time.Minute
+
 // startWindow starts `hark args...` and waits until its window is drawn.
 func startWindow(t *testing.T, name string, args ...string) *harkWindow {
 	t.Helper()
@@ -171,7 +175,7 @@ func startWindow(t *testing.T, name string, args ...string) *harkWindow {
 func startWindowEnv(t *testing.T, name string, env []string, args ...string) *harkWindow {
 	t.Helper()
 	testenv.Require(t)
-	testenv.Deadline(t, 10*time.Minute) // a window that hangs (a stuck engine, a lost event) fails here
+	testenv.Deadline(t, windowDeadline) // a window that hangs (a stuck engine, a lost event) fails here
 	dir := testenv.ArtifactDir(t, "e2e-"+name)
 	evPath := filepath.Join(dir, "events.jsonl")
 	_ = os.Remove(evPath)

@@ -1,14 +1,13 @@
 package dictation
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"hark/internal/subcheck"
 )
 
 var sample = []Segment{
@@ -18,76 +17,22 @@ var sample = []Segment{
 	{Start: 2*time.Hour + 3*time.Minute, End: 2*time.Hour + 3*time.Minute + 4*time.Second, Text: "肚子疼"},
 }
 
-type cue struct {
-	from, to time.Duration
-	text     string
-}
-
-// parseCues reads SRT (numbered, ',' before milliseconds) or WebVTT (header, '.'), strictly:
-// every cue is a timing line and one text line, then a blank line.
-func parseCues(t *testing.T, data string, vtt bool) []cue {
+// checkCues checks a subtitle file's cues (read by [subcheck], which fails on a malformed
+// file, cues out of order or overlapping) against sample.
+func checkCues(t *testing.T, cues []subcheck.Cue, err error) {
 	t.Helper()
-	sep := ","
-	if vtt {
-		sep = `\.`
-		if !strings.HasPrefix(data, "WEBVTT\n\n") {
-			t.Fatalf("no WEBVTT header: %q", data[:min(20, len(data))])
-		}
-		data = strings.TrimPrefix(data, "WEBVTT\n\n")
+	if err != nil {
+		t.Fatal(err)
 	}
-	ts := `(\d{2}):(\d{2}):(\d{2})` + sep + `(\d{3})`
-	timing := regexp.MustCompile(`^` + ts + ` --> ` + ts + `$`)
-	sc := bufio.NewScanner(strings.NewReader(data))
-	var cues []cue
-	for n := 1; sc.Scan(); n++ {
-		if !vtt {
-			if sc.Text() != fmt.Sprint(n) {
-				t.Fatalf("cue %d numbered %q", n, sc.Text())
-			}
-			sc.Scan()
-		}
-		m := timing.FindStringSubmatch(sc.Text())
-		if m == nil {
-			t.Fatalf("cue %d: bad timing line %q", n, sc.Text())
-		}
-		d := func(h, mi, s, ms string) time.Duration {
-			var a, b, c, e int
-			fmt.Sscan(h, &a)
-			fmt.Sscan(mi, &b)
-			fmt.Sscan(s, &c)
-			fmt.Sscan(ms, &e)
-			if b > 59 || c > 59 {
-				t.Fatalf("cue %d: minutes or seconds over 59 in %q", n, sc.Text())
-			}
-			return time.Duration(a)*time.Hour + time.Duration(b)*time.Minute + time.Duration(c)*time.Second + time.Duration(e)*time.Millisecond
-		}
-		c := cue{from: d(m[1], m[2], m[3], m[4]), to: d(m[5], m[6], m[7], m[8])}
-		if !sc.Scan() || sc.Text() == "" || strings.Contains(sc.Text(), "-->") {
-			t.Fatalf("cue %d: bad text line %q", n, sc.Text())
-		}
-		c.text = sc.Text()
-		if !sc.Scan() || sc.Text() != "" {
-			t.Fatalf("cue %d: not ended by a blank line: %q", n, sc.Text())
-		}
-		cues = append(cues, c)
-	}
-	return cues
-}
-
-func checkCues(t *testing.T, cues []cue) {
-	t.Helper()
 	if len(cues) != len(sample) {
 		t.Fatalf("%d cues, want %d", len(cues), len(sample))
 	}
 	for i, c := range cues {
-		if c.from != sample[i].Start.Truncate(time.Millisecond) || c.to != sample[i].End.Truncate(time.Millisecond) {
-			t.Errorf("cue %d: %v --> %v, want %v --> %v", i, c.from, c.to, sample[i].Start, sample[i].End)
+		if c.Start != sample[i].Start.Truncate(time.Millisecond) || c.End != sample[i].End.Truncate(time.Millisecond) {
+			t.Errorf("cue %d: %v --> %v, want %v --> %v", i, c.Start, c.End, sample[i].Start, sample[i].End)
 		}
-		if c.to < c.from || (i > 0 && c.from < cues[i-1].to) {
-			t.Errorf("cue %d: times not monotonic", i)
-		}
-		if want := strings.Join(strings.Fields(strings.ReplaceAll(sample[i].Text, "-->", "->")), " "); c.text != want {
-			t.Errorf("cue %d: text %q, want %q", i, c.text, want)
+		if want := strings.Join(strings.Fields(strings.ReplaceAll(sample[i].Text, "-->", "->")), " "); c.Text != want {
+			t.Errorf("cue %d: text %q, want %q", i, c.Text, want)
 		}
 	}
 }
@@ -97,7 +42,8 @@ func TestWriteSRT(t *testing.T) {
 	if err := Write(&b, SRT, sample, "en"); err != nil {
 		t.Fatal(err)
 	}
-	checkCues(t, parseCues(t, b.String(), false))
+	cues, err := subcheck.SRT(b.Bytes())
+	checkCues(t, cues, err)
 }
 
 func TestWriteVTT(t *testing.T) {
@@ -105,7 +51,8 @@ func TestWriteVTT(t *testing.T) {
 	if err := Write(&b, VTT, sample, "en"); err != nil {
 		t.Fatal(err)
 	}
-	checkCues(t, parseCues(t, b.String(), true))
+	cues, err := subcheck.VTT(b.Bytes())
+	checkCues(t, cues, err)
 }
 
 func TestWriteTXT(t *testing.T) {
