@@ -162,8 +162,7 @@ func launchAssistantWith(t testing.TB, tweak func(*setup), wrap func(*app.Loader
 			t.Error("the assistant did not stop")
 		}
 	}
-	// Real-size models (BenchmarkLatencyAtDevices) took over a minute to load at load 20+.
-	log.wait(t, "readiness", 3*time.Minute, func(e app.Event) bool {
+	log.wait(t, "readiness", 60*time.Second, func(e app.Event) bool {
 		return e.Kind == app.EventReadiness && e.Readiness.Voice && e.Readiness.Type
 	})
 	return a, log, s, stop

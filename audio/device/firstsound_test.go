@@ -1,16 +1,11 @@
 package device_test
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"math"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -173,149 +168,4 @@ func chirp(n int, f0 float64) []float32 {
 		out[i] = float32(0.4 * math.Sin(2*math.Pi*(f0*x+(4000-f0)*x*x/(2*d))))
 	}
 	return out
-}
-
-// TestNewStreamBeforeTheOldCloses: where the player opens its stream again (a sound after
-// silence with FreshStart, a cut with CutOnCancel), the new stream is connected before the old
-// one closes, so that the sink never goes without one of Hark's streams. A sink left without a
-// stream asks for its largest latency (a null sink renders 2 s ahead at once), and the next
-// sound then came out behind it, up to 2 s late: replies went unheard in
-// BenchmarkLatencyAtDevices and the echo canceller lost the assistant's own voice. Read from
-// the sound server's own event log (`pactl subscribe`), in order: no timing involved.
-func TestNewStreamBeforeTheOldCloses(t *testing.T) {
-	testenv.Require(t)
-	testenv.LockAudio(t)
-	audiotest.NullSink(t, firstSink, 48000, 2)
-	before := map[string]bool{} // sink inputs already there (keepalives): not Hark's
-	out, err := exec.Command("pactl", "list", "short", "sink-inputs").Output()
-	if err != nil {
-		t.Fatalf("pactl list: %v", err)
-	}
-	for _, l := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(l); len(f) > 0 {
-			before[f[0]] = true
-		}
-	}
-	events := subscribe(t)
-
-	p, err := device.OpenPlayer(device.PlayerOptions{Device: firstSink, FreshStart: true, CutOnCancel: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	beep := audio.PCM{Rate: audio.SampleRate, Samples: audiotest.Sine(audio.SampleRate, 1000, 0.5, audio.SampleRate/10)}
-	for range 3 {
-		// Silence for longer than a period (200 ms), so that the beep starts a new stream.
-		time.Sleep(800 * time.Millisecond)
-		if err := p.Play(context.Background(), beep); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// A long sound cut short: CutOnCancel opens the stream again, dropping what it held.
-	ctx, cancel := context.WithCancel(context.Background())
-	long := p.Enqueue(ctx, audio.PCM{Rate: audio.SampleRate, Samples: audiotest.Sine(audio.SampleRate, 500, 0.5, 5*audio.SampleRate)})
-	time.Sleep(300 * time.Millisecond)
-	cancel()
-	if err := <-long; !errors.Is(err, context.Canceled) {
-		t.Fatalf("the cut sound ended with %v", err)
-	}
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	// Close disconnects without waiting for the server: wait for its last event.
-	var evs []sinkInputEvent
-	opened, open, emptied := 0, 0, 0
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		evs = events()
-		opened, open, emptied = 0, 0, 0
-		for _, e := range evs {
-			if before[e.index] {
-				continue
-			}
-			switch e.what {
-			case "new":
-				opened++
-				open++
-			case "remove":
-				open--
-				if open == 0 {
-					emptied++
-				}
-			}
-		}
-		if opened > 0 && open == 0 || time.Now().After(deadline) {
-			break
-		}
-	}
-	if open != 0 {
-		t.Fatalf("%d of the player's streams still open after Close (events %v)", open, evs)
-	}
-	if emptied != 1 {
-		t.Errorf("the sink was left without any of the player's streams %d times before Close (events %v)", emptied-1, evs)
-	}
-	// The first stream, one for each beep (each followed silence) and one after the cut.
-	if opened < 5 {
-		t.Errorf("the player opened %d streams, want 5: a beep after silence or the cut did not start a new one", opened)
-	}
-}
-
-type sinkInputEvent struct{ what, index string }
-
-// subscribe follows the sound server's events (`pactl subscribe`) from the time it returns and
-// gives a function that returns the sink inputs' events so far, in order.
-func subscribe(t *testing.T) func() []sinkInputEvent {
-	t.Helper()
-	cmd := exec.Command("pactl", "subscribe")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("pactl subscribe: %v", err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	var mu sync.Mutex
-	var got []sinkInputEvent
-	sinkChanged := make(chan struct{}, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			// Event 'new' on sink-input #12
-			f := strings.Fields(sc.Text())
-			if len(f) != 5 || f[0] != "Event" {
-				continue
-			}
-			what, index := strings.Trim(f[1], "'"), strings.TrimPrefix(f[4], "#")
-			switch f[3] {
-			case "sink-input":
-				mu.Lock()
-				got = append(got, sinkInputEvent{what, index})
-				mu.Unlock()
-			case "sink":
-				select {
-				case sinkChanged <- struct{}{}:
-				default:
-				}
-			}
-		}
-	}()
-	// Subscribed once a change it causes is seen.
-	for i := 0; ; i++ {
-		vol := []string{"99%", "100%"}[i%2]
-		if out, err := exec.Command("pactl", "set-sink-volume", firstSink, vol).CombinedOutput(); err != nil {
-			t.Fatalf("pactl set-sink-volume: %v: %s", err, out)
-		}
-		select {
-		case <-sinkChanged:
-			return func() []sinkInputEvent {
-				mu.Lock()
-				defer mu.Unlock()
-				return slices.Clone(got)
-			}
-		case <-time.After(time.Second):
-		}
-		if i == 30 {
-			t.Fatal("pactl subscribe reports no events")
-		}
-	}
 }
