@@ -91,11 +91,7 @@ func speakingEnd(t *testing.T, evs []event) time.Time {
 		if e.str("state") == "speaking" {
 			speaking = true
 		} else if speaking {
-			at, err := time.Parse(time.RFC3339Nano, e.str("time"))
-			if err != nil {
-				t.Fatalf("state event without a time: %v", e)
-			}
-			return at
+			return e.at(t)
 		}
 	}
 	return time.Time{}

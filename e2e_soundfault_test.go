@@ -307,13 +307,7 @@ func TestE2EDefaultDeviceChanged(t *testing.T) {
 		t.Errorf("the announcement names the wrong device: %v", announced)
 	}
 	i = r.waitEvent("the microphone reopened", i, 30*time.Second, isMic("ready"))
-	since := func(e event) time.Duration {
-		at, err := time.Parse(time.RFC3339Nano, e.str("time"))
-		if err != nil {
-			t.Fatalf("event time %q: %v", e.str("time"), err)
-		}
-		return at.Sub(switched).Round(time.Millisecond)
-	}
+	since := func(e event) time.Duration { return e.at(t).Sub(switched).Round(time.Millisecond) }
 	t.Logf("new default microphone announced %v and reopened %v after `pactl set-default-source` began (load average %s)",
 		since(announced), since(r.events()[i-1]), loadAverage())
 	i = r.waitEvent("listening on the headset", i, 30*time.Second, isState("listening"))

@@ -43,6 +43,16 @@ func (e event) flag(k string) bool {
 	return b
 }
 
+// at is when the event was published (its "time").
+func (e event) at(t *testing.T) time.Time {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339Nano, e.str("time"))
+	if err != nil {
+		t.Fatalf("event without a time: %v", e)
+	}
+	return at
+}
+
 // eventLog follows a JSON-lines file (or stream) written by hark.
 type eventLog struct {
 	mu     sync.Mutex
