@@ -29,7 +29,7 @@ func runDictate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("dictate", stderr)
 	cf := bindConfigFlags(fs, false)
 	noGuard := noGuardFlag(fs)
-	seconds := fs.Float64("seconds", 0, "stop after `N` seconds (default: at Ctrl-C)")
+	seconds := fs.Float64("seconds", 0, "stop after `N` seconds of recording, by the clock, even if the machine was too busy to take all the sound (default: at Ctrl-C)")
 	prompt := fs.String("prompt", "", "words to spell the way you want (names, places, medicines)")
 	outs := bindOutputFlags(fs, "write the transcript as JSON")
 	noteName := fs.String("note", "", "then write a note of this template (soap, minutes, handover, NAME) with the language model: to FILE.note.md beside --out, else after the transcript")
@@ -126,29 +126,45 @@ func writeDictationNote(stdout, stderr io.Writer, n notes.Note, out string) erro
 	return writeNote(stdout, stderr, n, noteMarkdown, strings.TrimSuffix(out, filepath.Ext(out))+".note.md")
 }
 
+// dictationBacklog is how many 100 ms reads of the microphone a dictation queues for a
+// transcriber that is behind: 10 minutes (38 MB at most, allocated only as it fills). A slow
+// machine or model (a real-time factor of 1.5 over a 20-minute visit) is absorbed there, where
+// a shorter queue made the microphone drop what the doctor said (a minute's queue dropped
+// 387 s of a 10-minute dictation at a load of 18-31).
+const dictationBacklog = 10 * 60 * 10
+
 // reader is the microphone as dictation reads it (a *device.Capture).
 type reader interface {
 	Read(ctx context.Context, p []float32) (int, error)
 }
 
-// dictateFrom transcribes src until ctx is done, limit (0: none) of audio was read, or src
-// fails. The transcript is written after every window when it goes to files, so whatever
-// happens later, what was said so far is on disk.
+// dictateFrom transcribes src until ctx is done, limit (0: none) has passed or limit of audio
+// was read (whichever comes first), or src fails. The transcript is written after every window
+// when it goes to files, so whatever happens later, what was said so far is on disk.
+//
+// limit is `--seconds`: the recording's wall time, as a person counts it. Sound the microphone
+// dropped because the machine was too busy (reported after) does not make the run longer; a
+// source faster than real time (a test's) stops after limit of audio.
 func dictateFrom(ctx context.Context, src reader, limit time.Duration, language func() string, d *dictation.Dictation, outs outputFlags, stdout, stderr io.Writer) ([]dictation.Segment, error) {
-	// The microphone is read on its own goroutine, into a queue of a minute, so that a window
-	// being transcribed does not stop the recording.
+	// The microphone is read on its own goroutine, into a queue of dictationBacklog, so that a
+	// window being transcribed does not stop the recording.
 	type chunk struct {
 		x   []float32
 		err error
 	}
-	q := make(chan chunk, 600)
+	q := make(chan chunk, dictationBacklog)
+	rctx, stop := ctx, context.CancelFunc(func() {})
+	if limit > 0 {
+		rctx, stop = context.WithTimeout(ctx, limit)
+	}
 	go func() {
 		defer close(q)
+		defer stop()
 		want := int64(limit) * audio.SampleRate / int64(time.Second)
 		var got int64
 		for limit == 0 || got < want {
 			buf := make([]float32, audio.SampleRate/10)
-			n, err := src.Read(ctx, buf)
+			n, err := src.Read(rctx, buf)
 			if limit > 0 {
 				n = int(min(int64(n), want-got))
 			}

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -139,6 +140,46 @@ func TestDictateStops(t *testing.T) {
 				t.Errorf("%d sentences in %q, want %d", got, stdout.String(), c.want)
 			}
 		})
+	}
+}
+
+// lossyMic is a microphone on a machine too busy to take all its sound: every read waits
+// 100 ms (or longer, on a loaded machine) and gives 50 ms of near-silence; the rest is
+// dropped.
+type lossyMic struct{}
+
+func (lossyMic) Read(ctx context.Context, p []float32) (int, error) {
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(100 * time.Millisecond):
+	}
+	n := min(len(p), audio.SampleRate/20)
+	for i := range n {
+		p[i] = 0.0001
+	}
+	return n, nil
+}
+
+// TestDictateSecondsIsWallTime: --seconds 1 on a microphone that drops half of its sound
+// stops after a second of recording, with less than a second of audio, instead of recording
+// until a second of audio was read (two seconds or more).
+func TestDictateSecondsIsWallTime(t *testing.T) {
+	d := dictation.New(&counter{}, audio.NewEnergyDetector(audio.EnergyConfig{}), dictation.Options{})
+	var stdout, stderr strings.Builder
+	if _, err := dictateFrom(context.Background(), lossyMic{}, time.Second, func() string { return "" }, d, dictateOutputs(t, "--txt"), &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`■ (\S+) of audio`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("no audio length in %q", stderr.String())
+	}
+	heard, err := time.ParseDuration(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if heard >= time.Second {
+		t.Errorf("%v of audio recorded in --seconds 1 from a microphone that drops half: %q", heard, stderr.String())
 	}
 }
 

@@ -68,18 +68,16 @@ type micDictation struct {
 
 // dictateThroughMic plays a synthetic dictation of length (espeak-ng sentences and pauses)
 // into the virtual microphone, starting when `hark dictate` says it records, and dictates it
-// into SRT and WebVTT files (dir/visit.srt, dir/visit.vtt) with extra args. asrModel defaults
-// to the random test model.
-func dictateThroughMic(tb testing.TB, length time.Duration, asrModel string, extra ...string) micDictation {
+// into SRT and WebVTT files (dir/visit.srt, dir/visit.vtt) with extra args, with the whisper
+// model m (saying m's sentences).
+func dictateThroughMic(tb testing.TB, length time.Duration, m micModel, extra ...string) micDictation {
 	tb.Helper()
 	testenv.Require(tb)
 	testenv.LockAudio(tb)
-	if asrModel == "" {
-		asrModel = testmodels.Shared(tb, "whisper-tiny-random.en.bin")
-	}
+	asrModel := m.path
 	dir := tb.TempDir()
 	wav := filepath.Join(dir, "dictation.wav")
-	spans := writeDictationWAV(tb, wav, length)
+	spans := writeDictationWAVOf(tb, wav, length, m.sentences)
 	out := filepath.Join(dir, "visit.srt")
 	var player *exec.Cmd
 	var recording time.Time
@@ -132,8 +130,9 @@ func dictateThroughMic(tb testing.TB, length time.Duration, asrModel string, ext
 // order, none overlapping) to the same cues; every cue must lie inside one sentence and every
 // sentence must have a cue (windows are cut at pauses; a window cut inside a sentence, where
 // a word could be lost or doubled, would leave a cue outside the sentences, and a lost window
-// or sound the microphone dropped a sentence without one).
-func checkDictated(tb testing.TB, d micDictation) int {
+// or sound the microphone dropped a sentence without one). It also returns what was heard
+// of each sentence (its cues' texts, joined).
+func checkDictated(tb testing.TB, d micDictation) (int, []string) {
 	tb.Helper()
 	cues, err := subcheck.SRT([]byte(d.srt))
 	if err != nil {
@@ -155,6 +154,7 @@ func checkDictated(tb testing.TB, d micDictation) int {
 	// server's latency): up to 700 ms more on each side than for a file.
 	const lag = 700 * time.Millisecond
 	hit := make([]int, len(d.spans))
+	heard := make([]string, len(d.spans))
 	var outside, missed []string
 	for i, c := range cues {
 		in := -1
@@ -168,6 +168,7 @@ func checkDictated(tb testing.TB, d micDictation) int {
 			continue
 		}
 		hit[in]++
+		heard[in] = strings.TrimSpace(heard[in] + " " + c.Text)
 	}
 	for k, n := range hit {
 		if n == 0 {
@@ -184,7 +185,90 @@ func checkDictated(tb testing.TB, d micDictation) int {
 	if len(outside)+len(missed) > 0 {
 		tb.Logf("%s", d.stderr)
 	}
-	return len(cues)
+	return len(cues), heard
+}
+
+// wordErrors compares what was heard of each sentence with what was said, word by word
+// (lower case, punctuation and bracketed tags such as [BLANK_AUDIO] left out). Words missing
+// or extra before the first or after the last word the alignment pairs are at a border:
+// windows are cut in the pauses between sentences, so a word lost or doubled by a cut shows
+// there. Every other difference (a word heard wrong, inside a sentence) is the model's. words
+// is how many words were said.
+func wordErrors(spans []spokenSpan, heard []string) (border, other, words int) {
+	norm := func(s string) []string {
+		s = regexp.MustCompile(`\[[^\]]*\]`).ReplaceAllString(strings.ToLower(s), " ")
+		return strings.FieldsFunc(s, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '\'')
+		})
+	}
+	for k, sp := range spans {
+		a, b := norm(sp.text), norm(heard[k])
+		words += len(a)
+		// Edit distance with a backtrace: d[i][j] for a[:i] and b[:j].
+		d := make([][]int, len(a)+1)
+		for i := range d {
+			d[i] = make([]int, len(b)+1)
+			for j := range d[i] {
+				switch {
+				case i == 0:
+					d[i][j] = j
+				case j == 0:
+					d[i][j] = i
+				default:
+					sub := d[i-1][j-1]
+					if a[i-1] != b[j-1] {
+						sub++
+					}
+					d[i][j] = min(sub, d[i-1][j]+1, d[i][j-1]+1)
+				}
+			}
+		}
+		// Walk back; gaps (i or j alone moving) before any pair is met are trailing, gaps after
+		// the last pair met are leading.
+		var gaps []bool // per edit, true when a gap (lost or extra word), in reverse order
+		var paired []bool
+		for i, j := len(a), len(b); i > 0 || j > 0; {
+			same := i > 0 && j > 0 && a[i-1] == b[j-1]
+			sub := 1
+			if same {
+				sub = 0
+			}
+			switch {
+			case i > 0 && j > 0 && d[i][j] == d[i-1][j-1]+sub:
+				if !same {
+					other++
+				}
+				gaps, paired = append(gaps, false), append(paired, true)
+				i, j = i-1, j-1
+			case i > 0 && d[i][j] == d[i-1][j]+1:
+				gaps, paired = append(gaps, true), append(paired, false)
+				i--
+			default:
+				gaps, paired = append(gaps, true), append(paired, false)
+				j--
+			}
+		}
+		first, last := -1, -1
+		for x, p := range paired {
+			if p {
+				if first < 0 {
+					first = x
+				}
+				last = x
+			}
+		}
+		for x, g := range gaps {
+			if !g {
+				continue
+			}
+			if first < 0 || x < first || x > last {
+				border++
+			} else {
+				other++
+			}
+		}
+	}
+	return border, other, words
 }
 
 // checkSOAPNote checks that the note beside the transcript (dir/visit.note.md) has every
@@ -203,16 +287,22 @@ func checkSOAPNote(tb testing.TB, d micDictation) {
 }
 
 // TestDictateMicrophone: 75 s of synthetic dictation through the virtual microphone into
-// `hark dictate --note soap --save`, with the random test models (their text is gibberish,
-// so what is checked is the structure): the subtitles parse and cover every sentence and
-// nothing else ([checkDictated]); the SOAP note beside the transcript has every section; the
-// kept copy is private.
+// `hark dictate --note soap --save`, with the whisper model of [dictationModel] (the trained
+// test model by default) and the random test language model (its note's text is gibberish, so
+// what is checked is the structure): the subtitles parse and cover every sentence and nothing
+// else ([checkDictated]); the SOAP note beside the transcript has every section; the kept copy
+// is private.
 func TestDictateMicrophone(t *testing.T) {
 	home := isolate(t)
-	d := dictateThroughMic(t, 75*time.Second, "", "--note", "soap", "--save",
+	m := dictationModel(t)
+	d := dictateThroughMic(t, 75*time.Second, m, "--note", "soap", "--save",
 		"--llm-model", testmodels.Shared(t, "llama-2-tiny-random.gguf"), "--seed", "4", "--section-chars", "200")
-	cues := checkDictated(t, d)
+	cues, heard := checkDictated(t, d)
 	checkSOAPNote(t, d)
+	if m.trained {
+		border, other, words := wordErrors(d.spans, heard)
+		t.Logf("%d of %d words lost or doubled at a border, %d others wrong", border, words, other)
+	}
 	kept, _ := filepath.Glob(filepath.Join(home, "data", "hark", "dictations", "*", "*"))
 	var names []string
 	for _, k := range kept {
@@ -230,15 +320,20 @@ func TestDictateMicrophone(t *testing.T) {
 // BenchmarkDictateMicrophone10Min: the issue's 10-minute dictation through the virtual
 // microphone into `hark dictate --srt --vtt --note soap`, checked as [TestDictateMicrophone]
 // checks its 75 s: both subtitle files parse, every sentence has a cue and no cue lies
-// outside the sentences (sound dropped by a busy machine fails that), and the SOAP note has
-// every section. Reports the
-// speech engine's real-time factor (the time spent in whisper over the audio's length), the
-// time from the audio's end to the transcript's end (the recording goes on 1.5 s after the
-// audio, then the windows still queued are transcribed; loading the models comes before),
-// the note's time (loading the language model, writing the note), the process's peak RSS,
-// sentences and cues. It uses the random test models (whisper decodes to its token limit on
-// every window) unless HARK_BENCH_ASR names a real whisper model (ggml-base.en.bin) and
-// HARK_BENCH_LLM a real instruct GGUF:
+// outside the sentences, and the SOAP note has every section; and no sound may be dropped
+// (the proof that nothing said was lost). Reports the speech engine's real-time factor (the
+// time spent in whisper over the audio's length), the time from the audio's end to the
+// transcript's end (the recording goes on 1.5 s after the audio, then the windows still queued
+// are transcribed; loading the models comes before), the note's time (loading the language
+// model, writing the note), the process's peak RSS, seconds of sound dropped, sentences and
+// cues, and with the trained test model the words lost or doubled at window borders and the
+// other words heard wrong.
+//
+// The whisper model is HARK_DICTATION_ASR's ([dictationModel]: by default the trained test
+// model, which keeps up with real time on a loaded machine; "random" or a model file such as
+// ggml-base.en.bin for other figures; BenchmarkDictateModel is the base-sized real-time
+// factor on its own). The language model is the random test model unless HARK_BENCH_LLM
+// names a real instruct GGUF:
 //
 //	export HARK_TESTENV=/tmp/hark-testenv-$USER; scripts/testenv/start.sh; . scripts/testenv/env.sh
 //	go test -run '^$' -bench DictateMicrophone10Min -benchtime 1x -timeout 40m -v .
@@ -247,19 +342,30 @@ func BenchmarkDictateMicrophone10Min(b *testing.B) {
 	if llm == "" {
 		llm = testmodels.Shared(b, "llama-2-tiny-random.gguf")
 	}
+	m := dictationModel(b)
 	for range b.N {
 		isolateB(b)
-		d := dictateThroughMic(b, 10*time.Minute, os.Getenv("HARK_BENCH_ASR"), "--note", "soap", "--llm-model", llm, "--seed", "4")
+		d := dictateThroughMic(b, 10*time.Minute, m, "--note", "soap", "--llm-model", llm, "--seed", "4")
 		// The figures first: they are worth having even when the checks below fail.
 		b.Logf("%s", d.stderr)
-		b.Logf("rtf %.3f, %.1f s after the audio, note %.1f s, peak RSS %.1f MiB, %.1f s of sound dropped",
-			d.compute.Seconds()/(10*60), (d.heard - 10*time.Minute).Seconds(), d.after.Seconds(), d.rss, d.dropped)
-		cues := checkDictated(b, d)
+		b.Logf("model %s: rtf %.3f, %.1f s after the audio, note %.1f s, peak RSS %.1f MiB, %.1f s of sound dropped",
+			filepath.Base(m.path), d.compute.Seconds()/(10*60), (d.heard - 10*time.Minute).Seconds(), d.after.Seconds(), d.rss, d.dropped)
+		cues, heard := checkDictated(b, d)
 		checkSOAPNote(b, d)
+		if d.dropped > 0 {
+			b.Errorf("%.1f s of sound was dropped: what was said there is lost", d.dropped)
+		}
+		if m.trained {
+			border, other, words := wordErrors(d.spans, heard)
+			b.Logf("%d of %d words lost or doubled at a window border; %d other words heard wrong", border, words, other)
+			b.ReportMetric(float64(border), "border-words")
+			b.ReportMetric(float64(other)/float64(max(1, words)), "other-wer")
+		}
 		b.ReportMetric(d.compute.Seconds()/(10*60), "rtf")
 		b.ReportMetric((d.heard - 10*time.Minute).Seconds(), "s-after-audio")
 		b.ReportMetric(d.after.Seconds(), "s-note")
 		b.ReportMetric(d.rss, "peak-MiB")
+		b.ReportMetric(d.dropped, "s-dropped")
 		b.ReportMetric(float64(len(d.spans)), "sentences")
 		b.ReportMetric(float64(cues), "cues")
 	}

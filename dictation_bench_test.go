@@ -31,6 +31,47 @@ var dictationSentences = []string{
 	"Anna will send the budget before Friday.",
 }
 
+// trainedDictationSentences are what the long dictations say with the trained test model
+// (testmodels.TrainedWhisper), which hears only its own corpus
+// (internal/testmodels/testdata/whisper-hark-test.corpus.json): English sentences of it with
+// no slot value to confuse (a number, a room) and without the wake phrase.
+var trainedDictationSentences = []string{
+	"What is the capital of France?",
+	"How long is left on the timer?",
+	"What is the weather like tomorrow?",
+	"Is it going to rain today?",
+	"What is the temperature outside?",
+	"How far is the moon?",
+	"Tell me a joke.",
+	"Play some music.",
+}
+
+// micModel names the whisper model of the dictations through the virtual microphone
+// (TestDictateMicrophone, BenchmarkDictateMicrophone10Min, TestE2EDictationWindow) and what
+// they say. HARK_DICTATION_ASR chooses it:
+//   - "" or "trained": the trained test model (the default). It is small and fast, so a
+//     10-minute dictation keeps up with real time even on a loaded machine, and it writes the
+//     words that were said, so they can be checked;
+//   - "random": whisper-tiny-random.en.bin, which decodes every window to its token limit
+//     (slow: it fell behind real time at a load of 18-31 and the microphone dropped sound);
+//   - a model file (e.g. ggml-base.en.bin, for base-sized figures).
+type micModel struct {
+	path      string
+	sentences []string
+	trained   bool // the words can be compared with what was said
+}
+
+func dictationModel(tb testing.TB) micModel {
+	switch v := os.Getenv("HARK_DICTATION_ASR"); v {
+	case "", "trained":
+		return micModel{testmodels.TrainedWhisper(tb), trainedDictationSentences, true}
+	case "random":
+		return micModel{testmodels.Shared(tb, "whisper-tiny-random.en.bin"), dictationSentences, false}
+	default:
+		return micModel{v, dictationSentences, false}
+	}
+}
+
 // spokenSpan is where one sentence lies in a synthetic dictation.
 type spokenSpan struct {
 	text       string
@@ -42,11 +83,17 @@ type spokenSpan struct {
 // to disk so that an hour costs no memory. It returns where each sentence was said.
 func writeDictationWAV(tb testing.TB, path string, length time.Duration) []spokenSpan {
 	tb.Helper()
+	return writeDictationWAVOf(tb, path, length, dictationSentences)
+}
+
+// writeDictationWAVOf is writeDictationWAV saying sentences in turn.
+func writeDictationWAVOf(tb testing.TB, path string, length time.Duration, sentences []string) []spokenSpan {
+	tb.Helper()
 	if _, err := exec.LookPath("espeak-ng"); err != nil {
 		tb.Fatalf("espeak-ng is needed (make setup-test installs it): %v", err)
 	}
 	var voiced [][]float32
-	for _, s := range dictationSentences {
+	for _, s := range sentences {
 		tmp := filepath.Join(tb.TempDir(), "s.wav")
 		if out, err := exec.Command("espeak-ng", "-w", tmp, "-v", "en-us", s).CombinedOutput(); err != nil {
 			tb.Fatalf("espeak-ng: %v %s", err, out)
@@ -99,7 +146,7 @@ func writeDictationWAV(tb testing.TB, path string, length time.Duration) []spoke
 		for _, x := range s {
 			put(x)
 		}
-		spans = append(spans, spokenSpan{dictationSentences[i%len(voiced)], start, at()})
+		spans = append(spans, spokenSpan{sentences[i%len(voiced)], start, at()})
 	}
 	for n < total {
 		put(float32(r.NormFloat64() * 0.0005))

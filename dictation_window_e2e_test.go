@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"hark/internal/testenv"
 	"hark/internal/testmodels"
+	"hark/internal/textdist"
 )
 
 // TestE2EDictationWindow: the real window on the virtual display, driven with xdotool: the
@@ -20,12 +22,14 @@ import (
 // synthetic dictation plays into it, the running transcript grows, Pause and Stop change the
 // recording indicator, and Write note fills the note beside the transcript with every SOAP
 // heading; Copy note puts it on the clipboard. The assistant is hands-free, and must not take
-// the dictation for questions. Random test models: the words are gibberish,
-// so the structure is checked. Screenshots are kept (testenv's artifacts/e2e-dictation).
+// the dictation for questions. The whisper model is [dictationModel]'s (the trained test model
+// unless HARK_DICTATION_ASR says otherwise), the language model the random test one (the
+// note's words are gibberish, so its structure is checked). Screenshots are kept (testenv's artifacts/e2e-dictation).
 //
 // HARK_DICTATION_SECONDS lengthens the dictation (40 s by default): the issue's 10 minutes are
 // HARK_DICTATION_SECONDS=600 go test -run TestE2EDictationWindow -timeout 60m -v . (under the
-// test environment), which also logs the window process's peak RSS and CPU time.
+// test environment), which also logs the window process's peak RSS and CPU time and the words
+// heard, and fails if the microphone dropped any sound.
 func TestE2EDictationWindow(t *testing.T) {
 	length := 40 * time.Second
 	if v, err := strconv.Atoi(os.Getenv("HARK_DICTATION_SECONDS")); err == nil && v > 0 {
@@ -34,7 +38,8 @@ func TestE2EDictationWindow(t *testing.T) {
 		windowDeadline = 10*time.Minute + 2*length
 		t.Cleanup(func() { windowDeadline = prev })
 	}
-	w := startWindow(t, "dictation", "--asr-model", testmodels.Shared(t, "whisper-tiny-random.en.bin"),
+	m := dictationModel(t)
+	w := startWindow(t, "dictation", "--asr-model", m.path,
 		"--llm-model", testmodels.Shared(t, "llama-2-tiny-random.gguf"),
 		"--vad-model", testmodels.Shared(t, "ggml-silero-v6.2.0.bin"), "--set", "assistant.language=en",
 		"--set", "assistant.hands_free=true")
@@ -49,7 +54,7 @@ func TestE2EDictationWindow(t *testing.T) {
 		t.Errorf("the indicator is red before recording: %v", c)
 	}
 	wav := filepath.Join(t.TempDir(), "dictation.wav")
-	spans := writeDictationWAV(t, wav, length)
+	spans := writeDictationWAVOf(t, wav, length, m.sentences)
 	// Only what comes after Start counts below: sound left in the virtual microphone by an
 	// earlier test may reach the hands-free listener while the window starts.
 	recording := time.Now()
@@ -98,10 +103,28 @@ func TestE2EDictationWindow(t *testing.T) {
 			t.Errorf("the assistant heard the dictation: %v", e)
 		}
 	}
+	// Sound the microphone dropped is in the window's log and its status line.
+	dropped := regexp.MustCompile(`dictation: ([\d.]+) s of sound was dropped`).FindStringSubmatch(w.out.String())
 	if length > 40*time.Second {
 		rss, cpu := procUsage(w.cmd.Process.Pid)
-		t.Logf("%v dictated: %d sentences, %d transcript lines; the window's process: peak RSS %.1f MiB, CPU %v",
-			length, len(spans), len(lines), rss, cpu)
+		t.Logf("%v dictated with %s: %d sentences, %d transcript lines; the window's process: peak RSS %.1f MiB, CPU %v; sound dropped: %v",
+			length, filepath.Base(m.path), len(spans), len(lines), rss, cpu, dropped)
+		if m.trained {
+			var said []string
+			for _, s := range spans {
+				said = append(said, s.text)
+			}
+			a, b := strings.Fields(strings.ToLower(strings.Join(said, " "))), strings.Fields(strings.ToLower(transcript))
+			t.Logf("%d words said, %d in the transcript, %d edits apart (the sound while paused is not transcribed)",
+				len(a), len(b), textdist.Levenshtein(a, b))
+		}
+		// The proof run: a long dictation must lose nothing of what was said (on a short one, a
+		// stall of seconds on a loaded machine may drop a little; it is logged).
+		if dropped != nil {
+			t.Errorf("%s s of sound was dropped", dropped[1])
+		}
+	} else if dropped != nil {
+		t.Logf("%s s of sound was dropped (the machine was too busy)", dropped[1])
 	}
 	d.click(838, 67) // Write note
 	var note string

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 
 	"hark/app"
 	"hark/audio"
@@ -72,7 +74,18 @@ func (w *windowDictator) Dictate(ctx context.Context, paused func() bool, show f
 		return app.Explain(err, "The microphone could not be opened", "Check that a microphone is connected, or choose another one in Settings.")
 	}
 	defer c.Close()
-	return dictatePausable(ctx, c, d, paused, show)
+	err = dictatePausable(ctx, c, d, paused, show)
+	if o := c.Overruns(); o > 0 {
+		// The person is told (the window's status) and the log keeps it.
+		dropped := ui.SoundDropped{Seconds: float64(o) / audio.SampleRate}
+		fmt.Fprintf(os.Stderr, "hark: dictation: %v\n", dropped)
+		if err == nil {
+			err = dropped
+		} else {
+			err = errors.Join(err, dropped)
+		}
+	}
+	return err
 }
 
 // dictatePausable transcribes src through d until ctx is done or src fails. While paused()
@@ -85,7 +98,7 @@ func dictatePausable(ctx context.Context, src reader, d *dictation.Dictation, pa
 		err    error
 		paused bool // when it was captured: the consumer may be a window behind
 	}
-	q := make(chan chunk, 600) // a minute
+	q := make(chan chunk, dictationBacklog)
 	go func() {
 		defer close(q)
 		for ctx.Err() == nil {

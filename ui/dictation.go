@@ -277,10 +277,22 @@ func (v *dictationView) finished(err error) {
 		v.cancel()
 	}
 	v.state = dictIdle
-	if err != nil && !errors.Is(err, context.Canceled) {
+	if d, ok := err.(SoundDropped); ok {
+		// The recording went to its end, but some of it never reached the transcript.
+		v.status.SetText(fmt.Sprintf(lang.L("%.1f s of sound was lost because the computer was too busy: the transcript may miss what was said then."), d.Seconds))
+	} else if err != nil && !errors.Is(err, context.Canceled) {
 		v.status.SetText(lang.L("The recording stopped: ") + errText(err) + " " + lang.L("What was said until then is kept."))
 	}
 	v.update()
+}
+
+// SoundDropped is what a Dictator returns, after the whole transcript, when the machine was
+// too busy to take some of the microphone's sound and nothing else went wrong: the window
+// tells the person how much may be missing from the transcript.
+type SoundDropped struct{ Seconds float64 }
+
+func (e SoundDropped) Error() string {
+	return fmt.Sprintf("%.1f s of sound was dropped because the machine was too busy", e.Seconds)
 }
 
 func (v *dictationView) writeNote() {

@@ -138,25 +138,42 @@ func TestDictationWindow(t *testing.T) {
 	}
 }
 
-// TestDictationDeviceLost: a microphone that fails ends the recording; the transcript so far
-// stays and the person is told.
+// TestDictationDeviceLost: a microphone that fails ends the recording, and a machine too busy
+// to take all the sound drops some of it; either way the transcript so far stays and the
+// person is told.
 func TestDictationDeviceLost(t *testing.T) {
-	a := test.NewTempApp(t)
-	f := &fakeDictator{pieces: make(chan string, 1), fail: errors.New("capture device lost")}
-	u := New(a, &fakeCtl{}, Options{Settings: DefaultSettings(ModeDesktop), Now: fixedNow, Dictator: f})
-	drain := testGoroutine(u)
-	t.Cleanup(func() { u.win.Close() })
-	u.showDictation()
-	v := u.dictation
-	test.Tap(v.start)
-	f.pieces <- "Said before the loss."
-	close(f.pieces)
-	waitUI(t, drain, func() bool { return v.state == dictIdle })
-	if v.transcript.Text != "Said before the loss." || !strings.Contains(v.status.Text, "capture device lost") || !strings.Contains(v.status.Text, "kept") {
-		t.Errorf("transcript %q, status %q", v.transcript.Text, v.status.Text)
-	}
-	if v.write.Disabled() {
-		t.Errorf("Write note should be offered after the loss")
+	for _, c := range []struct {
+		name string
+		fail error
+		want []string // in the status
+	}{
+		{"device lost", errors.New("capture device lost"), []string{"capture device lost", "kept"}},
+		{"sound dropped", SoundDropped{Seconds: 12.34}, []string{"12.3 s of sound was lost", "too busy"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := test.NewTempApp(t)
+			f := &fakeDictator{pieces: make(chan string, 1), fail: c.fail}
+			u := New(a, &fakeCtl{}, Options{Settings: DefaultSettings(ModeDesktop), Now: fixedNow, Dictator: f})
+			drain := testGoroutine(u)
+			t.Cleanup(func() { u.win.Close() })
+			u.showDictation()
+			v := u.dictation
+			test.Tap(v.start)
+			f.pieces <- "Said before the loss."
+			close(f.pieces)
+			waitUI(t, drain, func() bool { return v.state == dictIdle })
+			if v.transcript.Text != "Said before the loss." {
+				t.Errorf("transcript %q", v.transcript.Text)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(v.status.Text, w) {
+					t.Errorf("status %q, want %q in it", v.status.Text, w)
+				}
+			}
+			if v.write.Disabled() {
+				t.Errorf("Write note should be offered after the loss")
+			}
+		})
 	}
 }
 
