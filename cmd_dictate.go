@@ -284,5 +284,9 @@ func (s *setup) dictationOptions() dictation.Options {
 	cfg.TrailingSilence = s.cfg.Audio.TrailingSilence
 	cfg.PreRoll = s.cfg.Audio.PreRoll
 	cfg.MaxUtterance = 0
-	return dictation.Options{Endpointer: cfg}
+	o := dictation.Options{Endpointer: cfg}
+	if !s.cfg.Dictation.CarryPrompt {
+		o.PromptChars = -1
+	}
+	return o
 }

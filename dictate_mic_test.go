@@ -97,7 +97,7 @@ func dictateThroughMic(tb testing.TB, length time.Duration, m micModel, extra ..
 	args := append([]string{"dictate", "--device", "VirtualMicIn", "--asr-model", asrModel,
 		"--vad-model", testmodels.Shared(tb, "ggml-silero-v6.2.0.bin"), "--set", "assistant.language=en",
 		"--set", "performance.threads=2", "--no-guard",
-		"--seconds", fmt.Sprint(length.Seconds() + 1.5), "--srt", "--vtt", "--out", out}, extra...)
+		"--seconds", fmt.Sprint(length.Seconds() + 1.5), "--srt", "--vtt", "--out", out}, append(m.args, extra...)...)
 	resetPeakRSS()
 	var stdout bytes.Buffer
 	t0 := time.Now()
@@ -189,11 +189,10 @@ func checkDictated(tb testing.TB, d micDictation) (int, []string) {
 }
 
 // wordErrors compares what was heard of each sentence with what was said, word by word
-// (lower case, punctuation and bracketed tags such as [BLANK_AUDIO] left out). Words missing
-// or extra before the first or after the last word the alignment pairs are at a border:
-// windows are cut in the pauses between sentences, so a word lost or doubled by a cut shows
-// there. Every other difference (a word heard wrong, inside a sentence) is the model's. words
-// is how many words were said.
+// (lower case, punctuation and bracketed tags such as [BLANK_AUDIO] left out). A word missing
+// or extra at either end of a sentence is at a border: windows are cut in the pauses between
+// sentences, so a word lost or doubled by a cut shows there. Every other difference (a word
+// heard wrong, or inside a sentence) is the model's. words is how many words were said.
 func wordErrors(spans []spokenSpan, heard []string) (border, other, words int) {
 	norm := func(s string) []string {
 		s = regexp.MustCompile(`\[[^\]]*\]`).ReplaceAllString(strings.ToLower(s), " ")
@@ -204,71 +203,80 @@ func wordErrors(spans []spokenSpan, heard []string) (border, other, words int) {
 	for k, sp := range spans {
 		a, b := norm(sp.text), norm(heard[k])
 		words += len(a)
-		// Edit distance with a backtrace: d[i][j] for a[:i] and b[:j].
-		d := make([][]int, len(a)+1)
-		for i := range d {
-			d[i] = make([]int, len(b)+1)
-			for j := range d[i] {
-				switch {
-				case i == 0:
-					d[i][j] = j
-				case j == 0:
-					d[i][j] = i
-				default:
-					sub := d[i-1][j-1]
-					if a[i-1] != b[j-1] {
-						sub++
-					}
-					d[i][j] = min(sub, d[i-1][j]+1, d[i][j-1]+1)
-				}
-			}
-		}
-		// Walk back; gaps (i or j alone moving) before any pair is met are trailing, gaps after
-		// the last pair met are leading.
-		var gaps []bool // per edit, true when a gap (lost or extra word), in reverse order
-		var paired []bool
-		for i, j := len(a), len(b); i > 0 || j > 0; {
-			same := i > 0 && j > 0 && a[i-1] == b[j-1]
-			sub := 1
-			if same {
-				sub = 0
-			}
+		dist, end := endGaps(a, b)
+		_, start := endGaps(reversed(a), reversed(b))
+		border += min(dist, start+end)
+		other += dist - min(dist, start+end)
+	}
+	return border, other, words
+}
+
+func reversed(x []string) []string {
+	y := slices.Clone(x)
+	slices.Reverse(y)
+	return y
+}
+
+// endGaps is the word edit distance from a to b, and how many words are missing or extra
+// after the last pair of the alignment (a word matched or heard wrong), ties going to gaps
+// so that a doubled last word counts there.
+func endGaps(a, b []string) (dist, gaps int) {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		for j := range d[i] {
 			switch {
-			case i > 0 && j > 0 && d[i][j] == d[i-1][j-1]+sub:
-				if !same {
-					other++
-				}
-				gaps, paired = append(gaps, false), append(paired, true)
-				i, j = i-1, j-1
-			case i > 0 && d[i][j] == d[i-1][j]+1:
-				gaps, paired = append(gaps, true), append(paired, false)
-				i--
+			case i == 0:
+				d[i][j] = j
+			case j == 0:
+				d[i][j] = i
 			default:
-				gaps, paired = append(gaps, true), append(paired, false)
-				j--
-			}
-		}
-		first, last := -1, -1
-		for x, p := range paired {
-			if p {
-				if first < 0 {
-					first = x
+				sub := d[i-1][j-1]
+				if a[i-1] != b[j-1] {
+					sub++
 				}
-				last = x
-			}
-		}
-		for x, g := range gaps {
-			if !g {
-				continue
-			}
-			if first < 0 || x < first || x > last {
-				border++
-			} else {
-				other++
+				d[i][j] = min(sub, d[i-1][j]+1, d[i][j-1]+1)
 			}
 		}
 	}
-	return border, other, words
+	for i, j := len(a), len(b); i > 0 || j > 0; gaps++ {
+		switch {
+		case j > 0 && d[i][j] == d[i][j-1]+1:
+			j--
+		case i > 0 && d[i][j] == d[i-1][j]+1:
+			i--
+		default:
+			return d[len(a)][len(b)], gaps
+		}
+	}
+	return d[len(a)][len(b)], gaps
+}
+
+// TestWordErrors: words lost or doubled at a sentence's ends are border errors, words heard
+// wrong or lost inside it are not.
+func TestWordErrors(t *testing.T) {
+	said := "What is the capital of France?"
+	for _, c := range []struct {
+		heard         string
+		border, other int
+	}{
+		{"What is the capital of France?", 0, 0},
+		{"what is the capital of france [BLANK_AUDIO]", 0, 0},
+		{"is the capital of France?", 1, 0},             // the first word lost
+		{"What is the capital of?", 1, 0},               // the last word lost
+		{"What is the capital of France France.", 1, 0}, // the last word doubled
+		{"What what is the capital of France?", 1, 0},   // the first word doubled
+		{"France? What is the capital of France?", 1, 0},
+		{"What is a capital of France?", 0, 1}, // heard wrong
+		{"What is capital of France?", 0, 1},   // lost inside
+		{"What is the capital of Spain? Spain.", 1, 1},
+		{"", 6, 0},
+	} {
+		border, other, words := wordErrors([]spokenSpan{{text: said}}, []string{c.heard})
+		if border != c.border || other != c.other || words != 6 {
+			t.Errorf("%q: %d at borders, %d others, %d words; want %d, %d, 6", c.heard, border, other, words, c.border, c.other)
+		}
+	}
 }
 
 // checkSOAPNote checks that the note beside the transcript (dir/visit.note.md) has every

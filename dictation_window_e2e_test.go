@@ -39,10 +39,10 @@ func TestE2EDictationWindow(t *testing.T) {
 		t.Cleanup(func() { windowDeadline = prev })
 	}
 	m := dictationModel(t)
-	w := startWindow(t, "dictation", "--asr-model", m.path,
+	w := startWindow(t, "dictation", append([]string{"--asr-model", m.path,
 		"--llm-model", testmodels.Shared(t, "llama-2-tiny-random.gguf"),
 		"--vad-model", testmodels.Shared(t, "ggml-silero-v6.2.0.bin"), "--set", "assistant.language=en",
-		"--set", "assistant.hands_free=true")
+		"--set", "assistant.hands_free=true"}, m.args...)...)
 	testenv.LockAudio(t)
 	w.ready(60 * time.Second)
 	w.shot("1-main")

@@ -157,6 +157,7 @@ type Dictation struct {
 	Templates     string // templates: folder of your own note templates ("" = ~/.config/hark/notes)
 	Store         string // store: folder of saved dictations and notes ("" = ~/.local/share/hark/dictations)
 	RetentionDays int    // retention_days: delete saved dictations older than this (0 = keep until wiped)
+	CarryPrompt   bool   // carry_prompt: the words before each window are whisper's prompt for it
 }
 
 // NoteTemplatesDir is the folder of the person's own note templates: dictation.templates, or

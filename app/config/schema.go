@@ -165,6 +165,8 @@ func schema() []spec {
 		{key: "dictation.retention_days", kind: kindInt, def: int64(30), min: 0, max: 36500,
 			field: func(c *Config) any { return &c.Dictation.RetentionDays },
 			doc:   "Delete kept dictations and notes older than this many days. 0: keep them until you wipe them (`hark history wipe`)."},
+		{key: "dictation.carry_prompt", kind: kindBool, def: true, field: func(c *Config) any { return &c.Dictation.CarryPrompt },
+			doc: "Give whisper the last words heard before each dictation window as its prompt, so that a sentence running across a border reads on. false: each window is heard alone (for a model that garbles text after a prompt, such as a small fine-tuned one)."},
 
 		{key: "actions.enabled", kind: kindBool, def: true, field: func(c *Config) any { return &c.Actions.Enabled },
 			doc: "Run commands such as timers, alarms, sums, unit conversions and notes on this device, matched by sentence templates without the language model. false: Hark only talks."},
