@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"hark/app"
+	"hark/app/config"
 	"hark/audio"
 	"hark/dictation"
 	"hark/internal/subcheck"
@@ -201,5 +202,19 @@ func TestOutputPaths(t *testing.T) {
 	}
 	if err := dictateOutputs(t, "--srt", "--vtt").check(); err == nil {
 		t.Error("two formats to standard output accepted")
+	}
+}
+
+// TestDictationCarryPrompt: by default each dictation window is prompted with the words before
+// it (PromptChars 0: the dictation package's default); dictation.carry_prompt = false hears
+// each alone.
+func TestDictationCarryPrompt(t *testing.T) {
+	cfg := config.Default()
+	if got := (&setup{cfg: cfg}).dictationOptions().PromptChars; !cfg.Dictation.CarryPrompt || got != 0 {
+		t.Errorf("by default: carry_prompt %v, PromptChars %d", cfg.Dictation.CarryPrompt, got)
+	}
+	cfg.Dictation.CarryPrompt = false
+	if got := (&setup{cfg: cfg}).dictationOptions().PromptChars; got >= 0 {
+		t.Errorf("carry_prompt = false: PromptChars %d, want < 0 (none)", got)
 	}
 }
