@@ -160,6 +160,11 @@ func dictateFrom(ctx context.Context, src reader, limit time.Duration, language 
 	go func() {
 		defer close(q)
 		defer stop()
+		// The recording ends here, before the queued windows are transcribed: the microphone
+		// is released, and sound it would keep capturing meanwhile is not counted as dropped.
+		if c, ok := src.(io.Closer); ok {
+			defer c.Close()
+		}
 		want := int64(limit) * audio.SampleRate / int64(time.Second)
 		var got int64
 		for limit == 0 || got < want {

@@ -218,3 +218,54 @@ func TestDictationCarryPrompt(t *testing.T) {
 		t.Errorf("carry_prompt = false: PromptChars %d, want < 0 (none)", got)
 	}
 }
+
+// closingMic is a mic that notes when it is closed.
+type closingMic struct {
+	mic
+	closed chan struct{}
+}
+
+func (m *closingMic) Close() error {
+	select {
+	case <-m.closed:
+	default:
+		close(m.closed)
+	}
+	return nil
+}
+
+// waitsForClose is a transcriber that holds its first window until the microphone is closed
+// (or 30 s pass), as a slow one on a busy machine does.
+type waitsForClose struct {
+	closed <-chan struct{}
+	seen   bool
+}
+
+func (w *waitsForClose) Transcribe(_ context.Context, pcm audio.PCM, _ string) ([]dictation.Segment, error) {
+	if !w.seen {
+		select {
+		case <-w.closed:
+			w.seen = true
+		case <-time.After(30 * time.Second):
+		}
+	}
+	return []dictation.Segment{{End: pcm.Duration(), Text: "heard"}}, nil
+}
+
+// TestDictateReleasesMicrophone: the recording ends (the microphone is closed, so that sound
+// it would capture meanwhile is not counted as dropped) while the queued windows are still
+// being transcribed, not after them.
+func TestDictateReleasesMicrophone(t *testing.T) {
+	pcm := speechLike(3, 2*time.Second)
+	m := &closingMic{mic: mic{pcm: pcm}, closed: make(chan struct{})}
+	w := &waitsForClose{closed: m.closed}
+	d := dictation.New(w, audio.NewEnergyDetector(audio.EnergyConfig{}), dictation.Options{})
+	var stdout, stderr strings.Builder
+	limit := time.Duration(len(pcm)) * time.Second / audio.SampleRate
+	if _, err := dictateFrom(context.Background(), m, limit, func() string { return "" }, d, dictateOutputs(t, "--txt"), &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !w.seen {
+		t.Error("the microphone was still open while the first window was transcribed")
+	}
+}

@@ -101,6 +101,12 @@ func dictatePausable(ctx context.Context, src reader, d *dictation.Dictation, pa
 	q := make(chan chunk, dictationBacklog)
 	go func() {
 		defer close(q)
+		// Stop ends the recording here, before the queued windows are transcribed: the
+		// microphone is released, and sound it would keep capturing meanwhile is not counted
+		// as dropped.
+		if c, ok := src.(io.Closer); ok {
+			defer c.Close()
+		}
 		for ctx.Err() == nil {
 			buf := make([]float32, audio.SampleRate/10)
 			n, err := src.Read(ctx, buf)
