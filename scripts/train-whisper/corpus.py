@@ -116,3 +116,24 @@ SPEEDS_TRAIN = [120, 140, 160, 175, 190, 210]
 SPEEDS_HELD = [130, 150, 185, 200]
 SNR_TRAIN = [None, None, 30, 20, 15, 10]   # dB; None = no noise
 SNR_HELD = [25, 12]
+
+
+def extra(seed):
+    """Slot sentences beyond the training list for the second stage: every other combination of
+    the templates' values, except the held-out recombined ones, using only training words.
+
+    The first stage's model learned the sentence frames and then guessed a frame's usual value
+    (it heard "12 times 8" as "2 times 8"); hearing each value in many frames makes it listen
+    to the value. The held-out recombined sentences stay unheard."""
+    train, held = build(seed)
+    import tokens
+    known = set()
+    for lang, t in train:
+        known.update(tokens.split(lang, t))
+    seen = set(train) | set(held)
+    out = []
+    for lang, slots in (("en", en_slot_sentences()), ("zh", zh_slot_sentences())):
+        for _, _, text in slots:
+            if (lang, text) not in seen and set(tokens.split(lang, text)) <= known:
+                out.append((lang, text))
+    return out

@@ -256,8 +256,11 @@ class Attn(nn.Module):
 
 
 class Block(nn.Module):
+    DROPOUT = 0.0  # set by --dropout before the model is built
+
     def __init__(self, d, h, cross):
         super().__init__()
+        self.drop = nn.Dropout(self.DROPOUT)
         self.attn, self.attn_ln = Attn(d, h), nn.LayerNorm(d)
         self.cross_attn = Attn(d, h) if cross else None
         self.cross_attn_ln = nn.LayerNorm(d) if cross else None
@@ -266,10 +269,10 @@ class Block(nn.Module):
 
     def forward(self, x, mask, xa=None, xmask=None):
         y = self.attn_ln(x)
-        x = x + self.attn(y, y, mask)
+        x = x + self.drop(self.attn(y, y, mask))
         if self.cross_attn is not None:
-            x = x + self.cross_attn(self.cross_attn_ln(x), xa, xmask)
-        return x + self.mlp(self.mlp_ln(x))
+            x = x + self.drop(self.cross_attn(self.cross_attn_ln(x), xa, xmask))
+        return x + self.drop(self.mlp(self.mlp_ln(x)))
 
 
 def sinusoids(length, channels):
@@ -366,6 +369,38 @@ def logits_full(model, vocab, toks, xa, xmask):
 # ---------------------------------------------------------------- data
 
 
+def augment(mel, floor, rng):
+    """Another speaker and tempo from one rendering: the spectrogram stretched in time (tempo
+    0.88-1.12), warped along the mel axis (vocal tract length 0.9-1.1), and SpecAugment's masks
+    (two bands of up to 8 mel channels, two stretches of up to 12 frames, at the clip's mean).
+    The padding past the audio (floor) is left as whisper.cpp makes it."""
+    T = mel.shape[1]
+    f = rng.uniform(0.88, 1.12)
+    T2 = max(2, min(2 * N_AUDIO_CTX, int(round(T * f / 2)) * 2))
+    pos = np.minimum(np.arange(T2) * (T - 1) / max(1, T2 - 1), T - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, T - 1)
+    w = (pos - lo).astype(np.float32)
+    m = mel[:, lo] * (1 - w) + mel[:, hi] * w
+    a = rng.uniform(0.9, 1.1)
+    pos = np.clip(np.arange(N_MELS) * a, 0, N_MELS - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, N_MELS - 1)
+    w = (pos - lo).astype(np.float32)[:, None]
+    m = m[lo] * (1 - w) + m[hi] * w
+    if rng.random() < 0.8:
+        fill = float(m.mean())
+        for _ in range(2):
+            wd = rng.randint(0, 8)
+            b = rng.randint(0, N_MELS - wd)
+            m[b:b + wd] = fill
+        for _ in range(2):
+            wd = rng.randint(0, min(12, T2 // 10))
+            b = rng.randint(0, T2 - wd)
+            m[:, b:b + wd] = fill
+    return np.maximum(m, floor).astype(np.float32), T2 // 2
+
+
 class Clips:
     def __init__(self, feats, jobs, vocab):
         self.mel = [f[0] for f in feats]
@@ -374,8 +409,18 @@ class Clips:
         self.seq = [vocab.sequence(j["lang"], j["text"]) for j in jobs]
         self.jobs = jobs
 
-    def batch(self, idx, extra_pad=None, rng=None, full=False):
-        ctx = [self.ctx[i] for i in idx]
+    def __add__(self, other):
+        c = Clips([], [], None)
+        c.mel, c.floor, c.ctx = self.mel + other.mel, self.floor + other.floor, self.ctx + other.ctx
+        c.seq, c.jobs = self.seq + other.seq, self.jobs + other.jobs
+        return c
+
+    def batch(self, idx, extra_pad=None, rng=None, full=False, aug=False):
+        mels = {}
+        if aug:
+            for i in idx:
+                mels[i] = augment(self.mel[i][:, : 2 * self.ctx[i]].astype(np.float32), self.floor[i], rng)
+        ctx = [mels[i][1] if aug else self.ctx[i] for i in idx]
         if full:
             win = [N_AUDIO_CTX for _ in idx]
         elif extra_pad:
@@ -387,7 +432,7 @@ class Clips:
         N = max(win)
         mel = np.empty((len(idx), N_MELS, 2 * N), dtype=np.float32)
         for k, i in enumerate(idx):
-            m = self.mel[i][:, : 2 * win[k]]
+            m = (mels[i][0] if aug else self.mel[i])[:, : 2 * win[k]]
             mel[k, :, : m.shape[1]] = m
             mel[k, :, m.shape[1]:] = self.floor[i]
         L = max(len(self.seq[i][0]) for i in idx)
@@ -569,6 +614,11 @@ def main():
     ap.add_argument("--ctc", type=float, default=0.5, help="weight of the encoder's CTC loss")
     ap.add_argument("--init", default="", help="start from this checkpoint (ckpt.pt)")
     ap.add_argument("--full-every", type=int, default=12, help="every Nth step trains 30-second windows")
+    ap.add_argument("--extra-reps", type=int, default=0,
+                    help="second stage: also render every sentence, and the other slot combinations (corpus.extra), this many times more")
+    ap.add_argument("--augment", action="store_true", help="stretch, warp and mask the spectrograms (see augment)")
+    ap.add_argument("--dropout", type=float, default=0.0)
+    ap.add_argument("--warmup", type=int, default=0, help="learning-rate warm-up steps (default 150, 20 with --init)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -595,10 +645,24 @@ def main():
     tag = f"s{args.seed}-r{args.reps}"
     feats = featurize_all(jobs, os.path.join(args.work, f"train-{tag}.pkl"), 2)
     clips = Clips(feats, jobs, vocab)
+    if args.extra_reps:
+        extra_s = corpus.extra(args.seed)
+        xrng = random.Random(args.seed + 2)
+        xsent = train_s + extra_s
+        xjobs = make_jobs(xsent, args.extra_reps, xrng, held=False) + \
+            noise_jobs(len(xsent) * args.extra_reps // 12, xrng, held=False)
+        log(f"second stage: {len(extra_s)} more sentences; {len(xjobs)} more clips")
+        xfeats = featurize_all(xjobs, os.path.join(args.work, f"extra-s{args.seed}-x{args.extra_reps}.pkl"), 2)
+        clips = clips + Clips(xfeats, xjobs, vocab)
+        jobs = jobs + xjobs
+        with open(os.path.join(args.work, "corpus.json"), "w") as f:
+            json.dump({"train": train_s, "extra": extra_s, "recombined": recomb_s, "vocab": vocab.text}, f,
+                      ensure_ascii=False, indent=0)
     val_jobs = eval_jobs["trained"][::10][:16] + eval_jobs["recombined"][::8][:8] + eval_jobs["noise"][:4]
     val = Clips(featurize_all(val_jobs, os.path.join(args.work, f"val-{tag}.pkl"), 2), val_jobs, vocab)
     log(f"features in {time.time() - t0:.0f}s; mean audio_ctx {np.mean(clips.ctx):.0f}")
 
+    Block.DROPOUT = args.dropout
     model = Whisper(args.width, args.heads, args.enc, args.dec, vocab.size)
     if args.init:
         missing = model.load_state_dict(torch.load(args.init), strict=False)
@@ -622,13 +686,13 @@ def main():
             if frac >= 1:
                 done = True
                 break
-            lr = args.lr * min(1, (step + 1) / (20 if args.init else 150)) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+            lr = args.lr * min(1, (step + 1) / (args.warmup or (20 if args.init else 150))) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
             for g in opt.param_groups:
                 g["lr"] = lr
             full = args.full_every > 0 and step % args.full_every == args.full_every - 1
             if full:
                 idx = idx[:2]
-            mel, win, inp, tgt, msk = clips.batch(idx, extra_pad=0.25, rng=rng, full=full)
+            mel, win, inp, tgt, msk = clips.batch(idx, extra_pad=0.25, rng=rng, full=full, aug=args.augment)
             xa, xm = model.encode(mel, win)
             lg = logits_full(model, vocab, inp, xa, xm)
             loss = (F.cross_entropy(lg.transpose(1, 2), tgt, reduction="none") * msk).sum() / msk.sum()
