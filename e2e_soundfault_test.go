@@ -280,9 +280,10 @@ func (p *ownPulse) record(sink string) *syncBuffer {
 // TestE2EDefaultDeviceChanged: while hark listen runs on the default devices, a headset
 // appears (a second microphone and a second speaker) and is made the default, as a person does
 // in the desktop's sound settings. Hark follows without a restart: it reopens the microphone on
-// the new default and says so once (one "device" event, one line on stderr), a question said
-// into the old microphone is no longer heard, the same question said into the headset is, and
-// the reply is played on the headset, not on the old speaker.
+// the new default and says so once (one "device" event, one line on stderr, and aloud: speech
+// output is on, as in a car: one "notice" event, heard on the headset's speaker), a question
+// said into the old microphone is no longer heard, the same question said into the headset
+// is, and the reply is played on the headset, not on the old speaker.
 func TestE2EDefaultDeviceChanged(t *testing.T) {
 	testenv.Require(t)
 	pa := startOwnPulse(t)
@@ -311,6 +312,20 @@ func TestE2EDefaultDeviceChanged(t *testing.T) {
 	t.Logf("new default microphone announced %v and reopened %v after `pactl set-default-source` began (load average %s)",
 		since(announced), since(r.events()[i-1]), loadAverage())
 	i = r.waitEvent("listening on the headset", i, 30*time.Second, isState("listening"))
+	// Said aloud once it is quiet (now): the notice event comes when it has been played, and
+	// the sound reaches the headset's recording soon after (waited for).
+	i = r.waitEvent("the notice said", i, 60*time.Second, isKind("notice"))
+	if e := r.events()[i-1]; !strings.Contains(e.str("text"), "HeadsetMic") || e.str("error") != "" || e.flag("interrupted") {
+		t.Errorf("the notice said: %v", e)
+	}
+	noticeHeard := false
+	for end := time.Now().Add(10 * time.Second); !noticeHeard && time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		noticeHeard = peakDBFS([]byte(headset.String())) > -30
+	}
+	if !noticeHeard {
+		t.Errorf("the notice was not heard on the new default speaker (peak %.1f dBFS)", peakDBFS([]byte(headset.String())))
+	}
+	heardBefore := len(headset.String()) &^ 1 // the reply is looked for after the notice
 
 	pa.say(wav) // into the old microphone
 	time.Sleep(2 * time.Second)
@@ -329,7 +344,7 @@ func TestE2EDefaultDeviceChanged(t *testing.T) {
 	i = r.waitEvent("a transcript", i, 90*time.Second, isKind("transcript"))
 	r.waitEvent("the reply spoken", i, 90*time.Second, isState("speaking"))
 	time.Sleep(2 * time.Second)
-	if peak := peakDBFS([]byte(headset.String())); peak < -30 {
+	if peak := peakDBFS([]byte(headset.String()[heardBefore:])); peak < -30 {
 		t.Errorf("the reply was not heard on the new default speaker (peak %.1f dBFS)", peak)
 	}
 	if peak := peakDBFS([]byte(oldSpeaker.String())); peak > -60 {
@@ -341,6 +356,9 @@ func TestE2EDefaultDeviceChanged(t *testing.T) {
 	}
 	if n := r.count(isKind("device")); n != 1 {
 		t.Errorf("the change of default was announced %d times, want once", n)
+	}
+	if n := r.count(isKind("notice")); n != 1 {
+		t.Errorf("the change of default was said aloud %d times, want once", n)
 	}
 	if n := strings.Count(r.stderr.String(), "default microphone changed"); n != 1 {
 		t.Errorf("the change of default was said %d times on stderr, want once:\n%s", n, r.stderr.String())

@@ -29,14 +29,15 @@ func (s *setup) windowDictator(quiet func(on bool)) ui.Dictator {
 	return &windowDictator{s: s, quiet: quiet}
 }
 
-// quietAssistant is windowDictator's quiet for the window's assistant: hands-free off while
-// dictating, then the configuration as it is now (the settings may have changed meanwhile).
+// quietAssistant is windowDictator's quiet for the window's assistant: hands-free and spoken
+// notices off while dictating, then the configuration as it is now (the settings may have changed meanwhile).
 func quietAssistant(store *configStore, asst *app.Assistant) func(on bool) {
 	return func(on bool) {
 		store.mu.Lock()
 		c := store.cur.assistantConfig()
 		store.mu.Unlock()
 		c.HandsFree = c.HandsFree && !on
+		c.Dictating = on // nothing said unasked into the recording
 		asst.Configure(c)
 	}
 }

@@ -49,8 +49,8 @@ func TestChatPrefillWithTools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := r2.PromptTokens - r2.ReusedTokens; n != 1 {
-		t.Errorf("prefilled turn: %d of %d prompt tokens evaluated, want 1", n, r2.PromptTokens)
+	if n := r2.PromptTokens - r2.ReusedTokens; n != 0 {
+		t.Errorf("prefilled turn: %d of %d prompt tokens evaluated, want none", n, r2.PromptTokens)
 	}
 	t.Logf("first turn %d/%d evaluated, prefilled turn %d/%d", r1.PromptTokens-r1.ReusedTokens, r1.PromptTokens, r2.PromptTokens-r2.ReusedTokens, r2.PromptTokens)
 }

@@ -94,6 +94,13 @@ type Assistant struct {
 	specN       specCounters
 	micRetryAt  time.Time
 	micBackoff  time.Duration
+
+	// Spoken notices (notice.go).
+	notice     *notice            // waiting to be said
+	noticeStop context.CancelFunc // a notice is being said
+	noticeCut  bool               // ... and was cut short
+	noticeN    int
+	convLang   string // the language of the conversation's last turn
 }
 
 // chunk is a block of microphone samples from reader generation gen.
@@ -555,6 +562,7 @@ func (a *Assistant) clear(reason string) {
 	wasActive := a.convActive
 	a.newConversationID()
 	a.followTo, a.armedTo = time.Time{}, time.Time{}
+	a.convLang = ""
 	if reason == "idle" && wasActive && a.cfg.WipeHistory {
 		if w, ok := a.hist.(HistoryWiper); ok {
 			a.enqueueHistory(func(ctx context.Context) {
@@ -587,6 +595,7 @@ func (a *Assistant) onTick() {
 	}
 	a.checkConfirmTimeout(now)
 	a.maybePartial()
+	a.sayNotice()
 }
 
 // setState publishes the state when it changed.

@@ -26,8 +26,11 @@ type Config struct {
 	Language string
 	// SystemPrompt tells the language model who it is.
 	SystemPrompt string
-	// Speak says replies aloud when a speech engine is loaded.
+	// Speak says replies aloud when a speech engine is loaded (and notices: notice.go).
 	Speak bool
+	// Dictating: a dictation records from the microphone, so the assistant says nothing
+	// unasked (a spoken notice would be recorded into it).
+	Dictating bool
 	// PartialEvery is how often a live transcript of the utterance in progress is made; negative
 	// turns live transcripts off (they cost speech-recognition time on small machines).
 	PartialEvery time.Duration

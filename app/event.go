@@ -61,6 +61,7 @@ const (
 	EventConfirm    EventKind = "confirm"    // Action: a question waits for a yes (Confirmed "pending"), or was answered
 	EventAlert      EventKind = "alert"      // Alert: a timer or alarm came due; Text: what is said
 	EventDevice     EventKind = "device"     // Component (the microphone) moved to the new default device; Text: its name
+	EventNotice     EventKind = "notice"     // Text: a notice said aloud outside a turn (notice.go), once said; Interrupted when cut short
 )
 
 // Ignored says why an utterance was not taken as a question (EventIgnored, and the

@@ -46,7 +46,8 @@ func (a *Assistant) startMic(comp *component) {
 
 // micLost handles a microphone that stopped delivering: it is closed, and reopened every few
 // seconds until it works again. A new default device (a *DeviceChanged) is no fault: the
-// microphone is reopened at once and the change announced (EventDevice).
+// microphone is reopened at once and the change announced (EventDevice), and said aloud where
+// replies are (notice.go).
 func (a *Assistant) micLost(comp *component, gen int, err error) {
 	if gen != a.micGen || a.closing {
 		return
@@ -55,6 +56,7 @@ func (a *Assistant) micLost(comp *component, gen int, err error) {
 	if errors.As(err, &moved) {
 		// Not a fault: reopen at once (the new default), say so once, and go on listening.
 		a.publish(Event{Kind: EventDevice, Component: ComponentMicrophone, Text: moved.Name})
+		a.queueNotice(notice{msg: noticeMicrophone, arg: moved.Name}) // a driver cannot read the chat
 		a.loadAgain(ComponentMicrophone, false)
 		a.refresh()
 		return
@@ -155,6 +157,7 @@ func (a *Assistant) speechStarted() {
 		return
 	}
 	a.hearIgnored = false
+	a.cutNotice() // the person talks over it: said again after
 	a.publish(Event{Kind: EventSpeech})
 	if a.turn != nil {
 		a.cancelTurn() // barge-in: the person talks over the reply

@@ -58,6 +58,7 @@ type turn struct {
 
 func (a *Assistant) newTurn(in Input) *turn {
 	a.turnN++
+	a.cutNotice() // a reply is never said over a notice
 	ctx, cancel := context.WithCancel(a.ctx)
 	t := &turn{id: a.turnN, conv: a.convID, input: in, ctx: ctx, cancel: cancel}
 	a.turn = t
@@ -374,6 +375,11 @@ func (a *Assistant) finish(t *turn) {
 		a.enqueueHistory(func(ctx context.Context) {
 			a.historyWrote(rec.Turn, a.hist.Finish(ctx, rec), "Could not save the turn in the history")
 		})
+	}
+	if !t.ignored {
+		if l := a.actionLang(t); l != "" {
+			a.convLang = l
+		}
 	}
 	if a.turn == t {
 		a.turn = nil

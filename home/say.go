@@ -2,6 +2,7 @@ package home
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -248,7 +249,7 @@ func sayState(e Entity, st State, expect string, z bool, now time.Time) string {
 		stale = map[bool]string{false: " (that reading is stale, " + sayAge(st.Updated, now, false) + ")", true: "（读数已过时）"}[z]
 	}
 	if expect != "" {
-		yes := strings.EqualFold(expect, v) || stateWord(e.Kind, v, z) == stateWord(e.Kind, strings.ToLower(expect), z)
+		yes := isState(e.Kind, v, strings.ToLower(expect), z)
 		switch {
 		case z && yes:
 			return "是的，" + name + word + stale + "。"
@@ -263,6 +264,23 @@ func sayState(e Entity, st State, expect string, z bool, now time.Time) string {
 		return name + word + stale + "。"
 	}
 	return capital(name) + " is " + word + stale + "."
+}
+
+// lockAsked are the states of a lock that answer yes to a question about it as a door: open
+// (and on, "开着吗") is unlocked, closed (and off) is locked, as "open the front door" unlocks
+// it (Home Assistant's locks: locked, unlocked, locking, unlocking, jammed, open, opening).
+var lockAsked = map[string][]string{
+	"open": {"unlocked", "open", "opening"}, "on": {"unlocked", "open", "opening"}, "unlocked": {"unlocked", "open", "opening"},
+	"closed": {"locked"}, "off": {"locked"}, "locked": {"locked"},
+}
+
+// isState reports whether the state v (lower case) is the state expect a question asked about
+// ("is the front door open?").
+func isState(kind Kind, v, expect string, z bool) bool {
+	if states, ok := lockAsked[expect]; ok && kind == "lock" {
+		return slices.Contains(states, v)
+	}
+	return expect == v || stateWord(kind, v, z) == stateWord(kind, expect, z)
 }
 
 // stateWord words a state ("on", "open", "locked"; in Chinese 开着, 关着, 锁着).

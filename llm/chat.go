@@ -419,6 +419,7 @@ func (p *turnPlan) dropOldest() error {
 	switch {
 	case inCache && m.x.cut(a, b):
 		m.kv = append(m.kv[:a], m.kv[b:]...)
+		m.logitsAt = -1
 		p.shifted += len(m.kv) - a
 	case inCache:
 		m.truncateKV(a)

@@ -322,6 +322,7 @@ loop:
 			}
 			pos -= freed
 		}
+		m.logitsAt = -1
 		switch err := m.x.decode([]token{tok}, pos); {
 		case err == nil:
 		case errors.Is(err, errKVFull):
@@ -332,6 +333,7 @@ loop:
 			break loop
 		}
 		m.kv = append(m.kv, tok)
+		m.logitsAt = len(m.kv)
 		gen = append(gen, tok)
 		genEnd = append(genEnd, len(stream.raw))
 		pos++
@@ -428,6 +430,9 @@ func (m *Model) syncKV(ctx context.Context, want []token) (int, error) {
 		p++
 	}
 	if p == len(want) {
+		if m.logitsAt == len(want) && len(m.kv) == len(want) {
+			return p, nil // the last decode ended with want's last token: its logits are there
+		}
 		p-- // the last token is evaluated again: its logits are what the reply starts from
 	}
 	m.truncateKV(p)
@@ -437,6 +442,7 @@ func (m *Model) syncKV(ctx context.Context, want []token) (int, error) {
 			return reused, err
 		}
 		n := min(m.x.nBatch, len(want)-p)
+		m.logitsAt = -1
 		if err := m.x.decode(want[p:p+n], p); err != nil {
 			// Batches that completed before an abort stay in the cache.
 			kept := min(max(m.x.posMax()+1, p), p+n)
@@ -445,6 +451,7 @@ func (m *Model) syncKV(ctx context.Context, want []token) (int, error) {
 			return reused, err
 		}
 		m.kv = append(m.kv[:p], want[p:p+n]...)
+		m.logitsAt = len(m.kv) // every batch computes its last token's logits
 		p += n
 	}
 	return reused, nil
@@ -455,6 +462,7 @@ func (m *Model) truncateKV(n int) {
 	if n >= len(m.kv) && m.x.posMax() < n {
 		return
 	}
+	m.logitsAt = -1
 	if !m.x.removeFrom(n) {
 		m.x.clear()
 		m.kv = m.kv[:0]

@@ -82,6 +82,10 @@ type Model struct {
 	closed atomic.Bool
 	// kv are the tokens in the KV cache, at positions 0..len(kv)-1 of sequence 0.
 	kv []token
+	// logitsAt is len(kv) when the context's logits are those of kv's last token (the last
+	// decode ended there and the cache has not changed since), else -1: a prompt that is
+	// already in the cache whole then needs no decode before its reply is sampled.
+	logitsAt int
 	// closing is closed by Close to stop a running request at the next token.
 	closing chan struct{}
 	// abortMu guards reqID and the abort flag's value (see watch).
@@ -186,6 +190,7 @@ func (m *Model) warmUp() error {
 	}
 	err := m.x.decode([]token{t}, 0)
 	m.x.clear()
+	m.logitsAt = -1
 	m.x.resetPerf()
 	return err
 }

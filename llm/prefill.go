@@ -8,7 +8,8 @@ import (
 // Prefill evaluates the conversation with the user's message added, laid out exactly as
 // Send(ctx, user, g, ...) will lay it out (with the tools g offers), without generating
 // anything and without changing the conversation: a Send of the same message with the same
-// tools that follows evaluates only the prompt's last token (whose logits start the reply).
+// tools that follows evaluates nothing more, and samples its reply from the logits the
+// prompt's last token left (unless another request used the model in between).
 // This is speculative end of turn's head start: the prompt is evaluated while the person's
 // trailing silence is still being confirmed. If the message turns out different (the person
 // went on speaking), nothing needs undoing: the next Send keeps the cache up to where the two
@@ -58,10 +59,6 @@ func (c *Chat) Prefill(ctx context.Context, user string, g GenOptions) (int, err
 			return 0, err
 		}
 		want = p.tokens()
-		if len(want) < 2 {
-			return 0, nil
-		}
-		want = want[:len(want)-1]
 	}
 	nCtx := m.x.nCtx()
 	reserve := g.MaxTokens
@@ -73,7 +70,7 @@ func (c *Chat) Prefill(ctx context.Context, user string, g GenOptions) (int, err
 		return 0, nil
 	}
 	if len(m.kv) >= len(want) && slices.Equal(m.kv[:len(want)], want) {
-		return 0, nil // already there; syncKV would evaluate the last token again
+		return 0, nil // already there (Send evaluates the last token again if its logits are gone)
 	}
 	reused, err := m.syncKV(ctx, want)
 	return len(want) - reused, err

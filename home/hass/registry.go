@@ -1,7 +1,9 @@
 package hass
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -93,35 +95,42 @@ func (c *Client) registryAreas(ctx context.Context) (map[string]area, error) {
 	default:
 		return nil, fmt.Errorf("%w: answered %q to auth", ErrNoRegistry, m.Type)
 	}
-	var areas []regArea
-	var ents []regEntity
-	var devs []regDevice
-	for i, q := range []struct {
-		typ string
-		out any
-	}{{"config/area_registry/list", &areas}, {"config/entity_registry/list", &ents}, {"config/device_registry/list", &devs}} {
-		if err := command(ctx, conn, i+1, q.typ, q.out); err != nil {
-			return nil, err
-		}
+	// Each list is read and decoded before the next is asked for: one reply in memory at a time.
+	areas, err := list[regArea](ctx, conn, 1, "config/area_registry/list")
+	if err != nil {
+		return nil, err
+	}
+	ents, err := list[regEntity](ctx, conn, 2, "config/entity_registry/list")
+	if err != nil {
+		return nil, err
+	}
+	devs, err := list[regDevice](ctx, conn, 3, "config/device_registry/list")
+	if err != nil {
+		return nil, err
 	}
 	conn.Close(websocket.StatusNormalClosure, "")
 	byID := map[string]area{}
 	for _, a := range areas {
-		byID[a.AreaID] = area{a.Name, a.Aliases}
+		if a.AreaID != "" {
+			byID[a.AreaID] = area{a.Name, a.Aliases}
+		}
 	}
 	devArea := map[string]string{}
 	for _, d := range devs {
-		if d.AreaID != nil {
+		if d.ID != "" && d.AreaID != nil {
 			devArea[d.ID] = *d.AreaID
 		}
 	}
 	out := map[string]area{}
 	for _, e := range ents {
+		if e.EntityID == "" {
+			continue
+		}
 		id := ""
 		switch {
 		case e.AreaID != nil && *e.AreaID != "":
 			id = *e.AreaID
-		case e.DeviceID != nil:
+		case e.DeviceID != nil && *e.DeviceID != "":
 			id = devArea[*e.DeviceID]
 		}
 		if a := byID[id]; a.Name != "" {
@@ -131,28 +140,64 @@ func (c *Client) registryAreas(ctx context.Context) (map[string]area, error) {
 	return out, nil
 }
 
-// command sends one command and reads its result into out.
-func command(ctx context.Context, conn *websocket.Conn, id int, typ string, out any) error {
+// command sends one command and returns its result, unread: a reply that is not a
+// successful result for this command is an error wrapping ErrNoRegistry.
+func command(ctx context.Context, conn *websocket.Conn, id int, typ string) (json.RawMessage, error) {
 	if err := wsjson.Write(ctx, conn, wsMessage{ID: id, Type: typ}); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrNoRegistry, typ, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrNoRegistry, typ, err)
 	}
 	var res struct {
 		wsMessage
-		Result any `json:"result"`
+		Result json.RawMessage `json:"result"`
 	}
-	res.Result = out
 	if err := wsjson.Read(ctx, conn, &res); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrNoRegistry, typ, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrNoRegistry, typ, err)
 	}
 	switch {
 	case res.ID != id || res.Type != "result":
-		return fmt.Errorf("%w: %s: answered %q for id %d", ErrNoRegistry, typ, res.Type, res.ID)
+		return nil, fmt.Errorf("%w: %s: answered %q for id %d", ErrNoRegistry, typ, res.Type, res.ID)
 	case !res.Success && res.Error != nil:
-		return fmt.Errorf("%w: %s: %s (%s)", ErrNoRegistry, typ, res.Error.Message, res.Error.Code)
+		return nil, fmt.Errorf("%w: %s: %s (%s)", ErrNoRegistry, typ, res.Error.Message, res.Error.Code)
 	case !res.Success:
-		return fmt.Errorf("%w: %s failed", ErrNoRegistry, typ)
+		return nil, fmt.Errorf("%w: %s failed", ErrNoRegistry, typ)
 	}
-	return nil
+	return res.Result, nil
+}
+
+// maxRegistryEntries bounds each registry list: a large home has a few thousand entities, and
+// a reply (at most the connection's 16 MB read limit) of tiny entries must not become
+// millions of them in memory.
+const maxRegistryEntries = 100_000
+
+// list sends a registry's list command and reads its result one entry at a time: an entry of
+// the wrong shape (a number for a name, a string for an entry) is skipped, so that one odd
+// entry does not lose every area; a result that is not a list or has more than
+// maxRegistryEntries entries is an error wrapping ErrNoRegistry.
+func list[T any](ctx context.Context, conn *websocket.Conn, id int, typ string) ([]T, error) {
+	res, err := command(ctx, conn, id, typ)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(res))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, fmt.Errorf("%w: %s: the result is not a list", ErrNoRegistry, typ)
+	}
+	var out []T
+	for n := 0; dec.More(); n++ {
+		if n == maxRegistryEntries {
+			return nil, fmt.Errorf("%w: %s: more than %d entries", ErrNoRegistry, typ, maxRegistryEntries)
+		}
+		var e T
+		err := dec.Decode(&e)
+		var wrongType *json.UnmarshalTypeError
+		switch {
+		case err == nil:
+			out = append(out, e)
+		case !errors.As(err, &wrongType):
+			return nil, fmt.Errorf("%w: %s: %v", ErrNoRegistry, typ, err)
+		}
+	}
+	return out, nil
 }
 
 // registryWait is how long a first read of the entities waits for the registries: a

@@ -3,6 +3,7 @@ package hass
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -124,5 +125,72 @@ func TestRegistryRefused(t *testing.T) {
 	ents, err := c.Entities(context.Background())
 	if err != nil || len(ents) != 5 || areasOf(ents)["light.kitchen"] != "" {
 		t.Errorf("with empty registries: %v, %v", areasOf(ents), err)
+	}
+}
+
+// TestRegistryReplies: odd registry replies, played over an in-memory WebSocket: entries of
+// the wrong shape are skipped and the rest kept; frames and messages that are wrong, and a
+// list longer than maxRegistryEntries, fail with ErrNoRegistry (the auth refused with
+// ErrUnauthorized).
+func TestRegistryReplies(t *testing.T) {
+	result := func(id int, list string) string {
+		return fmt.Sprintf(`{"id":%d,"type":"result","success":true,"result":%s}`, id, list)
+	}
+	tooMany := "[" + strings.Repeat(`{"entity_id":"light.x"},`, maxRegistryEntries) + `{"entity_id":"light.x"}]`
+	placed := map[string]string{"light.kitchen": "Kitchen", "light.porch": "Porch"}
+	cases := []struct {
+		name   string
+		change func(m *[5]string)
+		shape  uint8
+		want   map[string]string // nil: an error
+		errIs  error
+		errHas string
+	}{
+		{name: "good", want: placed},
+		{name: "odd entries skipped", change: func(m *[5]string) {
+			m[2] = result(1, `[{"area_id":7,"name":"Kitchen"},null,"porch",{"area_id":"kitchen","name":"Kitchen"},{"area_id":"porch","name":"Porch","aliases":"not a list"},{"area_id":"hall","name":"Hall"}]`)
+			m[3] = result(2, `[{"entity_id":"light.kitchen","area_id":"kitchen"},{"entity_id":7,"area_id":"hall"},{"entity_id":"light.porch","area_id":"porch"},{"entity_id":"","area_id":"hall"},{"entity_id":"light.hall","device_id":""}]`)
+			m[4] = result(3, `[{"id":"","area_id":"hall"},{"id":5}]`)
+		}, want: map[string]string{"light.kitchen": "Kitchen"}},
+		{name: "too many entries", change: func(m *[5]string) { m[3] = result(2, tooMany) }, errIs: ErrNoRegistry, errHas: "more than 100000 entries"},
+		{name: "not a list", change: func(m *[5]string) { m[2] = result(1, `{"area_id":"kitchen"}`) }, errIs: ErrNoRegistry, errHas: "not a list"},
+		{name: "null result", change: func(m *[5]string) { m[4] = result(3, `null`) }, errIs: ErrNoRegistry, errHas: "not a list"},
+		{name: "broken JSON", change: func(m *[5]string) { m[4] = result(3, `[{"id":"d1"`) }, errIs: ErrNoRegistry},
+		{name: "success of the wrong type", change: func(m *[5]string) { m[3] = `{"id":2,"type":"result","success":"yes","result":[]}` }, errIs: ErrNoRegistry},
+		{name: "another id", change: func(m *[5]string) { m[3] = result(7, `[]`) }, errIs: ErrNoRegistry, errHas: "for id 7"},
+		{name: "refused", change: func(m *[5]string) { m[1] = `{"type":"auth_invalid","message":"Invalid access token or password"}` }, errIs: ErrUnauthorized},
+		{name: "binary frames (read alike)", shape: shapeBinary, want: placed},
+		// The claimed length allocates nothing: the payload is read as it comes, up to the limit.
+		{name: "a frame claiming 2^62 bytes", shape: shapeHuge, errIs: ErrNoRegistry},
+		{name: "a message over the read limit", change: func(m *[5]string) { m[2] = result(1, "["+strings.Repeat(" ", 17<<20)+"]") },
+			errIs: ErrNoRegistry, errHas: "read limited at 16777217 bytes"},
+		{name: "an unframed message", shape: 1 << 3, errIs: ErrNoRegistry},
+		{name: "hung up early", change: func(m *[5]string) { m[4] = "" }, shape: 1 << 4, errIs: ErrNoRegistry},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := registrySeed
+			if tc.change != nil {
+				tc.change(&m)
+			}
+			var msgs [5][]byte
+			for i := range m {
+				msgs[i] = []byte(m[i])
+			}
+			got, err := readRegistry(t, registryFrames(msgs, tc.shape))
+			if tc.want == nil {
+				if !errors.Is(err, tc.errIs) || !strings.Contains(fmt.Sprint(err), tc.errHas) || got != nil {
+					t.Errorf("got %v, %v; want an error wrapping %v saying %q", got, err, tc.errIs, tc.errHas)
+				}
+				return
+			}
+			names := map[string]string{}
+			for id, a := range got {
+				names[id] = a.Name
+			}
+			if err != nil || !reflect.DeepEqual(names, tc.want) {
+				t.Errorf("got %v, %v; want %v", names, err, tc.want)
+			}
+		})
 	}
 }

@@ -1,0 +1,191 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// moveMic makes the rig's microphone report a new default device, "Headset", and opens a new
+// fake microphone for it; it returns the index after the announcement and the microphone's
+// reopening.
+func moveMic(t *testing.T, r *rig, from int) int {
+	t.Helper()
+	first, second := r.mic, newFakeMic()
+	r.a.send(func() { r.a.loaders.Microphone = func(context.Context) (Source, error) { return second, nil } })
+	r.sync(t)
+	r.mic = second
+	first.fail <- &DeviceChanged{Name: "Headset", Err: errors.New("audio: the default microphone changed")}
+	_, i := r.rec.next(t, from, EventDevice)
+	_, i = r.rec.waitFor(t, i, "mic ready again", func(e Event) bool {
+		return e.Kind == EventComponent && e.Component == ComponentMicrophone && e.Phase == PhaseReady
+	})
+	return i
+}
+
+// notices returns the EventNotice events so far.
+func notices(r *rig) []Event {
+	var out []Event
+	for _, e := range r.rec.all() {
+		if e.Kind == EventNotice {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// waiting reports whether a notice waits to be said, and none is being said.
+func waiting(t *testing.T, r *rig) bool {
+	t.Helper()
+	got := make(chan bool, 1)
+	if !r.a.send(func() { got <- r.a.notice != nil && r.a.noticeStop == nil }) {
+		t.Fatal("assistant stopped")
+	}
+	return <-got
+}
+
+// quietNow reports whether no notice waits or is being said.
+func quietNow(t *testing.T, r *rig) bool {
+	t.Helper()
+	got := make(chan bool, 1)
+	if !r.a.send(func() { got <- r.a.notice == nil && r.a.noticeStop == nil }) {
+		t.Fatal("assistant stopped")
+	}
+	return <-got
+}
+
+// TestNoticeSaidOnce: a new default microphone is said aloud once, in the conversation's
+// language, wherever replies are spoken; never without speech output, muted, or while a
+// dictation records.
+func TestNoticeSaidOnce(t *testing.T) {
+	cases := []struct {
+		name  string
+		opts  []rigOption
+		first string // a typed question before the change ("" none)
+		want  string // the notice said, "" none
+		lang  string // the language it was said in
+	}{
+		{name: "speech on", opts: []rigOption{withSpeaker(false)}, want: "Now listening on Headset."},
+		{name: "Chinese configured", opts: []rigOption{withSpeaker(false), withConfig(func(c *Config) { c.Language = "zh" })},
+			want: "现在使用Headset收音。", lang: "zh"},
+		{name: "a Chinese conversation (any language)", opts: []rigOption{withSpeaker(false), withConfig(func(c *Config) { c.Language = "auto" })},
+			first: "今天天气怎么样", want: "现在使用Headset收音。", lang: "zh"},
+		{name: "an English conversation (any language)", opts: []rigOption{withSpeaker(false), withConfig(func(c *Config) { c.Language = "auto" })},
+			first: "what is the weather like", want: "Now listening on Headset."},
+		{name: "no speech output"},
+		{name: "muted", opts: []rigOption{withSpeaker(false), withConfig(func(c *Config) { c.Speak = false })}},
+		{name: "dictating", opts: []rigOption{withSpeaker(false), withConfig(func(c *Config) { c.Dictating = true })}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, tc.opts...)
+			i := r.ready(t)
+			if tc.first != "" {
+				r.a.Ask(tc.first)
+				_, i = r.rec.next(t, i, EventTurnDone)
+			}
+			i = moveMic(t, r, i)
+			if tc.want == "" {
+				r.tick(t)
+				if n := notices(r); len(n) != 0 || !quietNow(t, r) {
+					t.Errorf("a notice was said: %+v", n)
+				}
+				if r.spk != nil && len(r.spk.saidList()) != 0 {
+					t.Errorf("said %q", r.spk.saidList())
+				}
+				return
+			}
+			e, _ := r.rec.next(t, i, EventNotice)
+			if e.Text != tc.want || e.Interrupted || e.Err != nil {
+				t.Errorf("notice %+v, want %q said whole", e, tc.want)
+			}
+			r.tick(t)
+			r.tick(t)
+			said := r.spk.saidList()
+			if n := len(notices(r)); n != 1 || said[len(said)-1] != tc.want || strings.Count(strings.Join(said, "|"), tc.want) != 1 {
+				t.Errorf("said %q (%d notice events), want %q once", said, n, tc.want)
+			}
+			r.spk.mu.Lock()
+			lang := r.spk.langs[len(r.spk.langs)-1]
+			r.spk.mu.Unlock()
+			if lang != tc.lang {
+				t.Errorf("said in %q, want %q", lang, tc.lang)
+			}
+		})
+	}
+}
+
+// TestNoticeWaitsForTheReply: a change during a spoken reply is said after the reply, not
+// over it.
+func TestNoticeWaitsForTheReply(t *testing.T) {
+	r := newRig(t, withSpeaker(true))
+	i := r.ready(t)
+	r.a.Ask("hello")
+	i = r.rec.state(t, i, StateSpeaking)
+	i = moveMic(t, r, i)
+	r.tick(t)
+	if said := r.spk.saidList(); !waiting(t, r) || len(said) != 1 || len(notices(r)) != 0 {
+		t.Fatalf("during the reply, said %q and %d notices", said, len(notices(r)))
+	}
+	close(r.spk.hold)
+	_, i = r.rec.next(t, i, EventTurnDone)
+	e, _ := r.rec.next(t, i, EventNotice)
+	if want := []string{"Hi there.", "Now listening on Headset."}; !reflect.DeepEqual(r.spk.saidList(), want) || e.Interrupted {
+		t.Errorf("said %q (notice %+v), want %q", r.spk.saidList(), e, want)
+	}
+}
+
+// TestNoticeWaitsForThePerson: a notice that comes during a reply, over which the person
+// then talks (a barge-in), waits until their question has been answered too. (The change
+// itself drops an utterance in progress: the microphone is reopened.)
+func TestNoticeWaitsForThePerson(t *testing.T) {
+	r := newRig(t, withSpeaker(true), withConfig(func(c *Config) { c.HandsFree, c.BargeIn = true, true }))
+	i := r.ready(t)
+	r.a.Ask("hello")
+	i = r.rec.state(t, i, StateSpeaking)
+	i = moveMic(t, r, i)
+	r.mic.feed(300*time.Millisecond, 0.5) // the person talks over the reply, on the new microphone
+	r.drain(t)
+	_, i = r.rec.next(t, i, EventSpeech)
+	_, i = r.rec.next(t, i, EventTurnDone) // the reply, cut
+	r.tick(t)
+	if !waiting(t, r) || len(notices(r)) != 0 || len(r.spk.saidList()) != 1 {
+		t.Fatalf("said %q while the person talked", r.spk.saidList())
+	}
+	close(r.spk.hold)
+	r.mic.feed(100*time.Millisecond, 0) // ... and ends
+	_, i = r.rec.next(t, i, EventTurnDone)
+	r.rec.next(t, i, EventNotice)
+	if want := []string{"Hi there.", "Hi there.", "Now listening on Headset."}; !reflect.DeepEqual(r.spk.saidList(), want) {
+		t.Errorf("said %q, want %q", r.spk.saidList(), want)
+	}
+}
+
+// TestNoticeCutByATurn: a question asked while the notice is said stops it; it is said again,
+// once, after the reply.
+func TestNoticeCutByATurn(t *testing.T) {
+	r := newRig(t, withSpeaker(true))
+	i := r.ready(t)
+	i = moveMic(t, r, i)
+	waitUntil(t, "the notice begun", func() bool { return len(r.spk.saidList()) == 1 })
+	r.a.Ask("hello")
+	e, i := r.rec.next(t, i, EventNotice)
+	if !e.Interrupted {
+		t.Errorf("notice %+v, want it cut short", e)
+	}
+	close(r.spk.hold)
+	_, i = r.rec.next(t, i, EventTurnDone)
+	e, _ = r.rec.next(t, i, EventNotice)
+	if e.Interrupted || e.Text != "Now listening on Headset." {
+		t.Errorf("the notice said again: %+v", e)
+	}
+	r.tick(t)
+	r.tick(t)
+	want := []string{"Now listening on Headset.", "Hi there.", "Now listening on Headset."}
+	if !reflect.DeepEqual(r.spk.saidList(), want) || len(notices(r)) != 2 || !quietNow(t, r) {
+		t.Errorf("said %q with %d notice events, want %q", r.spk.saidList(), len(notices(r)), want)
+	}
+}
