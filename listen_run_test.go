@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -83,8 +84,20 @@ func (r *listenRun) waitEvent(what string, from int, d time.Duration, match func
 		default:
 		}
 	}
-	r.t.Fatalf("no %s within %v; stderr:\n%s", what, d, r.stderr.String())
+	r.t.Fatalf("no %s within %v; stderr:\n%s\nevents since the wait began:\n%s", what, d, r.stderr.String(), r.recent(from))
 	return 0
+}
+
+// recent lists the events from index from on (the last 30, without the per-frame level and
+// component progress events), for a failure message: what Hark heard instead.
+func (r *listenRun) recent(from int) string {
+	var lines []string
+	for _, e := range r.events()[min(from, len(r.events())):] {
+		if k := e.kind(); k != "level" && k != "component" {
+			lines = append(lines, fmt.Sprint(map[string]any(e)))
+		}
+	}
+	return strings.Join(lines[max(0, len(lines)-30):], "\n")
 }
 
 // count is how many events so far match.
