@@ -195,7 +195,7 @@ func checkDictated(tb testing.TB, d micDictation) (int, []string) {
 // heard wrong, or inside a sentence) is the model's. words is how many words were said.
 func wordErrors(spans []spokenSpan, heard []string) (border, other, words int) {
 	norm := func(s string) []string {
-		s = regexp.MustCompile(`\[[^\]]*\]`).ReplaceAllString(strings.ToLower(s), " ")
+		s = bracketedTag.ReplaceAllString(strings.ToLower(s), " ")
 		return strings.FieldsFunc(s, func(r rune) bool {
 			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '\'')
 		})
@@ -210,6 +210,9 @@ func wordErrors(spans []spokenSpan, heard []string) (border, other, words int) {
 	}
 	return border, other, words
 }
+
+// bracketedTag is a tag whisper writes instead of words, such as [BLANK_AUDIO].
+var bracketedTag = regexp.MustCompile(`\[[^\]]*\]`)
 
 func reversed(x []string) []string {
 	y := slices.Clone(x)

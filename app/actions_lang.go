@@ -33,11 +33,16 @@ var actionMsgs = map[actionMsg][2]string{
 // say returns msg in lang (a whisper language code; "" and languages without words of their
 // own get English).
 func (m actionMsg) say(lang string) string {
-	s := actionMsgs[m]
+	return inLang(actionMsgs[m], lang)
+}
+
+// inLang picks the assistant's own words for lang from an {English, Chinese} pair: Chinese for
+// a Chinese or Cantonese turn, English for every other language and for "".
+func inLang(words [2]string, lang string) string {
 	if lang == "zh" || lang == "yue" {
-		return s[1]
+		return words[1]
 	}
-	return s[0]
+	return words[0]
 }
 
 // actionLang is the language an action turn is answered in: the language of the template that

@@ -37,11 +37,7 @@ type notice struct {
 
 // text is n in lang (English, or Chinese for a Chinese or Cantonese conversation).
 func (n notice) text(lang string) string {
-	w := noticeWords[n.msg]
-	if lang == "zh" || lang == "yue" {
-		return fmt.Sprintf(w[1], n.arg)
-	}
-	return fmt.Sprintf(w[0], n.arg)
+	return fmt.Sprintf(inLang(noticeWords[n.msg], lang), n.arg)
 }
 
 // queueNotice says n at the next quiet moment, when notices are spoken at all.
@@ -53,15 +49,13 @@ func (a *Assistant) queueNotice(n notice) {
 	a.sayNotice()
 }
 
-// noticeLang is the conversation's language: that of its last turn, else the configured one.
+// noticeLang is the conversation's language: that of its last turn, else the configured one
+// (actionLang without a turn).
 func (a *Assistant) noticeLang() string {
 	if a.convLang != "" {
 		return a.convLang
 	}
-	if a.cfg.Language != "auto" {
-		return a.cfg.Language
-	}
-	return ""
+	return a.actionLang(nil)
 }
 
 // sayNotice starts saying the waiting notice if the moment is quiet (the loop calls it on
