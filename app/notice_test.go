@@ -10,8 +10,9 @@ import (
 )
 
 // moveMic makes the rig's microphone report a new default device, "Headset", and opens a new
-// fake microphone for it; it returns the index after the announcement and the microphone's
-// reopening.
+// fake microphone for it; it waits for the announcement and the microphone's reopening, and
+// returns the index after the announcement: what the change causes (the notice) may come
+// before the reopened microphone's ready event.
 func moveMic(t *testing.T, r *rig, from int) int {
 	t.Helper()
 	first, second := r.mic, newFakeMic()
@@ -20,7 +21,7 @@ func moveMic(t *testing.T, r *rig, from int) int {
 	r.mic = second
 	first.fail <- &DeviceChanged{Name: "Headset", Err: errors.New("audio: the default microphone changed")}
 	_, i := r.rec.next(t, from, EventDevice)
-	_, i = r.rec.waitFor(t, i, "mic ready again", func(e Event) bool {
+	r.rec.waitFor(t, i, "mic ready again", func(e Event) bool {
 		return e.Kind == EventComponent && e.Component == ComponentMicrophone && e.Phase == PhaseReady
 	})
 	return i
@@ -125,6 +126,8 @@ func TestNoticeWaitsForTheReply(t *testing.T) {
 	i := r.ready(t)
 	r.a.Ask("hello")
 	i = r.rec.state(t, i, StateSpeaking)
+	// The speaking state comes before the reply reaches the speaker (which holds it).
+	waitUntil(t, "the reply begun", func() bool { return len(r.spk.saidList()) == 1 })
 	i = moveMic(t, r, i)
 	r.tick(t)
 	if said := r.spk.saidList(); !waiting(t, r) || len(said) != 1 || len(notices(r)) != 0 {
@@ -146,6 +149,8 @@ func TestNoticeWaitsForThePerson(t *testing.T) {
 	i := r.ready(t)
 	r.a.Ask("hello")
 	i = r.rec.state(t, i, StateSpeaking)
+	// The speaking state comes before the reply reaches the speaker (which holds it).
+	waitUntil(t, "the reply begun", func() bool { return len(r.spk.saidList()) == 1 })
 	i = moveMic(t, r, i)
 	r.mic.feed(300*time.Millisecond, 0.5) // the person talks over the reply, on the new microphone
 	r.drain(t)
