@@ -256,18 +256,40 @@ func (a *Assistant) alert(al Alert) {
 	if a.turn != nil || a.closing {
 		return
 	}
-	if spk := a.comps[ComponentSpeech].cur; a.cfg.Speak && spk != nil {
-		sp := spk.val.(Speaker)
-		ctx, cancel := context.WithTimeout(WithLanguage(a.ctx, al.Language), 30*time.Second)
-		a.spawn([]*held{spk}, func() func() {
-			defer cancel()
-			ch := make(chan string, 1)
-			ch <- text
-			close(ch)
-			_ = sp.Speak(ctx, ch)
-			return nil
-		}, func(error) func() { cancel(); return nil })
+	if a.cfg.Speak && a.comps[ComponentSpeech].cur != nil {
+		s := alertSpeech{text: text, lang: al.Language}
+		if a.noticeStop != nil {
+			// A timer matters more than a notice about Hark itself: the notice stops (and is
+			// said again after), and the alert is said once it has, not over it.
+			a.alertsSay = append(a.alertsSay, s)
+			a.cutNotice()
+			return
+		}
+		a.sayAlert(s)
 	}
+}
+
+// alertSpeech is an alert's words waiting to be said.
+type alertSpeech struct{ text, lang string }
+
+// sayAlert says s; a notice waits until it has been said.
+func (a *Assistant) sayAlert(s alertSpeech) {
+	spk := a.comps[ComponentSpeech].cur
+	if spk == nil || a.closing {
+		return
+	}
+	sp := spk.val.(Speaker)
+	ctx, cancel := context.WithTimeout(WithLanguage(a.ctx, s.lang), 30*time.Second)
+	a.alerting++
+	done := func() { a.alerting--; a.sayNotice() }
+	a.spawn([]*held{spk}, func() func() {
+		defer cancel()
+		ch := make(chan string, 1)
+		ch <- s.text
+		close(ch)
+		_ = sp.Speak(ctx, ch)
+		return done
+	}, func(error) func() { cancel(); return done })
 }
 
 // act handles t's transcript with the local intents; it reports false when the language

@@ -100,7 +100,9 @@ type Assistant struct {
 	noticeStop context.CancelFunc // a notice is being said
 	noticeCut  bool               // ... and was cut short
 	noticeN    int
-	convLang   string // the language of the conversation's last turn
+	alertsSay  []alertSpeech // alerts waiting for a cut notice to stop
+	alerting   int           // alerts being said
+	convLang   string        // the language of the conversation's last turn
 }
 
 // chunk is a block of microphone samples from reader generation gen.

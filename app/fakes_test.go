@@ -349,6 +349,8 @@ type fakeSpeaker struct {
 	hold      chan struct{}
 	cancelled int
 	err       error
+	active    int // Speak calls running now
+	overlap   int // the most that ran at once
 }
 
 func (s *fakeSpeaker) Speak(ctx context.Context, pieces <-chan string) error {
@@ -360,7 +362,14 @@ func (s *fakeSpeaker) Speak(ctx context.Context, pieces <-chan string) error {
 	s.said = append(s.said, b.String())
 	s.langs = append(s.langs, LanguageOf(ctx))
 	hold, err := s.hold, s.err
+	s.active++
+	s.overlap = max(s.overlap, s.active)
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.active--
+		s.mu.Unlock()
+	}()
 	if hold != nil {
 		select {
 		case <-hold:

@@ -12,7 +12,8 @@ import (
 // A notice is spoken wherever replies are (Config.Speak with a speech engine loaded: car mode,
 // or speech output turned on), once, in the conversation's language, and only at a quiet
 // moment: never while the person talks, a reply is on, a confirmation question waits or a
-// dictation records (Config.Dictating: it would be recorded; the window's chat note stays).
+// dictation records (Config.Dictating: it would be recorded; the window's chat note stays) or a
+// timer's alert is said (an alert that comes while a notice is said cuts it short).
 // Until then it waits; a newer notice replaces one not yet said. A notice the person talks
 // over, or a turn starts over, stops at once and is said again once, after. Each notice said
 // is an EventNotice.
@@ -62,7 +63,7 @@ func (a *Assistant) noticeLang() string {
 // every tick).
 func (a *Assistant) sayNotice() {
 	n := a.notice
-	if n == nil || a.noticeStop != nil || a.closing || a.turn != nil || a.hearing || a.recording || a.pending != nil {
+	if n == nil || a.noticeStop != nil || a.closing || a.turn != nil || a.hearing || a.recording || a.pending != nil || a.alerting > 0 {
 		return
 	}
 	if !a.cfg.Speak || a.cfg.Dictating { // turned off (muted, a dictation began) since it came
@@ -115,6 +116,11 @@ func (a *Assistant) noticeSaid(gen int, n notice, text string, err error) {
 	if cut && !n.retried && a.notice == nil {
 		n.retried = true
 		a.notice = &n
+	}
+	alerts := a.alertsSay
+	a.alertsSay = nil
+	for _, s := range alerts {
+		a.sayAlert(s)
 	}
 	a.sayNotice()
 }

@@ -194,3 +194,35 @@ func TestNoticeCutByATurn(t *testing.T) {
 		t.Errorf("said %q with %d notice events, want %q", r.spk.saidList(), len(notices(r)), want)
 	}
 }
+
+// TestNoticeCutByAnAlert: a timer that comes due while the notice is said stops it; the
+// alert is said once the notice has stopped (never over it), then the notice again, once.
+func TestNoticeCutByAnAlert(t *testing.T) {
+	r := newRig(t, withSpeaker(true))
+	i := r.ready(t)
+	i = moveMic(t, r, i)
+	waitUntil(t, "the notice begun", func() bool { return len(r.spk.saidList()) == 1 })
+	r.a.Alert(Alert{Name: "egg timer"})
+	e, i := r.rec.next(t, i, EventNotice)
+	if !e.Interrupted {
+		t.Errorf("notice %+v, want it cut short", e)
+	}
+	waitUntil(t, "the alert said", func() bool { return len(r.spk.saidList()) == 2 })
+	r.tick(t)
+	if waiting(t, r) != true || len(notices(r)) != 1 {
+		t.Errorf("the notice did not wait for the alert: %d notice events", len(notices(r)))
+	}
+	close(r.spk.hold)
+	e, _ = r.rec.next(t, i, EventNotice)
+	if e.Interrupted || e.Text != "Now listening on Headset." {
+		t.Errorf("the notice said again: %+v", e)
+	}
+	r.tick(t)
+	want := []string{"Now listening on Headset.", "Your egg timer is done.", "Now listening on Headset."}
+	r.spk.mu.Lock()
+	overlap := r.spk.overlap
+	r.spk.mu.Unlock()
+	if !reflect.DeepEqual(r.spk.saidList(), want) || overlap != 1 || !quietNow(t, r) {
+		t.Errorf("said %q (at most %d at once), want %q one at a time", r.spk.saidList(), overlap, want)
+	}
+}
