@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,10 @@ import (
 //	go test -run '^$' -bench LatencyAtDevices -benchtime 5x .
 //
 // HARK_BENCH_SPECULATE=0s turns speculative end of turn off (audio.speculative_silence; its
-// default is 200ms), for comparison.
+// default is 200ms), HARK_BENCH_FIRST_CLAUSE=80 lets the first spoken chunk end at a comma only
+// as late as the later ones do (its default is 24 characters), and HARK_BENCH_FRESH_START=1
+// plays a sound that follows silence on a new stream (device.PlayerOptions.FreshStart), for
+// comparison.
 func BenchmarkLatencyAtDevices(b *testing.B) {
 	testenv.Require(b)
 	testenv.LockAudio(b)
@@ -47,7 +51,11 @@ func BenchmarkLatencyAtDevices(b *testing.B) {
 	if v := os.Getenv("HARK_BENCH_SPECULATE"); v != "" {
 		sets = append(sets, "audio.speculative_silence", v)
 	}
-	a, log, s, stop := launchAssistantWith(b, func(s *setup) { s.asrMaxTokens = 12 }, nil, sets...)
+	firstClause, _ := strconv.Atoi(os.Getenv("HARK_BENCH_FIRST_CLAUSE"))
+	fresh := os.Getenv("HARK_BENCH_FRESH_START") == "1"
+	a, log, s, stop := launchAssistantWith(b, func(s *setup) {
+		s.asrMaxTokens, s.firstClause, s.freshStart = 12, firstClause, fresh
+	}, nil, sets...)
 	defer stop()
 	spk := recordSource(b, "vspeaker.monitor")
 	mic := recordSource(b, "vmic_in.monitor")
@@ -126,7 +134,8 @@ func BenchmarkLatencyAtDevices(b *testing.B) {
 		v := stages[name]
 		fmt.Fprintf(&table, "%-66s %9.0f %9.0f\n", name, percentile(v, 0.5), percentile(v, 0.9))
 	}
-	b.Logf("%d runs, speculation %q:\n%s", b.N, os.Getenv("HARK_BENCH_SPECULATE"), table.String())
+	b.Logf("%d runs, speculation %q, first clause %q, fresh start %v:\n%s", b.N, os.Getenv("HARK_BENCH_SPECULATE"),
+		os.Getenv("HARK_BENCH_FIRST_CLAUSE"), fresh, table.String())
 	b.ReportMetric(percentile(stages[order[0]], 0.5), "voice-to-audio-ms-median")
 	b.ReportMetric(percentile(stages[order[0]], 0.9), "voice-to-audio-ms-p90")
 }

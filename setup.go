@@ -49,6 +49,10 @@ type setup struct {
 	// asrMaxTokens, when > 0, caps what whisper decodes per utterance (benchmarks with
 	// random-weight models, which would otherwise write gibberish up to the limit).
 	asrMaxTokens int
+	// firstClause, when > 0, sets the length after which the first spoken chunk may end at a
+	// comma, and freshStart the player's FreshStart (the latency benchmark's comparisons).
+	firstClause int
+	freshStart  bool
 }
 
 // noGuardFlag adds --no-guard.

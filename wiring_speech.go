@@ -273,14 +273,16 @@ func (s *setup) loadSpeaker() func(context.Context) (app.Speaker, error) {
 		}
 		// Hands-free, a barge-in must silence the reply at once; a button press can wait
 		// for the click-free fade.
-		p, err := device.OpenPlayer(device.PlayerOptions{Device: out, CutOnCancel: s.handsFree()})
+		p, err := device.OpenPlayer(device.PlayerOptions{Device: out, CutOnCancel: s.handsFree(), FreshStart: s.freshStart})
 		if err != nil {
 			synth.Close()
 			return nil, app.Explain(err, "The speaker cannot be opened",
 				"Check that it is connected, or choose another one (audio.output_device; `hark devices` lists them).")
 		}
 		ep := &echoPlayer{p: p, link: link}
-		sp := &speaker{sp: tts.NewSpeaker(synth, ep, voice), voice: voice, link: link, synth: synth, player: p,
+		ts := tts.NewSpeaker(synth, ep, voice)
+		ts.Chunking.FirstClause = s.firstClause // 0: the default
+		sp := &speaker{sp: ts, voice: voice, link: link, synth: synth, player: p,
 			earcons: make(chan tts.Earcon, 1), done: make(chan struct{})}
 		go sp.playEarcons(ep)
 		link.mu.Lock()
