@@ -102,6 +102,7 @@ type Assistant struct {
 	noticeN    int
 	alertsSay  []alertSpeech // alerts waiting for a cut notice to stop
 	alerting   int           // alerts being said
+	micMoving  bool          // the microphone is reopened for a new default device
 	convLang   string        // the language of the conversation's last turn
 }
 

@@ -45,9 +45,10 @@ func (a *Assistant) startMic(comp *component) {
 }
 
 // micLost handles a microphone that stopped delivering: it is closed, and reopened every few
-// seconds until it works again. A new default device (a *DeviceChanged) is no fault: the
-// microphone is reopened at once and the change announced (EventDevice), and said aloud where
-// replies are (notice.go).
+// seconds until it works again (an utterance it was hearing is dropped: its end was never
+// heard). A new default device (a *DeviceChanged) is no fault: the microphone is reopened at
+// once, the utterance in progress goes on from it, and the change is announced (EventDevice)
+// and said aloud where replies are (notice.go).
 func (a *Assistant) micLost(comp *component, gen int, err error) {
 	if gen != a.micGen || a.closing {
 		return
@@ -57,7 +58,11 @@ func (a *Assistant) micLost(comp *component, gen int, err error) {
 		// Not a fault: reopen at once (the new default), say so once, and go on listening.
 		a.publish(Event{Kind: EventDevice, Component: ComponentMicrophone, Text: moved.Name})
 		a.queueNotice(notice{msg: noticeMicrophone, arg: moved.Name}) // a driver cannot read the chat
+		// The person may be in mid-sentence: what they say into the new microphone goes on
+		// the same utterance (hands-free or push-to-talk) instead of being dropped.
+		a.micMoving = true
 		a.loadAgain(ComponentMicrophone, false)
+		a.micMoving = false
 		a.refresh()
 		return
 	}

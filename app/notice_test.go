@@ -142,8 +142,7 @@ func TestNoticeWaitsForTheReply(t *testing.T) {
 }
 
 // TestNoticeWaitsForThePerson: a notice that comes during a reply, over which the person
-// then talks (a barge-in), waits until their question has been answered too. (The change
-// itself drops an utterance in progress: the microphone is reopened.)
+// then talks (a barge-in), waits until their question has been answered too.
 func TestNoticeWaitsForThePerson(t *testing.T) {
 	r := newRig(t, withSpeaker(true), withConfig(func(c *Config) { c.HandsFree, c.BargeIn = true, true }))
 	i := r.ready(t)
@@ -224,5 +223,81 @@ func TestNoticeCutByAnAlert(t *testing.T) {
 	r.spk.mu.Unlock()
 	if !reflect.DeepEqual(r.spk.saidList(), want) || overlap != 1 || !quietNow(t, r) {
 		t.Errorf("said %q (at most %d at once), want %q one at a time", r.spk.saidList(), overlap, want)
+	}
+}
+
+// TestMicrophoneChangeMidUtterance: a new default microphone while the person talks (a
+// headset plugged in) keeps the utterance: what they say into the new one finishes it, one
+// turn from all of it, hands-free or push-to-talk. A microphone that fails instead drops the
+// utterance, whose end was never heard, and the first one after its return is heard whole
+// and alone.
+func TestMicrophoneChangeMidUtterance(t *testing.T) {
+	const part = 300 * time.Millisecond
+	partN := int(part * 16000 / time.Second)
+	cases := []struct {
+		name     string
+		push     bool // push-to-talk, else hands-free
+		fail     bool // the microphone fails instead of a new default
+		min, max int  // samples transcribed
+	}{
+		{name: "hands-free", min: 2 * partN, max: 3 * partN},
+		{name: "push-to-talk", push: true, min: 2 * partN, max: 3 * partN},
+		{name: "hands-free, the microphone fails", fail: true, min: partN, max: 2 * partN},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []rigOption
+			if !tc.push {
+				opts = append(opts, withConfig(handsFree))
+			}
+			r := newRig(t, opts...)
+			i := r.ready(t)
+			if tc.push {
+				r.a.StartTalking()
+				i = r.rec.state(t, i, StateHearing)
+			}
+			r.mic.feed(part, 0.5)
+			r.drain(t)
+			if !tc.push {
+				_, i = r.rec.next(t, i, EventSpeech)
+			}
+			if tc.fail {
+				first, second := r.mic, newFakeMic()
+				r.a.send(func() { r.a.loaders.Microphone = func(context.Context) (Source, error) { return second, nil } })
+				r.sync(t)
+				r.mic = second
+				first.fail <- errors.New("the device is gone")
+				_, i = r.rec.waitFor(t, i, "the microphone failed", func(e Event) bool {
+					return e.Kind == EventComponent && e.Component == ComponentMicrophone && e.Phase == PhaseFailed
+				})
+				_, i = r.rec.waitFor(t, i, "the microphone back", func(e Event) bool {
+					return e.Kind == EventComponent && e.Component == ComponentMicrophone && e.Phase == PhaseReady
+				})
+			} else {
+				i = moveMic(t, r, i)
+			}
+			taken := func() int {
+				got := make(chan int, 1)
+				if !r.a.send(func() { got <- r.a.chunks }) {
+					t.Fatal("assistant stopped")
+				}
+				return <-got
+			}
+			before := taken()
+			r.mic.feed(part, 0.5)
+			if tc.push {
+				// (drain counts the new microphone's chunks against all the loop has taken)
+				waitUntil(t, "the second part taken", func() bool { return taken() >= before+(partN+readChunk-1)/readChunk })
+				r.a.StopTalking()
+			} else {
+				r.mic.feed(100*time.Millisecond, 0)
+			}
+			_, i = r.rec.next(t, i, EventTurnDone)
+			r.drain(t)
+			calls := r.asr.callList()
+			if len(calls) != 1 || calls[0] < tc.min || calls[0] > tc.max {
+				t.Errorf("transcribed %v samples, want one utterance of %d to %d", calls, tc.min, tc.max)
+			}
+		})
 	}
 }
