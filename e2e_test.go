@@ -163,6 +163,14 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// from returns what was written after the first off bytes.
+func (s *syncBuffer) from(off int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.b.Bytes()
+	return string(b[min(off, len(b)):])
+}
+
 // harkEnv is the environment for a hark child: the test environment's display and sound, and
 // fresh settings with speech output off where the mode allows (a random test model's reply,
 // spoken, would take minutes; speech_e2e_test.go tests speaking, and car mode always speaks).

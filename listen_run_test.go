@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +25,12 @@ type listenRun struct {
 	stdin          io.WriteCloser // typed questions, with --typed
 	done           chan struct{}  // closed when the process has exited
 	err            error          // its exit status, once done
+	// The events parsed so far and how much of stdout they took: each look parses only what
+	// is new (a 1,000-turn soak writes tens of MB; parsing it all every 50 ms made the test,
+	// not Hark, the busiest process).
+	evMu sync.Mutex
+	evs  []event
+	evAt int
 }
 
 // startListen starts `hark listen args...` with harkEnv and env (env wins), its artifacts in
@@ -55,16 +62,23 @@ func startListen(t *testing.T, name string, env []string, args ...string) *liste
 // events parses the JSON lines written so far; every whole line must be JSON.
 func (r *listenRun) events() []event {
 	r.t.Helper()
-	lines := strings.Split(r.stdout.String(), "\n")
-	var out []event
-	for _, l := range lines[:len(lines)-1] { // the last one is empty, or not yet whole
-		var e event
-		if err := json.Unmarshal([]byte(l), &e); err != nil {
-			r.t.Fatalf("hark listen wrote a line that is not JSON: %q", l)
+	r.evMu.Lock()
+	defer r.evMu.Unlock()
+	rest := r.stdout.from(r.evAt)
+	for {
+		n := strings.IndexByte(rest, '\n')
+		if n < 0 {
+			break // nothing more, or a line not yet whole
 		}
-		out = append(out, e)
+		var e event
+		if err := json.Unmarshal([]byte(rest[:n]), &e); err != nil {
+			r.t.Fatalf("hark listen wrote a line that is not JSON: %q", rest[:n])
+		}
+		r.evs = append(r.evs, e)
+		r.evAt += n + 1
+		rest = rest[n+1:]
 	}
-	return out
+	return r.evs[:len(r.evs):len(r.evs)]
 }
 
 // waitEvent waits up to d for an event from index from on that matches, and returns the index
