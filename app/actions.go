@@ -284,10 +284,7 @@ func (a *Assistant) sayAlert(s alertSpeech) {
 	done := func() { a.alerting--; a.sayNotice() }
 	a.spawn([]*held{spk}, func() func() {
 		defer cancel()
-		ch := make(chan string, 1)
-		ch <- s.text
-		close(ch)
-		_ = sp.Speak(ctx, ch)
+		_ = speakText(ctx, sp, s.text)
 		return done
 	}, func(error) func() { cancel(); return done })
 }
@@ -462,10 +459,7 @@ func (a *Assistant) answer(t *turn, text string) {
 		sp := spk.val.(Speaker)
 		ctx := WithLanguage(t.ctx, a.actionLang(t)) // the voice of the answer's language
 		a.spawn([]*held{spk}, func() func() {
-			ch := make(chan string, 1)
-			ch <- text
-			close(ch)
-			err := sp.Speak(ctx, ch)
+			err := speakText(ctx, sp, text)
 			end := a.now()
 			return func() { a.spoken(t, err, end) }
 		}, func(err error) func() { return func() { a.spoken(t, err, a.now()) } })

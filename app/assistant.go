@@ -239,11 +239,7 @@ func (a *Assistant) crashed(r any) {
 		Hint: "The conversation starts afresh. If this keeps happening, please report it.",
 		Err:  fmt.Errorf("panic: %v", r)}})
 	// Everything in flight is suspect: drop it and start a clean conversation.
-	a.recording, a.rec, a.hearing, a.hearIgnored = false, nil, false, false
-	a.stopPartial()
-	if c := a.comps[ComponentVAD]; c.cur != nil {
-		c.cur.val.(Segmenter).Reset()
-	}
+	a.dropUtterance()
 	a.clear("restart")
 	a.refresh()
 }

@@ -69,6 +69,14 @@ type Speaker interface {
 	Speak(ctx context.Context, pieces <-chan string) error
 }
 
+// speakText says one whole text (an answer, an alert, a notice) through sp.
+func speakText(ctx context.Context, sp Speaker, text string) error {
+	ch := make(chan string, 1)
+	ch <- text
+	close(ch)
+	return sp.Speak(ctx, ch)
+}
+
 // Source is the microphone: 16 kHz mono samples as they are captured.
 type Source interface {
 	// Read blocks until samples are available or ctx is done and copies up to len(p) into p.

@@ -241,6 +241,16 @@ func (a *Assistant) maybePartial() {
 	}, func(error) func() { return func() { a.partial = nil; cancel() } })
 }
 
+// dropUtterance drops the utterance being heard or recorded (push-to-talk), its live
+// transcript and speculative start, and has the segmenter forget it.
+func (a *Assistant) dropUtterance() {
+	a.recording, a.rec, a.hearing, a.hearIgnored = false, nil, false, false
+	a.stopPartial()
+	if v := a.comps[ComponentVAD].cur; v != nil {
+		v.val.(Segmenter).Reset()
+	}
+}
+
 // stopPartial cancels the live transcript in flight, so the final one does not wait for it,
 // and drops a speculative start on the utterance (the callers drop the utterance, or take
 // the speculative start first: commitSpeculation).

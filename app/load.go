@@ -189,13 +189,9 @@ func (a *Assistant) retire(comp *component) {
 	if comp.name == ComponentMicrophone {
 		a.micGen++ // chunks still queued from the old reader are dropped
 		if !a.micMoving {
-			// The utterance in progress is dropped, and the segmenter forgets it too: otherwise
-			// the first speech after a reopen would continue it and be dropped with it.
-			a.recording, a.rec, a.hearing, a.hearIgnored = false, nil, false, false
-			a.stopPartial()
-			if v := a.comps[ComponentVAD].cur; v != nil {
-				v.val.(Segmenter).Reset()
-			}
+			// The segmenter forgets the utterance too: otherwise the first speech after a
+			// reopen would continue it and be dropped with it.
+			a.dropUtterance()
 		}
 	}
 	if len(hs) == 0 {

@@ -83,10 +83,7 @@ func (a *Assistant) sayNotice() {
 	a.noticeStop, a.noticeCut = cancel, false
 	sp := spk.val.(Speaker)
 	a.spawn([]*held{spk}, func() func() {
-		ch := make(chan string, 1)
-		ch <- text
-		close(ch)
-		err := sp.Speak(ctx, ch)
+		err := speakText(ctx, sp, text)
 		return func() { a.noticeSaid(gen, *n, text, err) }
 	}, func(err error) func() { return func() { a.noticeSaid(gen, *n, text, err) } })
 }
