@@ -106,7 +106,8 @@ func (r *listenRun) waitEvent(what string, from int, d time.Duration, match func
 // component progress events), for a failure message: what Hark heard instead.
 func (r *listenRun) recent(from int) string {
 	var lines []string
-	for _, e := range r.events()[min(from, len(r.events())):] {
+	evs := r.events()
+	for _, e := range evs[min(from, len(evs)):] {
 		if k := e.kind(); k != "level" && k != "component" {
 			lines = append(lines, fmt.Sprint(map[string]any(e)))
 		}
