@@ -252,9 +252,10 @@ func BenchmarkDictateModel(b *testing.B) {
 	for range b.N {
 		o := asr.DefaultOptions()
 		o.Language = "en"
-		var t dictation.Transcriber = &dictationASR{m: m, opts: o}
+		d := &dictationASR{m: m, opts: o}
+		var t dictation.Transcriber = d
 		if capped {
-			t = tokenCapped{t.(*dictationASR)}
+			t = tokenCapped{d}
 		}
 		start := time.Now()
 		segs, heard, err := dictateWAV(context.Background(), path, dictation.New(t, det, dictation.Options{}), func([]dictation.Segment) {})
