@@ -112,6 +112,19 @@ ZH_VOICES = ["cmn-latn-pinyin"]
 VARIANTS_TRAIN = ["", "m1", "m2", "m3", "m4", "m6", "f1", "f2", "f4", "klatt", "klatt2", "croak", "Andy",
                   "benjamin", "john", "linda", "max", "paul", "steph", "Alicia"]
 VARIANTS_HELD = ["m7", "f3", "klatt4", "Annie", "edward", "robert"]
+# Every other variant espeak-ng 1.51 ships (`espeak-ng --voices=variant`, the file names), for
+# renderings made with --variants all: many more vocal tracts than VARIANTS_TRAIN, so the model
+# has to hear the words rather than the voice. Left out besides the held-out ones: edward2 and
+# rob (close relatives of edward and robert) and the two whispering variants (no pitch at all).
+VARIANTS_ALL = VARIANTS_TRAIN + [
+    "adam", "Alex", "Andrea", "antonio", "aunty", "belinda", "boris", "caleb", "david", "Demonic", "Denis",
+    "Diogo", "ed", "Gene", "Gene2", "gustave", "announcer", "Henrique", "Hugo", "iven", "iven2", "iven3",
+    "iven4", "Jacky", "kaukovalta", "Lee", "marcelo", "Marco", "Mario", "Michael", "michel", "miguel", "Mike",
+    "Mr", "Nguyen", "pablo", "pedro", "quincy", "RicishayMax", "RicishayMax2", "RicishayMax3", "robosoft",
+    "robosoft2", "robosoft3", "robosoft4", "robosoft5", "robosoft6", "robosoft7", "robosoft8", "steph2",
+    "steph3", "Storm", "Tweaky", "UniRobot", "zac", "anika", "anikaRobot", "AnxiousAndy", "fast", "f5",
+    "grandpa", "klatt3", "klatt5", "klatt6", "m5", "m8", "norbert", "sandro", "shelby", "travis", "victor",
+    "grandma"]
 SPEEDS_TRAIN = [120, 140, 160, 175, 190, 210]
 SPEEDS_HELD = [130, 150, 185, 200]
 SNR_TRAIN = [None, None, 30, 20, 15, 10]   # dB; None = no noise

@@ -200,7 +200,7 @@ def featurize(job):
     return mel.astype(np.float16), floor, n
 
 
-def make_jobs(sentences, reps, rng, held):
+def make_jobs(sentences, reps, rng, held, variants=None):
     """Renderings of sentences: reps each, conditions drawn from the training or held-out lists."""
     jobs = []
     for lang, text in sentences:
@@ -212,11 +212,11 @@ def make_jobs(sentences, reps, rng, held):
             else:
                 # the tests' voices (espeak-ng's default and en-us) most often
                 voice = rng.choice(["en", "en-us"] * 3 + corpus.EN_VOICES_TRAIN)
-            variants = corpus.VARIANTS_HELD if held else corpus.VARIANTS_TRAIN
+            vs = corpus.VARIANTS_HELD if held else (variants or corpus.VARIANTS_TRAIN)
             speeds = corpus.SPEEDS_HELD if held else corpus.SPEEDS_TRAIN
             snrs = corpus.SNR_HELD + [None] if held else corpus.SNR_TRAIN
             kinds = NOISE_KINDS_HELD if held else NOISE_KINDS_TRAIN
-            jobs.append(dict(lang=lang, text=text, voice=voice, variant=rng.choice(variants),
+            jobs.append(dict(lang=lang, text=text, voice=voice, variant=rng.choice(vs),
                              speed=rng.choice(speeds), pitch=rng.randint(20, 80), snr=rng.choice(snrs),
                              kind=rng.choice(kinds), gain_db=rng.uniform(-30, -2), seed=rng.randrange(1 << 30)))
     return jobs
@@ -415,7 +415,7 @@ class Clips:
         c.seq, c.jobs = self.seq + other.seq, self.jobs + other.jobs
         return c
 
-    def batch(self, idx, extra_pad=None, rng=None, full=False, aug=False):
+    def batch(self, idx, extra_pad=None, rng=None, full=False, aug=False, ts_prompt=0.0):
         mels = {}
         if aug:
             for i in idx:
@@ -441,6 +441,11 @@ class Clips:
         msk = np.zeros((len(idx), L), dtype=np.float32)
         for k, i in enumerate(idx):
             a, b, c = self.seq[i]
+            if ts_prompt and rng.random() < ts_prompt:
+                # the prompt whisper.cpp sends when timestamps are on (dictation's cues): no
+                # <|notimestamps|>, the text follows <|transcribe|>. A model that only ever saw
+                # <|notimestamps|> there is out of its depth at that step and may start a timestamp.
+                a, b, c = a[:3] + a[4:], b[:2] + b[3:], c[:2] + c[3:]
             inp[k, : len(a)], tgt[k, : len(b)], msk[k, : len(c)] = a, b, c
         return (torch.from_numpy(mel), torch.tensor(win), torch.from_numpy(inp), torch.from_numpy(tgt),
                 torch.from_numpy(msk))
@@ -616,6 +621,11 @@ def main():
     ap.add_argument("--full-every", type=int, default=12, help="every Nth step trains 30-second windows")
     ap.add_argument("--extra-reps", type=int, default=0,
                     help="second stage: also render every sentence, and the other slot combinations (corpus.extra), this many times more")
+    ap.add_argument("--extra-seed", type=int, default=0, help="seed of the extra renderings (default: seed + 2)")
+    ap.add_argument("--variants", choices=["train", "all"], default="train",
+                    help="voice variants of the extra renderings: the first stage's, or every one not held out")
+    ap.add_argument("--ts-prompt", type=float, default=0.0,
+                    help="share of steps' clips prompted as with timestamps on (no <|notimestamps|>)")
     ap.add_argument("--augment", action="store_true", help="stretch, warp and mask the spectrograms (see augment)")
     ap.add_argument("--dropout", type=float, default=0.0)
     ap.add_argument("--warmup", type=int, default=0, help="learning-rate warm-up steps (default 150, 20 with --init)")
@@ -647,12 +657,14 @@ def main():
     clips = Clips(feats, jobs, vocab)
     if args.extra_reps:
         extra_s = corpus.extra(args.seed)
-        xrng = random.Random(args.seed + 2)
+        xseed = args.extra_seed or args.seed + 2
+        xrng = random.Random(xseed)
         xsent = train_s + extra_s
-        xjobs = make_jobs(xsent, args.extra_reps, xrng, held=False) + \
+        xvars = corpus.VARIANTS_ALL if args.variants == "all" else corpus.VARIANTS_TRAIN
+        xjobs = make_jobs(xsent, args.extra_reps, xrng, held=False, variants=xvars) + \
             noise_jobs(len(xsent) * args.extra_reps // 12, xrng, held=False)
         log(f"second stage: {len(extra_s)} more sentences; {len(xjobs)} more clips")
-        xfeats = featurize_all(xjobs, os.path.join(args.work, f"extra-s{args.seed}-x{args.extra_reps}.pkl"), 2)
+        xfeats = featurize_all(xjobs, os.path.join(args.work, f"extra-s{args.seed}-x{args.extra_reps}" + (f"-e{xseed}" if args.extra_seed else "") + (f"-v{args.variants}" if args.variants != "train" else "") + ".pkl"), 2)
         clips = clips + Clips(xfeats, xjobs, vocab)
         jobs = jobs + xjobs
         with open(os.path.join(args.work, "corpus.json"), "w") as f:
@@ -667,6 +679,17 @@ def main():
     if args.init:
         missing = model.load_state_dict(torch.load(args.init), strict=False)
         log(f"started from {args.init} ({missing})")
+        # layers the checkpoint lacks (--enc or --dec above its own) start as the identity:
+        # their residual branches write zeros, so the grown model answers as the smaller one did
+        grown = {k.split(".")[0] + "." + k.split(".")[1] for k in missing.missing_keys if k.startswith(("enc.", "dec."))}
+        for name in sorted(grown):
+            part, i = name.split(".")
+            b = getattr(model, part)[int(i)]
+            for lin in [b.attn.out, b.mlp[2]] + ([b.cross_attn.out] if b.cross_attn is not None else []):
+                nn.init.zeros_(lin.weight)
+                nn.init.zeros_(lin.bias)
+        if grown:
+            log(f"grown: {sorted(grown)} start as the identity")
     log(f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters (training vocabulary)")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     t_start = time.time()
@@ -692,7 +715,8 @@ def main():
             full = args.full_every > 0 and step % args.full_every == args.full_every - 1
             if full:
                 idx = idx[:2]
-            mel, win, inp, tgt, msk = clips.batch(idx, extra_pad=0.25, rng=rng, full=full, aug=args.augment)
+            mel, win, inp, tgt, msk = clips.batch(idx, extra_pad=0.25, rng=rng, full=full, aug=args.augment,
+                                                  ts_prompt=args.ts_prompt)
             xa, xm = model.encode(mel, win)
             lg = logits_full(model, vocab, inp, xa, xm)
             loss = (F.cross_entropy(lg.transpose(1, 2), tgt, reduction="none") * msk).sum() / msk.sum()
