@@ -16,10 +16,7 @@ import (
 // Chinese wake phrase, on the trained test model with assistant.language = auto. "你好哈克现在
 // 几点", said in one breath in a held-out voice, wakes Hark; the words after the phrase are the
 // question, detected as Chinese; the clock skill answers in Chinese, and the answer is spoken.
-// It asserts the trained model's words, so it runs only where that model meets its target
-// (HARK_TRAINED_ASR_TESTS=1, as TestTrainedModelWords).
 func TestE2EChineseVoiceTurn(t *testing.T) {
-	requireTrainedWords(t)
 	testenv.LockAudio(t)
 	wav := filepath.Join(t.TempDir(), "zh.wav")
 	if out, err := exec.Command("espeak-ng", "-v", "cmn-latn-pinyin+f3", "-s", "150", "-w", wav, "你好哈克现在几点").CombinedOutput(); err != nil {

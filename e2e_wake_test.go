@@ -25,7 +25,6 @@ func spoken(t *testing.T, text string) string {
 // Hark, what time is it?" wakes the assistant, and the words after the phrase are the question.
 // (TestTrainedModelWakePhrase counts false accepts and rejects over 100 sentences.)
 func TestE2EWakeWords(t *testing.T) {
-	requireTrainedWords(t)
 	testenv.LockAudio(t)
 	w := startWindow(t, "kiosk-wake", "--mode", "kiosk", "--no-supervise", "--wake", "hey hark",
 		"--asr-model", testmodels.TrainedWhisper(t), "--llm-model", testmodels.Shared(t, "stories260K.gguf"),

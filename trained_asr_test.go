@@ -101,10 +101,10 @@ func words(s string) []string {
 	return out
 }
 
-// requireTrainedWords skips tests that assert the trained model's words unless
-// HARK_TRAINED_ASR_TESTS=1: the committed model is below its accuracy target (see
-// internal/testmodels/testdata/README.md), so these tests fail on it today. They are kept, and
-// run by hand, for the model that meets the target.
+// requireTrainedWords skips tests that assert words the committed trained model still
+// mishears unless HARK_TRAINED_ASR_TESTS=1: it is below its exact-sentence target (see
+// internal/testmodels/testdata/README.md), and TestTrainedModelWords fails on it today (a
+// number, on against off). They are kept, and run by hand, for the model that meets the target.
 func requireTrainedWords(t *testing.T) {
 	t.Helper()
 	if os.Getenv("HARK_TRAINED_ASR_TESTS") != "1" {
@@ -135,7 +135,6 @@ func hear(t testing.TB, m *asr.Model, pcm []float32) asr.Result {
 // renderings, wakes the assistant (app.MatchWake on the transcript); 50 other sentences, "Hello
 // Hark." among them, do not. False accepts and false rejects are reported.
 func TestTrainedModelWakePhrase(t *testing.T) {
-	requireTrainedWords(t)
 	m := loadTrained(t)
 	const phrase, similarity = "hey hark", 0.7
 	wake := []string{"Hey Hark.", "Hey Hark, what time is it?", "Hey Hark, stop.", "Hey Hark, cancel the timer."}
