@@ -664,7 +664,13 @@ def main():
         xjobs = make_jobs(xsent, args.extra_reps, xrng, held=False, variants=xvars) + \
             noise_jobs(len(xsent) * args.extra_reps // 12, xrng, held=False)
         log(f"second stage: {len(extra_s)} more sentences; {len(xjobs)} more clips")
-        xfeats = featurize_all(xjobs, os.path.join(args.work, f"extra-s{args.seed}-x{args.extra_reps}" + (f"-e{xseed}" if args.extra_seed else "") + (f"-v{args.variants}" if args.variants != "train" else "") + ".pkl"), 2)
+        # the second stage's cache keeps its name (no -e, -v), so a rerun reuses its renderings
+        cache = f"extra-s{args.seed}-x{args.extra_reps}"
+        if args.extra_seed:
+            cache += f"-e{xseed}"
+        if args.variants != "train":
+            cache += f"-v{args.variants}"
+        xfeats = featurize_all(xjobs, os.path.join(args.work, cache + ".pkl"), 2)
         clips = clips + Clips(xfeats, xjobs, vocab)
         jobs = jobs + xjobs
         with open(os.path.join(args.work, "corpus.json"), "w") as f:
@@ -681,7 +687,7 @@ def main():
         log(f"started from {args.init} ({missing})")
         # layers the checkpoint lacks (--enc or --dec above its own) start as the identity:
         # their residual branches write zeros, so the grown model answers as the smaller one did
-        grown = {k.split(".")[0] + "." + k.split(".")[1] for k in missing.missing_keys if k.startswith(("enc.", "dec."))}
+        grown = {".".join(k.split(".")[:2]) for k in missing.missing_keys if k.startswith(("enc.", "dec."))}
         for name in sorted(grown):
             part, i = name.split(".")
             b = getattr(model, part)[int(i)]
