@@ -57,9 +57,20 @@ llama-server: setup native
 	@mkdir -p bin && install -m 0755 "$$(scripts/native.sh llama-tool llama-server $(ISA))" bin/llama-server
 	@echo "built bin/llama-server"
 
+# build makes two executables from the same sources: $(BIN), every command but the window
+# (-tags nowindow: no Fyne linked, so `hark ask`, `hark listen` and the rest start small), and
+# $(BIN)-window, the whole program, which `hark` with no command becomes (gui_nowindow.go).
+# Each is linked to a temporary file and copied into place: Go's linker writes its output
+# through a shared mapping, which leaves the file cached in 2 MiB folios, and until that cache
+# is dropped every start maps whole folios around each page it touches (15 MiB more resident
+# for `hark ask`). A copy is cached like an installed file, or one GNU ld wrote, such as
+# llama.cpp's tools (docs/performance.md, "Peak memory against llama-cli").
 build: setup native
-	$(GO) build $(GOFLAGS_BUILD) -ldflags '$(LDFLAGS)' -o $(BIN) .
-	@echo "built $(BIN) ($$(du -h $(BIN) | cut -f1))"
+	$(GO) build $(GOFLAGS_BUILD) -tags nowindow -ldflags '$(LDFLAGS)' -o $(BIN).link .
+	cp $(BIN).link $(BIN).new && mv -f $(BIN).new $(BIN) && rm $(BIN).link
+	$(GO) build $(GOFLAGS_BUILD) -ldflags '$(LDFLAGS)' -o $(BIN)-window.link .
+	cp $(BIN)-window.link $(BIN)-window.new && mv -f $(BIN)-window.new $(BIN)-window && rm $(BIN)-window.link
+	@echo "built $(BIN) ($$(du -h $(BIN) | cut -f1)) and $(BIN)-window ($$(du -h $(BIN)-window | cut -f1))"
 
 portable:
 	@$(MAKE) --no-print-directory ISA=x86-64 build
@@ -99,7 +110,7 @@ package: build
 	$(GO) run $(FYNE_TOOLS) package --os linux --executable $(BIN) --release; \
 	  status=$$?; mv dist/FyneApp.toml.orig FyneApp.toml; exit $$status
 	mv Hark.tar.xz dist/
-	scripts/bundle-systemd.sh dist/Hark.tar.xz
+	scripts/bundle-systemd.sh dist/Hark.tar.xz $(BIN)-window
 	cp DEPENDENCIES.txt dist/
 	@echo "packaged dist/Hark.tar.xz (run-time packages: dist/DEPENDENCIES.txt)"
 

@@ -23,7 +23,8 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "whisper.cpp %s (whisper.rn npm package; Hark's own cgo binding)\n", asr.Version())
 	fmt.Fprintf(stdout, "llama.cpp %s; Hark's own cgo binding\n", llm.Version())
 	fmt.Fprintf(stdout, "llama.cpp build: %s\n", llm.BuildOptions())
-	fmt.Fprintf(stdout, "fyne %s, malgo %s\n", orUnknown(bi.Modules["fyne.io/fyne/v2"]), orUnknown(bi.Modules["github.com/gen2brain/malgo"]))
+	fmt.Fprintf(stdout, "malgo %s\n", orUnknown(bi.Modules["github.com/gen2brain/malgo"]))
+	fmt.Fprintln(stdout, windowVersion(bi.Modules["fyne.io/fyne/v2"]))
 	fmt.Fprintf(stdout, "native code compiled for %s\n", cpucheck.CompiledISA())
 	keys := make([]string, 0, len(bi.Settings))
 	for k := range bi.Settings {

@@ -1,3 +1,5 @@
+//go:build !nowindow
+
 package main
 
 import (
@@ -48,10 +50,10 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	if _, err := ui.ParseChord(s.cfg.Kiosk.AdminChord); err != nil {
 		return fmt.Errorf("kiosk.admin_chord: %w", err)
 	}
-	if err := waitForDisplay(ctx, s.mode(), stderr); err != nil {
+	if err := waitForDisplay(ctx, s.uiMode(), stderr); err != nil {
 		return err
 	}
-	if s.mode() == ui.ModeKiosk && !*noSupervise && os.Getenv(supervisedEnv) == "" {
+	if s.uiMode() == ui.ModeKiosk && !*noSupervise && os.Getenv(supervisedEnv) == "" {
 		return superviseKiosk(ctx, args, stderr)
 	}
 
@@ -76,7 +78,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		logger.Printf("commands are off for this run: %v", err)
 	}
 	defer acts.Close()
-	kiosk := s.mode() == ui.ModeKiosk
+	kiosk := s.uiMode() == ui.ModeKiosk
 	kstore, know := openKnowledgeStore(s.cfg, stderr, kiosk)
 	opts := app.Options{
 		Config:  s.assistantConfig(),
@@ -170,6 +172,11 @@ func superviseKiosk(ctx context.Context, args []string, stderr io.Writer) error 
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}
+}
+
+// windowVersion is `hark version`'s line about the window: Fyne, linked into this executable.
+func windowVersion(fyneVersion string) string {
+	return "window: fyne " + orUnknown(fyneVersion) + " (in this executable)"
 }
 
 // waitForDisplay stops the window from starting where GLFW would panic: on a desktop it says in

@@ -17,8 +17,8 @@ func TestImportRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := func(pkg string) []string {
-		cmd := exec.Command("go", "list", "-deps", "-json=ImportPath", pkg)
+	deps := func(pkg string, flags ...string) []string {
+		cmd := exec.Command("go", append(append([]string{"list", "-deps", "-json=ImportPath"}, flags...), pkg)...)
 		cmd.Dir = root
 		out, err := cmd.Output()
 		if err != nil {
@@ -87,6 +87,14 @@ func TestImportRules(t *testing.T) {
 	for _, d := range deps("./intent") {
 		if strings.HasPrefix(d, "hark/") && d != "hark/intent" {
 			t.Errorf("intent depends on %s", d)
+		}
+	}
+	// The `hark` that make build installs (-tags nowindow) links no part of the window: Fyne's
+	// translations reach text/template, and with Fyne every command would start as large as
+	// the window (issue 13's memory aim; gui_nowindow.go).
+	for _, d := range deps(".", "-tags", "nowindow") {
+		if strings.HasPrefix(d, "fyne.io/") || d == "hark/ui" || d == "text/template" || strings.HasPrefix(d, "github.com/go-gl/") {
+			t.Errorf("the nowindow build depends on %s", d)
 		}
 	}
 }

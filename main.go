@@ -5,7 +5,11 @@
 // Run `hark help` for the commands. With no command, or only flags, hark opens its window.
 //
 // main is the only package that wires the engines (asr, llm, audio, ...) into the assistant
-// (app) and its front ends (ui, the command line).
+// (app) and its front ends (ui, the command line). It builds two executables: with the tag
+// nowindow, every command but the window (make build's bin/hark: no Fyne linked, so commands
+// start small), and without it the whole program (bin/hark-window), which the first becomes
+// when asked for the window (gui_nowindow.go). Files only the window needs carry
+// `//go:build !nowindow`.
 package main
 
 import (

@@ -26,8 +26,9 @@ user-uninstall:
 	-rm $(DESTDIR)$(HOME)/.local/bin/$(Exec)
 `
 
-// The release bundle carries the systemd units, and its Makefile installs them where systemd
-// looks for user units, pointing at the installed binary; systemd-analyze accepts them.
+// The release bundle carries the systemd units and the window's executable, and its Makefile
+// installs them: the units where systemd looks for user units, pointing at the installed
+// binary (systemd-analyze accepts them), hark-window beside hark.
 func TestBundleHasSystemdUnits(t *testing.T) {
 	dir := t.TempDir()
 	bundle := filepath.Join(dir, "src", "hark")
@@ -53,9 +54,12 @@ func TestBundleHasSystemdUnits(t *testing.T) {
 	tarball := filepath.Join(dir, "Hark.tar.xz")
 	run(nil, "sh", "-c", `tar -cf - -C "$1" hark | xz > "$2"`, "sh", filepath.Dir(bundle), tarball)
 
-	run(nil, "scripts/bundle-systemd.sh", tarball)
+	window := filepath.Join(dir, "hark-window-built")
+	must(os.WriteFile(window, []byte("#!/bin/sh\necho window\n"), 0o755))
+
+	run(nil, "scripts/bundle-systemd.sh", tarball, window)
 	list := run(nil, "tar", "-tJf", tarball)
-	for _, want := range []string{"hark/usr/local/lib/systemd/user/hark-serve.service", "hark/usr/local/lib/systemd/user/hark-listen.service", "hark/usr/local/bin/hark"} {
+	for _, want := range []string{"hark/usr/local/lib/systemd/user/hark-serve.service", "hark/usr/local/lib/systemd/user/hark-listen.service", "hark/usr/local/bin/hark", "hark/usr/local/bin/hark-window"} {
 		if !strings.Contains(list, want+"\n") {
 			t.Errorf("the bundle lacks %s:\n%s", want, list)
 		}
@@ -68,6 +72,17 @@ func TestBundleHasSystemdUnits(t *testing.T) {
 	// sudo make install, into a staging root.
 	root := filepath.Join(dir, "root")
 	run(nil, "make", "-C", src, "install", "DESTDIR="+root, "PREFIX=/usr")
+	installed := func(path string, want bool) {
+		t.Helper()
+		st, err := os.Stat(path)
+		switch {
+		case want && (err != nil || st.Mode()&0o111 == 0):
+			t.Errorf("%s is not an installed executable: %v", path, err)
+		case !want && err == nil:
+			t.Errorf("%s is left after uninstalling", path)
+		}
+	}
+	installed(filepath.Join(root, "usr/bin/hark-window"), true)
 	for _, u := range []string{"hark-serve.service", "hark-listen.service"} {
 		b, err := os.ReadFile(filepath.Join(root, "usr/lib/systemd/user", u))
 		if err != nil || !strings.Contains(string(b), "ExecStart=/usr/bin/hark ") {
@@ -77,6 +92,7 @@ func TestBundleHasSystemdUnits(t *testing.T) {
 	// make user-install: the units point at ~/.local/bin/hark, and systemd takes them.
 	home := filepath.Join(dir, "home")
 	run([]string{"HOME=" + home}, "make", "-C", src, "user-install", "HOME="+home)
+	installed(filepath.Join(home, ".local/bin/hark-window"), true)
 	units := filepath.Join(home, ".config/systemd/user")
 	for _, u := range []string{"hark-serve.service", "hark-listen.service"} {
 		b, err := os.ReadFile(filepath.Join(units, u))
@@ -99,8 +115,10 @@ func TestBundleHasSystemdUnits(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(units, "*.service")); len(left) != 0 {
 		t.Errorf("make user-uninstall left %v", left)
 	}
+	installed(filepath.Join(home, ".local/bin/hark-window"), false)
 	run(nil, "make", "-C", src, "uninstall", "DESTDIR="+root, "PREFIX=/usr")
 	if left, _ := filepath.Glob(filepath.Join(root, "usr/lib/systemd/user/*.service")); len(left) != 0 {
 		t.Errorf("make uninstall left %v", left)
 	}
+	installed(filepath.Join(root, "usr/bin/hark-window"), false)
 }

@@ -14,7 +14,6 @@ import (
 	"hark/home"
 	"hark/llm"
 	"hark/tts"
-	"hark/ui"
 )
 
 // This file wires package action (tools, skills, templates, timers) to the assistant: the
@@ -96,7 +95,7 @@ func (s *setup) enabledTools() []string {
 	case "all":
 		return nil
 	case "":
-		if s.mode() != ui.ModeKiosk {
+		if s.mode() != modeKiosk {
 			return nil
 		}
 		return []string{action.ToolTime, action.ToolDate, action.ToolTimerStart, action.ToolAlarmSet, action.ToolTimerStatus,

@@ -26,7 +26,7 @@ func openTurnHistory(s *setup, logf *log.Logger) (app.History, func()) {
 			if aside := st.MovedAside(); aside != "" {
 				logf.Printf("history: the database was damaged; moved aside to %s and a new one started", aside)
 			}
-			return &historyLog{st: st, mode: string(s.mode()), asr: s.cfg.Models.ASR, llm: s.cfg.Models.LLM,
+			return &historyLog{st: st, mode: s.mode(), asr: s.cfg.Models.ASR, llm: s.cfg.Models.LLM,
 				convs: map[string]int64{}, turns: map[string]int64{}}, func() { _ = st.Close() }
 		}
 	}

@@ -16,6 +16,9 @@
 #              the linker's writes than from a copy (see docs/performance.md)
 #   start-MiB  the peak of the program doing nothing (`hark version`, `llama-cli --version`)
 #
+# COLD=1 (as root) empties the page cache before every run, as after a reboot: each program
+# and the model are then read from disk (read-ahead, large folios), the case a person meets first.
+#
 # usage: scripts/bench-mem.sh HARK LLAMA_CLI LLAMA_COMPLETION MODEL.gguf [THREADS] [ROUNDS]
 #   LLAMA_CLI, LLAMA_COMPLETION  scripts/native.sh llama-tool llama-cli (llama-completion) builds
 #                                them from the same llama.cpp sources and options as Hark's own
@@ -31,6 +34,7 @@ trap 'rm -rf "$out"' EXIT
 # peak NAME CMD...: runs CMD (stdout and stderr to $out/NAME.log), appends "NAME peak anon file" in KiB.
 peak() {
   local name=$1; shift
+  if [ -n "${COLD:-}" ]; then sync; echo 3 >/proc/sys/vm/drop_caches; fi
   /usr/bin/python3 - "$out/$name.log" "$@" <<'PY' >>"$out/mem.txt" || { tail -20 "$out/$name.log" >&2; exit 1; }
 import os, subprocess, sys, time
 log = open(sys.argv[1], "w")

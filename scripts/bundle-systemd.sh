@@ -5,8 +5,12 @@
 #                          and /usr/lib/systemd/user), ExecStart pointing at $(PREFIX)/bin/hark
 #   make user-install   → ~/.config/systemd/user/, ExecStart pointing at ~/.local/bin/hark
 # Then: systemctl --user daemon-reload && systemctl --user enable --now hark-serve (or hark-listen).
+# bundle-systemd.sh TARBALL WINDOW also adds the window's executable (make build's
+# bin/hark-window: `hark` with no command runs it) beside the binary, installed and removed
+# with it.
 set -eu
 tarball=$1
+window=${2:-}
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -22,8 +26,17 @@ for u in "$here"/packaging/systemd/*.service; do
 done
 # Each install target gains its units after the line that installs the binary; the unit
 # files name /usr/local/bin/hark, rewritten to where the binary goes.
-awk -v units="$units" '
+if [ -n "$window" ]; then
+	install -m 0755 "$window" "$dir/usr/local/bin/hark-window"
+fi
+awk -v units="$units" -v window="$window" '
 	{ print }
+	window != "" && /install -Dm00755 usr\/local\/bin\/\$\(Exec\) / {
+		line = $0; gsub(/\$\(Exec\)/, "$(Exec)-window", line); print line
+	}
+	window != "" && /-rm \$\(DESTDIR\)\$\((PREFIX|HOME)\)\/(.local\/)?bin\/\$\(Exec\)$/ {
+		line = $0; gsub(/\$\(Exec\)/, "$(Exec)-window", line); print line
+	}
 	/^install:/ || /^uninstall:/ || /^user-install:/ || /^user-uninstall:/ { target = $0 }
 	/install -Dm00755 usr\/local\/bin\/\$\(Exec\) \$\(DESTDIR\)\$\(PREFIX\)\/bin/ {
 		printf "\tfor u in %s/*.service; do install -Dm00644 $$u $(DESTDIR)$(PREFIX)/lib/systemd/user/$${u##*/}; sed -i \"s,/usr/local/bin/hark,$(PREFIX)/bin/$(Exec),\" $(DESTDIR)$(PREFIX)/lib/systemd/user/$${u##*/}; done\n", units
@@ -40,7 +53,11 @@ awk -v units="$units" '
 ' "$dir/Makefile" > "$work/Makefile.new"
 n=$(grep -c 'systemd/user' "$work/Makefile.new" || true)
 [ "$n" -eq 4 ] || { echo "bundle-systemd.sh: the bundle's Makefile is not the one expected ($n of 4 install lines found); units not added" >&2; exit 1; }
+if [ -n "$window" ]; then
+	n=$(grep -c 'Exec)-window' "$work/Makefile.new" || true)
+	[ "$n" -eq 4 ] || { echo "bundle-systemd.sh: the bundle's Makefile is not the one expected ($n of 4 window lines added)" >&2; exit 1; }
+fi
 mv "$work/Makefile.new" "$dir/Makefile"
 tar -cf - -C "$work" "$top" | xz -T1 -6 > "$tarball.new"
 mv "$tarball.new" "$tarball"
-echo "bundle-systemd.sh: added $(ls "$dir/$units" | tr '\n' ' ')to $tarball"
+echo "bundle-systemd.sh: added $(ls "$dir/$units" | tr '\n' ' ')${window:+and hark-window }to $tarball"

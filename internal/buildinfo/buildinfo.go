@@ -18,7 +18,8 @@ type Info struct {
 	GoVersion string
 	// Modules maps module paths of interest to their versions.
 	Modules map[string]string
-	// Settings holds the build settings that shape the native code (CGO_CFLAGS, ...).
+	// Settings holds the build settings that shape the native code (CGO_CFLAGS, ...) and
+	// which program was built (-tags nowindow: the executable without the window).
 	Settings map[string]string
 }
 
@@ -37,7 +38,7 @@ func Read() Info {
 		}
 	}
 	for _, s := range bi.Settings {
-		if strings.HasPrefix(s.Key, "CGO_") || s.Key == "GOAMD64" || s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+		if strings.HasPrefix(s.Key, "CGO_") || s.Key == "GOAMD64" || s.Key == "-tags" || s.Key == "vcs.revision" || s.Key == "vcs.modified" {
 			info.Settings[s.Key] = s.Value
 		}
 	}
