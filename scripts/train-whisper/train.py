@@ -570,6 +570,74 @@ def export(model, vocab, d, h, n_enc, n_dec, path):
     os.replace(tmp, path)
 
 
+def load_ggml(path, vocab):
+    """The state dict of a model export() wrote (the committed test model, say), so training can
+    go on from it when its checkpoint is gone: q8_0 weights come back as the values whisper.cpp
+    computes with. The CTC head is not in the file; it starts afresh."""
+    with open(path, "rb") as f:
+        b = f.read()
+    off = 0
+
+    def take(fmt):
+        nonlocal off
+        v = struct.unpack_from(fmt, b, off)
+        off += struct.calcsize(fmt)
+        return v
+
+    if take("<I")[0] != 0x67676D6C:
+        raise SystemExit(f"{path}: not a whisper.cpp ggml file")
+    hp = take("<11i")
+    n_mels, n_fft = take("<ii")
+    off += 4 * n_mels * n_fft
+    text = []
+    for _ in range(take("<i")[0]):
+        n = take("<I")[0]
+        text.append(b[off:off + n].decode("utf-8"))
+        off += n
+    if text != vocab.text:
+        raise SystemExit(f"{path}: its vocabulary is not this corpus's ({len(text)} against {len(vocab.text)} text tokens)")
+    raw = {}
+    while off < len(b):
+        nd, nl, typ = take("<3i")
+        ne = take(f"<{nd}i")
+        name = b[off:off + nl].decode()
+        off += nl
+        shape = tuple(reversed(ne))
+        count = int(np.prod(shape))
+        if typ == 0:
+            a = np.frombuffer(b, "<f4", count, off).copy()
+            off += 4 * count
+        elif typ == 1:
+            a = np.frombuffer(b, "<f2", count, off).astype(np.float32)
+            off += 2 * count
+        elif typ == 8:
+            rec = np.frombuffer(b, [("d", "<f2"), ("q", "i1", 32)], count // 32, off)
+            a = (rec["d"].astype(np.float32)[:, None] * rec["q"].astype(np.float32)).reshape(-1)
+            off += rec.nbytes
+        else:
+            raise SystemExit(f"{path}: tensor {name} has type {typ}, which export() never writes")
+        raw[name] = a.reshape(shape)
+    sd = {}
+    for name, a in raw.items():
+        key = name
+        for src, dst in (("encoder.blocks.", "enc."), ("decoder.blocks.", "dec.")):
+            if key.startswith(src):
+                key = dst + key[len(src):]
+        key = {"encoder.positional_embedding": "enc_pos", "decoder.positional_embedding": "dec_pos",
+               "decoder.ln.weight": "ln.weight", "decoder.ln.bias": "ln.bias"}.get(key, key)
+        if key.startswith("encoder."):
+            key = key[len("encoder."):]
+        if key in ("conv1.bias", "conv2.bias"):
+            a = a[:, 0]
+        if key == "decoder.token_embedding.weight":
+            ids = vocab.file_id()
+            unused = next(i for i in range(N_VOCAB - 1, -1, -1) if i not in set(ids))
+            a = np.concatenate([a[ids], a[unused:unused + 1]])
+            key = "tok.weight"
+        sd[key] = torch.from_numpy(np.ascontiguousarray(a))
+    return sd, dict(width=hp[2], heads=hp[3], enc=hp[4], dec=hp[8])
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -617,7 +685,7 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threads", type=int, default=1, help="one thread: under contention OpenBLAS threads spin and slow each other")
     ap.add_argument("--ctc", type=float, default=0.5, help="weight of the encoder's CTC loss")
-    ap.add_argument("--init", default="", help="start from this checkpoint (ckpt.pt)")
+    ap.add_argument("--init", default="", help="start from this checkpoint (ckpt.pt), or from a model file export() wrote (.bin)")
     ap.add_argument("--full-every", type=int, default=12, help="every Nth step trains 30-second windows")
     ap.add_argument("--extra-reps", type=int, default=0,
                     help="second stage: also render every sentence, and the other slot combinations (corpus.extra), this many times more")
@@ -683,7 +751,13 @@ def main():
     Block.DROPOUT = args.dropout
     model = Whisper(args.width, args.heads, args.enc, args.dec, vocab.size)
     if args.init:
-        missing = model.load_state_dict(torch.load(args.init), strict=False)
+        if args.init.endswith(".bin"):
+            state, shape = load_ggml(args.init, vocab)
+            if (shape["width"], shape["heads"]) != (args.width, args.heads):
+                raise SystemExit(f"{args.init}: width {shape['width']}, {shape['heads']} heads; give --width and --heads to match")
+        else:
+            state = torch.load(args.init)
+        missing = model.load_state_dict(state, strict=False)
         log(f"started from {args.init} ({missing})")
         # layers the checkpoint lacks (--enc or --dec above its own) start as the identity:
         # their residual branches write zeros, so the grown model answers as the smaller one did
