@@ -59,6 +59,10 @@ func TestPowerLoss(t *testing.T) {
 	rng := rand.New(rand.NewSource(20))
 	wake := "" // the last value a finished save wrote
 	kills := map[string]int{}
+	// How long each command takes when nothing kills it (the longest seen): kills are drawn
+	// within it, so they land mid-way on a fast machine and a slow one alike. Until a command
+	// has run through once, within 700 ms.
+	took := map[int]time.Duration{}
 	for round := 0; round < rounds; round++ {
 		var args []string
 		var saving string
@@ -78,6 +82,12 @@ func TestPowerLoss(t *testing.T) {
 		cmd.Env = env
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
+		limit := 700 * time.Millisecond
+		if d, ok := took[op]; ok {
+			limit = d + d/5
+		}
+		delay := time.Duration(rng.Int63n(int64(limit)))
+		started := time.Now()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +99,8 @@ func TestPowerLoss(t *testing.T) {
 			if err != nil {
 				t.Fatalf("round %d: hark %s failed before the kill: %v\n%s", round, strings.Join(args, " "), err, out.String())
 			}
-		case <-time.After(time.Duration(rng.Intn(700)) * time.Millisecond):
+			took[op] = max(took[op], time.Since(started))
+		case <-time.After(delay):
 			_ = cmd.Process.Signal(syscall.SIGKILL)
 			<-exited
 			killed = cmd.ProcessState.Sys().(syscall.WaitStatus).Signaled()
@@ -120,7 +131,7 @@ func TestPowerLoss(t *testing.T) {
 			_ = os.Remove(modelPath) // download it again in later rounds
 		}
 	}
-	t.Logf("%d rounds, kills: %v", rounds, kills)
+	t.Logf("%d rounds, kills: %v; longest runs without a kill: %v", rounds, kills, took)
 	if total := kills["timer"] + kills["note"] + kills["settings save"] + kills["model download"]; total < rounds/4 {
 		t.Errorf("only %d of %d rounds were killed mid-way: the delays are too long to test anything", total, rounds)
 	}
