@@ -29,6 +29,7 @@ const appID = "org.hark.assistant"
 const supervisedEnv = "HARK_SUPERVISED"
 
 func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
+	os.Unsetenv(windowExecEnv) // this is the window: what it starts may exec a window again
 	fs := newSubFlags("", "[WINDOW OPTIONS]", stderr)
 	cf := bindConfigFlags(fs, true)
 	noGuard := noGuardFlag(fs)

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"hark/internal/testmodels"
 )
@@ -41,7 +43,8 @@ func nowindowBinary(t *testing.T) string {
 
 // `hark` without a command becomes the window's executable: the same process (PID), the same
 // arguments; found by $HARK_WINDOW, else as NAME-window beside an executable called NAME; and
-// where there is none, a clear error, not a crash.
+// where there is none, or it is the command-line build again, a clear error, not a crash or a
+// loop.
 func TestNoWindowBuildExecsTheWindow(t *testing.T) {
 	bin := nowindowBinary(t)
 	dir := t.TempDir()
@@ -56,7 +59,9 @@ func TestNoWindowBuildExecsTheWindow(t *testing.T) {
 	}
 	start := func(exe string, env []string, args ...string) (pid int, out string, err error) {
 		t.Helper()
-		cmd := exec.Command(exe, args...)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // an exec loop must not hang the test
+		defer cancel()
+		cmd := exec.CommandContext(ctx, exe, args...)
 		// PATH without the build folder: only the lookups under test can find a window.
 		cmd.Env = append(os.Environ(), append([]string{"PATH=/usr/bin:/bin", windowEnv + "="}, env...)...)
 		var buf bytes.Buffer
@@ -86,6 +91,12 @@ func TestNoWindowBuildExecsTheWindow(t *testing.T) {
 		t.Fatalf("hark --mode kiosk: %v\n%s", err, out)
 	}
 	check(ran, pid, "--mode kiosk --no-supervise")
+
+	// A window executable that is the command-line build again: an error, not an exec loop.
+	_, out, err = start(bin, []string{windowEnv + "=" + bin})
+	if err == nil || !strings.Contains(out, "is not Hark's window") {
+		t.Errorf("hark whose window is hark again: err %v, output:\n%s", err, out)
+	}
 
 	// A copy called hark-x with nothing beside it: the error says what is missing.
 	exe := filepath.Join(dir, "hark-x")

@@ -4,11 +4,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"hark/app"
@@ -27,7 +27,16 @@ func runGUI(_ context.Context, args []string, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = syscall.Exec(exe, append([]string{exe}, args...), os.Environ())
+	// A window executable that is this build again (a copy under the wrong name) would exec
+	// itself for ever; the real window clears the mark as it starts (gui.go).
+	if os.Getenv(windowExecEnv) != "" {
+		return &app.UserError{
+			Msg:  exe + " is not Hark's window: it is the command-line hark again",
+			Hint: "Reinstall Hark, or run `make build`, which builds both executables",
+		}
+	}
+	env := append(os.Environ(), windowExecEnv+"=1")
+	err = syscall.Exec(exe, append([]string{exe}, args...), env)
 	return app.Explain(err, "Hark's window could not start ("+exe+")", "Reinstall Hark; `hark listen` runs the assistant without a window")
 }
 
@@ -56,21 +65,9 @@ func findWindow() (string, error) {
 	}
 	tried = append(tried, "PATH")
 	return "", &app.UserError{
-		Msg:  "Hark's window is not installed (" + windowExe + " was looked for in " + joinList(tried) + ")",
+		Msg:  "Hark's window is not installed (" + windowExe + " was looked for in " + strings.Join(tried, " and ") + ")",
 		Hint: "Reinstall Hark or run `make build`, which builds it; `hark listen` runs the assistant without a window",
-		Err:  errors.New(windowExe + " not found"),
 	}
-}
-
-func joinList(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += " and "
-		}
-		out += x
-	}
-	return out
 }
 
 // windowVersion is `hark version`'s line about the window: which executable has it.

@@ -11,3 +11,6 @@ const (
 
 // windowEnv names another window executable (for a relocated install or a test).
 const windowEnv = "HARK_WINDOW"
+
+// windowExecEnv marks a process the nowindow build exec'd as the window; the window clears it.
+const windowExecEnv = "HARK_WINDOW_EXEC"
