@@ -81,6 +81,7 @@ run: build
 vet: setup native
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags nowindow .
 
 # test: set-up, vet, then every test with a private X server and sound server.
 test: setup-test build vet

@@ -28,9 +28,4 @@ func TestModelErrorsSayWhatToDo(t *testing.T) {
 	if p, err := s.modelPath(models.LLM, m); err != nil || p != m {
 		t.Errorf("a local file: %q, %v", p, err)
 	}
-	// The first-run screen lists what is missing and can be downloaded.
-	missing := firstRun{s: s}.Missing()
-	if len(missing) != 2 || !missing[0].CanDownload || missing[0].Size == 0 || missing[0].What != "Speech recognition" {
-		t.Errorf("first-run list = %+v", missing)
-	}
 }
