@@ -54,7 +54,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := waitForDisplay(ctx, s.uiMode(), stderr); err != nil {
 		return err
 	}
-	if s.uiMode() == ui.ModeKiosk && !*noSupervise && os.Getenv(supervisedEnv) == "" {
+	if s.mode() == modeKiosk && !*noSupervise && os.Getenv(supervisedEnv) == "" {
 		return superviseKiosk(ctx, args, stderr)
 	}
 
@@ -79,7 +79,7 @@ func runGUI(ctx context.Context, args []string, stderr io.Writer) error {
 		logger.Printf("commands are off for this run: %v", err)
 	}
 	defer acts.Close()
-	kiosk := s.uiMode() == ui.ModeKiosk
+	kiosk := s.mode() == modeKiosk
 	kstore, know := openKnowledgeStore(s.cfg, stderr, kiosk)
 	opts := app.Options{
 		Config:  s.assistantConfig(),

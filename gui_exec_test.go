@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"hark/internal/testmodels"
 )
 
 // nowindowBinary is the `hark` make build installs (-tags nowindow): $HARK_BIN, which must be
@@ -20,16 +18,7 @@ func nowindowBinary(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv("HARK_BIN")
 	if bin == "" {
-		root, err := testmodels.ModuleRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		bin = filepath.Join(t.TempDir(), "hark")
-		cmd := exec.Command("go", "build", "-tags", "nowindow", "-o", bin, ".")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build: %v\n%s", err, out)
-		}
+		bin = buildHark(t, "-tags", "nowindow")
 	}
 	out, err := exec.Command(bin, "version").CombinedOutput()
 	if err != nil {

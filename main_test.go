@@ -83,12 +83,18 @@ func harkBinary(t *testing.T) string {
 	if b := os.Getenv("HARK_BIN"); b != "" {
 		return b
 	}
+	return buildHark(t)
+}
+
+// buildHark builds Hark into a temporary folder with go build's extra flags (-tags nowindow).
+func buildHark(t *testing.T, flags ...string) string {
+	t.Helper()
 	root, err := testmodels.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(t.TempDir(), "hark")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd := exec.Command("go", append(append([]string{"build"}, flags...), "-o", bin, ".")...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
