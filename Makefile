@@ -116,8 +116,8 @@ package: build
 	@echo "packaged dist/Hark.tar.xz (run-time packages: dist/DEPENDENCIES.txt)"
 
 # test-model retrains the test-grade whisper model the tests use (internal/testmodels/testdata):
-# four stages (scripts/train-whisper/recipe.sh), about 6 hours 40 minutes on 2 cores, not part
-# of `make test`; MINUTES1..4 change each stage's budget. test-model-eval measures it through
+# five stages (scripts/train-whisper/recipe.sh), about 8 hours on 2 cores, not part
+# of `make test`; MINUTES1..5 change each stage's budget. test-model-eval measures it through
 # `hark transcribe`. Needs python3-torch and espeak-ng (libopenblas0-pthread makes it ~14x faster).
 TRAIN_WORK := scripts/train-whisper/work
 TEST_MODEL := internal/testmodels/testdata/whisper-hark-test.bin

@@ -129,6 +129,24 @@ SPEEDS_TRAIN = [120, 140, 160, 175, 190, 210]
 SPEEDS_HELD = [130, 150, 185, 200]
 SNR_TRAIN = [None, None, 30, 20, 15, 10]   # dB; None = no noise
 SNR_HELD = [25, 12]
+# --noisy renderings (stage 5): most clips in noise, down to 6 dB, since the misses were there
+SNR_NOISY = [None, 30, 20, 15, 10, 10, 8, 6]
+# What the "chatter" noise says: several espeak-ng talkers at once, none of them corpus
+# sentences, so the model learns to write the loud voice and not the room behind it.
+CHATTER = [
+    ("en", "The morning train was late again because of the snow on the line."),
+    ("en", "She said the new library opens on the corner next spring."),
+    ("en", "We should paint the fence before the weather turns cold."),
+    ("en", "Nobody remembered where the spare keys were kept."),
+    ("en", "The football match went on for another half hour."),
+    ("en", "My cousin is moving to the coast with her two dogs."),
+    ("en", "There is a small market in the square every Saturday."),
+    ("en", "He bought a bicycle and rode it to work all summer."),
+    ("zh", "昨天下午我们去公园散步了很久"),
+    ("zh", "这家饭店的面条非常好吃"),
+    ("zh", "明年春天他打算去北京看朋友"),
+    ("zh", "火车站离这里不太远"),
+]
 
 
 def extra(seed):

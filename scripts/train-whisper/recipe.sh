@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The test-grade whisper model's whole recipe (internal/testmodels/testdata/README.md): four
+# The test-grade whisper model's whole recipe (internal/testmodels/testdata/README.md): five
 # stages, each starting from the checkpoint the one before left in WORK. Each stage is
-# time-budgeted (MINUTES1..4), so the number of steps depends on the machine; the seed, the
+# time-budgeted (MINUTES1..5), so the number of steps depends on the machine; the seed, the
 # corpus, the renderings and the held-out clips do not.
 #
 #   1. the training sentences, 20 renderings each in the first voice variants (5,330 clips);
@@ -9,7 +9,9 @@
 #      ones, with tempo, vocal-tract and SpecAugment augmentation and dropout;
 #   3. plus 24 renderings in every espeak-ng voice variant not held out, a fifth of the clips
 #      prompted as whisper.cpp prompts with timestamps on (dictation);
-#   4. the same with 32 fresh renderings in every variant (another seed) at half the learning rate.
+#   4. the same with 32 fresh renderings in every variant (another seed) at half the learning rate;
+#   5. 32 fresh renderings again (another seed), mostly in noise (6-30 dB SNR, other talkers and
+#      music among the kinds: --noisy), at the same learning rate.
 #
 # usage: scripts/train-whisper/recipe.sh WORK MODEL.bin
 set -euo pipefail
@@ -25,3 +27,5 @@ train --init "$WORK/ckpt.pt" --extra-reps 24 --extra-seed 31 --variants all --au
   --lr 1e-3 --warmup 100 --minutes "${MINUTES3:-88}"
 train --init "$WORK/ckpt.pt" --extra-reps 32 --extra-seed 41 --variants all --augment --dropout 0.1 --ts-prompt 0.2 \
   --lr 5e-4 --warmup 300 --minutes "${MINUTES4:-75}"
+train --init "$WORK/ckpt.pt" --extra-reps 32 --extra-seed 51 --variants all --noisy --augment --dropout 0.1 \
+  --ts-prompt 0.2 --lr 5e-4 --warmup 300 --minutes "${MINUTES5:-75}"

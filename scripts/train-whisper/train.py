@@ -133,9 +133,49 @@ def espeak(text, voice, variant, speed, pitch):
 
 NOISE_KINDS_TRAIN = ["white", "pink", "brown", "hum", "fan"]
 NOISE_KINDS_HELD = ["pink", "brown", "hum", "fan", "babble"]
+# --noisy renderings add two kinds a home has and the held-out babble only hints at: other
+# people talking (real espeak-ng speech, four to six talkers) and music (notes with harmonics)
+NOISE_KINDS_NOISY = NOISE_KINDS_TRAIN + ["chatter", "music"]
+
+_talkers = []
+
+
+def talkers():
+    """The chatter noise's talkers: each CHATTER sentence in three voices, rendered once a process.
+    Fixed, not drawn from a clip's rng, so every worker process has the same pool."""
+    if not _talkers:
+        for i, (lang, text) in enumerate(corpus.CHATTER):
+            for k in range(3):
+                voice = corpus.ZH_VOICES[0] if lang == "zh" else corpus.EN_VOICES_TRAIN[(i + k) % len(corpus.EN_VOICES_TRAIN)]
+                variant = corpus.VARIANTS_ALL[(7 * i + 31 * k) % len(corpus.VARIANTS_ALL)]
+                sp = espeak(text, voice, variant, 140 + 20 * k, 30 + 15 * k)
+                _talkers.append(sp / (np.std(sp) + 1e-9))
+    return _talkers
 
 
 def noise(kind, n, rng):
+    if kind == "chatter":
+        pool = talkers()
+        out = np.zeros(n)
+        for i in rng.choice(len(pool), size=rng.integers(4, 7), replace=False):
+            t = pool[i]
+            reps = np.tile(t, n // len(t) + 2)
+            start = rng.integers(0, len(t))
+            out += reps[start: start + n] * rng.uniform(0.4, 1)
+        return out / (np.std(out) + 1e-9)
+    if kind == "music":
+        out = np.zeros(n)
+        pos = 0
+        while pos < n:
+            seg = int(rng.uniform(0.15, 0.6) * SR)
+            t = np.arange(min(seg, n - pos)) / SR
+            env = np.minimum(1, t / 0.01) * np.exp(-t * rng.uniform(1, 6))
+            for midi in rng.choice(np.arange(48, 85), size=rng.integers(1, 4), replace=False):
+                f0 = 440 * 2 ** ((midi - 69) / 12)
+                out[pos: pos + len(t)] += env * sum(np.sin(2 * np.pi * f0 * h * t) / h ** 1.5 for h in range(1, 5))
+            pos += seg
+        out += 0.05 * rng.standard_normal(n)
+        return out / (np.std(out) + 1e-9)
     if kind == "babble":  # many faint tones wandering: not speech, but speech-like spectra
         t = np.arange(n) / SR
         out = np.zeros(n)
@@ -200,8 +240,9 @@ def featurize(job):
     return mel.astype(np.float16), floor, n
 
 
-def make_jobs(sentences, reps, rng, held, variants=None):
-    """Renderings of sentences: reps each, conditions drawn from the training or held-out lists."""
+def make_jobs(sentences, reps, rng, held, variants=None, noisy=False):
+    """Renderings of sentences: reps each, conditions drawn from the training or held-out lists
+    (noisy: the training lists' voices with SNR_NOISY and NOISE_KINDS_NOISY)."""
     jobs = []
     for lang, text in sentences:
         for _ in range(reps):
@@ -214,16 +255,16 @@ def make_jobs(sentences, reps, rng, held, variants=None):
                 voice = rng.choice(["en", "en-us"] * 3 + corpus.EN_VOICES_TRAIN)
             vs = corpus.VARIANTS_HELD if held else (variants or corpus.VARIANTS_TRAIN)
             speeds = corpus.SPEEDS_HELD if held else corpus.SPEEDS_TRAIN
-            snrs = corpus.SNR_HELD + [None] if held else corpus.SNR_TRAIN
-            kinds = NOISE_KINDS_HELD if held else NOISE_KINDS_TRAIN
+            snrs = corpus.SNR_HELD + [None] if held else corpus.SNR_NOISY if noisy else corpus.SNR_TRAIN
+            kinds = NOISE_KINDS_HELD if held else NOISE_KINDS_NOISY if noisy else NOISE_KINDS_TRAIN
             jobs.append(dict(lang=lang, text=text, voice=voice, variant=rng.choice(vs),
                              speed=rng.choice(speeds), pitch=rng.randint(20, 80), snr=rng.choice(snrs),
                              kind=rng.choice(kinds), gain_db=rng.uniform(-30, -2), seed=rng.randrange(1 << 30)))
     return jobs
 
 
-def noise_jobs(count, rng, held):
-    kinds = (NOISE_KINDS_HELD if held else NOISE_KINDS_TRAIN) + ["silence"]
+def noise_jobs(count, rng, held, noisy=False):
+    kinds = (NOISE_KINDS_HELD if held else NOISE_KINDS_NOISY if noisy else NOISE_KINDS_TRAIN) + ["silence"]
     jobs = []
     for i in range(count):
         kind = kinds[i % len(kinds)]
@@ -694,6 +735,8 @@ def main():
                     help="voice variants of the extra renderings: the first stage's, or every one not held out")
     ap.add_argument("--ts-prompt", type=float, default=0.0,
                     help="share of steps' clips prompted as with timestamps on (no <|notimestamps|>)")
+    ap.add_argument("--noisy", action="store_true",
+                    help="the extra renderings mostly in noise (corpus.SNR_NOISY), chatter and music among the kinds")
     ap.add_argument("--augment", action="store_true", help="stretch, warp and mask the spectrograms (see augment)")
     ap.add_argument("--dropout", type=float, default=0.0)
     ap.add_argument("--warmup", type=int, default=0, help="learning-rate warm-up steps (default 150, 20 with --init)")
@@ -729,8 +772,8 @@ def main():
         xrng = random.Random(xseed)
         xsent = train_s + extra_s
         xvars = corpus.VARIANTS_ALL if args.variants == "all" else corpus.VARIANTS_TRAIN
-        xjobs = make_jobs(xsent, args.extra_reps, xrng, held=False, variants=xvars) + \
-            noise_jobs(len(xsent) * args.extra_reps // 12, xrng, held=False)
+        xjobs = make_jobs(xsent, args.extra_reps, xrng, held=False, variants=xvars, noisy=args.noisy) + \
+            noise_jobs(len(xsent) * args.extra_reps // 12, xrng, held=False, noisy=args.noisy)
         log(f"second stage: {len(extra_s)} more sentences; {len(xjobs)} more clips")
         # the second stage's cache keeps its name (no -e, -v), so a rerun reuses its renderings
         cache = f"extra-s{args.seed}-x{args.extra_reps}"
@@ -738,6 +781,8 @@ def main():
             cache += f"-e{xseed}"
         if args.variants != "train":
             cache += f"-v{args.variants}"
+        if args.noisy:
+            cache += "-noisy"
         xfeats = featurize_all(xjobs, os.path.join(args.work, cache + ".pkl"), 2)
         clips = clips + Clips(xfeats, xjobs, vocab)
         jobs = jobs + xjobs
