@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +16,7 @@ import (
 // question, detected as Chinese; the clock skill answers in Chinese, and the answer is spoken.
 func TestE2EChineseVoiceTurn(t *testing.T) {
 	testenv.LockAudio(t)
-	wav := filepath.Join(t.TempDir(), "zh.wav")
-	if out, err := exec.Command("espeak-ng", "-v", "cmn-latn-pinyin+f3", "-s", "150", "-w", wav, "你好哈克现在几点").CombinedOutput(); err != nil {
-		t.Fatalf("espeak-ng: %v\n%s", err, out)
-	}
+	wav := spokenWAV(t, "你好哈克现在几点", "-v", "cmn-latn-pinyin+f3", "-s", "150")
 	r := startListen(t, "e2e-listen-zh", actionEnv(t, t.TempDir()), "--turns", "1", "--wake", "你好哈克",
 		"--set", "assistant.language=auto",
 		"--asr-model", testmodels.TrainedWhisper(t), "--llm-model", testmodels.Shared(t, "stories260K.gguf"),

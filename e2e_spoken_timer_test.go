@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,10 +23,7 @@ func TestE2ESpokenTimer(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			testenv.LockAudio(t)
-			wav := filepath.Join(t.TempDir(), "command.wav")
-			if out, err := exec.Command("espeak-ng", "-v", tt.voice, "-s", "160", "-w", wav, tt.text).CombinedOutput(); err != nil {
-				t.Fatalf("espeak-ng: %v\n%s", err, out)
-			}
+			wav := spokenWAV(t, tt.text, "-v", tt.voice, "-s", "160")
 			r := startListen(t, "e2e-spoken-timer-"+tt.name, actionEnv(t, t.TempDir()), "--turns", "1",
 				"--set", "assistant.language=auto",
 				"--asr-model", testmodels.TrainedWhisper(t), "--llm-model", testmodels.Shared(t, "stories260K.gguf"),
@@ -62,8 +57,8 @@ func TestE2ESpokenTimer(t *testing.T) {
 				t.Errorf("timer of %d s (args %s), want %d s", got, raw, tt.seconds)
 			}
 			// The due time is the length after the command, not after some other moment.
-			if due := timerDue(t, action); due.Before(said.Add(time.Duration(tt.seconds)*time.Second)) ||
-				due.After(time.Now().Add(time.Duration(tt.seconds)*time.Second)) {
+			length := time.Duration(tt.seconds) * time.Second
+			if due := timerDue(t, action); due.Before(said.Add(length)) || due.After(time.Now().Add(length)) {
 				t.Errorf("timer due %s, want %d s after the command (said %s)", due.Format(time.RFC3339), tt.seconds, said.Format(time.RFC3339))
 			}
 		})

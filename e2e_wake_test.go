@@ -13,9 +13,17 @@ import (
 // spoken writes text spoken by espeak-ng's default voice as a WAV and returns its path.
 func spoken(t *testing.T, text string) string {
 	t.Helper()
+	return spokenWAV(t, text)
+}
+
+// spokenWAV writes text spoken by espeak-ng as a WAV and returns its path; args (-v VOICE,
+// -s WPM, -p PITCH) go before the text. -w, not --stdout: a streamed WAV header declares no
+// real length.
+func spokenWAV(t testing.TB, text string, args ...string) string {
+	t.Helper()
 	p := filepath.Join(t.TempDir(), "spoken.wav")
-	if out, err := exec.Command("espeak-ng", "-w", p, text).CombinedOutput(); err != nil {
-		t.Fatalf("espeak-ng: %v\n%s", err, out)
+	if out, err := exec.Command("espeak-ng", append(append(args, "-w", p), text)...).CombinedOutput(); err != nil {
+		t.Fatalf("espeak-ng %v %q: %v (make setup-test installs it)\n%s", args, text, err, out)
 	}
 	return p
 }

@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -38,13 +37,7 @@ var heldOutVoices = []struct {
 // speakAs renders text with espeak-ng at 16 kHz.
 func speakAs(t testing.TB, text, voice string, speed, pitch int) []float32 {
 	t.Helper()
-	// -w, not --stdout: a streamed WAV header declares no real length
-	f := filepath.Join(t.TempDir(), "speech.wav")
-	out, err := exec.Command("espeak-ng", "-v", voice, "-s", fmt.Sprint(speed), "-p", fmt.Sprint(pitch), "-w", f, text).CombinedOutput()
-	if err != nil {
-		t.Fatalf("espeak-ng -v %s %q: %v (make setup-test installs it)\n%s", voice, text, err, out)
-	}
-	p, err := audio.ReadWAV(f)
+	p, err := audio.ReadWAV(spokenWAV(t, text, "-v", voice, "-s", fmt.Sprint(speed), "-p", fmt.Sprint(pitch)))
 	if err != nil {
 		t.Fatalf("espeak-ng output: %v", err)
 	}
